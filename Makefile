@@ -1,0 +1,28 @@
+# Every target creates the virtual environment it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)   ## the dashboard on the bundled active-passive topology, simulated
+	$(BIN)/regionctl
+
+test: $(STAMP)  ## the whole test suite (includes ruff and mypy)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check regionctl tests bench
+	$(BIN)/mypy regionctl
+
+bench: $(STAMP) ## benchmarks print figures; they assert nothing
+	$(BIN)/python bench/startup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

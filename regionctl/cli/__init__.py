@@ -1,0 +1,1 @@
+"""The command line. Every command module imports its heavy dependencies lazily."""

@@ -1,0 +1,72 @@
+"""Commands whose issues have not landed yet: each says so plainly and exits 2."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from regionctl.exit_codes import ExitCode
+
+
+def _not_yet(command: str, issue: int, what: str, instead: str) -> None:
+    click.echo(f"regionctl {command}: {what} is not built yet (issue {issue}); {instead}", err=True)
+    sys.exit(int(ExitCode.INVALID_INPUT))
+
+
+_ANY = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+@click.command(context_settings=_ANY)
+def tui() -> None:
+    """Open the live dashboard (not built yet)."""
+    _not_yet("tui", 6, "the dashboard", "try `regionctl status active-passive`")
+
+
+@click.command(context_settings=_ANY)
+def drill() -> None:
+    """Run faults on a schedule in the simulator (not built yet)."""
+    _not_yet("drill", 3, "the simulator", "try `regionctl status` for the static view")
+
+
+@click.command(context_settings=_ANY)
+def blast() -> None:
+    """Predict a fault's blast radius (not built yet)."""
+    _not_yet("blast", 4, "blast-radius prediction", "try `regionctl status` for the static view")
+
+
+@click.command(context_settings=_ANY)
+def run() -> None:
+    """Run a runbook (not built yet)."""
+    _not_yet("run", 5, "the runbook executor", "`regionctl validate` checks runbook files already")
+
+
+@click.command(context_settings=_ANY)
+def lab() -> None:
+    """Step through a lab (not built yet)."""
+    _not_yet("lab", 8, "the labs", "`regionctl validate` checks lab files already")
+
+
+@click.command(context_settings=_ANY)
+def exporter() -> None:
+    """Serve Prometheus metrics (not built yet)."""
+    _not_yet("exporter", 9, "the metrics exporter", "nothing else serves metrics yet")
+
+
+@click.command(context_settings=_ANY)
+def sandbox() -> None:
+    """A real multi-region cluster on this machine (not built yet)."""
+    _not_yet("sandbox", 7, "the real-host sandbox", "use the simulator meanwhile")
+
+
+@click.command()
+def default_entry() -> None:
+    """What bare `regionctl` runs: the dashboard once it lands, the status view until then."""
+    from regionctl.backends.static import static_snapshot
+    from regionctl.cli.common import load_topology_or_exit
+    from regionctl.data import default_topology_path
+    from regionctl.report.status_view import print_status
+
+    model, _ = load_topology_or_exit(str(default_topology_path()))
+    print_status(static_snapshot(model, backend="sim"))
+    click.echo("(the live dashboard is not built yet; this is the status view of the default topology)", err=True)

@@ -1,0 +1,71 @@
+"""`regionctl validate PATH...`"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from regionctl.exit_codes import ExitCode
+
+
+def _expand(paths: tuple[str, ...]) -> list[Path]:
+    out: list[Path] = []
+    for value in paths:
+        path = Path(value)
+        if path.is_dir():
+            out.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
+        else:
+            out.append(path)
+    return out
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every file's result.")
+@click.option("--kind", type=click.Choice(["topology", "runbook", "lab"]),
+              help="Treat every file as this kind (default: guessed from its top-level fields).")
+def validate(paths: tuple[str, ...], as_json: bool, kind: str | None) -> None:
+    """Check topology, runbook and lab files without running anything.
+
+    Every problem is printed as FILE:LINE:COL: field.path: message, all problems
+    of a file at once. Warnings (risky but valid settings) do not fail the check.
+    A directory stands for the YAML files in it.
+
+    \b
+    Exit codes: 0 every file is valid, 2 at least one file is not.
+
+    \b
+    Example:
+      $ regionctl validate topologies/
+      ok  topologies/active-active.yaml (topology)
+      ...
+    """
+    from regionctl.cli.common import print_json
+    from regionctl.model.diagnostics import InputError
+    from regionctl.model.loader import load_file
+
+    results = []
+    failed = False
+    for path in _expand(paths):
+        try:
+            loaded = load_file(path, kind)  # type: ignore[arg-type]
+        except InputError as exc:
+            failed = True
+            results.append({"file": str(path), "valid": False, "kind": kind,
+                            "errors": [d.to_json() for d in exc.diagnostics], "warnings": []})
+            if not as_json:
+                for diag in exc.diagnostics:
+                    click.echo(diag.format(), err=True)
+            continue
+        results.append({"file": str(path), "valid": True, "kind": loaded.kind, "errors": [],
+                        "warnings": [w.to_json() for w in loaded.warnings]})
+        if not as_json:
+            for warning in loaded.warnings:
+                click.echo(warning.format(), err=True)
+            note = f", {len(loaded.warnings)} warning(s)" if loaded.warnings else ""
+            click.echo(f"ok  {path} ({loaded.kind}{note})")
+    if as_json:
+        print_json({"valid": not failed, "files": results})
+    sys.exit(int(ExitCode.INVALID_INPUT if failed else ExitCode.PASSED))

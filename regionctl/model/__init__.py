@@ -1,0 +1,1 @@
+"""The topology, runbook and lab models and their loader."""

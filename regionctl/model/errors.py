@@ -1,0 +1,132 @@
+"""Turn pydantic's validation errors into diagnostics a person can act on."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from regionctl.model.diagnostics import Diagnostic
+from regionctl.model.yaml_source import YamlDocument, did_you_mean
+
+
+def _found(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"{value!r}"
+    return f"{value!r}"
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Every BaseModel class reachable inside an annotation (Optional, list, dict, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    out: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        out.extend(_models_in(arg))
+    return out
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    names = []
+    for name, info in model.model_fields.items():
+        names.append(info.alias or name)
+    if model.__name__ == "Tenant":
+        names.append("cluster")
+    return names
+
+
+def model_at(root: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model class that validates the mapping at `loc` (None if not a model)."""
+    current: type[BaseModel] | None = root
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = None
+        for name, info in current.model_fields.items():
+            if part in (name, info.alias):
+                field = info
+                break
+        if field is None:
+            continue  # a union tag or a dict key: stay on the same model
+        models = _models_in(field.annotation)
+        current = models[0] if models else None
+    return current
+
+
+def _message(err: Any, root: type[BaseModel]) -> tuple[str, bool]:
+    """(message, point at the key rather than the value)."""
+    kind = err["type"]
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    loc = tuple(err["loc"])
+    if kind == "missing":
+        return f"expected the required field {loc[-1]!r}, found it missing", False
+    if kind == "extra_forbidden":
+        parent = model_at(root, loc[:-1])
+        hint = did_you_mean(str(loc[-1]), _field_names(parent)) if parent else ""
+        allowed = ""
+        if parent and not hint:
+            allowed = "; expected one of: " + ", ".join(sorted(_field_names(parent)))
+        return f"unknown field {loc[-1]!r}{hint}{allowed}", True
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", ""))
+        choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",")]
+        hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
+        return f"expected one of {expected}, found {_found(value)}{hint}", False
+    if kind in ("enum",):
+        expected = str(ctx.get("expected", ""))
+        choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",")]
+        hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
+        return f"expected one of {expected}, found {_found(value)}{hint}", False
+    if kind == "value_error":
+        msg = str(ctx.get("error", err["msg"]))
+        return msg, False
+    if kind in ("string_type", "string_sub_type"):
+        return f"expected text, found {_found(value)}", False
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"expected a whole number, found {_found(value)}", False
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number, found {_found(value)}", False
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, found {_found(value)}", False
+    if kind in ("list_type", "tuple_type", "set_type"):
+        return f"expected a list, found {_found(value)}", False
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping, found {_found(value)}", False
+    if kind == "too_short":
+        return f"expected at least {ctx.get('min_length', 1)} item(s), found {ctx.get('actual_length', 0)}", False
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"{err['msg'].lower().replace('input should be', 'expected a value')}, found {_found(value)}", False
+    if kind == "string_pattern_mismatch":
+        return f"expected a name of letters, digits, '.', '_' or '-', found {_found(value)}", False
+    return f"{err['msg']}, found {_found(value)}", False
+
+
+def diagnostics_from_validation(
+    doc: YamlDocument, exc: ValidationError, root: type[BaseModel]
+) -> list[Diagnostic]:
+    seen: set[tuple[object, ...]] = set()
+    out: list[Diagnostic] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
+        # pydantic names the inner validator for Annotated/union members; drop such parts.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+        message, prefer_key = _message({**err, "loc": loc}, root)
+        diag = doc.diagnostic(loc, message, prefer_key=prefer_key)
+        key = (diag.line, diag.col, diag.field, diag.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(diag)
+    return out
+

@@ -1,0 +1,170 @@
+"""The topology schema: regions, network, clusters, traffic, services, tenants, SLOs.
+
+`regionctl schema topology` prints the JSON Schema generated from these models.
+Cross-references (a node's region, a tenant's cluster...) are checked in
+`crosscheck.py`, so that every broken reference is reported at once with its place.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
+
+from regionctl.model.presets import ENGINE_NAMES
+from regionctl.model.types import Duration, Name, Percent, Size, StrictModel
+
+
+class TopologyKind(StrEnum):
+    SINGLE_REGION = "single-region"
+    ACTIVE_PASSIVE = "active-passive"
+    ACTIVE_ACTIVE = "active-active"
+    HYBRID = "hybrid"
+    TENANCY_SILO = "tenancy-silo"
+    TENANCY_POOL = "tenancy-pool"
+    TENANCY_BRIDGE = "tenancy-bridge"
+
+
+EngineName = Literal[ENGINE_NAMES]  # type: ignore[valid-type]
+
+
+class Region(StrictModel):
+    name: Name
+    zones: list[Name] = Field(default_factory=lambda: ["a"], min_length=1,
+                              description="Availability zones of the region.")
+    description: str = ""
+
+
+class Network(StrictModel):
+    rtt: dict[str, Duration] = Field(
+        default_factory=dict,
+        description="Round-trip time per region pair, keyed 'a|b'. Unlisted pairs take published defaults.",
+        json_schema_extra={"propertyNames": {"pattern": r"^[A-Za-z0-9._-]+\|[A-Za-z0-9._-]+$"}},
+    )
+    jitter: Percent = Field(0.1, description="Random variation of every network delay, as a percentage.")
+    zone_rtt: Duration = Field(0.001, description="Round-trip time between zones of one region.")
+    local_rtt: Duration = Field(0.0005, description="Round-trip time within one zone.")
+
+
+ReplicationModeName = Literal["async", "semi-sync", "sync", "quorum", "leaderless", "multi-leader"]
+
+
+class Replication(StrictModel):
+    mode: ReplicationModeName | None = Field(None, description="Defaults to the engine preset's mode.")
+    sync_replicas: list[Name] | None = Field(
+        None, description="mode sync: the followers that must acknowledge (default: every follower).")
+    n: PositiveInt | None = Field(None, description="mode leaderless: replicas per key (N).")
+    r: PositiveInt | None = Field(None, description="mode leaderless: replies a read waits for (R).")
+    w: PositiveInt | None = Field(None, description="mode leaderless: acknowledgements a write waits for (W).")
+    sloppy_quorum: bool = False
+    hinted_handoff: bool = False
+    read_repair: bool = True
+    conflict_resolution: Literal["lww", "home-region"] | None = Field(
+        None, description="mode multi-leader: last-writer-wins by timestamp, or home-region ownership.")
+    flush_interval: Duration | None = Field(None, description="How often the leader ships a batch of log.")
+
+
+class Failover(StrictModel):
+    policy: Literal["auto", "manual"] = "auto"
+    fencing: bool = Field(True, description="Leases/epochs stop an isolated old leader from taking writes.")
+    witnesses: list[Name] | None = Field(
+        None,
+        description="Regions hosting the failover manager's quorum (DCS, Sentinels), one member each. "
+        "Default: one member beside each node of the cluster.",
+    )
+    max_lag: Size | Duration | None = Field(
+        None, description="Replicas further behind than this are never promoted (size or duration).")
+
+
+class Node(StrictModel):
+    name: Name
+    region: Name
+    zone: Name | None = Field(None, description="Default: the region's first zone.")
+    role: Literal["leader", "follower", "replica"] = "follower"
+    priority: int = Field(100, ge=0, description="Promotion preference among equally caught-up replicas.")
+
+
+class Cluster(StrictModel):
+    name: Name
+    engine: EngineName = Field(description="A preset of published default timings (see `regionctl schema`).")
+    description: str = ""
+    replication: Replication = Field(default_factory=Replication)
+    failover: Failover = Field(default_factory=Failover)
+    timings: dict[str, Duration] = Field(default_factory=dict,
+                                         description="Overrides of the engine preset's timings.")
+    write_size: Size = Field(1024, description="Average size of one write (for byte-based lag limits).")
+    nodes: list[Node] = Field(min_length=1)
+
+
+class Traffic(StrictModel):
+    from_region: Name = Field(alias="from", description="Where the clients run.")
+    cluster: Name
+    writes_per_s: NonNegativeFloat = 0.0
+    reads_per_s: NonNegativeFloat = 0.0
+    routing: Literal["dns", "health-check-dns", "proxy", "client"] = "dns"
+    dns_ttl: Duration = 5.0
+    reads_from: Literal["leader", "local", "nearest"] = Field(
+        "leader", description="Where reads go: the leader, a replica in the clients' region, or the nearest node.")
+    timeout: Duration = Field(5.0, description="How long a client waits before a request counts as failed.")
+
+
+class Service(StrictModel):
+    name: Name
+    depends_on: list[Name] = Field(default_factory=list, description="Clusters and services this one needs.")
+    regions: list[Name] | None = Field(None, description="Where it runs (default: every region).")
+    description: str = ""
+
+
+class Tenant(StrictModel):
+    name: Name
+    model: Literal["silo", "pool", "bridge"]
+    clusters: list[Name] = Field(default_factory=list)
+    services: list[Name] = Field(default_factory=list)
+    traffic_share: Percent | None = Field(None, description="Share of the traffic of its clusters.")
+    description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_cluster_shorthand(cls, data: Any) -> Any:
+        # `cluster: orders` is accepted as shorthand for `clusters: [orders]`.
+        if isinstance(data, dict) and "cluster" in data:
+            data = dict(data)
+            single = data.pop("cluster")
+            if "clusters" in data:
+                raise ValueError("give either `cluster` or `clusters`, not both")
+            data["clusters"] = [single]
+        return data
+
+
+class Slo(StrictModel):
+    availability: Percent | None = None
+    rpo: Duration | None = None
+    rto: Duration | None = None
+    write_latency_p99: Duration | None = None
+    read_latency_p99: Duration | None = None
+
+
+class Topology(StrictModel):
+    name: Name
+    kind: TopologyKind
+    description: str = ""
+    regions: list[Region] = Field(min_length=1)
+    network: Network = Field(default_factory=Network)
+    clusters: list[Cluster] = Field(min_length=1)
+    traffic: list[Traffic] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+    tenants: list[Tenant] = Field(default_factory=list)
+    slo: Slo = Field(default_factory=Slo)
+    runbooks: list[dict[str, Any]] = Field(
+        default_factory=list, description="Runbooks shipped with the topology (see `regionctl schema runbook`).")
+
+    # -- helpers for readers; pure lookups, no I/O --------------------------------------
+    def region(self, name: str) -> Region:
+        return next(r for r in self.regions if r.name == name)
+
+    def cluster(self, name: str) -> Cluster:
+        return next(c for c in self.clusters if c.name == name)
+
+    def runbook_names(self) -> list[str]:
+        return [str(rb.get("name", f"runbook-{i + 1}")) for i, rb in enumerate(self.runbooks)]

@@ -1,0 +1,66 @@
+"""Annotated field types shared by the schemas: names, durations, percentages, sizes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic import BaseModel as _BaseModel
+
+from regionctl.units import (
+    DURATION_PATTERN,
+    PERCENT_PATTERN,
+    SIZE_PATTERN,
+    UnitError,
+    parse_duration,
+    parse_percent,
+    parse_size,
+)
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+
+
+def _duration(value: Any) -> float:
+    if isinstance(value, str) and value.strip().startswith("-"):
+        raise UnitError(f"expected a duration that is not negative, found {value!r}")
+    return parse_duration(value)
+
+
+def _name(value: Any) -> Any:
+    if isinstance(value, str):
+        import re
+
+        if not re.match(NAME_PATTERN, value):
+            raise ValueError(
+                f"expected a name of letters, digits, '.', '_' or '-' (at most 63, starting with a letter "
+                f"or digit), found {value!r}"
+            )
+    return value
+
+
+Name = Annotated[
+    str,
+    BeforeValidator(_name),
+    StringConstraints(pattern=NAME_PATTERN),
+]
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["500ms", "30s", "10m"]}),
+]
+Percent = Annotated[
+    float,
+    BeforeValidator(parse_percent),
+    WithJsonSchema({"type": "string", "pattern": PERCENT_PATTERN, "examples": ["99.95%", "10%"]}),
+]
+Size = Annotated[
+    int,
+    BeforeValidator(parse_size),
+    WithJsonSchema({"type": "string", "pattern": SIZE_PATTERN, "examples": ["1KiB", "1MiB"]}),
+]
+
+
+class StrictModel(_BaseModel):
+    """Unknown keys are errors and loaded models never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

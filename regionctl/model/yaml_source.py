@@ -1,0 +1,251 @@
+"""A safe YAML reader that remembers where every value came from.
+
+PyYAML's safe loader alone is not enough for user-facing input: it accepts duplicate
+keys silently, expands alias bombs, recurses into arbitrarily deep nesting and gives
+no positions for the values it builds. This module reads in two passes: the event
+stream first (iterative, so depth, document count and aliases are checked before any
+recursion), then the node graph, which it turns into plain dicts, lists and scalars
+while recording a (line, column) for every path. No tag outside YAML's core schema is
+ever constructed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from regionctl.model.diagnostics import Diagnostic, InputError, Loc, format_field_path
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 48
+MAX_NODES = 200_000
+MAX_ALIASES = 1000
+
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null")}
+_TIMESTAMP = _CORE + "timestamp"
+_MAP = _CORE + "map"
+_SEQ = _CORE + "seq"
+
+
+@dataclass
+class YamlDocument:
+    """Plain data read from one file, with the position of every value and key."""
+
+    path: str
+    data: Any
+    value_marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: Loc, prefer_key: bool = False) -> tuple[Loc, tuple[int, int]]:
+        """The deepest part of `loc` present in the data, and its (line, col).
+
+        Parts that are not in the data (pydantic adds union tags to locations) are
+        skipped, so the returned path is always one that exists in the user's file."""
+        real: list[str | int] = []
+        node = self.data
+        for part in loc:
+            if isinstance(node, dict) and isinstance(part, str) and part in node:
+                node = node[part]
+                real.append(part)
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+                real.append(part)
+            elif isinstance(node, dict) and isinstance(part, int):
+                break
+        found: Loc = tuple(real)
+        while True:
+            if prefer_key and found in self.key_marks:
+                return found, self.key_marks[found]
+            if found in self.value_marks:
+                return found, self.value_marks[found]
+            if not found:
+                return (), (1, 1)
+            found = found[:-1]
+
+    def diagnostic(
+        self, loc: Loc, message: str, *, prefer_key: bool = False, severity: str = "error", code: str = ""
+    ) -> Diagnostic:
+        real, (line, col) = self.locate(loc, prefer_key=prefer_key)
+        # Name the whole requested path (a missing field is not in the data), placed at the nearest mark.
+        shown = loc if len(loc) >= len(real) else real
+        return Diagnostic(
+            self.path, line, col, format_field_path(shown), message,
+            severity="warning" if severity == "warning" else "error", code=code,
+        )
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _err(path: str, mark: yaml.Mark | None, field_path: str, message: str) -> Diagnostic:
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return Diagnostic(path, line, col, field_path, message)
+
+
+def _decode(path: str, raw: bytes) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError([Diagnostic(path, 1, 1, "(file)",
+                                     f"expected a YAML file of at most {MAX_FILE_BYTES // 1024} KiB, "
+                                     "found a larger file")])
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        line = raw.count(b"\n", 0, offset) + 1
+        col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+        raise InputError([Diagnostic(path, line, col, "(file)",
+                                     "expected UTF-8 text, found binary content (a NUL byte)")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError([Diagnostic(path, line, col, "(file)",
+                                     f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} "
+                                     "that is not valid UTF-8")]) from None
+
+
+def _check_events(path: str, text: str) -> None:
+    """Pass 1, iterative: syntax, document count, nesting depth and alias count."""
+    depth = 0
+    documents = 0
+    aliases = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise InputError([_err(path, event.start_mark, "(file)",
+                                           "expected one YAML document, found a second one "
+                                           "(split it into separate files)")])
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError([_err(path, event.start_mark, "(file)",
+                                           f"expected nesting at most {MAX_DEPTH} levels deep, "
+                                           "found deeper nesting")])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise InputError([_err(path, event.start_mark, "(file)",
+                                           f"expected at most {MAX_ALIASES} aliases, found more "
+                                           "(an alias expansion bomb?)")])
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        context = f" {exc.context}" if exc.context else ""
+        raise InputError([_err(path, mark, "(syntax)", f"invalid YAML: {problem}{context}")]) from None
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry a position too
+        mark = getattr(exc, "position", None)
+        line = text.count("\n", 0, mark) + 1 if isinstance(mark, int) else 1
+        raise InputError([Diagnostic(path, line, 1, "(syntax)", f"invalid YAML: {exc}")]) from None
+
+
+def _bad_tag(tag: str) -> str:
+    shown = tag.replace(_CORE, "!!")
+    return (f"expected plain YAML (text, numbers, booleans, null, lists, mappings), found the tag {shown!r}, "
+            "which regionctl never constructs")
+
+
+class _Builder:
+    """Pass 2: turns PyYAML nodes into plain data, recording marks and problems."""
+
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.problems: list[Diagnostic] = []
+        self.nodes = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def problem(self, node: yaml.Node, loc: Loc, message: str) -> None:
+        self.problems.append(_err(self.doc.path, node.start_mark, format_field_path(loc), message))
+
+    def build(self, node: yaml.Node, loc: Loc, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            reason = (f"more than {MAX_NODES} values after alias expansion (an alias bomb?)"
+                      if self.nodes > MAX_NODES else f"nesting deeper than {MAX_DEPTH} levels (a recursive alias?)")
+            raise InputError([_err(self.doc.path, node.start_mark, format_field_path(loc),
+                                   f"expected a plain document, found {reason}")])
+        self.doc.value_marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+        tag = node.tag
+        if isinstance(node, yaml.ScalarNode):
+            if tag in _SCALAR_TAGS:
+                return self.constructor.construct_object(node, deep=False)
+            if tag == _TIMESTAMP:
+                return node.value  # dates stay text: nothing in regionctl is a date
+            self.problem(node, loc, _bad_tag(tag))
+            return None
+        if isinstance(node, yaml.SequenceNode):
+            if tag != _SEQ:
+                self.problem(node, loc, _bad_tag(tag))
+                return None
+            return [self.build(child, (*loc, i), depth + 1) for i, child in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            if tag != _MAP:
+                self.problem(node, loc, _bad_tag(tag))
+                return None
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == _CORE + "merge":
+                    self.problem(key_node, loc, "expected plain keys, found a merge key '<<' "
+                                                "(not supported: repeat the fields instead)")
+                    continue
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.problem(key_node, loc, "expected a text key, found a list or mapping used as a key")
+                    continue
+                key = str(key_node.value)  # raw text: `on:` and `no:` stay strings, not booleans
+                child_loc = (*loc, key)
+                if key in out:
+                    first = self.doc.key_marks.get(child_loc, (0, 0))
+                    self.problem(key_node, child_loc,
+                                 f"expected each key once, found {key!r} again (first at line {first[0]})")
+                    continue
+                self.doc.key_marks[child_loc] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = self.build(value_node, child_loc, depth + 1)
+            return out
+        self.problem(node, loc, "expected a YAML value")  # pragma: no cover - PyYAML has no other node kinds
+        return None
+
+
+def read_yaml_text(path: str, text: str) -> YamlDocument:
+    _check_events(path, text)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:  # e.g. an undefined alias
+        raise InputError([_err(path, exc.problem_mark, "(syntax)", f"invalid YAML: {exc.problem}")]) from None
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _CORE + "null"):
+        raise InputError([Diagnostic(path, 1, 1, "(file)",
+                                     "expected a YAML mapping (for example `name: ...`), found an empty file")])
+    doc = YamlDocument(path=path, data=None)
+    builder = _Builder(doc)
+    data = builder.build(root, (), 0)
+    if builder.problems:
+        raise InputError(builder.problems)
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"the scalar {data!r}"
+        raise InputError([_err(path, root.start_mark, "(top level)",
+                               f"expected a mapping of fields at the top level, found {kind}")])
+    doc.data = data
+    return doc
+
+
+def read_yaml_file(path: str | Path) -> YamlDocument:
+    """Read and check one file; raises InputError with every problem found."""
+    shown = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError([Diagnostic(shown, 1, 1, "(file)", "expected a readable file, found no such file")]) from None
+    except IsADirectoryError:
+        raise InputError([Diagnostic(shown, 1, 1, "(file)", "expected a file, found a directory")]) from None
+    except OSError as exc:
+        raise InputError([Diagnostic(shown, 1, 1, "(file)", f"expected a readable file: {exc.strerror}")]) from None
+    return read_yaml_text(shown, _decode(shown, raw))

@@ -1,0 +1,1 @@
+"""Human (rich) and machine (JSON, JUnit) renderings of snapshots and reports."""

@@ -1,0 +1,92 @@
+"""Parsing of the units users write in YAML and on the command line.
+
+Durations carry a unit (`500ms`, `30s`, `10m`, `1h`), percentages a `%` sign,
+sizes a byte unit. A bare number is rejected on purpose: `timeout: 30` is ambiguous.
+Pure functions, no third-party imports (they sit on the `--help` path).
+"""
+
+from __future__ import annotations
+
+import re
+
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(us|µs|ms|s|m|h|d)\s*$")
+_DURATION_FACTORS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PERCENT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$")
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)\s*$")
+_SIZE_FACTORS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
+_FACTOR = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*x\s*$")
+
+DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(us|µs|ms|s|m|h|d)$"
+PERCENT_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*%$"
+SIZE_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)$"
+
+
+class UnitError(ValueError):
+    """A value that lacks or misuses its unit; the message says what was expected."""
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the bare number {value!r}"
+    if isinstance(value, str):
+        return f"{value!r}"
+    return f"a {type(value).__name__}"
+
+
+def parse_duration(value: object) -> float:
+    """`'500ms'` -> 0.5 (seconds). Raises UnitError naming what was found."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match.group(1)) * _DURATION_FACTORS[match.group(2)]
+    hint = " (add a unit, for example 30s)" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+    raise UnitError(f"expected a duration with a unit like 500ms, 30s, 10m or 1h, found {_describe(value)}{hint}")
+
+
+def parse_percent(value: object) -> float:
+    """`'99.95%'` -> 0.9995 (a fraction)."""
+    if isinstance(value, str):
+        match = _PERCENT.match(value)
+        if match:
+            number = float(match.group(1))
+            if number > 100.0:
+                raise UnitError(f"expected a percentage between 0% and 100%, found {value!r}")
+            return number / 100.0
+    hint = " (write it with a % sign, for example 99.9%)" if isinstance(value, (int, float)) else ""
+    raise UnitError(f"expected a percentage like 99.95%, found {_describe(value)}{hint}")
+
+
+def parse_size(value: object) -> int:
+    """`'1MiB'` -> 1048576 (bytes)."""
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        if match:
+            return int(float(match.group(1)) * _SIZE_FACTORS[match.group(2)])
+    raise UnitError(f"expected a size with a unit like 512B, 64KiB or 1MiB, found {_describe(value)}")
+
+
+def parse_factor(value: object) -> float:
+    """`'10x'` -> 10.0 (a slow-down factor)."""
+    if isinstance(value, str):
+        match = _FACTOR.match(value)
+        if match and float(match.group(1)) > 0:
+            return float(match.group(1))
+    raise UnitError(f"expected a factor like 10x, found {_describe(value)}")
+
+
+def format_duration(seconds: float) -> str:
+    """Inverse of parse_duration for display: 0.08 -> '80ms', 95 -> '1m35s'."""
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    if seconds < 1:
+        ms = seconds * 1000
+        return f"{ms:.0f}ms" if ms >= 1 or ms == 0 else f"{ms:.2f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s".replace(".0s", "s")
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{int(minutes)}m{secs:02.0f}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{int(hours)}h{int(minutes):02d}m"
