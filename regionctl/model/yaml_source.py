@@ -111,10 +111,14 @@ def _decode(path: str, raw: bytes) -> str:
 
 
 def _check_events(path: str, text: str) -> None:
-    """Pass 1, iterative: syntax, document count, nesting depth and alias count."""
-    depth = 0
+    """Pass 1, iterative: syntax, document count, nesting depth, alias count, and the
+    number of values the document holds once its aliases are expanded (so that an alias
+    bomb is refused here, from the events alone, before anything is built)."""
     documents = 0
     aliases = 0
+    expanded = 0  # values so far, counting an alias as the expanded size of its anchor
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, `expanded` before the node)
+    sizes: dict[str, int] = {}  # anchor -> expanded size of the anchored node
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.DocumentStartEvent):
@@ -123,29 +127,52 @@ def _check_events(path: str, text: str) -> None:
                     raise InputError([_err(path, event.start_mark, "(file)",
                                            "expected one YAML document, found a second one "
                                            "(split it into separate files)")])
+            elif isinstance(event, yaml.ScalarEvent):
+                expanded += 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
+                open_nodes.append((event.anchor, expanded))
+                expanded += 1
+                if len(open_nodes) > MAX_DEPTH:
                     raise InputError([_err(path, event.start_mark, "(file)",
                                            f"expected nesting at most {MAX_DEPTH} levels deep, "
                                            "found deeper nesting")])
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+                anchor, before = open_nodes.pop()
+                if anchor:
+                    sizes[anchor] = expanded - before
             elif isinstance(event, yaml.AliasEvent):
                 aliases += 1
                 if aliases > MAX_ALIASES:
                     raise InputError([_err(path, event.start_mark, "(file)",
                                            f"expected at most {MAX_ALIASES} aliases, found more "
                                            "(an alias expansion bomb?)")])
+                if any(anchor == event.anchor for anchor, _ in open_nodes):
+                    raise InputError([_err(path, event.start_mark, "(file)",
+                                           f"expected plain data, found the alias *{event.anchor} inside the "
+                                           "value it names (a recursive alias)")])
+                expanded += sizes.get(event.anchor or "", 1)
+            if expanded > MAX_NODES:
+                reason = " once aliases are expanded (an alias expansion bomb?)" if aliases else ""
+                raise InputError([_err(path, event.start_mark, "(file)",
+                                       f"expected at most {MAX_NODES} values, found more{reason}")])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "invalid YAML"
-        context = f" {exc.context}" if exc.context else ""
+        problem = " ".join((exc.problem or "invalid YAML").split())
+        context = " " + " ".join(exc.context.split()) if exc.context else ""
         raise InputError([_err(path, mark, "(syntax)", f"invalid YAML: {problem}{context}")]) from None
-    except yaml.YAMLError as exc:  # reader errors (control characters) carry a position too
-        mark = getattr(exc, "position", None)
-        line = text.count("\n", 0, mark) + 1 if isinstance(mark, int) else 1
-        raise InputError([Diagnostic(path, line, 1, "(syntax)", f"invalid YAML: {exc}")]) from None
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, but a position
+        pos = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise InputError([Diagnostic(path, line, col, "(syntax)",
+                                     f"invalid YAML: expected printable text, found the character {char} "
+                                     f"({exc.reason})")]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - every other parser error carries a mark
+        message = " ".join(str(exc).split())
+        raise InputError([Diagnostic(path, 1, 1, "(syntax)", f"invalid YAML: {message}")]) from None
 
 
 def _bad_tag(tag: str) -> str:
@@ -199,6 +226,9 @@ class _Builder:
                     continue
                 if not isinstance(key_node, yaml.ScalarNode):
                     self.problem(key_node, loc, "expected a text key, found a list or mapping used as a key")
+                    continue
+                if key_node.tag not in _SCALAR_TAGS and key_node.tag != _TIMESTAMP:
+                    self.problem(key_node, loc, _bad_tag(key_node.tag))
                     continue
                 key = str(key_node.value)  # raw text: `on:` and `no:` stay strings, not booleans
                 child_loc = (*loc, key)

@@ -1,0 +1,78 @@
+"""Human summary of a drill report (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from regionctl.units import format_duration
+
+
+def _secs(value: float | None) -> str:
+    return "not recovered" if value is None else format_duration(value)
+
+
+def render_drill(report: dict[str, Any]) -> Group:
+    m = report["metrics"]
+    verdict = Text(" PASS " if report["result"] == "pass" else " FAIL ",
+                   style="bold black on green" if report["result"] == "pass" else "bold white on red")
+    head = Text.assemble(verdict, f"  drill on {report['topology']} · seed {report['seed']} · "
+                                  f"{format_duration(report['sim_seconds'])} simulated in "
+                                  f"{report['wall_seconds']:.2f}s")
+    faults = Table(title="faults", title_justify="left")
+    faults.add_column("fault")
+    faults.add_column("from", justify="right")
+    faults.add_column("healed", justify="right")
+    for f in report["faults"]:
+        faults.add_row(f["spec"], format_duration(f["at"]),
+                       "-" if f["healed_at"] is None else format_duration(f["healed_at"]))
+    clusters = Table(title="clusters", title_justify="left")
+    for col in ("cluster", "leader", "term", "avail.", "lost", "RPO", "RTO",
+                "detect+promote+reroute", "split brain"):
+        clusters.add_column(col, justify="left" if col.startswith(("cluster", "leader")) else "right")
+    for name, c in m["clusters"].items():
+        leaders = report["leaders"][name]
+        bd = c["rto_breakdown"]
+        parts = "+".join("-" if bd[k] is None else format_duration(bd[k]) for k in ("detection", "promotion",
+                                                                                      "reroute"))
+        change = leaders["after"] or "-"
+        if leaders["before"] != leaders["after"]:
+            change = f"{leaders['before'] or '-'}→{change}"
+        clusters.add_row(name, change, str(leaders["term"]), f"{c['availability'] * 100:.2f}%",
+                         str(c["writes_lost"]), format_duration(c["rpo_seconds"] or 0.0), _secs(c["rto_seconds"]),
+                         parts, format_duration(c["split_brain_seconds"] or 0.0))
+    totals = Text.assemble(
+        "writes acked ", (f"{m['writes_acked']:,}", "bold"), " · failed ", f"{m['writes_failed']:,}",
+        " · lost ", (f"{m['writes_lost']:,}", "bold red" if m["writes_lost"] else "bold"),
+        " · stale reads ", f"{m['stale_reads']:,}", " · max lag ", format_duration(m["max_lag_seconds"] or 0.0),
+        " · write p99 ", format_duration(m["write_latency_p99"] or 0.0),
+    )
+    slo = Table(title="SLOs", title_justify="left")
+    slo.add_column("SLO")
+    slo.add_column("target", justify="right")
+    slo.add_column("observed", justify="right")
+    slo.add_column("", justify="left")
+    for check in report["slo"]:
+        name = check["name"]
+        fmt = (lambda v: f"{v * 100:.3f}%") if name == "availability" else (
+            lambda v: "not recovered" if v is None else format_duration(v))
+        slo.add_row(name, fmt(check["target"]), fmt(check["observed"]),
+                    Text("✔ ok", style="green") if check["ok"] else Text("✘ missed", style="red"))
+    blast = report["blast_radius"]
+    reach = Text(f"blast radius: regions {', '.join(blast['regions']) or '-'} · nodes "
+                 f"{', '.join(blast['nodes']) or '-'} · tenants {', '.join(blast['tenants']) or '-'} · "
+                 f"traffic {blast['traffic_fraction'] * 100:.1f}%")
+    events = Table(title="what happened", title_justify="left", show_header=False, box=None)
+    events.add_column(justify="right")
+    events.add_column()
+    for e in report["events"][-20:]:
+        where = f"[{e['cluster']}] " if e["cluster"] else ""
+        events.add_row(f"t={e['t']:.1f}s", where + e["message"])
+    return Group(head, faults, events, clusters, totals, reach, slo)
+
+
+def print_drill(report: dict[str, Any], console: Console | None = None) -> None:
+    (console or Console()).print(render_drill(report))

@@ -1,0 +1,145 @@
+"""Where things are and who can talk to whom, under the active faults.
+
+A location is (region, zone, node-name); clients and failover-manager members sit
+in a region without a node name. Partitions name regions or nodes at either end.
+Answers are cached per fault-set version: they are asked on every tick.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from regionctl.faults import Fault
+from regionctl.model.resolved import region_rtt
+from regionctl.model.topology import Topology
+
+Loc = tuple[str, str, str]  # (region, zone, node) — zone/node may be ""
+
+
+@dataclass
+class Network:
+    topology: Topology
+    rng: random.Random
+    jitter: float = 0.1
+    version: int = 0
+    down_nodes: set[str] = field(default_factory=set)
+    down_regions: set[str] = field(default_factory=set)
+    down_zones: set[tuple[str, str]] = field(default_factory=set)
+    partitions: list[tuple[str, str, bool]] = field(default_factory=list)
+    extra_latency: dict[frozenset[str], float] = field(default_factory=dict)
+    slow: dict[str, float] = field(default_factory=dict)
+    skew: dict[str, float] = field(default_factory=dict)
+    _rtt: dict[tuple[str, str], float] = field(default_factory=dict)
+    _cache: dict[tuple[Loc, Loc], bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.jitter = self.topology.network.jitter
+        names = [r.name for r in self.topology.regions]
+        for a in names:
+            for b in names:
+                self._rtt[(a, b)] = region_rtt(self.topology, a, b)[0]
+
+    # -- faults ------------------------------------------------------------------------
+    def apply(self, fault: Fault, active: bool) -> None:
+        """Add (active=True) or remove one fault's effect."""
+        def toggle(collection: set, item: object) -> None:  # type: ignore[type-arg]
+            if active:
+                collection.add(item)
+            else:
+                collection.discard(item)
+
+        if fault.kind == "node":
+            toggle(self.down_nodes, fault.target)
+        elif fault.kind == "region":
+            toggle(self.down_regions, fault.target)
+        elif fault.kind == "zone":
+            toggle(self.down_zones, (fault.a, fault.b))
+        elif fault.kind == "partition":
+            entry = (fault.a, fault.b, fault.one_way)
+            if active:
+                self.partitions.append(entry)
+            elif entry in self.partitions:
+                self.partitions.remove(entry)
+        elif fault.kind == "latency":
+            key = frozenset((fault.a, fault.b))
+            if active:
+                self.extra_latency[key] = self.extra_latency.get(key, 0.0) + fault.value
+            else:
+                self.extra_latency[key] = self.extra_latency.get(key, 0.0) - fault.value
+                if self.extra_latency[key] <= 1e-12:
+                    del self.extra_latency[key]
+        elif fault.kind == "slow":
+            if active:
+                self.slow[fault.target] = fault.value
+            else:
+                self.slow.pop(fault.target, None)
+        elif fault.kind == "clock":
+            if active:
+                self.skew[fault.target] = fault.value
+            else:
+                self.skew.pop(fault.target, None)
+        self.version += 1
+        self._cache.clear()
+
+    # -- questions ---------------------------------------------------------------------
+    def up(self, loc: Loc) -> bool:
+        region, zone, node = loc
+        if region in self.down_regions:
+            return False
+        if zone and (region, zone) in self.down_zones:
+            return False
+        return not (node and node in self.down_nodes)
+
+    @staticmethod
+    def _matches(end: str, loc: Loc) -> bool:
+        return end == loc[0] or end == loc[2]
+
+    def blocked(self, src: Loc, dst: Loc) -> bool:
+        """True if packets from src to dst are dropped by a partition."""
+        for a, b, one_way in self.partitions:
+            if self._matches(a, src) and self._matches(b, dst):
+                return True
+            if not one_way and self._matches(b, src) and self._matches(a, dst):
+                return True
+        return False
+
+    def hears(self, src: Loc, dst: Loc) -> bool:
+        """dst receives what src sends (one direction; both ends up)."""
+        return self.up(src) and self.up(dst) and not self.blocked(src, dst)
+
+    def connected(self, a: Loc, b: Loc) -> bool:
+        """A two-way conversation (a TCP connection) between a and b is possible."""
+        key = (a, b)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        result = self.up(a) and self.up(b) and not self.blocked(a, b) and not self.blocked(b, a)
+        self._cache[key] = result
+        return result
+
+    def rtt(self, a: Loc, b: Loc) -> float:
+        """Round trip without jitter: region pair, zone or local, plus injected latency (both ways)."""
+        if a[0] != b[0]:
+            base = self._rtt[(a[0], b[0])]
+        elif a[1] and b[1] and a[1] != b[1]:
+            base = self.topology.network.zone_rtt
+        else:
+            base = self.topology.network.local_rtt
+        if self.extra_latency:
+            for key, extra in self.extra_latency.items():
+                ends = tuple(key) if len(key) == 2 else (next(iter(key)),) * 2
+                x, y = ends
+                if (self._matches(x, a) and self._matches(y, b)) or (self._matches(y, a) and self._matches(x, b)):
+                    base += 2 * extra
+        return base
+
+    def one_way(self, a: Loc, b: Loc) -> float:
+        """One delivery from a to b with jitter (uniform within +-jitter)."""
+        base = self.rtt(a, b) / 2
+        if self.jitter:
+            base *= 1.0 + self.jitter * (2.0 * self.rng.random() - 1.0)
+        return base
+
+    def slowness(self, node: str) -> float:
+        return self.slow.get(node, 1.0)
