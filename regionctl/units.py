@@ -7,13 +7,15 @@ Pure functions, no third-party imports (they sit on the `--help` path).
 
 from __future__ import annotations
 
+import math
 import re
 
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(us|µs|ms|s|m|h|d)\s*$")
 _DURATION_FACTORS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PERCENT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$")
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)\s*$")
-_SIZE_FACTORS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
+_SIZE_FACTORS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3,
+                 "KB": 1000, "MB": 1000**2, "GB": 1000**3}
 _FACTOR = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*x\s*$")
 
 DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(us|µs|ms|s|m|h|d)$"
@@ -35,14 +37,24 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def _finite(match: re.Match[str], value: str, what: str, factor: float = 1.0) -> float:
+    number = float(match.group(1)) * factor
+    if not math.isfinite(number):  # hundreds of digits overflow a float
+        raise UnitError(
+            f"expected a {what} of sane magnitude, found {value[:20]!r}... ({len(value)} characters)")
+    return number
+
+
 def parse_duration(value: object) -> float:
     """`'500ms'` -> 0.5 (seconds). Raises UnitError naming what was found."""
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return float(match.group(1)) * _DURATION_FACTORS[match.group(2)]
-    hint = " (add a unit, for example 30s)" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-    raise UnitError(f"expected a duration with a unit like 500ms, 30s, 10m or 1h, found {_describe(value)}{hint}")
+            return _finite(match, value, "duration", _DURATION_FACTORS[match.group(2)])
+    bare = isinstance(value, (int, float)) and not isinstance(value, bool)
+    hint = " (add a unit, for example 30s)" if bare else ""
+    raise UnitError(
+        f"expected a duration with a unit like 500ms, 30s, 10m or 1h, found {_describe(value)}{hint}")
 
 
 def parse_percent(value: object) -> float:
@@ -50,11 +62,12 @@ def parse_percent(value: object) -> float:
     if isinstance(value, str):
         match = _PERCENT.match(value)
         if match:
-            number = float(match.group(1))
+            number = _finite(match, value, "percentage")
             if number > 100.0:
                 raise UnitError(f"expected a percentage between 0% and 100%, found {value!r}")
             return number / 100.0
-    hint = " (write it with a % sign, for example 99.9%)" if isinstance(value, (int, float)) else ""
+    bare = isinstance(value, (int, float)) and not isinstance(value, bool)
+    hint = " (write it with a % sign, for example 99.9%)" if bare else ""
     raise UnitError(f"expected a percentage like 99.95%, found {_describe(value)}{hint}")
 
 
@@ -63,7 +76,7 @@ def parse_size(value: object) -> int:
     if isinstance(value, str):
         match = _SIZE.match(value)
         if match:
-            return int(float(match.group(1)) * _SIZE_FACTORS[match.group(2)])
+            return int(_finite(match, value, "size", _SIZE_FACTORS[match.group(2)]))
     raise UnitError(f"expected a size with a unit like 512B, 64KiB or 1MiB, found {_describe(value)}")
 
 
@@ -71,7 +84,7 @@ def parse_factor(value: object) -> float:
     """`'10x'` -> 10.0 (a slow-down factor)."""
     if isinstance(value, str):
         match = _FACTOR.match(value)
-        if match and float(match.group(1)) > 0:
+        if match and _finite(match, value, "factor") > 0:
             return float(match.group(1))
     raise UnitError(f"expected a factor like 10x, found {_describe(value)}")
 

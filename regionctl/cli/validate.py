@@ -11,11 +11,14 @@ from regionctl.exit_codes import ExitCode
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
+    """Files to check; a directory stands for its YAML files. A directory without any
+    stays in the list, so that it is reported: checking nothing is not a pass."""
     out: list[Path] = []
     for value in paths:
         path = Path(value)
         if path.is_dir():
-            out.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            out.extend(found or [path])
         else:
             out.append(path)
     return out
@@ -43,13 +46,16 @@ def validate(paths: tuple[str, ...], as_json: bool, kind: str | None) -> None:
       ...
     """
     from regionctl.cli.common import print_json
-    from regionctl.model.diagnostics import InputError
+    from regionctl.model.diagnostics import Diagnostic, InputError
     from regionctl.model.loader import load_file
 
     results = []
     failed = False
     for path in _expand(paths):
         try:
+            if path.is_dir():
+                raise InputError([Diagnostic(str(path), 1, 1, "(file)",
+                                             "expected .yaml or .yml files in this directory, found none")])
             loaded = load_file(path, kind)  # type: ignore[arg-type]
         except InputError as exc:
             failed = True

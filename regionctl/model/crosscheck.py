@@ -5,9 +5,9 @@ Each check yields (location, message); the loader places them in the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from regionctl.model.diagnostics import Loc
+from regionctl.model.diagnostics import KeyLoc, Loc
 from regionctl.model.presets import PRESETS
 from regionctl.model.topology import Topology
 from regionctl.model.yaml_source import did_you_mean
@@ -17,10 +17,11 @@ Problem = tuple[Loc, str]
 
 def _unknown(kind: str, name: str, known: list[str]) -> str:
     listing = ", ".join(known) if known else "none are declared"
-    return f"expected the name of a declared {kind}, found {name!r}{did_you_mean(name, known)} (declared: {listing})"
+    hint = did_you_mean(name, known)
+    return f"expected the name of a declared {kind}, found {name!r}{hint} (declared: {listing})"
 
 
-def _duplicates(items: list[tuple[Loc, str]], what: str) -> Iterator[Problem]:
+def _duplicates(items: Sequence[tuple[Loc, str]], what: str) -> Iterator[Problem]:
     first: dict[str, Loc] = {}
     for loc, name in items:
         if name in first:
@@ -57,13 +58,14 @@ def _check(t: Topology) -> Iterator[Problem]:
     )
     # Node names are global: fault specs say `node:NAME`.
     yield from _duplicates(
-        [(("clusters", i, "nodes", j), n.name) for i, c in enumerate(t.clusters) for j, n in enumerate(c.nodes)],
+        [(("clusters", i, "nodes", j), n.name)
+         for i, c in enumerate(t.clusters) for j, n in enumerate(c.nodes)],
         "node",
     )
     yield from _duplicates([(("tenants", i), x.name) for i, x in enumerate(t.tenants)], "tenant")
 
     yield from _check_network(t, regions)
-    for i, cluster in enumerate(t.clusters):
+    for i in range(len(t.clusters)):
         yield from _check_cluster(t, i, regions, zones)
 
     clusters = [c.name for c in t.clusters]
@@ -80,10 +82,11 @@ def _check(t: Topology) -> Iterator[Problem]:
             if dep not in targets:
                 yield ("services", i, "depends_on", j), _unknown("cluster or service", dep, targets)
             elif dep == service.name:
-                yield ("services", i, "depends_on", j), f"expected a dependency on another part, found {dep!r} itself"
-        for j, region in enumerate(service.regions or []):
-            if region not in regions:
-                yield ("services", i, "regions", j), _unknown("region", region, regions)
+                yield ("services", i, "depends_on", j), (
+                    f"expected a dependency on another part, found {dep!r} itself")
+        for j, where in enumerate(service.regions or []):
+            if where not in regions:
+                yield ("services", i, "regions", j), _unknown("region", where, regions)
     yield from _check_service_cycles(t)
 
     for i, tenant in enumerate(t.tenants):
@@ -100,7 +103,7 @@ def _check(t: Topology) -> Iterator[Problem]:
 def _check_network(t: Topology, regions: list[str]) -> Iterator[Problem]:
     seen: dict[frozenset[str], str] = {}
     for key in t.network.rtt:
-        loc: Loc = ("network", "rtt", key)
+        loc: Loc = KeyLoc(("network", "rtt", key))  # the problem is the key, not the figure
         parts = key.split("|")
         if len(parts) != 2 or not all(parts):
             yield loc, f"expected a region pair written 'a|b', found {key!r}"
@@ -109,7 +112,8 @@ def _check_network(t: Topology, regions: list[str]) -> Iterator[Problem]:
             if part not in regions:
                 yield loc, _unknown("region", part, regions)
         if parts[0] == parts[1]:
-            yield loc, f"expected two different regions, found {key!r} (use zone_rtt/local_rtt within a region)"
+            yield loc, (f"expected two different regions, found {key!r} "
+                        "(use zone_rtt/local_rtt within a region)")
         pair = frozenset(parts)
         if pair in seen:
             yield loc, f"expected each region pair once, found {key!r} and {seen[pair]!r}"
@@ -128,9 +132,9 @@ def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, lis
     for key in cluster.timings:
         if key not in preset.timings:
             known = sorted(preset.timings)
-            yield (*base, "timings", key), (
-                f"unknown timing {key!r} for engine {cluster.engine}{did_you_mean(key, known)}; "
-                f"expected one of: {', '.join(known)}")
+            yield KeyLoc((*base, "timings", key)), (
+                f"expected a timing of the {cluster.engine} preset ({', '.join(known)}), "
+                f"found {key!r}{did_you_mean(key, known)}")
     for j, witness in enumerate(cluster.failover.witnesses or []):
         if witness not in regions:
             yield (*base, "failover", "witnesses", j), _unknown("region", witness, regions)
@@ -150,7 +154,8 @@ def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, lis
     if mode in ("async", "semi-sync", "sync", "quorum"):
         if not leaders:
             yield (*base, "nodes"), (
-                f"expected exactly one node with role: leader in a cluster with {mode} replication, found none")
+                f"expected exactly one node with role: leader in a cluster with {mode} replication, "
+                "found none")
         for j in leaders[1:]:
             yield (*base, "nodes", j, "role"), (
                 f"expected exactly one initial leader, found a second one ({cluster.nodes[j].name!r}; "
@@ -159,7 +164,8 @@ def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, lis
             yield (*base, "nodes"), f"expected at least two nodes for {mode} replication, found one"
     elif mode == "multi-leader":
         if not leaders:
-            yield (*base, "nodes"), "expected at least one node with role: leader in a multi-leader cluster"
+            yield (*base, "nodes"), (
+                "expected at least one node with role: leader in a multi-leader cluster, found none")
         per_region: dict[str, str] = {}
         for j in leaders:
             node = cluster.nodes[j]
@@ -173,7 +179,8 @@ def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, lis
             yield (*base, "nodes", j, "role"), "expected role replica in a leaderless cluster, found leader"
         n = rep.n or min(3, len(cluster.nodes))
         if rep.n is not None and rep.n > len(cluster.nodes):
-            yield (*base, "replication", "n"), f"expected n <= the number of nodes ({len(cluster.nodes)}), found {rep.n}"
+            yield (*base, "replication", "n"), (
+                f"expected n <= the number of nodes ({len(cluster.nodes)}), found {rep.n}")
         for key in ("r", "w"):
             value = getattr(rep, key)
             if value is not None and value > n:
@@ -181,16 +188,20 @@ def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, lis
 
     if rep.sync_replicas is not None:
         if mode != "sync":
-            yield (*base, "replication", "sync_replicas"), f"expected sync_replicas only with mode sync, found mode {mode}"
+            yield (*base, "replication", "sync_replicas"), (
+                f"expected sync_replicas only with mode sync, found mode {mode}")
         for j, name in enumerate(rep.sync_replicas):
             if name not in node_names:
-                yield (*base, "replication", "sync_replicas", j), _unknown("node of this cluster", name, node_names)
+                yield (*base, "replication", "sync_replicas", j), (
+                    _unknown("node of this cluster", name, node_names))
             elif leaders and name == cluster.nodes[leaders[0]].name:
-                yield (*base, "replication", "sync_replicas", j), f"expected a follower, found the leader {name!r}"
+                yield (*base, "replication", "sync_replicas", j), (
+                    f"expected a follower, found the leader {name!r}")
     if mode != "leaderless":
         for key in ("n", "r", "w"):
             if getattr(rep, key) is not None:
-                yield (*base, "replication", key), f"expected {key} only with mode leaderless, found mode {mode}"
+                yield (*base, "replication", key), (
+                    f"expected {key} only with mode leaderless, found mode {mode}")
     if rep.conflict_resolution is not None and mode != "multi-leader":
         yield (*base, "replication", "conflict_resolution"), (
             f"expected conflict_resolution only with mode multi-leader, found mode {mode}")

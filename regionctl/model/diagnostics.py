@@ -10,14 +10,31 @@ Severity = Literal["error", "warning"]
 Loc = tuple[str | int, ...]
 
 
+class KeyLoc(tuple[str | int, ...]):
+    """A location whose diagnostic points at the key (an RTT pair, a timing name) rather
+    than at its value."""
+
+    __slots__ = ()
+
+
+def _plain_key(part: str) -> bool:
+    return bool(part) and part.isprintable() and part.strip() == part and not any(c in part for c in ".[]'\"")
+
+
 def format_field_path(loc: Loc) -> str:
-    """('clusters', 0, 'nodes', 1, 'zone') -> 'clusters[0].nodes[1].zone'; () -> '(top level)'."""
+    """('clusters', 0, 'nodes', 1, 'zone') -> 'clusters[0].nodes[1].zone'; () -> '(top level)'.
+
+    A key that would make the path ambiguous or span lines (a dot, a bracket, a newline,
+    nothing at all) is shown quoted and escaped: `extra['a.b']`, so that every
+    diagnostic stays on one line."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
+        elif _plain_key(part):
             out += ("." if out else "") + part
+        else:
+            out += f"[{part!r}]"
     return out or "(top level)"
 
 

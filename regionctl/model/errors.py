@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from regionctl.model.diagnostics import Diagnostic
+from regionctl.model.diagnostics import Diagnostic, Loc
 from regionctl.model.yaml_source import YamlDocument, did_you_mean
 
 
@@ -74,11 +74,11 @@ def _message(err: Any, root: type[BaseModel]) -> tuple[str, bool]:
         return f"expected the required field {loc[-1]!r}, found it missing", False
     if kind == "extra_forbidden":
         parent = model_at(root, loc[:-1])
-        hint = did_you_mean(str(loc[-1]), _field_names(parent)) if parent else ""
-        allowed = ""
-        if parent and not hint:
-            allowed = "; expected one of: " + ", ".join(sorted(_field_names(parent)))
-        return f"unknown field {loc[-1]!r}{hint}{allowed}", True
+        names = sorted(_field_names(parent)) if parent else []
+        hint = did_you_mean(str(loc[-1]), names)
+        if names and not hint:
+            return f"expected one of the fields {', '.join(names)}, found the unknown field {loc[-1]!r}", True
+        return f"expected a known field, found the unknown field {loc[-1]!r}{hint}", True
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",")]
@@ -96,6 +96,8 @@ def _message(err: Any, root: type[BaseModel]) -> tuple[str, bool]:
         return f"expected text, found {_found(value)}", False
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, found {_found(value)}", False
+    if kind == "finite_number":
+        return f"expected a finite number, found {_found(value)}", False
     if kind in ("float_type", "float_parsing"):
         return f"expected a number, found {_found(value)}", False
     if kind in ("bool_type", "bool_parsing"):
@@ -105,28 +107,78 @@ def _message(err: Any, root: type[BaseModel]) -> tuple[str, bool]:
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"expected a mapping, found {_found(value)}", False
     if kind == "too_short":
-        return f"expected at least {ctx.get('min_length', 1)} item(s), found {ctx.get('actual_length', 0)}", False
+        wanted, actual = ctx.get("min_length", 1), ctx.get("actual_length", 0)
+        return f"expected at least {wanted} item(s), found {actual}", False
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{err['msg'].lower().replace('input should be', 'expected a value')}, found {_found(value)}", False
+        expected = err["msg"].lower().replace("input should be", "expected a value")
+        return f"{expected}, found {_found(value)}", False
     if kind == "string_pattern_mismatch":
         return f"expected a name of letters, digits, '.', '_' or '-', found {_found(value)}", False
-    return f"{err['msg']}, found {_found(value)}", False
+    expected = str(err["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")
+    return f"expected {expected}, found {_found(value)}", False
 
 
-def diagnostics_from_validation(
-    doc: YamlDocument, exc: ValidationError, root: type[BaseModel]
-) -> list[Diagnostic]:
-    seen: set[tuple[object, ...]] = set()
-    out: list[Diagnostic] = []
+def _field_of(model: type[BaseModel] | None, part: str) -> bool:
+    if model is None:
+        return False
+    return any(part in (name, info.alias) for name, info in model.model_fields.items())
+
+
+def _user_loc(data: Any, loc: Loc, root: type[BaseModel]) -> tuple[Loc, bool]:
+    """pydantic's location without the parts it adds for union members ('str',
+    'dict[str,any]', a model's name), so that the path names only what the user wrote or
+    should write. Returns (location, whether a union part was dropped)."""
+    out: list[str | int] = []
+    node: Any = data
+    dropped = False
+    for part in loc:
+        if isinstance(part, int):
+            if isinstance(node, list):
+                node = node[part] if 0 <= part < len(node) else None
+            elif node is not None:  # an index into something that is not the user's list
+                dropped = True
+                continue
+            out.append(part)
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+            out.append(part)
+        elif _field_of(model_at(root, tuple(out)), part):
+            node = None  # a field the user did not write (missing, or a default)
+            out.append(part)
+        else:
+            dropped = True
+    return tuple(out), dropped
+
+
+def validation_problems(
+    data: Any, exc: ValidationError, root: type[BaseModel]
+) -> list[tuple[Loc, str, bool]]:
+    """(location, message, point at the key) for each problem, once per location: the
+    members of a union that all failed on one value become one message."""
+    merged: dict[Loc, tuple[list[str], bool, bool]] = {}
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
         # pydantic names the inner validator for Annotated/union members; drop such parts.
         loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
         message, prefer_key = _message({**err, "loc": loc}, root)
-        diag = doc.diagnostic(loc, message, prefer_key=prefer_key)
-        key = (diag.line, diag.col, diag.field, diag.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(diag)
+        user_loc, union = _user_loc(data, loc, root)
+        union = union or len(loc) != len(tuple(p for p in err["loc"] if isinstance(p, (str, int))))
+        messages, key, was_union = merged.setdefault(user_loc, ([], prefer_key, False))
+        if message not in messages:
+            messages.append(message)
+        merged[user_loc] = (messages, key, was_union or union)
+    out = []
+    for user_loc, (messages, key, union) in merged.items():
+        # Alternatives of a union are joined with "or"; anything else stays a line of its own.
+        if union:
+            out.append((user_loc, "; or ".join(messages), key))
+        else:
+            out.extend((user_loc, message, key) for message in messages)
     return out
 
+
+def diagnostics_from_validation(
+    doc: YamlDocument, exc: ValidationError, root: type[BaseModel]
+) -> list[Diagnostic]:
+    return [doc.diagnostic(loc, message, prefer_key=key) for loc, message, key in
+            validation_problems(doc.data, exc, root)]

@@ -34,14 +34,16 @@ def lint(t: Topology) -> list[LintWarning]:
         if family == "raft" and max_rtt > 0 and tm["election_timeout"] < 10 * max_rtt:
             out.append(LintWarning(
                 "election-timeout", (*base, "timings"),
-                f"election timeout {format_duration(tm['election_timeout'])} is below 10x the largest RTT between "
-                f"voters ({format_duration(max_rtt)}); etcd's tuning guide asks for >= "
+                f"election timeout {format_duration(tm['election_timeout'])} is below 10x the largest RTT "
+                f"between voters ({format_duration(max_rtt)}); etcd's tuning guide asks for >= "
                 f"{format_duration(10 * max_rtt)}, or elections will flap"))
         if family == "lock-ttl" and tm["loop_wait"] + 2 * tm["retry_timeout"] > tm["ttl"]:
+            cycle = tm["loop_wait"] + 2 * tm["retry_timeout"]
             out.append(LintWarning(
                 "patroni-ttl", (*base, "timings"),
-                f"loop_wait + 2 x retry_timeout ({format_duration(tm['loop_wait'] + 2 * tm['retry_timeout'])}) "
-                f"exceeds ttl ({format_duration(tm['ttl'])}); Patroni requires loop_wait + 2 x retry_timeout <= ttl"))
+                f"loop_wait + 2 x retry_timeout ({format_duration(cycle)})"
+                f" exceeds ttl ({format_duration(tm['ttl'])}); Patroni requires "
+                "loop_wait + 2 x retry_timeout <= ttl"))
         wait = commit_wait(t, cluster)
         if wait is not None and wait[0] > 0.050:
             out.append(LintWarning(
@@ -55,7 +57,8 @@ def lint(t: Topology) -> list[LintWarning]:
                 if count >= majority and len(cluster.nodes) > 1:
                     out.append(LintWarning(
                         "quorum-one-region", (*base, "nodes"),
-                        f"{count} of {len(cluster.nodes)} voters sit in {region}: a majority in one region, so "
+                        f"{count} of {len(cluster.nodes)} voters sit in {region}: a majority in one region, "
+                        "so "
                         f"losing {region} loses quorum and the cluster stops taking writes"))
     if t.kind == TopologyKind.ACTIVE_PASSIVE:
         for i, cluster in enumerate(t.clusters):

@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from regionctl.model import crosscheck
-from regionctl.model.diagnostics import Diagnostic, InputError
-from regionctl.model.errors import diagnostics_from_validation
+from regionctl.model.crosscheck import Problem
+from regionctl.model.diagnostics import Diagnostic, InputError, KeyLoc, Loc, format_field_path
+from regionctl.model.errors import diagnostics_from_validation, validation_problems
 from regionctl.model.lab import Lab
 from regionctl.model.lint import lint
 from regionctl.model.runbook import Runbook
@@ -47,50 +48,50 @@ def _validate(doc: YamlDocument, kind: FileKind) -> Loaded:
     try:
         model = cls.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(diagnostics_from_validation(doc, exc, cls)) from None
+        raise InputError(doc.problems + _unrefused(doc, diagnostics_from_validation(doc, exc, cls))) from None
     warnings: list[Diagnostic] = []
+    problems: list[Problem] = []
     if isinstance(model, Topology):
-        problems = crosscheck.check(model)
-        problems += _check_runbooks(doc, model)
-        if problems:
-            raise InputError([doc.diagnostic(loc, msg) for loc, msg in problems])
+        problems = crosscheck.check(model) + _check_runbooks(doc, model)
+    if problems or doc.problems:
+        found = [doc.diagnostic(loc, msg, prefer_key=isinstance(loc, KeyLoc)) for loc, msg in problems]
+        raise InputError(doc.problems + _unrefused(doc, found))
+    if isinstance(model, Topology):
         warnings = [doc.diagnostic(w.loc, w.message, severity="warning", code=w.code) for w in lint(model)]
     return Loaded(kind, model, doc, warnings)
 
 
-def _check_runbooks(doc: YamlDocument, topology: Topology) -> list[tuple[tuple[str | int, ...], str]]:
+def _unrefused(doc: YamlDocument, found: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop complaints about values the reader already refused (they read as null)."""
+    if not doc.refused:
+        return found
+    refused = {format_field_path(loc) for loc in doc.refused}
+    return [d for d in found
+            if not any(d.field == r or d.field.startswith((r + ".", r + "[")) for r in refused)]
+
+
+def _check_runbooks(doc: YamlDocument, topology: Topology) -> list[Problem]:
     """Runbooks embedded in a topology are checked against the runbook schema too."""
-    out: list[tuple[tuple[str | int, ...], str]] = []
+    out: list[Problem] = []
     names: set[str] = set()
     for i, raw in enumerate(topology.runbooks):
         try:
             runbook = Runbook.model_validate(raw)
         except ValidationError as exc:
-            sub = YamlDocument(doc.path, raw)
-            for d in diagnostics_from_validation(sub, exc, Runbook):
-                out.append((("runbooks", i, *_split(d.field)), d.message))
+            for loc, message, at_key in validation_problems(raw, exc, Runbook):
+                full: Loc = ("runbooks", i, *loc)
+                out.append((KeyLoc(full) if at_key else full, message))
             continue
         if runbook.name in names:
-            out.append((("runbooks", i, "name"), f"expected unique runbook names, found {runbook.name!r} again"))
+            out.append((("runbooks", i, "name"),
+                        f"expected unique runbook names, found {runbook.name!r} again"))
         names.add(runbook.name)
     return out
 
 
-def _split(field_path: str) -> tuple[str | int, ...]:
-    out: list[str | int] = []
-    for part in field_path.replace("[", ".[").split("."):
-        if not part or part == "(top level)":
-            continue
-        if part.startswith("[") and part.endswith("]"):
-            out.append(int(part[1:-1]))
-        else:
-            out.append(part)
-    return tuple(out)
-
-
 def load_file(path: str | Path, kind: FileKind | None = None) -> Loaded:
     """Read, validate and lint one file. Raises InputError with all its problems."""
-    doc = read_yaml_file(path)
+    doc = read_yaml_file(path, keep_going=True)
     return _validate(doc, kind or guess_kind(doc.data))
 
 

@@ -56,7 +56,8 @@ class Replication(StrictModel):
         None, description="mode sync: the followers that must acknowledge (default: every follower).")
     n: PositiveInt | None = Field(None, description="mode leaderless: replicas per key (N).")
     r: PositiveInt | None = Field(None, description="mode leaderless: replies a read waits for (R).")
-    w: PositiveInt | None = Field(None, description="mode leaderless: acknowledgements a write waits for (W).")
+    w: PositiveInt | None = Field(
+        None, description="mode leaderless: acknowledgements a write waits for (W).")
     sloppy_quorum: bool = False
     hinted_handoff: bool = False
     read_repair: bool = True
@@ -105,7 +106,8 @@ class Traffic(StrictModel):
     routing: Literal["dns", "health-check-dns", "proxy", "client"] = "dns"
     dns_ttl: Duration = 5.0
     reads_from: Literal["leader", "local", "nearest"] = Field(
-        "leader", description="Where reads go: the leader, a replica in the clients' region, or the nearest node.")
+        "leader",
+        description="Where reads go: the leader, a replica in the clients' region, or the nearest node.")
     timeout: Duration = Field(5.0, description="How long a client waits before a request counts as failed.")
 
 
@@ -132,7 +134,7 @@ class Tenant(StrictModel):
             data = dict(data)
             single = data.pop("cluster")
             if "clusters" in data:
-                raise ValueError("give either `cluster` or `clusters`, not both")
+                raise ValueError("expected either `cluster` or `clusters`, found both")
             data["clusters"] = [single]
         return data
 
@@ -157,7 +159,8 @@ class Topology(StrictModel):
     tenants: list[Tenant] = Field(default_factory=list)
     slo: Slo = Field(default_factory=Slo)
     runbooks: list[dict[str, Any]] = Field(
-        default_factory=list, description="Runbooks shipped with the topology (see `regionctl schema runbook`).")
+        default_factory=list,
+        description="Runbooks shipped with the topology (see `regionctl schema runbook`).")
 
     # -- helpers for readers; pure lookups, no I/O --------------------------------------
     def region(self, name: str) -> Region:

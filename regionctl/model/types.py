@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
 from pydantic import BaseModel as _BaseModel
+from pydantic import BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
 
 from regionctl.units import (
     DURATION_PATTERN,
@@ -63,4 +63,5 @@ Size = Annotated[
 class StrictModel(_BaseModel):
     """Unknown keys are errors and loaded models never change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # No .inf or .nan: every figure feeds the simulator's arithmetic.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)

@@ -25,6 +25,12 @@ MAX_DEPTH = 48
 MAX_NODES = 200_000
 MAX_ALIASES = 1000
 
+# libyaml's parser (when PyYAML was built with it) reads a large file some 20x faster
+# than the pure-Python one, with the same marks. When it refuses a file, the pure-Python
+# parser reads it again: its messages name what was expected.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_READ_ERRORS = (yaml.YAMLError, UnicodeError)
+
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = _CORE + "timestamp"
@@ -40,23 +46,38 @@ class YamlDocument:
     data: Any
     value_marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    # Problems found while reading (duplicate keys, unsafe tags) when the reader was
+    # asked to keep going, so that they are reported together with the schema's.
+    problems: list[Diagnostic] = field(default_factory=list)
+    # Where a value was refused while reading (it reads as null): other complaints about
+    # these places are noise.
+    refused: list[Loc] = field(default_factory=list)
+
+    def resolve(self, loc: Loc) -> Loc:
+        """`loc` as the user wrote it: a tenant's `cluster: x` is the model's `clusters[0]`."""
+        if len(loc) >= 3 and loc[0] == "tenants" and loc[2] == "clusters":
+            tenants = self.data.get("tenants") if isinstance(self.data, dict) else None
+            index = loc[1]
+            if isinstance(tenants, list) and isinstance(index, int) and 0 <= index < len(tenants):
+                tenant = tenants[index]
+                if isinstance(tenant, dict) and "clusters" not in tenant and "cluster" in tenant:
+                    rest = loc[3:]
+                    if rest and rest[0] == 0:  # the shorthand's single value is item 0
+                        rest = rest[1:]
+                    return (*loc[:2], "cluster", *rest)
+        return loc
 
     def locate(self, loc: Loc, prefer_key: bool = False) -> tuple[Loc, tuple[int, int]]:
-        """The deepest part of `loc` present in the data, and its (line, col).
-
-        Parts that are not in the data (pydantic adds union tags to locations) are
-        skipped, so the returned path is always one that exists in the user's file."""
+        """The deepest part of `loc` present in the data, and its (line, col)."""
         real: list[str | int] = []
         node = self.data
         for part in loc:
-            if isinstance(node, dict) and isinstance(part, str) and part in node:
-                node = node[part]
-                real.append(part)
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                node = node[part]
-                real.append(part)
-            elif isinstance(node, dict) and isinstance(part, int):
+            in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            if not (in_dict or in_list):
                 break
+            node = node[part]
+            real.append(part)
         found: Loc = tuple(real)
         while True:
             if prefer_key and found in self.key_marks:
@@ -70,9 +91,9 @@ class YamlDocument:
     def diagnostic(
         self, loc: Loc, message: str, *, prefer_key: bool = False, severity: str = "error", code: str = ""
     ) -> Diagnostic:
-        real, (line, col) = self.locate(loc, prefer_key=prefer_key)
-        # Name the whole requested path (a missing field is not in the data), placed at the nearest mark.
-        shown = loc if len(loc) >= len(real) else real
+        shown = self.resolve(loc)
+        # Name the whole path (a missing field is not in the data), placed at the nearest mark.
+        _, (line, col) = self.locate(shown, prefer_key=prefer_key)
         return Diagnostic(
             self.path, line, col, format_field_path(shown), message,
             severity="warning" if severity == "warning" else "error", code=code,
@@ -84,7 +105,8 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> 
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _err(path: str, mark: yaml.Mark | None, field_path: str, message: str) -> Diagnostic:
+def _err(path: str, mark: Any, field_path: str, message: str) -> Diagnostic:
+    """A diagnostic at a PyYAML mark (pure-Python or libyaml; None means the top)."""
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     return Diagnostic(path, line, col, field_path, message)
 
@@ -111,6 +133,16 @@ def _decode(path: str, raw: bytes) -> str:
 
 
 def _check_events(path: str, text: str) -> None:
+    try:
+        _scan_events(path, text, _FAST_LOADER)
+    except InputError as fast:
+        if _FAST_LOADER is yaml.SafeLoader or fast.diagnostics[0].field != "(syntax)":
+            raise
+        _scan_events(path, text, yaml.SafeLoader)  # the same refusal, in clearer words
+        raise  # pragma: no cover - libyaml refused what PyYAML accepts
+
+
+def _scan_events(path: str, text: str, loader: Any) -> None:
     """Pass 1, iterative: syntax, document count, nesting depth, alias count, and the
     number of values the document holds once its aliases are expanded (so that an alias
     bomb is refused here, from the events alone, before anything is built)."""
@@ -120,7 +152,7 @@ def _check_events(path: str, text: str) -> None:
     open_nodes: list[tuple[str | None, int]] = []  # (anchor, `expanded` before the node)
     sizes: dict[str, int] = {}  # anchor -> expanded size of the anchored node
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=loader):
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
@@ -170,7 +202,7 @@ def _check_events(path: str, text: str) -> None:
         raise InputError([Diagnostic(path, line, col, "(syntax)",
                                      f"invalid YAML: expected printable text, found the character {char} "
                                      f"({exc.reason})")]) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - every other parser error carries a mark
+    except _READ_ERRORS as exc:  # anything else the parser can raise: still one clean line
         message = " ".join(str(exc).split())
         raise InputError([Diagnostic(path, 1, 1, "(syntax)", f"invalid YAML: {message}")]) from None
 
@@ -190,14 +222,17 @@ class _Builder:
         self.nodes = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def problem(self, node: yaml.Node, loc: Loc, message: str) -> None:
+    def problem(self, node: yaml.Node, loc: Loc, message: str, *, refused: bool = False) -> None:
         self.problems.append(_err(self.doc.path, node.start_mark, format_field_path(loc), message))
+        if refused:
+            self.doc.refused.append(loc)
 
     def build(self, node: yaml.Node, loc: Loc, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             reason = (f"more than {MAX_NODES} values after alias expansion (an alias bomb?)"
-                      if self.nodes > MAX_NODES else f"nesting deeper than {MAX_DEPTH} levels (a recursive alias?)")
+                      if self.nodes > MAX_NODES
+                      else f"nesting deeper than {MAX_DEPTH} levels (a recursive alias?)")
             raise InputError([_err(self.doc.path, node.start_mark, format_field_path(loc),
                                    f"expected a plain document, found {reason}")])
         self.doc.value_marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
@@ -207,16 +242,16 @@ class _Builder:
                 return self.constructor.construct_object(node, deep=False)
             if tag == _TIMESTAMP:
                 return node.value  # dates stay text: nothing in regionctl is a date
-            self.problem(node, loc, _bad_tag(tag))
+            self.problem(node, loc, _bad_tag(tag), refused=True)
             return None
         if isinstance(node, yaml.SequenceNode):
             if tag != _SEQ:
-                self.problem(node, loc, _bad_tag(tag))
+                self.problem(node, loc, _bad_tag(tag), refused=True)
                 return None
             return [self.build(child, (*loc, i), depth + 1) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             if tag != _MAP:
-                self.problem(node, loc, _bad_tag(tag))
+                self.problem(node, loc, _bad_tag(tag), refused=True)
                 return None
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -240,42 +275,57 @@ class _Builder:
                 self.doc.key_marks[child_loc] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 out[key] = self.build(value_node, child_loc, depth + 1)
             return out
-        self.problem(node, loc, "expected a YAML value")  # pragma: no cover - PyYAML has no other node kinds
+        self.problem(node, loc, "expected a YAML value, found something else")  # pragma: no cover
         return None
 
 
-def read_yaml_text(path: str, text: str) -> YamlDocument:
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        node: yaml.Node | None = yaml.compose(text, Loader=_FAST_LOADER)
+    except _READ_ERRORS:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)  # raises with PyYAML's clearer message
+    return node
+
+
+def read_yaml_text(path: str, text: str, *, keep_going: bool = False) -> YamlDocument:
+    """Check and read one document. Raises InputError with every problem found; with
+    `keep_going`, problems that leave a usable mapping (duplicate keys, refused tags) are
+    left in `problems` instead, for the caller to report with its own."""
     _check_events(path, text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except yaml.MarkedYAMLError as exc:  # e.g. an undefined alias
-        raise InputError([_err(path, exc.problem_mark, "(syntax)", f"invalid YAML: {exc.problem}")]) from None
+        problem = " ".join((exc.problem or "").split())
+        raise InputError([_err(path, exc.problem_mark, "(syntax)", f"invalid YAML: {problem}")]) from None
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _CORE + "null"):
-        raise InputError([Diagnostic(path, 1, 1, "(file)",
-                                     "expected a YAML mapping (for example `name: ...`), found an empty file")])
+        raise InputError([Diagnostic(
+            path, 1, 1, "(file)", "expected a YAML mapping (for example `name: ...`), found an empty file")])
     doc = YamlDocument(path=path, data=None)
     builder = _Builder(doc)
     data = builder.build(root, (), 0)
-    if builder.problems:
+    if builder.problems and not (keep_going and isinstance(data, dict)):
         raise InputError(builder.problems)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"the scalar {data!r}"
         raise InputError([_err(path, root.start_mark, "(top level)",
                                f"expected a mapping of fields at the top level, found {kind}")])
     doc.data = data
+    doc.problems = builder.problems
     return doc
 
 
-def read_yaml_file(path: str | Path) -> YamlDocument:
+def read_yaml_file(path: str | Path, *, keep_going: bool = False) -> YamlDocument:
     """Read and check one file; raises InputError with every problem found."""
     shown = str(path)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise InputError([Diagnostic(shown, 1, 1, "(file)", "expected a readable file, found no such file")]) from None
+        raise InputError([Diagnostic(shown, 1, 1, "(file)",
+                                     "expected a readable file, found no such file")]) from None
     except IsADirectoryError:
         raise InputError([Diagnostic(shown, 1, 1, "(file)", "expected a file, found a directory")]) from None
     except OSError as exc:
-        raise InputError([Diagnostic(shown, 1, 1, "(file)", f"expected a readable file: {exc.strerror}")]) from None
-    return read_yaml_text(shown, _decode(shown, raw))
+        raise InputError([Diagnostic(shown, 1, 1, "(file)",
+                                     f"expected a readable file, found an error: {exc.strerror}")]) from None
+    return read_yaml_text(shown, _decode(shown, raw), keep_going=keep_going)

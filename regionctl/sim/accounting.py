@@ -76,8 +76,8 @@ class OutageClock:
         if self.fault_at is None:
             self.fault_at = now
 
-    def note_writes(self, now: float, failed: int) -> None:
-        if self.fault_at is None:
+    def note_writes(self, now: float, attempted: int, failed: int) -> None:
+        if self.fault_at is None or attempted == 0:
             return
         if failed:
             if self.outage_started is None:

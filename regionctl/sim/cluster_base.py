@@ -51,6 +51,7 @@ class ClusterBase:
 
     def serve_traffic(self, now: float, dt: float) -> None:
         failed_live = 0
+        attempted_live = 0
         for source in self.sources:
             nw, nr = source.arrivals(dt)
             if not self.network.up(source.loc):
@@ -65,6 +66,7 @@ class ClusterBase:
                 books.writes_acked += ok
                 books.writes_failed += nw - ok
                 failed_live += nw - ok
+                attempted_live += nw
                 if ok:
                     self.write_latency.add(latency, ok)
                 if ok < nw:
@@ -81,7 +83,7 @@ class ClusterBase:
                     self.read_latency.add(latency, ok)
                 if ok < nr:
                     source.failed_any = True
-        self.clock.note_writes(now, failed_live)
+        self.clock.note_writes(now, attempted_live, failed_live)
 
     # -- overridden by each replication model -------------------------------------------
     def tick(self, now: float, dt: float) -> None:

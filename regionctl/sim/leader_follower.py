@@ -97,14 +97,29 @@ class LeaderFollowerCluster(ClusterBase):
             return False, 0.0
         return True, rtts[need - 1] if need else 0.0
 
+    def _replicated_at(self, leader: SimNode, now: float) -> float:
+        """When the mode's required replicas hold everything shipped so far, plus their ack's trip back."""
+        followers = self.ackers(leader)
+        if self.mode == "sync":
+            followers = [f for f in followers if f.name in self.sync_names]
+        times = sorted(f.last_arrive + self.network.rtt(leader.loc, f.loc) / 2 for f in followers)
+        if not times:
+            return now
+        if self.mode == "semi-sync":
+            return times[0]
+        if self.mode == "sync":
+            return times[-1]
+        need = len(self.nodes) // 2
+        return times[need - 1] if need else now
+
     def _apply_time(self, node: SimNode) -> float:
         return SERVICE_TIME * self.network.slowness(node.name)
 
     # -- the tick --------------------------------------------------------------------------
     def tick(self, now: float, dt: float) -> None:
         self.settle(now)
-        self.ship(now)
         self.serve_traffic(now, dt)
+        self.ship(now)
         self.account(now, dt)
 
     def settle(self, now: float) -> None:
@@ -139,11 +154,8 @@ class LeaderFollowerCluster(ClusterBase):
             follower.sent = upstream.pos
 
     def account(self, now: float, dt: float) -> None:
-        accepting = 0
-        for node in self.nodes:
-            if self.accepting(node) and (not self.sources or any(
-                    self.network.connected(s.loc, node.loc) for s in self.sources)):
-                accepting += 1
+        # Split brain: two nodes of one cluster would each acknowledge a write.
+        accepting = sum(1 for node in self.nodes if self.accepting(node))
         if accepting >= 2:
             self.split_brain_seconds += dt
         leader = self.leader
@@ -201,10 +213,15 @@ class LeaderFollowerCluster(ClusterBase):
             if not can:
                 continue
             client_rtt = self.network.rtt(source.loc, target.loc)
-            latency = client_rtt + wait + self._apply_time(target)
             first, last = target.timeline.append(n, now, acked=True)
             target.pos = last
-            self.pending.append((now + wait + client_rtt / 2, target, target.timeline, first, last))
+            ack_at = now + self._apply_time(target)
+            if self.mode != "async" and wait > 0:
+                # Ship now and acknowledge only once the required replicas really hold the batch.
+                self.ship(now)
+                ack_at = max(ack_at, self._replicated_at(target, now))
+            latency = ack_at - now + client_rtt
+            self.pending.append((ack_at + client_rtt / 2, target, target.timeline, first, last))
             ok_total += n
         return ok_total, latency
 

@@ -1,0 +1,123 @@
+"""The simulator's failover behaviour against the engines' published timings."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from regionctl.faults import parse_fault
+from regionctl.sim.simulator import Simulation
+from tests.simhelpers import bundled, lf, time_to_new_leader, variant
+
+SEEDS = range(1, 13)
+
+
+def _times(topology: str, cluster: str, node: str) -> list[float]:
+    t = bundled(topology)
+    out = []
+    for seed in SEEDS:
+        value = time_to_new_leader(t, cluster, node, seed)
+        assert value is not None, f"seed {seed}: no new leader"
+        out.append(value)
+    return out
+
+
+def test_etcd_new_leader_within_one_to_two_seconds() -> None:
+    # etcd: election timeout 1 s randomized in [1 s, 2 s]; REFERENCE.md measured 1.39 s median.
+    times = _times("single-region", "config", "etcd-a")
+    assert all(0.85 <= t <= 2.2 for t in times), times
+    assert 1.0 <= statistics.median(times) <= 2.0
+
+
+def test_patroni_failover_about_thirty_to_forty_seconds() -> None:
+    # ttl 30 s after the last renewal (every loop_wait 10 s), then the best replica's next loop.
+    times = _times("active-passive", "orders", "pg-1")
+    assert all(20.0 <= t <= 42.0 for t in times), times
+    assert 25.0 <= statistics.median(times) <= 40.0
+
+
+def test_orchestrator_failover_about_ten_to_fifteen_seconds() -> None:
+    times = _times("hybrid", "catalog", "mysql-1")
+    assert all(8.0 <= t <= 15.0 for t in times), times
+    assert 9.5 <= statistics.median(times) <= 13.0
+
+
+def test_sentinel_failover_down_after_plus_election() -> None:
+    times = _times("active-passive", "sessions", "redis-1")
+    assert all(30.0 <= t <= 34.0 for t in times), times
+
+
+def test_manual_policy_never_promotes_by_itself(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    manual = variant("active-passive", lambda d: d["clusters"][0]["failover"].update(policy="manual"), tmp_path)
+    assert time_to_new_leader(manual, "orders", "pg-1", seed=1, horizon=200) is None
+
+
+def test_replica_too_far_behind_is_not_promoted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Patroni's maximum_lag_on_failover: a standby further behind is never promoted.
+    strict = variant("active-passive", lambda d: d["clusters"][0]["failover"].update(max_lag="1KiB"), tmp_path)
+    sim = Simulation(strict, seed=3)
+    sim.run_until(30)
+    sim.inject(parse_fault("slow:pg-3=100x"))
+    sim.inject(parse_fault("node:pg-2"))
+    sim.run_until(60)
+    sim.inject(parse_fault("node:pg-1"))
+    sim.run_until(200)
+    c = lf(sim, "orders")
+    assert c.leader is not None and c.leader.name == "pg-1"  # still the dead node: nobody eligible
+    assert "no failover" in c.election
+
+
+@pytest.mark.parametrize("topology,cluster,mode", [
+    ("single-region", "orders", "sync"),
+    ("hybrid", "ledger", "sync"),
+    ("hybrid", "control", "quorum"),
+    ("active-active", "control", "quorum"),
+])
+def test_sync_and_quorum_lose_nothing_on_any_single_crash(topology: str, cluster: str, mode: str) -> None:
+    t = bundled(topology)
+    nodes = [n.name for n in t.cluster(cluster).nodes]
+    for node in nodes:
+        for seed in (1, 2):
+            sim = Simulation(t, seed=seed)
+            sim.run_until(20.0 + seed * 0.37)
+            sim.inject(parse_fault(f"node:{node}"))
+            sim.run_until(200)
+            lost, _ = lf(sim, cluster).lost_writes()
+            assert lf(sim, cluster).mode == mode
+            assert lost == 0, f"{topology}/{cluster}: crash of {node} (seed {seed}) lost {lost} acknowledged writes"
+
+
+def test_async_leader_crash_loses_some_writes_but_no_more_than_in_flight() -> None:
+    t = bundled("active-passive")
+    for seed in (1, 2, 3, 4):
+        sim = Simulation(t, seed=seed)
+        crash_at = 40.0 + seed * 0.006  # inside the ~40 ms one-way trip to eu-west
+        sim.run_until(crash_at)
+        c = lf(sim, "orders")
+        c.settle(crash_at)
+        leader_pos = c.leader.pos  # type: ignore[union-attr]
+        remote = c.by_name["pg-3"].pos  # the only survivor of a us-east outage
+        in_flight = leader_pos - remote
+        sim.inject(parse_fault("region:us-east"))
+        sim.run_until(200)
+        lost, rpo = c.lost_writes()
+        assert c.leader is not None and c.leader.name == "pg-3"
+        assert 0 < lost <= in_flight, (seed, lost, in_flight)
+        assert rpo >= 0
+
+
+def test_quorum_cluster_refuses_writes_when_majority_of_regions_is_down() -> None:
+    sim = Simulation(bundled("hybrid"), seed=1)
+    sim.run_until(10)
+    sim.inject(parse_fault("region:us-west"))
+    sim.inject(parse_fault("region:eu-west"))
+    sim.run_until(120)
+    control = sim.clusters["control"]
+    view = sim.cluster_view(control)
+    assert not view.writable
+    books = sim.metrics()["clusters"]["control"]
+    assert books["writes_failed"] > 0
+    assert books["writes_refused"] is True  # CP: consistency chosen over availability
+    assert books["writes_lost"] == 0
+    assert books["rto_seconds"] is None  # never recovered while the majority is gone
