@@ -92,7 +92,7 @@ def test_async_leader_crash_loses_some_writes_but_no_more_than_in_flight() -> No
     t = bundled("active-passive")
     for seed in (1, 2, 3, 4):
         sim = Simulation(t, seed=seed)
-        crash_at = 40.0 + seed * 0.006  # inside the ~40 ms one-way trip to eu-west
+        crash_at = 40.0 + seed * 0.003  # early inside the ~40 ms one-way trip to eu-west
         sim.run_until(crash_at)
         c = lf(sim, "orders")
         c.settle(crash_at)

@@ -9,7 +9,7 @@ from rich.text import Text
 from regionctl.backends.snapshot import Snapshot
 from regionctl.units import format_duration
 
-ROLE_MARK = {"leader": "★ leader", "follower": "· follower", "replica": "· replica", "candidate": "? candidate"}
+ROLE_MARK = {"old-leader": "☆ old leader", "leader": "★ leader", "follower": "· follower", "replica": "· replica", "candidate": "? candidate"}
 HEALTH_MARK = {"up": ("✔ up", "green"), "down": ("✘ down", "red"), "isolated": ("⚠ isolated", "yellow")}
 
 

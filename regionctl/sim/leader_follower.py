@@ -48,6 +48,9 @@ class LeaderFollowerCluster(ClusterBase):
         self.pending: deque[tuple[float, SimNode, Timeline, int, int]] = deque()
         self.acked_pos: dict[int, int] = {}  # timeline id -> newest position acknowledged to a client
         self.no_ack_since: float | None = None
+        # The writes of one batch arrived over the interval, so their acks are spread over it too.
+        self.interval = self.dt
+        self.pending_span: dict[int, float] = {}
         self.history: list[tuple[float, str, int]] = []  # (time, new leader, term)
         self.controller: object | None = None  # failover manager or Raft, set by the simulator
 
@@ -117,6 +120,7 @@ class LeaderFollowerCluster(ClusterBase):
 
     # -- the tick --------------------------------------------------------------------------
     def tick(self, now: float, dt: float) -> None:
+        self.interval = dt
         self.settle(now)
         self.serve_traffic(now, dt)
         self.ship(now)
@@ -129,6 +133,7 @@ class LeaderFollowerCluster(ClusterBase):
         pending = self.pending
         while pending and pending[0][0] <= now:
             _, _, timeline, _, last = pending.popleft()
+            self.pending_span.pop(last, None)
             if last > self.acked_pos.get(timeline.tid, 0):
                 self.acked_pos[timeline.tid] = last
         for source in self.sources:
@@ -149,8 +154,10 @@ class LeaderFollowerCluster(ClusterBase):
             arrive = now + network.one_way(upstream.loc, follower.loc) + count / speed
             if arrive < follower.last_arrive:
                 arrive = follower.last_arrive
+            # The batch's writes were committed over the last interval: they arrive spread over it too.
+            start = max(follower.last_arrive, arrive - max(self.dt, count / speed))
             follower.last_arrive = arrive
-            follower.inflight.append((arrive, upstream.pos))
+            follower.inflight.append((arrive, upstream.pos, start, follower.sent))
             follower.sent = upstream.pos
 
     def account(self, now: float, dt: float) -> None:
@@ -222,6 +229,8 @@ class LeaderFollowerCluster(ClusterBase):
                 ack_at = max(ack_at, self._replicated_at(target, now))
             latency = ack_at - now + client_rtt
             self.pending.append((ack_at + client_rtt / 2, target, target.timeline, first, last))
+            if self.mode == "async" or wait == 0:
+                self.pending_span[last] = self.interval  # replica acks are not spread: conservative
             ok_total += n
         return ok_total, latency
 
@@ -275,7 +284,14 @@ class LeaderFollowerCluster(ClusterBase):
             broken = not self.accepting(leader) or not self.commit_rule(leader, now)[0] or not any(
                 self.network.connected(s.loc, leader.loc) for s in self.sources if self.network.up(s.loc))
             if broken:
-                timeline.unack(first - 1, last)
+                # Writes early in the batch were answered already: only the rest is unacknowledged.
+                span = self.pending_span.pop(last, 0.0)
+                start = ack_at - span
+                heard = 0
+                if span > 0 and now > start:
+                    heard = int((last - first + 1) * (now - start) / span)
+                if first + heard <= last:
+                    timeline.unack(first - 1 + heard, last)
             else:
                 keep.append(entry)
         self.pending = keep

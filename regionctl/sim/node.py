@@ -30,15 +30,23 @@ class SimNode:
         self.pos = 0  # durable position on self.timeline
         self.upstream: SimNode | None = None
         self.sent = 0  # what the upstream has shipped towards this node
-        self.inflight: deque[tuple[float, int]] = deque()  # (arrival time, position reached)
+        # (arrival of the batch's last write, position reached, arrival of its first write, position before)
+        self.inflight: deque[tuple[float, int, float, int]] = deque()
         self.last_arrive = 0.0
         self.fenced = False
 
     def settle(self, now: float) -> None:
-        """Apply every batch that has arrived by `now`."""
+        """Apply what has arrived by `now`. A batch's writes were committed over the
+        tick, so they arrive spread over as long: the stream is continuous, counted exactly."""
         inflight = self.inflight
         while inflight and inflight[0][0] <= now:
             self.pos = inflight.popleft()[1]
+        if inflight:
+            end, upto, start, before = inflight[0]
+            if now > start and end > start:
+                reached = before + int((upto - before) * (now - start) / (end - start))
+                if reached > self.pos:
+                    self.pos = reached
 
     def drop_inflight(self) -> None:
         """The connection broke: what had not arrived is gone (it will be re-sent)."""

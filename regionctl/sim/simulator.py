@@ -93,6 +93,7 @@ class Simulation:
         check_targets(fault, self.topology)
         fid = len(self.faults) + 1
         self.faults.append(ActiveFault(fid, fault, self.now))
+        self._catch_up()
         self.network.apply(fault, True)
         self._record(self.now, "", f"fault injected: {fault.spec}")
         self._changed()
@@ -103,6 +104,7 @@ class Simulation:
         if entry.healed_at is not None:
             return
         entry.healed_at = self.now
+        self._catch_up()
         self.network.apply(entry.fault, False)
         self._record(self.now, "", f"fault healed: {entry.fault.spec}")
         self._changed()
@@ -129,6 +131,10 @@ class Simulation:
 
     def active_faults(self) -> list[ActiveFault]:
         return [f for f in self.faults if f.healed_at is None]
+
+    def _catch_up(self) -> None:
+        for cluster in self.clusters.values():
+            cluster.catch_up(self.now)
 
     def _changed(self) -> None:
         for cluster in self.clusters.values():
@@ -200,7 +206,9 @@ class Simulation:
             node.settle(now)
             nodes.append(NodeView(
                 name=node.name, cluster=cluster.name, region=node.region, zone=node.zone,
-                role=node.role, health=self._health(node.loc, cluster),
+                role="old-leader" if node.role == "leader" and leader is not None and node is not leader
+                and cluster.mode not in ("multi-leader",) else node.role,
+                health=self._health(node.loc, cluster),
                 lag_seconds=round(cluster.lag_seconds(node, now), 6),  # type: ignore[attr-defined]
                 lag_ops=cluster.lag_ops(node),  # type: ignore[attr-defined]
                 term=node.term, position=node.pos,

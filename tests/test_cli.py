@@ -1,0 +1,109 @@
+"""The command line skeleton: commands, help, pending commands, schema, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from enum import IntEnum
+
+import pytest
+
+from regionctl.cli.main import COMMANDS
+from regionctl.exit_codes import ExitCode
+from tests.modelhelpers import ROOT, invoke, run
+
+# The commands of DESIGN.md's "Command line" section.
+DESIGN_COMMANDS = ("tui", "validate", "schema", "status", "drill", "blast", "run", "lab", "exporter",
+                   "sandbox")
+PENDING = sorted(name for name, (module, _, _) in COMMANDS.items() if module == "regionctl.cli.pending")
+
+
+def _listed_commands(help_text: str) -> list[str]:
+    lines = help_text.splitlines()
+    start = lines.index("Commands:") + 1
+    names = []
+    for line in lines[start:]:
+        if not line.startswith("  "):
+            break
+        if not line.startswith("   "):  # continuation lines of a wrapped help text are indented further
+            names.append(line.split()[0])
+    return names
+
+
+def test_help_lists_every_command_of_the_design() -> None:
+    proc = run("--help")
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    assert sorted(_listed_commands(proc.stdout)) == sorted(DESIGN_COMMANDS)
+    assert set(COMMANDS) == set(DESIGN_COMMANDS)
+
+
+def test_python_dash_m_works() -> None:
+    proc = subprocess.run([sys.executable, "-m", "regionctl", "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(_listed_commands(proc.stdout)) == sorted(DESIGN_COMMANDS)
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("regionctl, version ")
+
+
+@pytest.mark.parametrize("command", PENDING or ["(none pending)"])
+def test_pending_commands_say_so_in_one_line(command: str) -> None:
+    if command == "(none pending)":
+        pytest.skip("every command has landed")
+    result = invoke(command, "some-topology.yaml", "--seed", "3")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"regionctl {command}: ") and "not built yet" in line
+
+
+def test_a_pending_command_in_a_real_process() -> None:
+    if not PENDING:
+        pytest.skip("every command has landed")
+    proc = run(PENDING[0])
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["topology", "runbook", "lab"])
+def test_schema_prints_json_schema(kind: str) -> None:
+    result = invoke("schema", kind)
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert schema["type"] == "object"
+    assert schema["additionalProperties"] is False  # unknown keys are errors in editors too
+    assert "name" in schema["properties"]
+
+
+def test_topology_schema_describes_units_and_kinds() -> None:
+    schema = json.loads(invoke("schema", "topology").stdout)
+    assert set(schema["properties"]) >= {"name", "kind", "regions", "network", "clusters", "traffic",
+                                         "services", "tenants", "slo", "runbooks"}
+    assert set(schema["required"]) >= {"name", "kind", "regions", "clusters"}
+    kinds = schema["$defs"]["TopologyKind"]["enum"]
+    assert kinds == ["single-region", "active-passive", "active-active", "hybrid",
+                     "tenancy-silo", "tenancy-pool", "tenancy-bridge"]
+    rto = schema["$defs"]["Slo"]["properties"]["rto"]
+    assert "pattern" in json.dumps(rto)  # durations are strings with a unit, not bare numbers
+
+
+@pytest.mark.parametrize("args", [["schema", "toplogy"], ["schema"], ["validate"], ["no-such-command"],
+                                  ["status", "--backend", "telnet"]])
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+def test_exit_codes_are_the_design_table() -> None:
+    assert issubclass(ExitCode, IntEnum)
+    assert {code.name: code.value for code in ExitCode} == {
+        "PASSED": 0, "FAILED": 1, "INVALID_INPUT": 2, "ABORTED": 3, "STEP_ERROR": 4,
+        "INTERRUPTED": 5, "ROLLBACK_FAILED": 6}
