@@ -29,10 +29,7 @@ def slo_checks(topology: Topology, metrics: dict[str, Any]) -> list[dict[str, An
     def add(name: str, target: float | None, observed: float | None, higher_is_better: bool = False) -> None:
         if target is None:
             return
-        if observed is None:
-            ok = False
-        else:
-            ok = observed >= target if higher_is_better else observed <= target + 1e-9
+        ok = False if observed is None else observed >= target if higher_is_better else observed <= target + 1e-09
         out.append({"name": name, "target": target, "observed": observed, "ok": ok})
 
     add("availability", slo.availability, metrics["availability"], higher_is_better=True)

@@ -157,12 +157,12 @@ def validation_problems(
     members of a union that all failed on one value become one message."""
     merged: dict[Loc, tuple[list[str], bool, bool]] = {}
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
+        raw = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
         # pydantic names the inner validator for Annotated/union members; drop such parts.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+        loc = tuple(p for p in raw if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
         message, prefer_key = _message({**err, "loc": loc}, root)
-        user_loc, union = _user_loc(data, loc, root)
-        union = union or len(loc) != len(tuple(p for p in err["loc"] if isinstance(p, (str, int))))
+        user_loc, dropped = _user_loc(data, loc, root)
+        union = dropped or len(loc) != len(raw)
         messages, key, was_union = merged.setdefault(user_loc, ([], prefer_key, False))
         if message not in messages:
             messages.append(message)

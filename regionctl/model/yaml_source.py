@@ -239,7 +239,20 @@ class _Builder:
         tag = node.tag
         if isinstance(node, yaml.ScalarNode):
             if tag in _SCALAR_TAGS:
-                return self.constructor.construct_object(node, deep=False)
+                try:
+                    value = self.constructor.construct_object(node, deep=False)
+                except (ValueError, OverflowError, yaml.YAMLError):  # e.g. an integer of 5000 digits
+                    value = None
+                else:
+                    # Nothing in regionctl needs more than 64 bits, and Python refuses to print
+                    # an integer of more than 4300 digits (a hex or base-60 one is easily that).
+                    if not (isinstance(value, int) and value.bit_length() > 64):
+                        return value
+                shown = node.value if len(node.value) <= 24 else f"{node.value[:24]}..."
+                self.problem(node, loc, f"expected a value of sane size, found {shown!r} "
+                                        f"({len(node.value)} characters), too large to read as "
+                                        f"{tag.replace(_CORE, '')}", refused=True)
+                return None
             if tag == _TIMESTAMP:
                 return node.value  # dates stay text: nothing in regionctl is a date
             self.problem(node, loc, _bad_tag(tag), refused=True)

@@ -57,8 +57,12 @@ def render_drill(report: dict[str, Any]) -> Group:
     slo.add_column("", justify="left")
     for check in report["slo"]:
         name = check["name"]
-        fmt = (lambda v: f"{v * 100:.3f}%") if name == "availability" else (
-            lambda v: "not recovered" if v is None else format_duration(v))
+
+        def fmt(value: float | None, name: str = name) -> str:
+            if name == "availability":
+                return f"{(value or 0.0) * 100:.3f}%"
+            return "not recovered" if value is None else format_duration(value)
+
         slo.add_row(name, fmt(check["target"]), fmt(check["observed"]),
                     Text("✔ ok", style="green") if check["ok"] else Text("✘ missed", style="red"))
     blast = report["blast_radius"]

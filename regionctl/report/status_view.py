@@ -9,7 +9,8 @@ from rich.text import Text
 from regionctl.backends.snapshot import Snapshot
 from regionctl.units import format_duration
 
-ROLE_MARK = {"old-leader": "☆ old leader", "leader": "★ leader", "follower": "· follower", "replica": "· replica", "candidate": "? candidate"}
+ROLE_MARK = {"old-leader": "☆ old leader",
+             "leader": "★ leader", "follower": "· follower", "replica": "· replica", "candidate": "? candidate"}
 HEALTH_MARK = {"up": ("✔ up", "green"), "down": ("✘ down", "red"), "isolated": ("⚠ isolated", "yellow")}
 
 
@@ -29,7 +30,7 @@ def render_status(snapshot: Snapshot) -> Group:
     regions = Text("regions: ")
     for i, region in enumerate(snapshot.regions):
         style = "green" if region.status == "up" else "red" if region.status == "down" else "yellow"
-        regions.append(("" if i == 0 else ", "))
+        regions.append("" if i == 0 else ", ")
         regions.append(f"{region.name} {region.status}", style=style)
     parts: list[object] = [title, regions]
     if snapshot.faults:

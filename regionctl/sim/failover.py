@@ -84,11 +84,7 @@ class FailoverManager:
             if node.role == "leader" and node is not leader and cluster.network.up(node.loc) \
                     and self.manager_sees(node):
                 cluster.demote(node, now, "another node holds the leader role")
-            elif node.role == "follower" and leader is not None and node.upstream is not leader \
-                    and cluster.network.up(node.loc) and self.manager_sees(node):
-                cluster.repoint(node, leader, now)
-            elif node.role == "follower" and leader is not None and node.timeline is not leader.timeline \
-                    and cluster.network.connected(node.loc, leader.loc):
+            elif node.role == "follower" and leader is not None and self._should_follow(node, leader):
                 cluster.repoint(node, leader, now)
         if leader is None:
             self.lost_at = self.lost_at if self.lost_at is not None else now
@@ -113,6 +109,12 @@ class FailoverManager:
             return
         decide_at = self._decision_time(leader, self.lost_at)
         self._schedule_decision(now, decide_at)
+
+    def _should_follow(self, node: SimNode, leader: SimNode) -> bool:
+        network = self.cluster.network
+        if node.upstream is not leader and network.up(node.loc) and self.manager_sees(node):
+            return True
+        return node.timeline is not leader.timeline and network.connected(node.loc, leader.loc)
 
     def _schedule_decision(self, now: float, at: float) -> None:
         if self.policy == "manual" or self.family == "none":

@@ -10,6 +10,7 @@ error or a timeout), never silently "acked".
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 
 from regionctl.model.resolved import node_zone
@@ -347,7 +348,7 @@ class LeaderFollowerCluster(ClusterBase):
         if node.timeline is not leader.timeline:
             lineage = leader.timeline.lineage()
             fork = None
-            for child, parent in zip(lineage, lineage[1:], strict=False):
+            for child, parent in itertools.pairwise(lineage):
                 if parent is node.timeline:
                     fork = child.fork_pos
                     break
@@ -384,7 +385,7 @@ class LeaderFollowerCluster(ClusterBase):
         in_lineage = {t.tid for t in lineage}
         cut: dict[int, int] = {}  # timeline id -> last position that survives on it
         cut[surviving.tid] = end
-        for child, parent in zip(lineage, lineage[1:], strict=False):
+        for child, parent in itertools.pairwise(lineage):
             cut[parent.tid] = child.fork_pos
         timelines: dict[int, Timeline] = {}
         for node in self.nodes:

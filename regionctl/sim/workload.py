@@ -13,8 +13,8 @@ from regionctl.sim.routing import Route
 
 
 class TrafficSource:
-    __slots__ = ("carry_r", "carry_w", "cluster", "counters", "dns_ttl", "failed_any", "loc", "reads_from", "reads_per_s",
-                 "region", "route", "routing", "timeout", "writes_per_s")
+    __slots__ = ("carry_r", "carry_w", "cluster", "counters", "dns_ttl", "failed_any", "loc", "reads_from",
+                 "reads_per_s", "region", "route", "routing", "timeout", "writes_per_s")
 
     def __init__(self, spec: Traffic) -> None:
         self.region = spec.from_region
