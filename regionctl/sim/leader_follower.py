@@ -11,6 +11,7 @@ error or a timeout), never silently "acked".
 from __future__ import annotations
 
 import itertools
+import math
 from collections import deque
 
 from regionctl.model.resolved import node_zone
@@ -249,8 +250,7 @@ class LeaderFollowerCluster(ClusterBase):
                 continue
             ok += n
             latency = self.network.rtt(source.loc, node.loc) + self._apply_time(node)
-            if self._is_stale(node):
-                stale += n
+            stale += self._stale_reads(node, n)
         return ok, stale, latency
 
     def _read_replica(self, source: TrafficSource) -> SimNode | None:
@@ -261,6 +261,19 @@ class LeaderFollowerCluster(ClusterBase):
         if not candidates:
             return None
         return min(candidates, key=lambda n: (self.network.rtt(source.loc, n.loc), n.role != "leader", n.name))
+
+    def _stale_reads(self, node: SimNode, count: int) -> int:
+        """Reads here that miss an acknowledged write. Reads spread over the interval; a
+        streaming replica is behind by its one-way delay, during which writes keep being
+        acknowledged (Poisson): P(miss) = 1 - exp(-ack rate x delay)."""
+        if self._is_stale(node):
+            return count
+        leader = self.leader
+        if leader is None or node is leader or node.upstream is not leader or self.interval <= 0:
+            return 0
+        rate = leader.timeline.last_batch_size() / self.interval
+        delay = self.network.rtt(leader.loc, node.loc) / 2
+        return round(count * (1.0 - math.exp(-rate * delay)))
 
     def _is_stale(self, node: SimNode) -> bool:
         """A read here misses a write already acknowledged to some client."""

@@ -38,6 +38,12 @@ class Timeline:
             self._ack.append([first, self.end, flag])
         return first, self.end
 
+    def last_batch_size(self) -> int:
+        if not self._ends:
+            return 0
+        before = self._ends[-2] if len(self._ends) - self._head > 1 else self.fork_pos
+        return self._ends[-1] - before
+
     def commit_time(self, pos: int) -> float | None:
         """When position `pos` was committed (None if unknown: trimmed or not yet written)."""
         if pos <= self.fork_pos:
@@ -45,7 +51,12 @@ class Timeline:
         index = bisect_right(self._ends, pos - 1, self._head)
         if index >= len(self._ends):
             return None
-        return self._times[index]
+        if index == self._head:
+            return self._times[index]
+        # A batch's writes were committed over the interval since the previous batch: interpolate.
+        prev_end, prev_time = self._ends[index - 1], self._times[index - 1]
+        end, time = self._ends[index], self._times[index]
+        return prev_time + (time - prev_time) * (pos - prev_end) / (end - prev_end)
 
     def acked_in(self, low: int, high: int) -> int:
         """Acknowledged writes among this timeline's own positions in (low, high]."""
