@@ -62,9 +62,16 @@ class ClusterBase:
         attempted_live = 0
         for source in self.sources:
             nw, nr = source.arrivals(dt)
-            if not self.network.up(source.loc):
-                continue  # clients in a dead region issue nothing
             books = source.counters
+            if not self.network.up(source.loc):
+                # The region's clients are down with it: their users are not served (availability
+                # counts them), but no live client waits on a failover, so RTO does not.
+                for counters in (self.counters, books):
+                    counters.writes_attempted += nw
+                    counters.writes_failed += nw
+                    counters.reads_attempted += nr
+                source.failed_any = source.failed_any or bool(nw or nr)
+                continue
             if nw:
                 ok, latency = self.write(source, nw, now)
                 self.counters.writes_attempted += nw
