@@ -159,7 +159,7 @@ def validation_problems(
     for err in exc.errors(include_url=False):
         raw = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
         # pydantic names the inner validator for Annotated/union members; drop such parts.
-        loc = tuple(p for p in raw if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+        loc = tuple(p for p in raw if not (isinstance(p, str) and p.startswith(("function-", "literal[")) and p not in ("function-", "literal[")))
         message, prefer_key = _message({**err, "loc": loc}, root)
         user_loc, dropped = _user_loc(data, loc, root)
         union = dropped or len(loc) != len(raw)
