@@ -153,3 +153,19 @@ def test_the_command_refuses_generated_files_without_a_traceback(structures: lis
     assert proc.returncode == 2
     matches = assert_clean_lines(proc.stderr)
     assert str(broken) in {m["file"] for m in matches}
+
+
+def test_keys_named_like_pydantic_internals_are_reported_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Found by hypothesis: pydantic names inner validators 'literal[...]' / 'function-...' in error locations.
+    from regionctl.model.diagnostics import InputError
+    from regionctl.model.loader import load_file
+
+    for key in ("literal[", "literal[x", "function-after"):
+        path = tmp_path / "odd.yaml"
+        path.write_text(f"'{key}': null\n")
+        try:
+            load_file(path)
+        except InputError as exc:
+            assert any(key in d.field for d in exc.diagnostics), [d.format() for d in exc.diagnostics]
+        else:
+            raise AssertionError("expected an InputError")

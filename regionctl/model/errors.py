@@ -150,6 +150,24 @@ def _user_loc(data: Any, loc: Loc, root: type[BaseModel]) -> tuple[Loc, bool]:
     return tuple(out), dropped
 
 
+def _drop_validator_parts(data: Any, raw: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """pydantic names inner validators ('function-...', 'literal[...]') in locations; drop
+    such parts unless the user's data really has a key of that name at that place."""
+    out: list[str | int] = []
+    node: Any = data
+    for part in raw:
+        if isinstance(node, dict) and part in node:  # noqa: SIM114 (separate for the type checker)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and part.startswith(("function-", "literal[")):
+            continue
+        else:
+            node = None
+        out.append(part)
+    return tuple(out)
+
+
 def validation_problems(
     data: Any, exc: ValidationError, root: type[BaseModel]
 ) -> list[tuple[Loc, str, bool]]:
@@ -159,7 +177,7 @@ def validation_problems(
     for err in exc.errors(include_url=False):
         raw = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
         # pydantic names the inner validator for Annotated/union members; drop such parts.
-        loc = tuple(p for p in raw if not (isinstance(p, str) and p.startswith(("function-", "literal[")) and p not in ("function-", "literal[")))
+        loc = _drop_validator_parts(data, raw)
         message, prefer_key = _message({**err, "loc": loc}, root)
         user_loc, dropped = _user_loc(data, loc, root)
         union = dropped or len(loc) != len(raw)
