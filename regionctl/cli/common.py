@@ -12,6 +12,7 @@ import click
 from regionctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
+    from regionctl.faults import ScheduledFault
     from regionctl.model.topology import Topology
 
 
@@ -40,3 +41,28 @@ def print_json(data: Any) -> None:
 
 
 TOPOLOGY_ARG_HELP = "TOPOLOGY is a path to a YAML file, or the name of a bundled topology (active-passive)."
+
+
+def duration_or_exit(option: str, value: str) -> float:
+    """A duration option (`--duration 10m`); a clear error and exit 2 otherwise."""
+    from regionctl.units import UnitError, parse_duration
+
+    try:
+        return parse_duration(value)
+    except UnitError as exc:
+        fail(f"{option}: {exc}")
+
+
+def faults_or_exit(texts: tuple[str, ...], topology: Topology) -> list[ScheduledFault]:
+    """Parse `--fault SPEC[@T][+D]` options and check their targets against the topology."""
+    from regionctl.faults import FaultSpecError, check_targets, parse_scheduled
+
+    schedule = []
+    for text in texts:
+        try:
+            item = parse_scheduled(text)
+            check_targets(item.fault, topology)
+        except FaultSpecError as exc:
+            fail(f"--fault {exc}")
+        schedule.append(item)
+    return schedule

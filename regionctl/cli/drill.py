@@ -35,25 +35,15 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     """
     import time
 
-    from regionctl.cli.common import fail, load_topology_or_exit, print_json
-    from regionctl.faults import FaultSpecError, check_targets, parse_scheduled
-    from regionctl.units import UnitError, parse_duration
+    from regionctl.cli.common import duration_or_exit, fail, faults_or_exit, load_topology_or_exit, print_json
 
     model, _ = load_topology_or_exit(topology)
-    try:
-        total = parse_duration(duration)
-    except UnitError as exc:
-        fail(f"--duration: {exc}")
-    schedule = []
-    for text in faults:
-        try:
-            item = parse_scheduled(text)
-            check_targets(item.fault, model)
-        except FaultSpecError as exc:
-            fail(f"--fault {exc}")
+    total = duration_or_exit("--duration", duration)
+    schedule = faults_or_exit(faults, model)
+    for item in schedule:
         if item.at > total:
-            fail(f"--fault {text!r} starts at {item.at:g}s, after the drill ends ({total:g}s); raise --duration")
-        schedule.append(item)
+            fail(f"--fault {item.fault.spec}@{item.at:g}s starts after the drill ends ({total:g}s); "
+                 "raise --duration")
 
     from regionctl.drill.runner import run_drill
 

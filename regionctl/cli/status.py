@@ -30,27 +30,16 @@ def status(topology: str, backend: str, at: str, faults: tuple[str, ...], seed: 
       $ regionctl status topologies/active-passive.yaml --json
       $ regionctl status active-passive --fault region:us-east@10s --at 60s
     """
-    from regionctl.cli.common import fail, load_topology_or_exit, print_json
+    from regionctl.cli.common import duration_or_exit, fail, faults_or_exit, load_topology_or_exit, print_json
 
     if backend == "ssh":
         fail("status --backend ssh: the SSH backend is not built yet (issue 7); use --backend sim")
-    from regionctl.faults import FaultSpecError, check_targets, parse_scheduled
-    from regionctl.units import UnitError, parse_duration
-
     model, _ = load_topology_or_exit(topology)
-    try:
-        until = parse_duration(at)
-    except UnitError as exc:
-        fail(f"--at: {exc}")
+    until = duration_or_exit("--at", at)
     from regionctl.sim.simulator import Simulation
 
     sim = Simulation(model, seed=seed)
-    for text in faults:
-        try:
-            item = parse_scheduled(text)
-            check_targets(item.fault, model)
-        except FaultSpecError as exc:
-            fail(f"--fault {exc}")
+    for item in faults_or_exit(faults, model):
         sim.schedule_fault(item.fault, item.at, item.duration)
     sim.run_until(until)
     snapshot = sim.snapshot(backend="sim")

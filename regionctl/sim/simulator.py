@@ -6,13 +6,12 @@ take Snapshots, read the books. Pure: no asyncio, no I/O, no wall clock.
 
 from __future__ import annotations
 
-import gc
 import random
 from dataclasses import dataclass
 
 from regionctl.backends.snapshot import ClusterView, FaultView, NodeView, RegionView, Snapshot, TenantView
 from regionctl.faults import Fault, check_targets
-from regionctl.model.resolved import preset
+from regionctl.model.resolved import preset, replication_mode
 from regionctl.model.topology import Topology
 from regionctl.sim.cluster_base import ClusterBase
 from regionctl.sim.core import EventLoop
@@ -53,7 +52,7 @@ class Simulation:
         for spec in topology.clusters:
             args = (spec, topology, self.network, self.loop, self._record)
             rng = random.Random(self.rng.getrandbits(64))
-            mode = ClusterBase(*args).mode
+            mode = replication_mode(spec)
             cluster: ClusterBase
             if mode == "multi-leader":
                 cluster = MultiLeaderCluster(*args)
@@ -73,7 +72,6 @@ class Simulation:
             self.clusters[traffic.cluster].sources.append(TrafficSource(traffic))
         for cluster in self.clusters.values():
             cluster.start()
-        gc.freeze()  # the setup's objects live for the whole run: keep the collector off them
 
     # -- time ------------------------------------------------------------------------------
     @property
