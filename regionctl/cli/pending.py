@@ -61,12 +61,15 @@ def sandbox() -> None:
 
 @click.command()
 def default_entry() -> None:
-    """What bare `regionctl` runs: the dashboard once it lands, the status view until then."""
-    from regionctl.backends.static import static_snapshot
+    """What bare `regionctl` runs: the dashboard once it lands, the simulated status view until then."""
     from regionctl.cli.common import load_topology_or_exit
     from regionctl.data import default_topology_path
     from regionctl.report.status_view import print_status
+    from regionctl.sim.simulator import Simulation
 
     model, _ = load_topology_or_exit(str(default_topology_path()))
-    print_status(static_snapshot(model, backend="sim"))
-    click.echo("(the live dashboard is not built yet; this is the status view of the default topology)", err=True)
+    sim = Simulation(model, seed=1)
+    sim.run_until(30.05)  # half a minute of traffic (mid-tick: replicas show their streaming lag)
+    print_status(sim.snapshot(backend="sim"))
+    click.echo("(the live dashboard is not built yet: this is the simulated status after 30s.\n"
+               " Try an outage: regionctl drill active-passive --fault region:us-east@60s)", err=True)

@@ -264,6 +264,9 @@ class Simulation:
         return names
 
     def snapshot(self, backend: str = "sim") -> Snapshot:
+        # Serve the part of the tick that has passed, so the leader's log is current: a replica's
+        # lag then shows its streaming delay at any instant, not only just after a tick.
+        self._catch_up()
         return Snapshot(
             topology=self.topology.name,
             kind=str(self.topology.kind),
