@@ -218,6 +218,8 @@ class Simulation:
             availability=cluster.counters.availability())
 
     def writable(self, cluster: ClusterBase) -> bool:
+        if cluster.read_only:
+            return False
         if isinstance(cluster, LeaderFollowerCluster):
             leader = cluster.leader
             return leader is not None and cluster.accepting(leader) and cluster.commit_rule(leader, self.now)[0]
