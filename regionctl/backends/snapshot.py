@@ -78,6 +78,13 @@ class FaultView:
 
 
 @dataclass(frozen=True, slots=True)
+class EventView:
+    at: float
+    source: str  # the cluster it concerns, or "" for the estate (faults, traffic)
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     topology: str
     kind: str
@@ -89,6 +96,7 @@ class Snapshot:
     runbooks: tuple[str, ...]
     faults: tuple[FaultView, ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
+    events: tuple[EventView, ...] = ()  # the most recent events, oldest first (the dashboard's log)
 
     def cluster(self, name: str) -> ClusterView:
         return next(c for c in self.clusters if c.name == name)

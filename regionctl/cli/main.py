@@ -13,7 +13,7 @@ from regionctl import __version__
 
 # name -> (module, attribute, one-line help shown in `regionctl --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "tui": ("regionctl.cli.pending", "tui", "Open the live dashboard (not built yet; see status)."),
+    "tui": ("regionctl.cli.tui", "tui", "Open the live dashboard (faults, lag, leaders, blast radius, runbooks)."),
     "status": ("regionctl.cli.status", "status", "Show regions, clusters, leaders and lag of a topology."),
     "drill": ("regionctl.cli.drill", "drill", "Inject faults on a schedule in the simulator and report RTO/RPO."),
     "blast": ("regionctl.cli.pending", "blast", "Predict what a fault would reach, before injecting it."),
@@ -68,7 +68,7 @@ def cli(ctx: click.Context) -> None:
     running on the embedded simulator.
     """
     if ctx.invoked_subcommand is None:
-        from regionctl.cli.pending import default_entry
+        from regionctl.cli.tui import default_entry
 
         ctx.invoke(default_entry)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from regionctl.backends.snapshot import ClusterView, FaultView, NodeView, RegionView, Snapshot, TenantView
+from regionctl.backends.snapshot import ClusterView, EventView, FaultView, NodeView, RegionView, Snapshot, TenantView
 from regionctl.faults import Fault, check_targets
 from regionctl.model.resolved import preset, replication_mode
 from regionctl.model.topology import Topology
@@ -24,6 +24,7 @@ from regionctl.sim.raft import RaftController
 from regionctl.sim.workload import TrafficSource
 
 MAX_EVENT_LOG = 2000
+EVENTS_IN_SNAPSHOT = 100
 
 
 @dataclass
@@ -281,6 +282,7 @@ class Simulation:
             runbooks=tuple(self.topology.runbook_names()),
             faults=tuple(FaultView(f.fault.spec, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(),
+            events=tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:]),
         )
 
     def metrics(self) -> dict[str, object]:

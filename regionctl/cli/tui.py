@@ -1,0 +1,105 @@
+"""`regionctl tui` (and bare `regionctl`): the live dashboard. Textual is imported only
+here, inside the command, so `regionctl --help` never pays for it."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit
+
+if TYPE_CHECKING:
+    from regionctl.backends.protocol import Backend
+    from regionctl.model.topology import Topology
+
+
+def _speed(value: str) -> float:
+    from regionctl.units import UnitError, parse_factor
+
+    try:
+        speed = parse_factor(value.rstrip("x") + "x") if not value.endswith("x") else parse_factor(value)
+    except UnitError as exc:
+        fail(f"--speed: {exc}")
+    if not 0 < speed <= 1000:
+        fail(f"--speed: expected a factor between 0 and 1000, found {value!r}")
+    return speed
+
+
+def _interactive() -> bool:
+    # Textual draws on stderr and reads stdin; stdout piped means a script wants text.
+    return all(stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr))
+
+
+def _ssh_backend(topology: Topology) -> Backend:
+    import asyncio
+    import importlib
+
+    try:
+        ssh = importlib.import_module("regionctl.backends.ssh")
+    except ImportError:
+        fail("--backend ssh: the SSH backend is not built yet (issue 7); use --backend sim")
+    return asyncio.run(ssh.open_ssh_backend(topology))  # type: ignore[no-any-return]
+
+
+def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
+    from regionctl.data import default_topology_path
+
+    model, _ = load_topology_or_exit(topology_arg or str(default_topology_path()))
+    factor = _speed(speed)
+    if metrics_port is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("regionctl.exporter") is None:
+            fail("--metrics-port: the metrics exporter is not built yet (issue 9); drop the option")
+        fail("--metrics-port: the exporter is not wired into the dashboard yet; run `regionctl exporter`")
+    if not _interactive():
+        fail("the dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
+             "for scripts use `regionctl status` or `regionctl drill`")
+    chosen: Backend
+    if backend == "ssh":
+        chosen = _ssh_backend(model)
+    else:
+        from regionctl.backends.sim_backend import SimBackend
+
+        chosen = SimBackend(model, seed=seed, speed=factor)
+    from regionctl.tui.app import Dashboard
+
+    code = Dashboard(chosen, model, seed=seed).run()
+    sys.exit(code or 0)
+
+
+@click.command(epilog=TOPOLOGY_ARG_HELP)
+@click.argument("topology", required=False)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the simulator's RNG.")
+@click.option("--speed", default="1x", show_default=True, help="Simulated seconds per wall second (e.g. 10x).")
+@click.option("--backend", type=click.Choice(["sim", "ssh"]), default="sim", show_default=True,
+              help="The embedded simulator, or real hosts over SSH.")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None,
+              help="Also serve Prometheus metrics on this port.")
+def tui(topology: str | None, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
+    """Open the live dashboard on TOPOLOGY (default: the bundled active-passive).
+
+    Keys: f inject a fault, h/H heal, space pause, +/- speed, r runbook, ? help, q quit.
+    """
+    run_dashboard(topology, seed=seed, speed=speed, backend=backend, metrics_port=metrics_port)
+
+
+@click.command()
+def default_entry() -> None:
+    """What bare `regionctl` runs: the dashboard on the bundled default topology."""
+    if not _interactive():
+        # Piped or in CI: the simulated status after half a minute says the same in text.
+        from regionctl.data import default_topology_path
+        from regionctl.report.status_view import print_status
+        from regionctl.sim.simulator import Simulation
+
+        model, _ = load_topology_or_exit(str(default_topology_path()))
+        sim = Simulation(model, seed=1)
+        sim.run_until(30.05)  # mid-tick: replicas show their streaming lag
+        print_status(sim.snapshot(backend="sim"))
+        click.echo("(not a terminal: this is the simulated status after 30s; in a terminal, "
+                   "`regionctl` opens the live dashboard)", err=True)
+        return
+    run_dashboard(None, seed=1, speed="1x", backend="sim", metrics_port=None)
