@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, RichLog
 
 from regionctl.backends.protocol import Backend, Command, HealAll, HealFault, InjectFault
@@ -36,6 +38,7 @@ from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, Help
 from regionctl.tui.styles import CSS
 from regionctl.tui.widgets import KeyedTable, TextPanel, TopologyMap
 
+W = TypeVar("W", bound=Widget)
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -87,6 +90,7 @@ class Dashboard(App[int]):
         self.run_: RunbookRun | None = None
         self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
         self._playing = False
+        self.main: Screen[Any] | None = None
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -105,8 +109,9 @@ class Dashboard(App[int]):
     def on_mount(self) -> None:
         titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
                   "slo": "traffic & SLOs", "blast": "blast radius", "runbook": "runbook", "events": "events"}
+        self.main = self.screen  # panels are looked up here even while a modal is on top
         for widget_id, title in titles.items():
-            self.query_one(f"#{widget_id}").border_title = title
+            self.main.query_one(f"#{widget_id}").border_title = title
         self.apply_snapshot(self.snapshot)
         if self.autoplay:
             self.run_worker(self._tick(), name="tick", group="tick", exclusive=True)
@@ -136,33 +141,50 @@ class Dashboard(App[int]):
         return f"t={dur(self.snapshot.time)} ×{getattr(self.backend, 'speed', 1.0):g}"
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
-        if self.live_paused:
+        if self.live_paused or self.main is None:
+            return  # a frozen display, or a tick that arrives before mount
+        try:
+            self._apply(snapshot)
+        except NoMatches:  # the last tick met the screen being taken down at exit: nothing to show it on
             return
+
+    def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         events = self.model.update(snapshot)
         slo = self.model.slo()
         active = [f.spec for f in snapshot.faults if f.healed_at is None]
         with self.batch_update():
-            self.query_one("#header", TextPanel).show(
+            self.w("#header", TextPanel).show(
                 header_text(snapshot, clock=self.clock_text(), paused=self.paused, slo=slo))
-            self.query_one("#map", TopologyMap).show(snapshot, self.model.links())
-            self.query_one("#replication", KeyedTable).sync(replication_rows(snapshot, self.model))
-            self.query_one("#leaders", KeyedTable).sync(leader_rows(snapshot))
-            self.query_one("#slo", TextPanel).show(slo_text(slo))
-            self.query_one("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active))
+            self.w("#map", TopologyMap).show(snapshot, self.model.links())
+            self.w("#replication", KeyedTable).sync(replication_rows(snapshot, self.model))
+            self.w("#leaders", KeyedTable).sync(leader_rows(snapshot))
+            self.w("#slo", TextPanel).show(slo_text(slo))
+            self.w("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active))
             self.refresh_runbook()
-            log = self.query_one("#events", RichLog)
+            log = self.w("#events", RichLog)
             for event in events:
                 log.write(Text.assemble((f"t={event.at:8.1f}s ", "dim"), (f"{event.source:<10} ", "cyan"),
                                         event.message))
         self.frames += 1
 
+    def on_unmount(self) -> None:
+        self.main = None
+
+    def w(self, selector: str, kind: type[W]) -> W:
+        assert self.main is not None
+        return self.main.query_one(selector, kind)
+
     def note(self, message: str, style: str = "") -> None:
-        self.query_one("#events", RichLog).write(
+        if self.main is None:
+            return
+        self.w("#events", RichLog).write(
             Text.assemble((f"t={self.snapshot.time:8.1f}s ", "dim"), ("operator   ", "magenta"), (message, style)))
 
     def refresh_runbook(self) -> None:
-        self.query_one("#runbook", RunbookPanel).show(self.run_, self.snapshot.runbooks, executor_available())
+        if self.main is None:
+            return
+        self.w("#runbook", RunbookPanel).show(self.run_, self.snapshot.runbooks, executor_available())
 
     async def send(self, command: Command) -> bool:
         result = await self.backend.apply(command)
@@ -174,7 +196,8 @@ class Dashboard(App[int]):
 
     # -- faults ----------------------------------------------------------------------------
     def active_faults(self) -> list[str]:
-        return [f.spec for f in self.snapshot.faults if f.healed_at is None]
+        # The backend's word, not the last frame's: a runbook may have injected one since.
+        return [f.spec for f in self.backend.snapshot().faults if f.healed_at is None]
 
     def preview(self, spec: str) -> Any:
         return safe_preview(self.predictor, self.topology, self.snapshot, spec)
@@ -222,7 +245,7 @@ class Dashboard(App[int]):
         self.note("⏸ paused" if self.paused else "▶ resumed")
         self.apply_snapshot(self.backend.snapshot())
         if self.live_paused:  # the frozen display still shows the pause
-            self.query_one("#header", TextPanel).show(
+            self.w("#header", TextPanel).show(
                 header_text(self.snapshot, clock=self.clock_text(), paused=True, slo=self.model.slo()))
 
     def _set_speed(self, faster: bool) -> None:

@@ -98,6 +98,7 @@ class SloState:
     writes_lost: int
     stale_reads: int
     breaches: tuple[str, ...]
+    incident: bool = False  # a fault has been injected at some point
 
 
 class DashboardModel:
@@ -206,7 +207,7 @@ class DashboardModel:
         return SloState(level, availability, slo.availability, burn, running, rto, slo.rto, rpo, slo.rpo,
                         int(metrics.get("writes_acked") or 0), int(metrics.get("writes_failed") or 0),
                         int(metrics.get("writes_lost") or 0), int(metrics.get("stale_reads") or 0),
-                        tuple(breaches))
+                        tuple(breaches), bool(faults))
 
 
 _EXPECTED_AT = re.compile(r"at t=([0-9.]+)s")

@@ -90,7 +90,7 @@ def slo_text(slo: SloState) -> Text:
     if slo.rto_running is not None:
         over = "rto" in slo.breaches
         out.append(f"⏱ {dur(slo.rto_running)} running", "bold red" if over else "bold yellow")
-    elif slo.rto is not None and slo.rto > 0:
+    elif slo.rto is not None and slo.incident:
         over = "rto" in slo.breaches
         out.append(f"{'✘' if over else '✔'} {dur(slo.rto)} recovered", "bold red" if over else "green")
     else:
