@@ -6,7 +6,7 @@ from typing import Any
 
 from regionctl.backends.sim_backend import SimBackend
 from regionctl.tui.app import Dashboard
-from regionctl.tui.widgets import KeyedTable, TextPanel
+from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel
 from tests.simhelpers import bundled
 
 SIZE = (160, 48)
@@ -38,7 +38,8 @@ def panel(app: Dashboard, widget_id: str) -> str:
 
 
 def cell(app: Dashboard, table_id: str, row: str, column: str) -> str:
-    table = app.query_one(f"#{table_id}", KeyedTable)
+    table = app.query_one(f"#{table_id}")
+    assert isinstance(table, KeyedTable | LineTable)
     return str(table.get_cell(row, column))
 
 

@@ -4,7 +4,7 @@ here, inside the command, so `regionctl --help` never pays for it."""
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,16 +12,15 @@ from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit
 
 if TYPE_CHECKING:
     from regionctl.backends.protocol import Backend
-    from regionctl.model.topology import Topology
 
 
 def _speed(value: str) -> float:
     from regionctl.units import UnitError, parse_factor
 
     try:
-        speed = parse_factor(value.rstrip("x") + "x") if not value.endswith("x") else parse_factor(value)
-    except UnitError as exc:
-        fail(f"--speed: {exc}")
+        speed = parse_factor(value if value.endswith("x") else f"{value}x")  # `--speed 10` means 10x
+    except UnitError:
+        fail(f"--speed: expected a factor like 10x or 0.5x, found {value!r}")
     if not 0 < speed <= 1000:
         fail(f"--speed: expected a factor between 0 and 1000, found {value!r}")
     return speed
@@ -32,15 +31,13 @@ def _interactive() -> bool:
     return all(stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr))
 
 
-def _ssh_backend(topology: Topology) -> Backend:
-    import asyncio
+def _ssh_module() -> Any:
     import importlib
 
     try:
-        ssh = importlib.import_module("regionctl.backends.ssh")
+        return importlib.import_module("regionctl.backends.ssh")
     except ImportError:
         fail("--backend ssh: the SSH backend is not built yet (issue 7); use --backend sim")
-    return asyncio.run(ssh.open_ssh_backend(topology))  # type: ignore[no-any-return]
 
 
 def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
@@ -54,20 +51,26 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
         if importlib.util.find_spec("regionctl.exporter") is None:
             fail("--metrics-port: the metrics exporter is not built yet (issue 9); drop the option")
         fail("--metrics-port: the exporter is not wired into the dashboard yet; run `regionctl exporter`")
+    ssh = _ssh_module() if backend == "ssh" else None
     if not _interactive():
         fail("the dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
              "for scripts use `regionctl status` or `regionctl drill`")
-    chosen: Backend
-    if backend == "ssh":
-        chosen = _ssh_backend(model)
-    else:
-        from regionctl.backends.sim_backend import SimBackend
-
-        chosen = SimBackend(model, seed=seed, speed=factor)
     from regionctl.tui.app import Dashboard
 
-    code = Dashboard(chosen, model, seed=seed).run()
-    sys.exit(code or 0)
+    async def dashboard() -> int | None:
+        # The backend is opened in the app's own event loop (SSH connections belong to one loop).
+        chosen: Backend
+        if ssh is not None:
+            chosen = await ssh.open_ssh_backend(model)
+        else:
+            from regionctl.backends.sim_backend import SimBackend
+
+            chosen = SimBackend(model, seed=seed, speed=factor)
+        return await Dashboard(chosen, model, seed=seed).run_async()
+
+    import asyncio
+
+    sys.exit(asyncio.run(dashboard()) or 0)
 
 
 @click.command(epilog=TOPOLOGY_ARG_HELP)

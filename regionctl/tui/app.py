@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, RichLog
 
 from regionctl.backends.protocol import Backend, Command, HealAll, HealFault, InjectFault
-from regionctl.backends.snapshot import Snapshot
+from regionctl.backends.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
 from regionctl.tui.blast import Predictor, current_reach, safe_preview, static_preview
 from regionctl.tui.model import DashboardModel, dur
@@ -36,7 +36,7 @@ from regionctl.tui.render import (
 from regionctl.tui.runbooks import RunbookPanel, RunbookRun, executor_available
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.styles import CSS
-from regionctl.tui.widgets import KeyedTable, TextPanel, TopologyMap
+from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
 
 W = TypeVar("W", bound=Widget)
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -91,13 +91,14 @@ class Dashboard(App[int]):
         self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
         self._playing = False
         self.main: Screen[Any] | None = None
+        self._pending_events: list[EventView] = []
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield TextPanel(id="header")
         yield TopologyMap(id="map")
         with Horizontal(id="middle"):
-            yield KeyedTable(REPLICATION_COLUMNS, id="replication")
+            yield LineTable(REPLICATION_COLUMNS, id="replication")
             yield KeyedTable(LEADER_COLUMNS, id="leaders")
         with Horizontal(id="lower"):
             yield TextPanel(id="slo")
@@ -110,9 +111,13 @@ class Dashboard(App[int]):
         titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
                   "slo": "traffic & SLOs", "blast": "blast radius", "runbook": "runbook", "events": "events"}
         self.main = self.screen  # panels are looked up here even while a modal is on top
+        self.install_screen(FaultPicker(self.topology, self.preview), "fault-picker")
         for widget_id, title in titles.items():
             self.main.query_one(f"#{widget_id}").border_title = title
         self.apply_snapshot(self.snapshot)
+        seed = f", seed {self.seed}" if self.seed is not None else ""
+        self.note(f"dashboard on {self.topology.name} ({self.backend.name}{seed}) · f injects a fault · "
+                  "r runs a runbook · ? lists every key")
         if self.autoplay:
             self.run_worker(self._tick(), name="tick", group="tick", exclusive=True)
 
@@ -150,14 +155,17 @@ class Dashboard(App[int]):
 
     def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        events = self.model.update(snapshot)
+        self._pending_events.extend(self.model.update(snapshot))
+        if self.screen is not self.main:
+            return  # a dialog covers the panels: keep the history, repaint when it closes (the next tick)
+        events, self._pending_events = self._pending_events, []
         slo = self.model.slo()
         active = [f.spec for f in snapshot.faults if f.healed_at is None]
         with self.batch_update():
             self.w("#header", TextPanel).show(
                 header_text(snapshot, clock=self.clock_text(), paused=self.paused, slo=slo))
             self.w("#map", TopologyMap).show(snapshot, self.model.links())
-            self.w("#replication", KeyedTable).sync(replication_rows(snapshot, self.model))
+            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model))
             self.w("#leaders", KeyedTable).sync(leader_rows(snapshot))
             self.w("#slo", TextPanel).show(slo_text(slo))
             self.w("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active))
@@ -207,7 +215,7 @@ class Dashboard(App[int]):
             if spec:
                 self.run_worker(self.send(InjectFault(spec)), group="commands")
 
-        self.push_screen(FaultPicker(self.topology, self.preview), chosen)
+        self.push_screen("fault-picker", chosen)
 
     def action_heal_one(self) -> None:
         active = self.active_faults()

@@ -128,7 +128,8 @@ def current_reach(topology: Topology, snapshot: Snapshot) -> Reach:
     """What the faults reach right now, read off the Snapshot."""
     regions = tuple(r.name for r in snapshot.regions if r.status != "up")
     nodes = tuple(n.name for c in snapshot.clusters for n in c.nodes if n.health != "up")
-    clusters = {c.name for c in snapshot.clusters if not c.writable or c.election}
+    clusters = {c.name for c in snapshot.clusters
+                if not c.writable or c.election or any(n.health != "up" for n in c.nodes)}
     services, _ = _downstream(topology, clusters)
     tenants = tuple(t.name for t in snapshot.tenants if t.status != "ok")
     down = {r.name for r in snapshot.regions if r.status == "down"}

@@ -51,9 +51,8 @@ def sparkline(values: list[float], width: int = 20) -> str:
         hi = max(lo + 1, (i + 1) * len(values) // width)
         chunk = values[lo:hi]
         buckets.append(max(chunk) if chunk else 0.0)
-    top = max(buckets)
-    if top <= 0:
-        return SPARK[0] * width
+    # Scaled to at least one second (the "behind" threshold), so steady streaming lag stays low.
+    top = max(*buckets, 1.0)
     return "".join(SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in buckets)
 
 

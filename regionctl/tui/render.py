@@ -11,9 +11,9 @@ from regionctl.tui.model import HEALTH, DashboardModel, SloState, countdown, dur
 
 Cell = tuple[str, str]
 
-REPLICATION_COLUMNS = (("node", 10), ("cluster · mode", 17), ("status", 12), ("lag", 7), ("ops", 7),
-                       ("last minute", 16), ("catch-up", 11))
-LEADER_COLUMNS = (("cluster", 10), ("leader", 10), ("term", 4), ("writes", 10), ("failover", 40))
+REPLICATION_COLUMNS = (("node", 10), ("cluster · mode", 17), ("status", 12), ("lag", 6), ("ops", 7),
+                       ("last minute", 14), ("catch-up", 11))
+LEADER_COLUMNS = (("cluster", 10), ("leader", 10), ("term", 4), ("writes", 10), ("failover", 30))
 SLO_LEVEL = {"ok": ("✔ SLO ok", "green"), "at risk": ("▲ SLO at risk", "yellow"),
              "breached": ("✘ SLO breached", "bold red")}
 
@@ -45,7 +45,7 @@ def replication_rows(snapshot: Snapshot, model: DashboardModel) -> dict[str, tup
                 (f"{sym} {word}", style),
                 (dur(node.lag_seconds), style),
                 (f"{node.lag_ops:,}", style),
-                (model.spark(node.name, 16), style),
+                (model.spark(node.name, 14), style),
                 (model.catch_up(node), "dim"),
             )
     return rows
@@ -83,8 +83,8 @@ def slo_text(slo: SloState) -> Text:
         if slo.burn < 1:
             out.append(f"✔ {slo.burn * 100:.0f}% burned", "green")
         else:
-            out.append(f"✘ exhausted ({slo.burn:,.1f}× the budget)", "bold red")
-        out.append(" so far\n", "dim")
+            out.append(f"✘ {slo.burn:,.0f}× the budget", "bold red")
+        out.append(" (so far)\n", "dim")
     out.append("RTO           ")
     target_rto = f" (SLO {dur(slo.rto_target)})" if slo.rto_target is not None else ""
     if slo.rto_running is not None:

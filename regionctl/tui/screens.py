@@ -65,7 +65,10 @@ class FaultPicker(ModalScreen[str | None]):
                 yield Static(id="preview")
             yield Label("↑↓ choose · Enter next · Esc back", id="picker-hint", classes="hint")
 
-    def on_mount(self) -> None:
+    def on_screen_resume(self) -> None:
+        # The picker is installed once and reused (composing a screen per key press is slow):
+        # every opening starts again from the kind.
+        self.query_one("#kinds", OptionList).highlighted = 0
         self._show("kind")
 
     def _show(self, stage: str) -> None:

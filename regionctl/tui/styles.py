@@ -5,19 +5,19 @@ CSS = """
 #map { height: 8; border: round $accent; padding: 0 1; }
 #middle { height: 1fr; min-height: 6; }
 #replication { width: 1fr; height: 100%; border: round $accent; }
-#leaders { width: 66; height: 100%; border: round $accent; }
-#lower { height: 11; }
+#leaders { width: 66; height: 100%; border: round $accent; overflow-x: hidden; }
+#lower { height: 12; }
 #slo { width: 1fr; height: 100%; border: round $accent; padding: 0 1; }
 #blast { width: 1fr; height: 100%; border: round $accent; padding: 0 1; overflow-y: auto; }
 #runbook { width: 1fr; height: 100%; border: round $accent; }
 #runbook-status { height: auto; padding: 0 1; }
-#runbook-steps { height: 1fr; }
+#runbook-steps { height: 1fr; overflow-x: hidden; }
 #events { height: 6; border: round $accent; }
 DataTable { scrollbar-size-vertical: 1; }
 .modal { width: 90; max-width: 95%; height: auto; max-height: 90%; border: thick $accent; background: $panel;
          padding: 1 2; }
 .modal.danger { border: thick $error; }
-ModalScreen { align: center middle; }
+ModalScreen { align: center middle; background: $background; }
 .modal-title { text-style: bold; margin-bottom: 1; }
 .hint { color: $text-muted; margin-top: 1; }
 #kinds, #targets { height: auto; max-height: 20; }

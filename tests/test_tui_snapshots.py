@@ -1,0 +1,35 @@
+"""Screenshots of the dashboard compared with the approved ones (pytest-textual-snapshot).
+
+Deterministic: seed 1, the clock stopped (no play loop; the test moves time), a fixed
+terminal size. After an intended change of the screen: `pytest tests/test_tui_snapshots.py
+--snapshot-update`, then look at the new SVGs under tests/__snapshots__/ before committing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from regionctl.backends.protocol import InjectFault
+from tests.tuihelpers import SIZE, advance, make_app
+
+
+def test_main_screen_during_a_region_outage(snap_compare: Any) -> None:
+    app = make_app()
+
+    async def outage(pilot: Pilot[Any]) -> None:
+        await app.backend.apply(InjectFault("region:us-east"))
+        await advance(app, 45)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=outage)
+
+
+def test_fault_picker_with_its_blast_radius_preview(snap_compare: Any) -> None:
+    app = make_app()
+    assert snap_compare(app, terminal_size=SIZE, press=["f", "down", "enter", "enter"])
+
+
+def test_help_screen(snap_compare: Any) -> None:
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["question_mark"])
