@@ -281,6 +281,7 @@ class Simulation:
             runbooks=tuple(self.topology.runbook_names()),
             faults=tuple(FaultView(f.fault.spec, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(),
+            observed_blast_radius=self.observed_blast_radius(),
         )
 
     def metrics(self) -> dict[str, object]:
