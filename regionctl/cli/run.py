@@ -15,6 +15,9 @@ from regionctl.cli.run_help import RUN_EPILOG
 @click.option("--seed", default=1, show_default=True, type=int, help="Simulator seed: same seed, same report.")
 @click.option("--warmup", default="30s", show_default=True,
               help="Simulator only: traffic runs this long before the first step (leaders elected, lag steady).")
+@click.option("--speed", type=float, default=None, metavar="X",
+              help="Simulator only: pace the run at X simulated seconds per second (default: as fast as it "
+                   "computes). Useful with --metrics-port, or to watch and interrupt a run.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a runbook parameter.")
 @click.option("--dry-run", is_flag=True, help="Check and print the plan; connect to nothing, change nothing.")
 @click.option("--yes", is_flag=True, help="Approve every approval gate (and go on past `pause` guards).")
@@ -29,8 +32,9 @@ from regionctl.cli.run_help import RUN_EPILOG
 @click.option("--metrics-port", type=int, default=None,
               help="Serve Prometheus metrics on 127.0.0.1:PORT while running.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
-def run(topology: str, runbook: str, backend: str, seed: int, warmup: str, variables: tuple[str, ...],
-        dry_run: bool, yes: bool, approvals: tuple[str, ...], keep_faults: bool, journal_path: str | None,
+def run(topology: str, runbook: str, backend: str, seed: int, warmup: str, speed: float | None,
+        variables: tuple[str, ...], dry_run: bool, yes: bool, approvals: tuple[str, ...], keep_faults: bool,
+        journal_path: str | None,
         resume_path: str | None, as_json: bool, junit: str | None, metrics_port: int | None, quiet: bool) -> None:
     """Run RUNBOOK of TOPOLOGY: prechecks, steps in dependency order, guards, rollback.
 
@@ -49,7 +53,7 @@ def run(topology: str, runbook: str, backend: str, seed: int, warmup: str, varia
     """
     from regionctl.cli.run_session import RunRequest, execute
 
-    request = RunRequest(topology=topology, runbook=runbook, backend=backend, seed=seed, warmup=warmup,
+    request = RunRequest(topology=topology, runbook=runbook, backend=backend, seed=seed, warmup=warmup, speed=speed,
                          variables=variables, dry_run=dry_run, yes=yes, approvals=approvals,
                          keep_faults=keep_faults, journal_path=journal_path, resume_path=resume_path,
                          as_json=as_json, junit=junit, metrics_port=metrics_port, quiet=quiet)

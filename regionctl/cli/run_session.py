@@ -26,6 +26,7 @@ class RunRequest:
     backend: str = "sim"
     seed: int = 1
     warmup: str = "30s"
+    speed: float | None = None
     variables: tuple[str, ...] = ()
     dry_run: bool = False
     yes: bool = False
@@ -107,6 +108,8 @@ def execute(request: RunRequest) -> None:
     topology, plan, source, topology_path = load_plan(request.topology, request.runbook,
                                                       parse_vars(request.variables))
     warmup = duration_or_exit("--warmup", request.warmup) if request.backend == "sim" else 0.0
+    if request.speed is not None and (request.backend != "sim" or request.speed <= 0):
+        fail("--speed: a positive number, and only with --backend sim (real hosts run in real time)")
     unknown = [a for a in request.approvals if a not in {p.id for p in plan.steps if p.step.kind == "approve"}]
     if unknown:
         fail(f"--approve {unknown[0]}: the runbook has no approval gate of that id")
@@ -175,6 +178,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
             approved=frozenset(request.approvals), seed=request.seed if request.backend == "sim" else None,
             completed=state.completed if state else None, undo=state.undo if state else None,
             resumed=state is not None, topology_path=str(topology_path))
+        pacer = _start_pacer(backend, request.speed)
         loop = asyncio.get_running_loop()
         interrupts = {"count": 0}
 
@@ -189,9 +193,22 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig.name)
-        outcome = await executor.run()
+        try:
+            outcome = await executor.run()
+        finally:
+            if pacer is not None:
+                pacer.cancel()
         outcome.report["journal"] = str(journal_file)
         return outcome.exit_code, outcome.report
     finally:
         journal.close()
         await close_backend(backend)
+
+
+def _start_pacer(backend: Any, speed: float | None) -> asyncio.Task[None] | None:
+    """With --speed, the simulator runs in paced real time: one tick source, as in the dashboard."""
+    if speed is None:
+        return None
+    backend.speed = speed
+    task: asyncio.Task[None] = asyncio.ensure_future(backend.play(lambda _snapshot: None, hz=20.0))
+    return task

@@ -192,7 +192,7 @@ def _condition(text: str, loc: Loc, names: expr.Names, problems: list[Problem]) 
         expr.check(node, names)
         return node
     except expr.ExprError as exc:
-        problems.append(Problem(loc, f"condition: {exc.message}", exc.column))
+        problems.append(Problem(loc, exc.message, exc.column))
         return None
 
 
@@ -319,6 +319,22 @@ def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, s
         raise PlanError(problems)
     return Plan(runbook, values, frozenset(s for s in secrets if s), tuple(sections["steps"]),
                 tuple(sections["rollback"]), tuple(prechecks), tuple(guards), _slo(runbook, topology))
+
+
+def check_runbook(raw: Mapping[str, Any], topology: Topology) -> list[Problem]:
+    """What `validate` reports beyond the schema: targets, fault specs, conditions, step order.
+    A runbook whose parameters need values from the command line or the environment is
+    checked when it runs instead."""
+    params = raw.get("params") or {}
+    if isinstance(params, dict):
+        for spec in params.values():
+            if not isinstance(spec, dict) or spec.get("env") or spec.get("default") is None:
+                return []
+    try:
+        build_plan(raw, topology, {}, env={})
+    except PlanError as exc:
+        return exc.problems
+    return []
 
 
 def _slo(runbook: Runbook, topology: Topology) -> dict[str, float]:
