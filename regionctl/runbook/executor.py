@@ -120,6 +120,8 @@ class RunbookExecutor:
         self.step_gate = step_gate
         self.keep_faults = keep_faults
         self.journal = journal
+        if journal is not None:  # whoever opened the journal, the plan's secrets never reach it
+            journal.secrets = tuple(set(journal.secrets) | self.plan.secrets)
         self.yes = yes
         self.approved = approved
         self.completed = dict(completed or {})
@@ -253,26 +255,29 @@ class RunbookExecutor:
                 state.detail = await self._perform(planned, state)
                 failure = None
                 break
+            except Stop as stop:  # a refused or unanswerable gate: the step did not pass
+                self._finish(planned, state, "failed", stop.reason)
+                raise
             except StepFailed as exc:
                 failure = exc
                 if attempt < step.retries:
                     pause = step.backoff * 2 ** attempt
                     self._emit("step-retry", planned.id, "running", f"{exc.detail}; retry in {pause:g}s")
                     await self.backend.advance(pause)
-        state.ended = self._now()
         if failure is None:
-            state.status = "ok"
+            self._finish(planned, state, "ok", state.detail)
         else:
-            state.status = "failed"
-            state.detail = failure.detail
-        if planned.mutating or state.status != "ok":
-            self._log("step-ended", section=planned.section, step=planned.id, status=state.status,
-                      detail=state.detail)
-        elif planned.section == "steps":
-            self._log("step-ended", section=planned.section, step=planned.id, status=state.status)
-        self._emit("step-ended", planned.id, state.status, state.detail)
+            self._finish(planned, state, "failed", failure.detail)
         if failure is not None and step.on_failure == "abort":
             raise Stop(failure.code, f"step {planned.id} failed: {failure.detail}")
+
+    def _finish(self, planned: PlannedStep, state: StepState, status: str, detail: str) -> None:
+        state.ended = self._now()
+        state.status = status
+        state.detail = detail
+        if planned.mutating or status != "ok" or planned.section == "steps":
+            self._log("step-ended", section=planned.section, step=planned.id, status=status, detail=detail)
+        self._emit("step-ended", planned.id, status, detail)
 
     async def _perform(self, planned: PlannedStep, state: StepState) -> str:
         step = planned.step
