@@ -418,7 +418,6 @@ class RunbookExecutor:
                 await self._run_one(planned, state)
             except Stop as stop:
                 self.left_degraded.append(f"rollback step {planned.id} failed: {stop.reason}")
-            self._emit("rollback-step", planned.id, state.status, state.detail)
 
     async def _unwind(self) -> None:
         if self.keep_faults:
