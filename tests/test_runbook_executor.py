@@ -280,3 +280,17 @@ steps:
   - {id: middle, kind: note, needs: [first]}
 """)
     assert [p.id for p in build_plan(raw, AP, {}).steps] == ["first", "middle", "last"]
+
+
+def test_a_crash_right_after_a_command_neither_repeats_it_nor_forgets_its_heal(tmp_path: Path) -> None:
+    path = tmp_path / "torn.jsonl"
+    path.write_text(
+        '{"seq": 1, "event": "run-started", "at": 30.0, "runbook": "x"}\n'
+        '{"seq": 2, "event": "step-started", "at": 30.0, "section": "steps", "step": "outage"}\n'
+        '{"seq": 3, "event": "command-applied", "at": 30.0, "section": "steps", "step": "outage", "ok": true, '
+        '"command": {"type": "InjectFault", "spec": "region:us-east"}}\n'
+        '{"seq": 4, "event": "undo-pu')  # SIGKILL mid-write
+    state = journal_state(read_journal(path))
+    assert state.completed == {"outage": "ok"}
+    assert [c.spec for c in state.undo] == ["region:us-east"]  # type: ignore[union-attr]
+    assert state.ended is None and len(state.applied) == 1

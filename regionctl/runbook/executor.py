@@ -283,7 +283,7 @@ class RunbookExecutor:
         step = planned.step
         kind = step.kind
         if planned.command is not None:
-            result = await self._apply(planned.command, step.timeout)
+            result = await self._apply(planned.command, step.timeout, planned)
             if not result.ok:
                 raise StepFailed(ExitCode.STEP_ERROR, result.message)
             self._after_apply(planned.command)
@@ -303,7 +303,7 @@ class RunbookExecutor:
             return await self._approve(planned.id, step.text or f"approve step {planned.id}?")
         return step.text or ""  # note
 
-    async def _apply(self, command: Command, timeout: float | None) -> CommandResult:
+    async def _apply(self, command: Command, timeout: float | None, planned: PlannedStep) -> CommandResult:
         try:
             if timeout is not None:
                 result = await asyncio.wait_for(self.backend.apply(command), timeout)
@@ -311,7 +311,8 @@ class RunbookExecutor:
                 result = await self.backend.apply(command)
         except TimeoutError:
             result = CommandResult(False, f"no answer within {timeout:g}s")
-        self._log("command-applied", command=command_to_json(command), ok=result.ok, message=result.message)
+        self._log("command-applied", section=planned.section, step=planned.id, command=command_to_json(command),
+                  ok=result.ok, message=result.message)
         return result
 
     def _after_apply(self, command: Command) -> None:

@@ -140,13 +140,21 @@ def journal_state(records: list[dict[str, Any]]) -> JournalState:
         if kind == "step-ended" and record.get("section") == "steps":
             completed[str(record["step"])] = str(record.get("status"))
         elif kind == "command-applied" and record.get("ok"):
-            applied.append((float(record["at"]), command_from_json(record["command"])))
-        elif kind == "undo-pushed":
-            undo.append(command_from_json(record["command"]))
-        elif (kind == "undo-applied" and record.get("ok")) or kind == "undo-dropped":
+            command = command_from_json(record["command"])
+            applied.append((float(record["at"]), command))
+            if record.get("section") == "steps":
+                # Applied is done, even if the process died before it could write step-ended:
+                # running the step again would inject the fault twice.
+                completed.setdefault(str(record["step"]), "ok")
+            # The undo stack follows from what was applied (undo-pushed may not have made it
+            # to the disk before a SIGKILL; command-applied did).
+            if isinstance(command, protocol.InjectFault):
+                undo.append(protocol.HealFault(command.spec))
+            elif isinstance(command, protocol.HealFault | protocol.HealAll):
+                undo[:] = [u for u in undo if not (isinstance(command, protocol.HealAll) or u == command)]
+        elif kind == "undo-applied" and record.get("ok"):
             done = command_from_json(record["command"])
-            if kind == "undo-applied":
-                applied.append((float(record["at"]), done))
+            applied.append((float(record["at"]), done))
             for i in range(len(undo) - 1, -1, -1):
                 if undo[i] == done:
                     del undo[i]
