@@ -97,6 +97,8 @@ class Snapshot:
     faults: tuple[FaultView, ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
     events: tuple[EventView, ...] = ()  # the most recent events, oldest first (the dashboard's log)
+    # What the faults have reached so far in this run (regions, nodes, tenants, traffic_fraction).
+    observed_blast_radius: dict[str, Any] = field(default_factory=dict)
 
     def cluster(self, name: str) -> ClusterView:
         return next(c for c in self.clusters if c.name == name)

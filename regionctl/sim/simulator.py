@@ -283,6 +283,7 @@ class Simulation:
             faults=tuple(FaultView(f.fault.spec, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(),
             events=tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:]),
+            observed_blast_radius=self.observed_blast_radius(),
         )
 
     def metrics(self) -> dict[str, object]:
