@@ -33,3 +33,21 @@ def test_fault_picker_with_its_blast_radius_preview(snap_compare: Any) -> None:
 
 def test_help_screen(snap_compare: Any) -> None:
     assert snap_compare(make_app(), terminal_size=SIZE, press=["question_mark"])
+
+
+def test_runbook_mid_run_waiting_for_the_next_step(snap_compare: Any) -> None:
+    # failover-to-eu-west step by step: the outage and the failover wait have run; `shift` is next.
+    app = make_app()
+
+    async def two_steps(pilot: Pilot[Any]) -> None:
+        await pilot.press("r", "enter")
+        for _ in range(2):
+            await pilot.pause(0.1)
+            await pilot.press("n")
+        for _ in range(100):
+            if app.run_ is not None and app.run_.waiting_step == "shift":
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=two_steps)

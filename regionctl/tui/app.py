@@ -70,7 +70,7 @@ class Dashboard(App[int]):
         "choose_runbook": "choose a runbook and run it step by step or to the end",
         "runbook_next": "runbook: run the next step",
         "runbook_continue": "runbook: run the remaining steps without stopping",
-        "runbook_stop": "runbook: stop it (the executor rolls back what it did)",
+        "runbook_stop": "runbook: stop it (its rollback steps run; injected faults stay until healed)",
         "help": "this help",
         "request_quit": "quit (asks first while faults are still injected)",
     }
@@ -287,8 +287,12 @@ class Dashboard(App[int]):
         if not names:
             self.notify("this topology ships no runbooks")
             return
-        choices = [(f"{n}\tstep", f"▶ {n} — step by step (n runs each step)") for n in names]
-        choices += [(f"{n}\tall", f"⏩ {n} — to the end") for n in names]
+        titles = {str(rb.get("name")): str(rb.get("title") or "") for rb in self.topology.runbooks}
+        choices = []
+        for n in names:
+            title = f": {titles[n]}" if titles.get(n) else ""
+            choices.append((f"{n}\tstep", f"▶ {n}{title} — step by step (n runs each step)"))
+            choices.append((f"{n}\tall", f"⏩ {n} — to the end"))
 
         def chosen(key: str | None) -> None:
             if key:

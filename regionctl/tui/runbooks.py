@@ -22,7 +22,7 @@ from regionctl.tui.widgets import KeyedTable
 STATUS = {"pending": ("·", "pending", "dim"), "running": ("▶", "running", "bold yellow"),
           "ok": ("✔", "ok", "green"), "failed": ("✘", "failed", "bold red"), "skipped": ("↷", "skipped", "dim"),
           "rolled-back": ("↺", "rolled back", "yellow")}
-STEP_COLUMNS = (("status", 13), ("step", 10), ("kind", 7), ("took", 6), ("detail", 40))
+STEP_COLUMNS = (("status", 13), ("step", 10), ("took", 6), ("detail", 60))
 
 
 def executor_available() -> bool:
@@ -156,5 +156,5 @@ class RunbookPanel(Vertical):
                 end = step.ended if step.ended is not None else None
                 took = dur(end - step.started) if end is not None else "…"
             rows[step.id] = ((f"{sym} {word}", style), (step.id, "bold" if step.status == "running" else ""),
-                             (step.kind, "dim"), (took, ""), (step.detail or getattr(step, "description", ""), "dim"))
+                             (took, ""), (step.detail or getattr(step, "description", ""), "dim"))
         table.sync(rows)

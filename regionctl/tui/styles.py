@@ -7,9 +7,9 @@ CSS = """
 #replication { width: 1fr; height: 100%; border: round $accent; }
 #leaders { width: 66; height: 100%; border: round $accent; overflow-x: hidden; }
 #lower { height: 12; }
-#slo { width: 1fr; height: 100%; border: round $accent; padding: 0 1; }
-#blast { width: 1fr; height: 100%; border: round $accent; padding: 0 1; overflow-y: auto; }
-#runbook { width: 1fr; height: 100%; border: round $accent; }
+#slo { width: 52; height: 100%; border: round $accent; padding: 0 1; }
+#blast { width: 2fr; height: 100%; border: round $accent; padding: 0 1; overflow-y: auto; }
+#runbook { width: 3fr; height: 100%; border: round $accent; }
 #runbook-status { height: auto; padding: 0 1; }
 #runbook-steps { height: 1fr; overflow-x: hidden; }
 #events { height: 6; border: round $accent; }
