@@ -7,13 +7,16 @@ Run: .venv/bin/python bench/tui_bench.py [--seconds 10]
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import os
-import statistics
 import time
-from collections.abc import Callable
-from typing import Any
+
+PROCESS_START = time.perf_counter()  # first thing: the imports below count towards the first frame
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
 
 REGIONS = 10
 NODES_PER_CLUSTER = 10  # one node per region: 10 clusters x 10 nodes = 100 nodes
@@ -57,9 +60,20 @@ async def main(seconds: float) -> None:
         apply_costs.append(time.perf_counter() - t0)
 
     app.apply_snapshot = timed  # type: ignore[method-assign]
+    paints: list[float] = []
+    display = app._display
+
+    def painted(screen: Any, renderable: Any) -> None:
+        display(screen, renderable)
+        if renderable is not None:
+            paints.append(time.perf_counter())
+
+    app._display = painted  # type: ignore[method-assign]
     async with app.run_test(headless=True, size=(200, 60)) as pilot:
-        await pilot.pause()
-        first_frame = time.perf_counter() - started
+        while not paints or app.frames == 0:
+            await asyncio.sleep(0.001)
+        first_frame = paints[0] - started
+        since_start = paints[0] - PROCESS_START
         header = app.query_one("#header", TextPanel)
 
         # CPU share while the dashboard just runs at 4 Hz.
@@ -70,16 +84,6 @@ async def main(seconds: float) -> None:
 
         # Key to screen: from the key event to the first screen update that shows its effect.
         # (Pilot.press also waits for the whole process to go idle, which would count the ticks.)
-        paints: list[float] = []
-        display = app._display
-
-        def painted(screen: Any, renderable: Any) -> None:
-            display(screen, renderable)
-            if renderable is not None:
-                paints.append(time.perf_counter())
-
-        app._display = painted  # type: ignore[method-assign]
-
         async def key_to_screen(key: str, shown: Callable[[], bool]) -> float:
             t0 = time.perf_counter()
             app.simulate_key(key)
@@ -107,7 +111,8 @@ async def main(seconds: float) -> None:
 
     nodes = sum(len(c.nodes) for c in topology.clusters)
     print(f"dashboard bench: {nodes} nodes, {len(topology.regions)} regions, 4 Hz, headless 200x60")
-    print(f"first frame                {first_frame * 1000:7.0f} ms   (target < 1000 ms)")
+    print(f"first frame                {first_frame * 1000:7.0f} ms after the app starts, "
+          f"{since_start * 1000:.0f} ms after the process started (imports included; target < 1000 ms)")
     for name, values in latencies.items():
         values.sort()
         p95 = values[int(len(values) * 0.95) - 1]

@@ -115,6 +115,8 @@ async def test_heal_one_then_heal_all() -> None:
         await pilot.pause()
         assert active_faults(app) == []
         assert "no faults" in panel(app, "header")
+        blast = panel(app, "blast")
+        assert "nothing reached" in blast and "so far" in blast and "pg-2" in blast  # the run's books remain
 
 
 async def test_pause_resume_faster_slower() -> None:

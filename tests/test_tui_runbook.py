@@ -47,7 +47,7 @@ async def test_step_by_step_then_to_the_end() -> None:
         assert app.backend.snapshot().cluster("orders").leader == "pg-3"
         assert active_faults(app) == ["region:us-east"]  # left for the operator to watch and heal
         log = "\n".join(str(line.text) for line in app.query_one("#events").lines)
-        assert "runbook failover-to-eu-west: step-ended record ok" in log
+        assert "runbook    failover-to-eu-west: step-ended record ok" in log
 
 
 async def test_an_approval_gate_waits_for_the_operator() -> None:

@@ -96,10 +96,10 @@ class Dashboard(App[int]):
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield TextPanel(id="header")
-        yield TopologyMap(id="map")
-        with Horizontal(id="middle"):
-            yield LineTable(REPLICATION_COLUMNS, id="replication")
+        with Horizontal(id="top"):
+            yield TopologyMap(id="map")
             yield KeyedTable(LEADER_COLUMNS, id="leaders")
+        yield LineTable(REPLICATION_COLUMNS, id="replication")
         with Horizontal(id="lower"):
             yield TextPanel(id="slo")
             yield TextPanel(id="blast")
@@ -168,7 +168,8 @@ class Dashboard(App[int]):
             self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model))
             self.w("#leaders", KeyedTable).sync(leader_rows(snapshot))
             self.w("#slo", TextPanel).show(slo_text(slo))
-            self.w("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active))
+            self.w("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active,
+                                                               snapshot.observed_blast_radius))
             self.refresh_runbook()
             log = self.w("#events", RichLog)
             for event in events:
@@ -183,11 +184,11 @@ class Dashboard(App[int]):
         assert self.main is not None
         return self.main.query_one(selector, kind)
 
-    def note(self, message: str, style: str = "") -> None:
+    def note(self, message: str, style: str = "", source: str = "operator") -> None:
         if self.main is None:
             return
         self.w("#events", RichLog).write(
-            Text.assemble((f"t={self.snapshot.time:8.1f}s ", "dim"), ("operator   ", "magenta"), (message, style)))
+            Text.assemble((f"t={self.snapshot.time:8.1f}s ", "dim"), (f"{source:<10} ", "magenta"), (message, style)))
 
     def refresh_runbook(self) -> None:
         if self.main is None:
@@ -312,13 +313,13 @@ class Dashboard(App[int]):
 
     async def _run_runbook(self, run: RunbookRun) -> None:
         outcome = await run.run()
-        self.note(f"runbook {run.name}: {outcome.report.get('result')} (exit {int(outcome.exit_code)})",
-                  "green" if int(outcome.exit_code) == 0 else "bold red")
+        self.note(f"{run.name}: {outcome.report.get('result')} (exit {int(outcome.exit_code)})",
+                  "green" if int(outcome.exit_code) == 0 else "bold red", source="runbook")
         self.apply_snapshot(self.backend.snapshot())
 
     def _runbook_changed(self, message: str) -> None:
         if message:
-            self.note(message, "cyan")
+            self.note(message, "cyan", source="runbook")
         self.apply_snapshot(self.backend.snapshot())
 
     async def _ask_approval(self, step_id: str, text: str) -> bool:

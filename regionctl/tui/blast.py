@@ -136,7 +136,7 @@ def current_reach(topology: Topology, snapshot: Snapshot) -> Reach:
     lost = int(snapshot.metrics.get("writes_lost") or 0)
     return Reach(regions, nodes, tuple(sorted(clusters)), tuple(services), tenants,
                  _traffic(topology, down, {c.name for c in snapshot.clusters if not c.writable}),
-                 f"{lost:,} acknowledged writes lost so far" if lost else "", (), "observed")
+                 f"{lost:,} acked writes lost so far" if lost else "", (), "observed")
 
 
 def safe_preview(predictor: Predictor, topology: Topology, snapshot: Snapshot, spec: str) -> Reach | str:

@@ -3,6 +3,8 @@ cells are (text, style) pairs, so the keyed tables diff them cheaply."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 
 from regionctl.backends.snapshot import Snapshot
@@ -11,8 +13,8 @@ from regionctl.tui.model import HEALTH, DashboardModel, SloState, countdown, dur
 
 Cell = tuple[str, str]
 
-REPLICATION_COLUMNS = (("node", 10), ("cluster · mode", 17), ("status", 12), ("lag", 6), ("ops", 7),
-                       ("last minute", 14), ("catch-up", 11))
+REPLICATION_COLUMNS = (("node", 12), ("cluster · mode", 20), ("status", 12), ("lag", 7), ("ops", 8),
+                       ("last minute", 20), ("catch-up", 12))
 LEADER_COLUMNS = (("cluster", 10), ("leader", 10), ("term", 4), ("writes", 10), ("failover", 30))
 SLO_LEVEL = {"ok": ("✔ SLO ok", "green"), "at risk": ("▲ SLO at risk", "yellow"),
              "breached": ("✘ SLO breached", "bold red")}
@@ -45,7 +47,7 @@ def replication_rows(snapshot: Snapshot, model: DashboardModel) -> dict[str, tup
                 (f"{sym} {word}", style),
                 (dur(node.lag_seconds), style),
                 (f"{node.lag_ops:,}", style),
-                (model.spark(node.name, 14), style),
+                (model.spark(node.name, 20), style),
                 (model.catch_up(node), "dim"),
             )
     return rows
@@ -107,14 +109,24 @@ def slo_text(slo: SloState) -> Text:
     return out
 
 
-def reach_text(reach: Reach, active: list[str]) -> Text:
+def _so_far(observed: dict[str, Any]) -> Text:
+    """The simulator's books: what the faults reached at some point of this run, healed or not."""
+    if not observed.get("regions") and not observed.get("nodes"):
+        return Text()
+    fraction = float(observed.get("traffic_fraction") or 0.0)
+    reached = ", ".join(observed.get("regions") or observed.get("nodes") or [])
+    return Text(f"\n{'so far':<9}{fraction * 100:.1f}% of traffic hit · {reached}", "dim")
+
+
+def reach_text(reach: Reach, active: list[str], observed: dict[str, Any] | None = None) -> Text:
     out = Text()
     if active:
         out.append("faults  ", "bold")
         out.append(", ".join(active) + "\n", "bold red")
     if reach.empty and not active:
-        out.append("✔ nothing reached: no fault injected\n", "green")
-        out.append("press f to pick a fault", "dim")
+        out.append("✔ nothing reached: no fault injected", "green")
+        so_far = _so_far(observed or {})
+        out.append_text(so_far if so_far.plain else Text("\npress f to pick a fault", "dim"))
         return out
 
     def line(label: str, items: tuple[str, ...]) -> None:
@@ -134,4 +146,6 @@ def reach_text(reach: Reach, active: list[str]) -> Text:
         out.append(reach.data_at_risk, "bold red")
     for note in reach.notes:
         out.append(f"\n• {note}", "dim")
+    if observed:
+        out.append_text(_so_far(observed))
     return out

@@ -77,7 +77,7 @@ class RunbookRun:
         if event.status:
             parts.append(event.status)
         text = " ".join(parts) + (f": {event.detail}" if event.detail else "")
-        self._on_change(f"runbook {self.name}: {text}")
+        self._on_change(f"{self.name}: {text}")
 
     async def _gate(self, step_id: str) -> None:
         if not self.step_mode:

@@ -197,8 +197,9 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"  {line}\n")
         text.append("\nStatus is shown by symbol as well as colour: ✔ ok · ▲ behind/degraded · ✘ down/far behind ·"
                     " ⚠ isolated · ★ leader · ☆ old leader · ⏱ RTO running\n", "dim")
-        text.append("A newcomer's tour: f → region → us-east → Enter; watch lag, leaders, blast radius and the "
-                    "RTO timer; r → a runbook; H heals everything.", "dim")
+        text.append("A newcomer's tour: f, ↓ Enter (region), Enter (us-east), read the predicted blast radius, "
+                    "Enter; press + a few times and watch the lag, the leader change, the blast radius and the RTO "
+                    "timer; r runs a failover runbook (n step by step, c to the end); H heals everything.", "dim")
         with VerticalScroll(classes="modal help"):
             yield Static(text, id="help-text")
             yield Label("Esc / ? close", classes="hint")

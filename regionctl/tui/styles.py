@@ -2,17 +2,17 @@
 
 CSS = """
 #header { height: 1; background: $boost; }
-#map { height: 8; border: round $accent; padding: 0 1; }
-#middle { height: 1fr; min-height: 6; }
-#replication { width: 1fr; height: 100%; border: round $accent; }
-#leaders { width: 66; height: 100%; border: round $accent; overflow-x: hidden; }
-#lower { height: 12; }
+#top { height: auto; }
+#map { width: 1fr; height: 8; border: round $accent; padding: 0 1; }
+#leaders { width: 66; height: auto; max-height: 16; border: round $accent; overflow-x: hidden; }
+#replication { height: 1fr; min-height: 6; border: round $accent; }
+#lower { height: 1fr; min-height: 12; }
 #slo { width: 52; height: 100%; border: round $accent; padding: 0 1; }
 #blast { width: 2fr; height: 100%; border: round $accent; padding: 0 1; overflow-y: auto; }
 #runbook { width: 3fr; height: 100%; border: round $accent; }
 #runbook-status { height: auto; padding: 0 1; }
 #runbook-steps { height: 1fr; overflow-x: hidden; }
-#events { height: 6; border: round $accent; }
+#events { height: 8; border: round $accent; }
 DataTable { scrollbar-size-vertical: 1; }
 .modal { width: 90; max-width: 95%; height: auto; max-height: 90%; border: thick $accent; background: $panel;
          padding: 1 2; }

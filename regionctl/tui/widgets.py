@@ -133,7 +133,7 @@ class TopologyMap(ScrollView):
     not 100 widgets.
     """
 
-    COLUMN = 36
+    COLUMN = 34
     MAX_HEIGHT = 16
 
     def __init__(self, **kwargs: object) -> None:
