@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
+import pytest
 from textual.widgets import Input
 
-from regionctl.backends.protocol import InjectFault
+from regionctl.backends.protocol import Command, CommandResult, InjectFault
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.backends.snapshot import Snapshot
 from regionctl.tui.app import Dashboard
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.widgets import TopologyMap
@@ -215,3 +218,58 @@ async def test_q_asks_first_while_faults_are_injected() -> None:
         await pilot.pause()
     assert app.return_code == 0
     assert active_faults(app) == []
+
+
+@pytest.mark.parametrize(("index", "kind", "spec"), [
+    (0, "node", "node:pg-1"), (1, "region", "region:us-east"), (2, "zone", "zone:us-east/a"),
+    (3, "partition", "partition:us-east|eu-west"), (4, "latency", "latency:us-east|eu-west=300ms"),
+    (5, "slow", "slow:pg-1=10x"), (6, "clock", "clock:pg-1=+2s"),
+])
+async def test_the_picker_offers_every_fault_kind(index: int, kind: str, spec: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f", *(["down"] * index), "enter", "enter")
+        assert app.screen.query_one("#spec", Input).value == spec
+        assert "What it would reach" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert active_faults(app) == [spec]
+        await pilot.press("f")  # the reused picker opens at the kinds again
+        assert app.screen.query_one("#kinds").display and not app.screen.query_one("#confirm").display
+
+
+class LiveBackend:
+    """A backend with nothing but the protocol (like SSH): no pace, pause or speed."""
+
+    name = "live"
+
+    def __init__(self) -> None:
+        self.inner = SimBackend(bundled("active-passive"), seed=1)
+
+    def snapshot(self) -> Snapshot:
+        return replace(self.inner.snapshot(), backend=self.name)
+
+    async def apply(self, command: Command) -> CommandResult:
+        return await self.inner.apply(command)
+
+    async def advance(self, seconds: float) -> None:
+        await self.inner.advance(seconds)
+
+
+async def test_a_backend_with_only_the_protocol_shows_live_time_and_pause_freezes_the_display() -> None:
+    backend = LiveBackend()
+    app = Dashboard(backend, bundled("active-passive"), autoplay=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "backend live · live ·" in panel(app, "header")
+        await pilot.press("plus")  # nothing to speed up: said, not crashed
+        await pilot.press("space")
+        assert app.live_paused and "⏸ PAUSED" in panel(app, "header")
+        await backend.advance(10)
+        app.apply_snapshot(backend.snapshot())
+        assert app.snapshot.time == 0.0  # the display stays where it was paused
+        await pilot.press("space")
+        app.apply_snapshot(backend.snapshot())
+        assert app.snapshot.time == 10.0 and "▶ running" in panel(app, "header")
+        await pilot.press("f", "down", "enter", "enter", "enter")  # commands still go through apply()
+        await pilot.pause()
+        assert [f.spec for f in backend.snapshot().faults] == ["region:us-east"]
