@@ -25,8 +25,9 @@ class SimBackend:
 
     def __init__(self, topology: Topology, seed: int = 1, speed: float = 1.0,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, serve_elapsed: bool = True) -> None:
         self.sim = Simulation(topology, seed=seed)
+        self.serve_elapsed = serve_elapsed  # False: snapshots never touch the books (see Simulation.snapshot)
         self.speed = speed
         self.paused = False
         self._clock = clock
@@ -34,7 +35,7 @@ class SimBackend:
         self._last_wall: float | None = None
 
     def snapshot(self) -> Snapshot:
-        return self.sim.snapshot(backend=self.name)
+        return self.sim.snapshot(backend=self.name, serve_elapsed=self.serve_elapsed)
 
     async def apply(self, command: Command) -> CommandResult:
         sim = self.sim
@@ -63,8 +64,9 @@ class SimBackend:
         """Advance virtual time by `seconds` at once (headless runs, tests)."""
         self.sim.run_until(self.sim.now + seconds)
 
-    def pace(self) -> float:
-        """Advance by the wall time elapsed since the last call x speed; returns virtual seconds moved."""
+    def pace(self, limit: float | None = None) -> float:
+        """Advance by the wall time elapsed since the last call x speed, never past virtual time `limit`;
+        returns virtual seconds moved."""
         now = self._clock()
         if self._last_wall is None or self.paused:
             self._last_wall = now
@@ -72,6 +74,8 @@ class SimBackend:
         elapsed = min(now - self._last_wall, MAX_CATCH_UP)
         self._last_wall = now
         step = elapsed * self.speed
+        if limit is not None:  # a paced drill must end exactly where the same drill run at once ends
+            step = min(step, max(0.0, limit - self.sim.now))
         if step > 0:
             self.sim.run_until(self.sim.now + step)
         return step
@@ -82,7 +86,7 @@ class SimBackend:
         self.pace()
         while until is None or self.sim.now < until:
             await self._sleep(1.0 / hz)
-            self.pace()
+            self.pace(until)
             on_snapshot(self.snapshot())
 
     def pause(self) -> None:
