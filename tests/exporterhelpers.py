@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import re
+import select
+import subprocess
+import sys
+import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parent.parent
+DASHBOARD = ROOT / "dashboards" / "regionctl.json"
+URL = re.compile(r"(http://127\.0\.0\.1:\d+/metrics)")
 
 
 @dataclass
@@ -56,3 +68,43 @@ REQUIRED: dict[str, set[str]] = {
     "regionctl_fault_active": {"kind", "target"},
     "regionctl_runbook_step": {"runbook", "step", "status"},
 }
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "regionctl", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def read_url(stream: object, proc: subprocess.Popen[str], deadline: float = 30.0) -> str:
+    """The URL the command prints on start (it must print one, and soon)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        ready, _, _ = select.select([stream], [], [], 0.5)
+        if ready:
+            line = stream.readline()  # type: ignore[attr-defined]
+            match = URL.search(line)
+            if match:
+                return match.group(1)
+            if not line and proc.poll() is not None:
+                break
+    proc.kill()
+    raise AssertionError(f"no URL printed; stderr: {proc.stderr.read() if proc.stderr else ''}")
+
+
+def load() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DASHBOARD.read_text())
+    return data
+
+
+def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for panel in dashboard["panels"]:
+        out.append(panel)
+        out.extend(panel.get("panels", []))  # panels inside collapsed rows
+    return out
+
+
+def queries(dashboard: dict[str, Any]) -> list[str]:
+    exprs = [t["expr"] for p in panels(dashboard) for t in p.get("targets", [])]
+    exprs += [v["definition"] for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    return exprs

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import select
 import signal
 import socket
 import subprocess
@@ -19,37 +18,15 @@ from regionctl.drill.paced import PacedDrill
 from regionctl.drill.runner import run_drill
 from regionctl.exporter import MetricsExporter
 from regionctl.faults import parse_scheduled
-from tests.exporterhelpers import Family, parse, scrape
+from tests.exporterhelpers import Family, parse, read_url, scrape, start
 from tests.simhelpers import bundled
 
 ROOT = Path(__file__).resolve().parent.parent
-URL = re.compile(r"(http://127\.0\.0\.1:\d+/metrics)")
 
 
 def regionctl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "regionctl", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=60)
-
-
-def start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "regionctl", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def read_url(stream: object, proc: subprocess.Popen[str], deadline: float = 30.0) -> str:
-    """The URL the command prints on start (it must print one, and soon)."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        ready, _, _ = select.select([stream], [], [], 0.5)
-        if ready:
-            line = stream.readline()  # type: ignore[attr-defined]
-            match = URL.search(line)
-            if match:
-                return match.group(1)
-            if not line and proc.poll() is not None:
-                break
-    proc.kill()
-    raise AssertionError(f"no URL printed; stderr: {proc.stderr.read() if proc.stderr else ''}")
 
 
 def scrape_until(url: str, ok: object, deadline: float = 20.0) -> dict[str, Family]:
