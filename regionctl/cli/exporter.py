@@ -40,7 +40,7 @@ def ssh_backend_or_exit() -> None:
               help="Simulated seconds per wall second (10: a minute of drill every 6 s).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same run.")
 @click.option("--backend", default="sim", show_default=True, type=click.Choice(["sim", "ssh"]),
-              help="sim: the embedded simulator, paced at --speed; ssh: real hosts.")
+              help="sim: the embedded simulator, paced at --speed; ssh: real hosts (not built yet).")
 @click.option("--fault", "faults", multiple=True, metavar="SPEC[@T][+D]",
               help="Inject a fault at simulated time T (default 0) for D (default: until stopped). Repeatable.")
 def exporter(topology: str, port: int, host: str, speed: float, seed: int, backend: str,
