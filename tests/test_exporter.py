@@ -67,6 +67,10 @@ async def test_runbook_steps_export_one_series_per_status() -> None:
     assert sum(v for k, v in steps.samples.items() if ("step", "promote") in k) == 1.0
     with pytest.raises(ValueError, match="rolled-back"):
         exporter.runbook_step("failover", "promote", "done")
+    exporter.runbook_steps("failover", ["fence", "promote", "repoint"])  # a new run of it: all pending again
+    steps = parse(exporter.exposition())["regionctl_runbook_step"]
+    assert len(steps.samples) == 3 * len(RUNBOOK_STATUSES)
+    assert all(steps.value(step=s, status="pending") == 1.0 for s in ("fence", "promote", "repoint"))
     exporter.reset_runbook("failover")
     assert parse(exporter.exposition())["regionctl_runbook_step"].samples == {}
 

@@ -19,7 +19,8 @@ from regionctl.faults import FAULT_HELP
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (DESIGN.md shape).")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML file (one case per SLO).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
-              help="Serve Prometheus metrics on this port while the drill runs in real time at --speed.")
+              help="Serve Prometheus metrics on this port (0: any free one) while the drill runs in real time "
+                   "at --speed.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
 @click.option("--speed", type=float, metavar="X",
               help="With --metrics-port: simulated seconds per wall second (default 1; 60 runs 10m in 10s).")

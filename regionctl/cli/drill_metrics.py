@@ -14,19 +14,15 @@ from regionctl.model.topology import Topology
 def paced_drill_or_exit(model: Topology, schedule: list[ScheduledFault], total: float, seed: int,
                         speed: float | None, port: int, host: str) -> DrillResult:
     from regionctl.cli.common import fail
-    from regionctl.cli.exporter import HZ, positive_speed
+    from regionctl.cli.metrics_option import HZ, serve_metrics_or_exit, speed_or_exit
     from regionctl.drill.paced import PacedDrill
-    from regionctl.exporter import MetricsExporter, MetricsServerError, start_metrics_server
+    from regionctl.exporter import MetricsExporter
     from regionctl.units import format_duration
 
-    factor = positive_speed(1.0 if speed is None else speed)
+    factor = speed_or_exit(1.0 if speed is None else speed)
     exporter = MetricsExporter()
     drill = PacedDrill(model, schedule, total, seed, factor, exporter)
-    try:
-        server = start_metrics_server(exporter, port, host)
-    except MetricsServerError as exc:
-        fail(str(exc))
-    with server:
+    with serve_metrics_or_exit(exporter, port, host) as server:
         click.echo(f"regionctl drill: {format_duration(total)} simulated at {factor:g}x "
                    f"(~{format_duration(total / factor)} wall), metrics at {server.url}", err=True)
         outcome = drill.run(hz=HZ)

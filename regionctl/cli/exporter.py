@@ -8,16 +8,6 @@ import click
 
 from regionctl.faults import FAULT_HELP
 
-HZ = 4.0  # snapshots per wall second: finer than any sane scrape interval, cheap for the simulator
-
-
-def positive_speed(value: float) -> float:
-    from regionctl.cli.common import fail
-
-    if not value > 0 or value != value or value == float("inf"):
-        fail(f"--speed: expected a positive factor such as 1 or 10, found {value:g}")
-    return value
-
 
 def ssh_backend_or_exit() -> None:
     """The SSH backend (issue 7) is not built yet: say so plainly instead of serving a simulator under its name."""
@@ -61,11 +51,12 @@ def exporter(topology: str, port: int, host: str, speed: float, seed: int, backe
       regionctl exporter topologies/active-passive.yaml --speed 10 --fault region:us-east@60s
       curl -s http://127.0.0.1:9464/metrics | grep regionctl_leader
     """
-    from regionctl.cli.common import fail, faults_or_exit, load_topology_or_exit
+    from regionctl.cli.common import faults_or_exit, load_topology_or_exit
+    from regionctl.cli.metrics_option import HZ, serve_metrics_or_exit, speed_or_exit
     from regionctl.units import format_duration
 
     model, _ = load_topology_or_exit(topology)
-    positive_speed(speed)
+    speed_or_exit(speed)
     schedule = faults_or_exit(faults, model)
     if backend == "ssh":
         ssh_backend_or_exit()
@@ -73,7 +64,7 @@ def exporter(topology: str, port: int, host: str, speed: float, seed: int, backe
     import asyncio
 
     from regionctl.backends.sim_backend import SimBackend
-    from regionctl.exporter import MetricsExporter, MetricsServerError, start_metrics_server
+    from regionctl.exporter import MetricsExporter
     from regionctl.exporter.live import play_until_stopped
 
     sim_backend = SimBackend(model, seed=seed, speed=speed)
@@ -81,10 +72,7 @@ def exporter(topology: str, port: int, host: str, speed: float, seed: int, backe
         # Scheduled on the simulator's own clock, so a fault lands at exactly T whatever the pacing.
         sim_backend.sim.schedule_fault(item.fault, item.at, item.duration)
     metrics = MetricsExporter(sim_backend.snapshot())  # served from the first scrape on, before the tick source runs
-    try:
-        server = start_metrics_server(metrics, port, host)
-    except MetricsServerError as exc:
-        fail(str(exc))
+    server = serve_metrics_or_exit(metrics, port, host)
     try:
         click.echo(f"regionctl exporter: {model.name} on the simulator at {speed:g}x (seed {seed}), "
                    f"metrics at {server.url} (Ctrl-C stops)")

@@ -43,6 +43,14 @@ class MetricsExporter:
         with self._lock:
             self._steps[(runbook, step)] = status
 
+    def runbook_steps(self, runbook: str, steps: Iterable[str]) -> None:
+        """Announce a runbook's plan: every step pending, replacing what an earlier run of it left."""
+        with self._lock:
+            for key in [k for k in self._steps if k[0] == runbook]:
+                del self._steps[key]
+            for step in steps:
+                self._steps[(runbook, step)] = "pending"
+
     def reset_runbook(self, runbook: str) -> None:
         """Forget a runbook's steps (before running it again, so old steps do not linger)."""
         with self._lock:
