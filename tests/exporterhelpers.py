@@ -11,7 +11,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -75,13 +75,14 @@ def start(*args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def read_url(stream: object, proc: subprocess.Popen[str], deadline: float = 30.0) -> str:
+def read_url(stream: IO[str] | None, proc: subprocess.Popen[str], deadline: float = 30.0) -> str:
     """The URL the command prints on start (it must print one, and soon)."""
+    assert stream is not None
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         ready, _, _ = select.select([stream], [], [], 0.5)
         if ready:
-            line = stream.readline()  # type: ignore[attr-defined]
+            line = stream.readline()
             match = URL.search(line)
             if match:
                 return match.group(1)

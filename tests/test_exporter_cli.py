@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +29,12 @@ def regionctl(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=60)
 
 
-def scrape_until(url: str, ok: object, deadline: float = 20.0) -> dict[str, Family]:
+def scrape_until(url: str, ok: Callable[[dict[str, Family]], object], deadline: float = 20.0) -> dict[str, Family]:
     """Scrape until `ok(families)` holds; the simulation is paced, so the condition comes after a while."""
     end = time.monotonic() + deadline
     while True:
         families = scrape(url)
-        if ok(families):  # type: ignore[operator]
+        if ok(families):
             return families
         assert time.monotonic() < end, "condition never held"
         time.sleep(0.2)
