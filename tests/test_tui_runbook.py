@@ -102,3 +102,19 @@ async def test_keys_without_a_runbook_say_so() -> None:
         await pilot.press("n", "c", "x")
         await pilot.pause()
         assert app.run_ is None and active_faults(app) == []
+
+
+async def test_the_metrics_exporter_follows_the_dashboard_tick_and_its_runbook() -> None:
+    from regionctl.exporter import MetricsExporter
+
+    exporter = MetricsExporter()
+    app = make_app(observers=[exporter.update], step_observer=exporter.runbook_step)
+    async with app.run_test(size=SIZE) as pilot:
+        assert exporter.snapshot is not None and exporter.snapshot.time == app.snapshot.time
+        text = exporter.exposition()
+        assert 'regionctl_leader{cluster="orders",node="pg-1",region="us-east"} 1.0' in text
+        await pilot.press("r", "down", "enter")  # failover-to-eu-west, to the end
+        await finish(app, pilot)
+        text = exporter.exposition()
+        assert 'regionctl_leader{cluster="orders",node="pg-3",region="eu-west"} 1.0' in text
+        assert 'regionctl_runbook_step{runbook="failover-to-eu-west",status="ok",step="record"} 1.0' in text

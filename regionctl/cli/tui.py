@@ -4,6 +4,7 @@ here, inside the command, so `regionctl --help` never pays for it."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -12,6 +13,7 @@ from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit
 
 if TYPE_CHECKING:
     from regionctl.backends.protocol import Backend
+    from regionctl.backends.snapshot import Snapshot
 
 
 def _speed(value: str) -> float:
@@ -45,17 +47,25 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
 
     model, _ = load_topology_or_exit(topology_arg or str(default_topology_path()))
     factor = _speed(speed)
-    if metrics_port is not None:
-        import importlib.util
-
-        if importlib.util.find_spec("regionctl.exporter") is None:
-            fail("--metrics-port: the metrics exporter is not built yet (issue 9); drop the option")
-        fail("--metrics-port: the exporter is not wired into the dashboard yet; run `regionctl exporter`")
     ssh = _ssh_module() if backend == "ssh" else None
     if not _interactive():
         fail("the dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
              "for scripts use `regionctl status` or `regionctl drill`")
     from regionctl.tui.app import Dashboard
+
+    observers: list[Callable[[Snapshot], None]] = []
+    step_observer: Callable[[str, str, str], None] | None = None
+    notes: list[str] = []
+    server = None
+    if metrics_port is not None:  # bound after the checks above: a refused run leaves no port open
+        from regionctl.cli.metrics_option import serve_metrics_or_exit
+        from regionctl.exporter import MetricsExporter
+
+        exporter = MetricsExporter()
+        server = serve_metrics_or_exit(exporter, metrics_port)
+        observers.append(exporter.update)
+        step_observer = exporter.runbook_step
+        notes.append(f"Prometheus metrics at {server.url}")
 
     async def dashboard() -> int | None:
         # The backend is opened in the app's own event loop (SSH connections belong to one loop).
@@ -66,11 +76,17 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
             from regionctl.backends.sim_backend import SimBackend
 
             chosen = SimBackend(model, seed=seed, speed=factor)
-        return await Dashboard(chosen, model, seed=seed).run_async()
+        return await Dashboard(chosen, model, seed=seed, observers=observers, step_observer=step_observer,
+                               notes=notes).run_async()
 
     import asyncio
 
-    sys.exit(asyncio.run(dashboard()) or 0)
+    try:
+        code = asyncio.run(dashboard())
+    finally:
+        if server is not None:
+            server.close()
+    sys.exit(code or 0)
 
 
 @click.command(epilog=TOPOLOGY_ARG_HELP)
@@ -79,8 +95,8 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
 @click.option("--speed", default="1x", show_default=True, help="Simulated seconds per wall second (e.g. 10x).")
 @click.option("--backend", type=click.Choice(["sim", "ssh"]), default="sim", show_default=True,
               help="The embedded simulator, or real hosts over SSH.")
-@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None,
-              help="Also serve Prometheus metrics on this port.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Also serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any free port).")
 def tui(topology: str | None, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
     """Open the live dashboard on TOPOLOGY (default: the bundled active-passive).
 

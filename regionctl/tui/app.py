@@ -7,7 +7,7 @@ snapshot is applied in one batch_update, tables by keyed diffs, the map on the l
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
@@ -76,7 +76,10 @@ class Dashboard(App[int]):
     }
 
     def __init__(self, backend: Backend, topology: Topology, *, hz: float = 4.0, autoplay: bool = True,
-                 predictor: Predictor = static_preview, seed: int | None = None) -> None:
+                 predictor: Predictor = static_preview, seed: int | None = None,
+                 observers: Iterable[Callable[[Snapshot], None]] = (),
+                 step_observer: Callable[[str, str, str], None] | None = None,
+                 notes: Iterable[str] = ()) -> None:
         super().__init__()
         self.backend = backend
         self.topology = topology
@@ -87,6 +90,10 @@ class Dashboard(App[int]):
         self.model = DashboardModel(topology)
         self.snapshot: Snapshot = backend.snapshot()
         self.frames = 0
+        # Others fed from the same tick (the metrics exporter): every snapshot, every step status.
+        self.observers = list(observers)
+        self.step_observer = step_observer
+        self.startup_notes = list(notes)
         self.run_: RunbookRun | None = None
         self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
         self._playing = False
@@ -118,6 +125,8 @@ class Dashboard(App[int]):
         seed = f", seed {self.seed}" if self.seed is not None else ""
         self.note(f"dashboard on {self.topology.name} ({self.backend.name}{seed}) · f injects a fault · "
                   "r runs a runbook · ? lists every key")
+        for note in self.startup_notes:
+            self.note(note)
         if self.autoplay:
             self.run_worker(self._tick(), name="tick", group="tick", exclusive=True)
 
@@ -146,6 +155,8 @@ class Dashboard(App[int]):
         return f"t={dur(self.snapshot.time)} ×{getattr(self.backend, 'speed', 1.0):g}"
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
+        for observer in self.observers:
+            observer(snapshot)
         if self.live_paused or self.main is None:
             return  # a frozen display, or a tick that arrives before mount
         try:
@@ -318,6 +329,9 @@ class Dashboard(App[int]):
         self.apply_snapshot(self.backend.snapshot())
 
     def _runbook_changed(self, message: str) -> None:
+        if self.step_observer is not None and self.run_ is not None:
+            for step in self.run_.steps:
+                self.step_observer(self.run_.name, step.id, step.status)
         if message:
             self.note(message, "cyan", source="runbook")
         self.apply_snapshot(self.backend.snapshot())
