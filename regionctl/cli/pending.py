@@ -30,12 +30,6 @@ def drill() -> None:
 
 
 @click.command(context_settings=_ANY)
-def blast() -> None:
-    """Predict a fault's blast radius (not built yet)."""
-    _not_yet("blast", 4, "blast-radius prediction", "try `regionctl status` for the static view")
-
-
-@click.command(context_settings=_ANY)
 def run() -> None:
     """Run a runbook (not built yet)."""
     _not_yet("run", 5, "the runbook executor", "`regionctl validate` checks runbook files already")

@@ -101,7 +101,11 @@ class Impact:
             if name not in self.services or name in stack:
                 return "ok", ""
             spec = self.services[name]
-            found: list[tuple[str, str]] = [visit(dep, (*stack, name)) for dep in spec.depends_on]
+            found: list[tuple[str, str]] = []
+            for dep in spec.depends_on:
+                state, why = visit(dep, (*stack, name))
+                # Through another service, name that service: the operator follows the chain.
+                found.append((state, f"service {dep} {state}" if dep in self.services and state != "ok" else why))
             if spec.regions:
                 down = [r for r in spec.regions if self.sim.region_status(r) == "down"]
                 if down and len(down) == len(spec.regions):
