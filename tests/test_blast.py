@@ -46,7 +46,10 @@ def test_the_prediction_is_the_drill_from_the_same_moment() -> None:
     # Forked at 30 s and run 5 minutes: the same run as a drill whose fault starts at 30 s.
     predicted = predict_blast(bundled("active-passive"), ["region:us-east"], at=30.0, horizon=300.0)
     seen = observed("active-passive", "region:us-east", at=30.0, duration=330.0)
-    del predicted["blast_radius"]["detail"]["since"], seen["detail"]["since"]
+    for radius in (predicted["blast_radius"], seen):
+        del radius["detail"]["since"]  # the record starts at the fork, the drill's at zero
+        for tenant in radius["detail"]["tenants"].values():
+            del tenant["availability"]  # over the record: from 30 s on, or from zero
     assert predicted["blast_radius"] == seen
 
 
@@ -151,7 +154,7 @@ def test_cli_human_output_says_what_would_break() -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "What region:us-east would reach on hybrid" in out
-    assert "nothing was injected" in out
+    assert "nothing injected" in out
     for line in ("regions", "nodes", "clusters", "services", "tenants", "traffic", "data at risk",
                  "expected RTO"):
         assert any(row.startswith(line) for row in out.splitlines()), line

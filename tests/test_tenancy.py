@@ -83,3 +83,12 @@ def test_tenant_traffic_share_shows_in_the_prediction() -> None:
     shares = {name: t["traffic_share"] for name, t in detail["tenants"].items()}
     assert shares == {"acme": 0.4, "globex": 0.3, "initech": 0.2, "umbrella": 0.1}
     assert {t["model"] for t in detail["tenants"].values()} == {"pool"}
+
+
+def test_a_silo_tenants_share_is_its_stacks_share_of_the_traffic() -> None:
+    sim = Simulation(bundled("tenancy-silo"), seed=1)
+    assert {t.name: sim.impact.traffic_share(t.name) for t in sim.topology.tenants} == {
+        "acme": 0.5, "globex": 0.333333, "initech": 0.166667}  # 720, 480 and 240 of 1,440 req/s
+    detail = predict_blast(bundled("tenancy-silo"), ["node:acme-1"])["blast_radius"]["detail"]
+    assert list(detail["tenants"]) == ["acme"]
+    assert 0.5 < detail["tenants"]["acme"]["availability"] < 1.0  # ~45 s of a 5 min window without writes

@@ -17,9 +17,13 @@ def _secs(value: float | None, missing: str) -> str:
     return missing if value is None else format_duration(value)
 
 
+def _state(status: str) -> tuple[str, str]:
+    return status.ljust(9), STYLE.get(status, "")
+
+
 def _cluster_line(d: dict[str, Any], horizon: str) -> Text:
     before, after = d["leader_before"], d["leader_after"]
-    line = Text.assemble((d["status"], STYLE.get(d["status"], "")), "  ")
+    line = Text.assemble(_state(d["status"]))
     if before and after and before != after:
         line.append(f"{before} → {after} in {_secs(d['new_leader_after_seconds'], '?')}")
     elif before and after is None:
@@ -43,8 +47,8 @@ def render_blast(result: dict[str, Any]) -> Group:
     horizon = format_duration(result["horizon_seconds"])
     faults = ", ".join(result["faults"])
     head = Text.assemble(("What ", "bold"), (faults, "bold red"), (f" would reach on {result['topology']}", "bold"))
-    how = Text(f"forecast: forked the simulation at t={format_duration(result['at'])} (seed {result['seed']}) "
-               f"and ran the fault {horizon}; nothing was injected", style="dim")
+    how = Text(f"simulated: forked at t={format_duration(result['at'])}, seed {result['seed']}, fault run for "
+               f"{horizon}; nothing injected", style="dim")
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
@@ -72,13 +76,14 @@ def render_blast(result: dict[str, Any]) -> Group:
     listed("nodes", b["nodes"])
     named("clusters", [(n, _cluster_line(detail["clusters"][n], horizon)) for n in b["clusters"]],
           "none loses its leader or quorum")
-    named("services", [(n, Text(detail["services"][n], style=STYLE.get(detail["services"][n], "")))
+    named("services", [(n, Text.assemble(_state(detail["services"][n])))
                        for n in b["services"]], "none affected")
     tenants = []
     for name in b["tenants"]:
         t = detail["tenants"][name]
-        share = "" if t["traffic_share"] is None else f", {t['traffic_share'] * 100:g}% of traffic"
-        tenants.append((name, Text.assemble((t["status"], STYLE.get(t["status"], "")), f"  {t['model']}{share}")))
+        share = "" if t["traffic_share"] is None else f" · {t['traffic_share'] * 100:.3g}% of traffic"
+        served = f" · {t['availability'] * 100:.1f}% served"
+        tenants.append((name, Text.assemble(_state(t["status"]), f"{t['model']}{share}{served}")))
     named("tenants", tenants, "none affected")
     fraction = b["traffic_fraction"]
     row("traffic", Text(f"{fraction * 100:.1f}% of requests see errors",

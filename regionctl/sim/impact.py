@@ -64,9 +64,14 @@ class Impact:
         self.at_risk: dict[str, dict[str, Any]] = {}
         self.lost_before = {name: c.lost_writes()[0] for name, c in self.sim.clusters.items()}
         self.since = self.sim.now
+        self.books_before = {name: (c.counters.writes_attempted + c.counters.reads_attempted,
+                                    c.counters.writes_acked + c.counters.reads_ok)
+                             for name, c in self.sim.clusters.items()}
         self.service_down_seconds = {name: 0.0 for name in self.services}
         self._last_sample = self.sim.now
         self._down_now: set[str] = set()
+        self._last_states: dict[str, str] = {}
+        self._scanned_version = -1
 
     # -- states, now -----------------------------------------------------------------------
     def writable(self, cluster: ClusterBase) -> bool:
@@ -87,9 +92,12 @@ class Impact:
             return "degraded"
         return "ok"
 
-    def service_states(self) -> dict[str, tuple[str, str]]:
+    def cluster_states(self) -> dict[str, str]:
+        return {name: self.cluster_state(c) for name, c in self.sim.clusters.items()}
+
+    def service_states(self, clusters: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
         """Each service's (status, why): the worst of what it depends on and of the regions it runs in."""
-        clusters = {name: self.cluster_state(c) for name, c in self.sim.clusters.items()}
+        clusters = self.cluster_states() if clusters is None else clusters
         out: dict[str, tuple[str, str]] = {}
 
         def visit(name: str, stack: tuple[str, ...]) -> tuple[str, str]:
@@ -125,10 +133,12 @@ class Impact:
     def _cluster_words(state: str) -> str:
         return "not writable" if state == "down" else "lost a node"
 
-    def tenant_state(self, tenant: str, services: dict[str, tuple[str, str]] | None = None) -> str:
+    def tenant_state(self, tenant: str, services: dict[str, tuple[str, str]] | None = None,
+                     clusters: dict[str, str] | None = None) -> str:
         spec = next(t for t in self.sim.topology.tenants if t.name == tenant)
-        services = self.service_states() if services is None else services
-        states = [self.cluster_state(self.sim.clusters[c]) for c in self.tenant_clusters[tenant]]
+        clusters = self.cluster_states() if clusters is None else clusters
+        services = self.service_states(clusters) if services is None else services
+        states = [clusters[c] for c in self.tenant_clusters[tenant]]
         states += [services[s][0] for s in spec.services if s in services]
         return worst(states)
 
@@ -149,24 +159,29 @@ class Impact:
                 self.regions_down.add(region.name)
                 self.zones.update(f"{region.name}/{z}" for z in region.zones)
         self.zones.update(f"{r}/{z}" for r, z in network.down_zones)
+        clusters = self.cluster_states()
+        self._last_states = clusters
+        scan_nodes = network.version != self._scanned_version  # a node's health changes only with the faults
+        self._scanned_version = network.version
         for name, cluster in sim.clusters.items():
-            for node in getattr(cluster, "nodes", []):
-                if sim._health(node.loc, cluster) != "up" or network.slowness(node.name) != 1.0:
-                    self.nodes.add(node.name)
-            state = self.cluster_state(cluster)
-            self.worst_cluster[name] = worst([state, self.worst_cluster.get(name, "ok")])
-        services = self.service_states()
+            if scan_nodes and (clusters[name] != "ok" or network.slow):
+                for node in getattr(cluster, "nodes", []):
+                    if sim._health(node.loc, cluster) != "up" or network.slowness(node.name) != 1.0:
+                        self.nodes.add(node.name)
+            self.worst_cluster[name] = worst([clusters[name], self.worst_cluster.get(name, "ok")])
+        services = self.service_states(clusters)
         self._down_now = {name for name, (state, _) in services.items() if state == "down"}
         for name, (state, _) in services.items():
             self.worst_service[name] = worst([state, self.worst_service.get(name, "ok")])
         for tenant in sim.topology.tenants:
-            state = self.tenant_state(tenant.name, services)
+            state = self.tenant_state(tenant.name, services, clusters)
             self.worst_tenant[tenant.name] = worst([state, self.worst_tenant.get(tenant.name, "ok")])
 
     def impaired(self) -> bool:
+        """Anything still to watch, as of the last sample."""
         sim = self.sim
-        return bool(sim.active_faults()) or any(self.cluster_state(c) != "ok" or c.election
-                                                for c in sim.clusters.values())
+        return bool(sim.active_faults()) or any(state != "ok" for state in self._last_states.values()) \
+            or any(c.election for c in sim.clusters.values())
 
     def note_fault(self) -> None:
         """At a fault: per leader-based cluster whose leader it cut off, the acknowledged writes
@@ -207,6 +222,29 @@ class Impact:
             return None
         after = [t for t, _, _ in history if t >= fault_at and t >= self.since]
         return round(after[0] - fault_at, 6) if after else None
+
+    def traffic_share(self, tenant: str) -> float | None:
+        """The tenant's share of all traffic: as declared, or, for a tenant alone on its clusters
+        (a silo), their share of the traffic."""
+        spec = next(t for t in self.sim.topology.tenants if t.name == tenant)
+        if spec.traffic_share is not None:
+            return spec.traffic_share
+        mine = set(self.tenant_clusters[tenant])
+        if not mine or any(mine & set(c) for other, c in self.tenant_clusters.items() if other != tenant):
+            return None
+        rates = {name: sum(s.writes_per_s + s.reads_per_s for s in c.sources) for name, c in self.sim.clusters.items()}
+        total = sum(rates.values())
+        return round(sum(rates[c] for c in mine) / total, 6) if total else None
+
+    def tenant_availability(self, tenant: str) -> float:
+        """Requests served over requests made, on the tenant's clusters, since the record began."""
+        made = served = 0
+        for name in self.tenant_clusters[tenant]:
+            c = self.sim.clusters[name].counters
+            made_before, served_before = self.books_before[name]
+            made += c.writes_attempted + c.reads_attempted - made_before
+            served += c.writes_acked + c.reads_ok - served_before
+        return round(served / made, 6) if made else 1.0
 
     def traffic_fraction(self) -> float:
         total = hit = 0.0
@@ -260,7 +298,7 @@ class Impact:
                 "services": {n: self.worst_service[n] for n in self.services
                              if self.worst_service.get(n, "ok") != "ok"},
                 "tenants": {n: {"status": self.worst_tenant[n], "model": tenants[n].model,
-                                "traffic_share": tenants[n].traffic_share}
+                                "traffic_share": self.traffic_share(n), "availability": self.tenant_availability(n)}
                             for n in sorted(tenants) if self.worst_tenant.get(n, "ok") != "ok"},
                 "since": round(self.since, 6),
                 "until": round(sim.now, 6),

@@ -247,7 +247,8 @@ class Simulation:
         # Serve the part of the tick that has passed, so the leader's log is current: a replica's
         # lag then shows its streaming delay at any instant, not only just after a tick.
         self._catch_up()
-        services = self.impact.service_states()
+        clusters = self.impact.cluster_states()
+        services = self.impact.service_states(clusters)
         return Snapshot(
             topology=self.topology.name,
             kind=str(self.topology.kind),
@@ -255,7 +256,7 @@ class Simulation:
             time=round(self.now, 6),
             regions=tuple(RegionView(r.name, self.region_status(r.name)) for r in self.topology.regions),
             clusters=tuple(self.cluster_view(c) for c in self.clusters.values()),
-            tenants=tuple(TenantView(t.name, t.model, self.impact.tenant_state(t.name, services))
+            tenants=tuple(TenantView(t.name, t.model, self.impact.tenant_state(t.name, services, clusters))
                           for t in self.topology.tenants),
             services=tuple(ServiceView(s.name, services[s.name][0], tuple(s.depends_on), services[s.name][1])
                            for s in self.topology.services),
