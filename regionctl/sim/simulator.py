@@ -221,6 +221,8 @@ class Simulation:
             availability=cluster.counters.availability())
 
     def writable(self, cluster: ClusterBase) -> bool:
+        if cluster.read_only:
+            return False
         if isinstance(cluster, LeaderFollowerCluster):
             leader = cluster.leader
             return leader is not None and cluster.accepting(leader) and cluster.commit_rule(leader, self.now)[0]
@@ -263,6 +265,7 @@ class Simulation:
             runbooks=tuple(self.topology.runbook_names()),
             faults=tuple(FaultView(f.fault.spec, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(),
+            observed_blast_radius=self.observed_blast_radius(),
         )
 
     def metrics(self) -> dict[str, object]:
