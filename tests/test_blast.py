@@ -179,3 +179,25 @@ def test_cli_needs_a_fault() -> None:
     result = invoke("blast", "active-passive")
     assert result.exit_code == 2
     assert "--fault" in result.stderr
+
+
+def test_a_fork_owns_the_operators_delayed_actions_too() -> None:
+    from regionctl.sim import operator
+
+    sim = Simulation(bundled("active-passive"), seed=1)
+    sim.run_until(30.0)
+    operator.shift_traffic(sim, "eu-west", "us-east", "orders")  # DNS clients move after their 5 s TTL
+    fork = sim.fork()
+    fork.run_until(40.0)
+    moved = [s.loc[0] for s in fork.clusters["orders"].sources]
+    assert moved == ["eu-west", "eu-west"]
+    assert [s.loc[0] for s in sim.clusters["orders"].sources] == ["us-east", "eu-west"]  # untouched
+    sim.run_until(40.0)
+    assert [s.loc[0] for s in sim.clusters["orders"].sources] == moved
+
+
+def test_multi_leader_losing_one_leader_is_reached_but_keeps_taking_writes() -> None:
+    radius = predict_blast(bundled("active-active"), ["region:us-east"])["blast_radius"]
+    carts = radius["detail"]["clusters"]["carts"]
+    assert carts["leaders_lost"] == ["carts-use"] and carts["status"] == "degraded"
+    assert "control" in radius["clusters"]  # etcd lost its leader (and re-elected one)

@@ -30,8 +30,10 @@ def _cluster_line(d: dict[str, Any], horizon: str) -> Text:
         line.append(f"{before} lost, no leader within {horizon}")
     elif before:
         line.append(f"{before} stays leader")
+    elif d["leaders_lost"]:
+        line.append(f"leader {', '.join(d['leaders_lost'])} lost; the other leaders take its region's writes")
     else:
-        line.append("no single leader")
+        line.append("quorum lost")
     if d["rto_seconds"] is None:
         line.append(f", writes NOT back within {horizon}", style="bold red")
     elif d["rto_seconds"] > 0:

@@ -62,6 +62,7 @@ class Impact:
         self.terms = {name: c.term for name, c in self.sim.clusters.items()}
         self.leaders = {name: getattr(c, "leader", None) for name, c in self.sim.clusters.items()}
         self.at_risk: dict[str, dict[str, Any]] = {}
+        self.leaders_lost: dict[str, set[str]] = {}
         self.lost_before = {name: c.lost_writes()[0] for name, c in self.sim.clusters.items()}
         self.since = self.sim.now
         self.books_before = {name: (c.counters.writes_attempted + c.counters.reads_attempted,
@@ -166,8 +167,12 @@ class Impact:
         for name, cluster in sim.clusters.items():
             if scan_nodes and (clusters[name] != "ok" or network.slow):
                 for node in getattr(cluster, "nodes", []):
-                    if sim._health(node.loc, cluster) != "up" or network.slowness(node.name) != 1.0:
+                    health = sim._health(node.loc, cluster)
+                    if health != "up" or network.slowness(node.name) != 1.0:
                         self.nodes.add(node.name)
+                    if health != "up" and node.role == "leader":
+                        # The leader (or, multi-leader, one of the leaders) is down or cut off.
+                        self.leaders_lost.setdefault(name, set()).add(node.name)
             self.worst_cluster[name] = worst([clusters[name], self.worst_cluster.get(name, "ok")])
         services = self.service_states(clusters)
         self._down_now = {name for name, (state, _) in services.items() if state == "down"}
@@ -205,11 +210,12 @@ class Impact:
             entry["seconds"] = max(entry["seconds"], round(seconds, 6))
 
     def clusters_reached(self) -> list[str]:
-        """Clusters that lost their leader or their quorum (not writable, or a new leader or term)."""
+        """Clusters that lost their leader or their quorum: not writable, a new leader or term, or a
+        leader down or cut off (for multi-leader: one of its leaders)."""
         out = []
         for name, cluster in self.sim.clusters.items():
             if self.worst_cluster.get(name) == "down" or cluster.term != self.terms[name] \
-                    or getattr(cluster, "leader", None) is not self.leaders[name]:
+                    or getattr(cluster, "leader", None) is not self.leaders[name] or name in self.leaders_lost:
                 out.append(name)
         return out
 
@@ -293,7 +299,8 @@ class Impact:
                                  "failover": sim.clusters[n].spec.failover.policy,
                                  "leader_before": _name(self.leaders[n]),
                                  "leader_after": _name(getattr(sim.clusters[n], "leader", None)),
-                                 "new_leader_after_seconds": self._new_leader_after(n)}
+                                 "new_leader_after_seconds": self._new_leader_after(n),
+                                 "leaders_lost": sorted(self.leaders_lost.get(n, ()))}
                              for n in clusters},
                 "services": {n: self.worst_service[n] for n in self.services
                              if self.worst_service.get(n, "ok") != "ok"},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import random
+import types
 from dataclasses import dataclass
 
 from regionctl.backends.snapshot import (
@@ -170,7 +171,14 @@ class Simulation:
                                 *self.topology.services, *self.topology.tenants, *self.topology.regions]
         shared += [n for c in self.topology.clusters for n in c.nodes]
         memo: dict[int, object] = {id(o): o for o in shared}
-        return copy.deepcopy(self, memo)
+        forked = copy.deepcopy(self, memo)
+        # deepcopy keeps plain functions as they are: a closure waiting in the queue (an operator's
+        # delayed traffic shift) would act on the original. Rebuild it over the fork's objects.
+        heap = forked.loop._heap
+        for i, (at, seq, callback, args) in enumerate(heap):
+            if isinstance(callback, types.FunctionType) and (callback.__closure__ or callback.__defaults__):
+                heap[i] = (at, seq, _rebind(callback, memo), args)
+        return forked
 
     # -- operator actions ------------------------------------------------------------------
     def promote(self, node_name: str) -> None:
@@ -274,3 +282,14 @@ class Simulation:
         out = summarize(self)
         out["services"] = self.impact.service_metrics()
         return out
+
+
+def _rebind(function: types.FunctionType, memo: dict[int, object]) -> types.FunctionType:
+    """The same function over the copies `memo` made of what it closes over and defaults to."""
+    cells = None
+    if function.__closure__:
+        cells = tuple(types.CellType(copy.deepcopy(cell.cell_contents, memo)) for cell in function.__closure__)
+    rebound = types.FunctionType(function.__code__, function.__globals__, function.__name__,
+                                 copy.deepcopy(function.__defaults__, memo), cells)
+    rebound.__kwdefaults__ = copy.deepcopy(function.__kwdefaults__, memo)
+    return rebound
