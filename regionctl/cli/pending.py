@@ -30,12 +30,6 @@ def drill() -> None:
 
 
 @click.command(context_settings=_ANY)
-def lab() -> None:
-    """Step through a lab (not built yet)."""
-    _not_yet("lab", 8, "the labs", "`regionctl validate` checks lab files already")
-
-
-@click.command(context_settings=_ANY)
 def exporter() -> None:
     """Serve Prometheus metrics (not built yet)."""
     _not_yet("exporter", 9, "the metrics exporter", "nothing else serves metrics yet")

@@ -438,7 +438,7 @@ def explain(node: Node, call: Resolver, figure: FigureLookup) -> str:
                 parts.append(f"{render(n)}: {exc}")
 
     walk(node)
-    return ", ".join(parts)
+    return ", ".join(dict.fromkeys(parts))  # each value once, in order
 
 
 def render(node: Node) -> str:
