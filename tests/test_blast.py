@@ -201,3 +201,10 @@ def test_multi_leader_losing_one_leader_is_reached_but_keeps_taking_writes() -> 
     carts = radius["detail"]["clusters"]["carts"]
     assert carts["leaders_lost"] == ["carts-use"] and carts["status"] == "degraded"
     assert "control" in radius["clusters"]  # etcd lost its leader (and re-elected one)
+
+
+def test_cli_a_fault_without_a_kind_is_refused_on_one_line() -> None:
+    result = invoke("blast", "active-passive", "--fault", "us-east")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "expected KIND:TARGET" in line and "kinds: node, region, zone" in line
