@@ -208,3 +208,16 @@ def test_cli_a_fault_without_a_kind_is_refused_on_one_line() -> None:
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert "expected KIND:TARGET" in line and "kinds: node, region, zone" in line
+
+
+def test_a_partition_that_keeps_the_leader_still_shows_the_clients_it_cuts_off() -> None:
+    predicted = predict_blast(bundled("active-passive"), ["partition:us-east|eu-west"])["blast_radius"]
+    # pg-1 keeps the failover manager's majority (us-east + the us-west witness): no cluster loses its
+    # leader, but eu-west's clients cannot reach it for as long as the partition lasts.
+    assert predicted["clusters"] == []
+    assert predicted["detail"]["clusters"]["orders"]["rto_seconds"] is None
+    assert predicted["expected_rto_seconds"] is None
+    assert 0.0 < predicted["traffic_fraction"] < 0.5
+    seen = observed("active-passive", "partition:us-east|eu-west")
+    for key in ("regions", "nodes", "tenants", "clusters", "services"):
+        assert predicted[key] == seen[key], key

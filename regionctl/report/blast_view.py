@@ -22,22 +22,22 @@ def _state(status: str) -> tuple[str, str]:
 
 
 def _cluster_line(d: dict[str, Any], horizon: str) -> Text:
-    before, after = d["leader_before"], d["leader_after"]
+    before, after, lost = d["leader_before"], d["leader_after"], d["leaders_lost"]
     line = Text.assemble(_state(d["status"]))
     if before and after and before != after:
         line.append(f"{before} → {after} in {_secs(d['new_leader_after_seconds'], '?')}")
-    elif before and after is None:
-        line.append(f"{before} lost, no leader within {horizon}")
+    elif before and (after is None or before in lost):
+        line.append(f"leader {before} lost, none elected")
     elif before:
-        line.append(f"{before} stays leader")
-    elif d["leaders_lost"]:
-        line.append(f"leader {', '.join(d['leaders_lost'])} lost; the other leaders take its region's writes")
+        line.append(f"{before} stays leader" + (" but refuses writes" if d["status"] == "down" else ""))
+    elif lost:
+        line.append(f"leader {', '.join(lost)} lost; the other leaders take its region's writes")
     else:
-        line.append("quorum lost")
+        line.append("quorum lost" if d["status"] == "down" else "no leader to lose")
     if d["rto_seconds"] is None:
-        line.append(f", writes NOT back within {horizon}", style="bold red")
+        line.append(f"; writes NOT back within {horizon}", style="bold red")
     elif d["rto_seconds"] > 0:
-        line.append(f", writes back in {format_duration(d['rto_seconds'])}")
+        line.append(f"; writes back in {format_duration(d['rto_seconds'])}")
     if d["failover"] == "manual":
         line.append(" (manual failover: an operator must promote)")
     return line
@@ -54,7 +54,8 @@ def render_blast(result: dict[str, Any]) -> Group:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    width = max((len(n) for n in [*b["clusters"], *b["services"], *b["tenants"], *b["data_at_risk"]]), default=0)
+    width = max((len(n) for n in [*detail["clusters"], *b["services"], *b["tenants"], *b["data_at_risk"]]),
+                default=0)
 
     def row(label: str, value: str | Text) -> None:
         grid.add_row(label, value)
@@ -76,7 +77,8 @@ def render_blast(result: dict[str, Any]) -> Group:
     listed("regions", b["regions"])
     listed("zones", b["zones"])
     listed("nodes", b["nodes"])
-    named("clusters", [(n, _cluster_line(detail["clusters"][n], horizon)) for n in b["clusters"]],
+    # Clusters that lost their leader or quorum, and those whose clients lost their way to a leader.
+    named("clusters", [(n, _cluster_line(d, horizon)) for n, d in detail["clusters"].items()],
           "none loses its leader or quorum")
     named("services", [(n, Text.assemble(_state(detail["services"][n])))
                        for n in b["services"]], "none affected")
@@ -91,7 +93,7 @@ def render_blast(result: dict[str, Any]) -> Group:
     row("traffic", Text(f"{fraction * 100:.1f}% of requests see errors",
                         style="red" if fraction >= 0.5 else "yellow" if fraction > 0 else "green"))
     risky = {k: v for k, v in b["data_at_risk"].items() if v["writes"] or v["lost"]}
-    named("data at risk", [(n, Text(f"{d['writes']:,} acked writes unreplicated (last "
+    named("data at risk", [(n, Text(f"{d['writes']:,} acked write{'s' if d['writes'] != 1 else ''} unreplicated (last "
                                     f"{format_duration(d['seconds'])}); {d['lost']:,} lost",
                                     style="red" if d["lost"] else "yellow")) for n, d in risky.items()],
           "none: every acknowledged write is on a surviving replica")

@@ -170,8 +170,9 @@ class Impact:
                     health = sim._health(node.loc, cluster)
                     if health != "up" or network.slowness(node.name) != 1.0:
                         self.nodes.add(node.name)
-                    if health != "up" and node.role == "leader":
-                        # The leader (or, multi-leader, one of the leaders) is down or cut off.
+                    if health == "down" and node.role == "leader":
+                        # The leader (or, multi-leader, one of the leaders) is down; a cut-off one
+                        # that keeps taking writes is not lost (fencing or a new term says when it is).
                         self.leaders_lost.setdefault(name, set()).add(node.name)
             self.worst_cluster[name] = worst([clusters[name], self.worst_cluster.get(name, "ok")])
         services = self.service_states(clusters)
@@ -276,7 +277,8 @@ class Impact:
             if risk or lost > 0:
                 data[name] = {"writes": risk["writes"] if risk else 0, "seconds": risk["seconds"] if risk else 0.0,
                               "lost": max(0, lost), "rpo_seconds": round(rpo, 6) if lost > 0 else 0.0}
-            if name in clusters:
+            if cluster.clock.fault_at is not None and cluster.clock.fault_at >= self.since:
+                # Every cluster counts: a partition can cut clients off a leader that stays put.
                 rto = cluster.clock.rto()
                 rtos[name] = None if rto is None else round(rto, 6)
         if any(v is None for v in rtos.values()):
@@ -301,7 +303,7 @@ class Impact:
                                  "leader_after": _name(getattr(sim.clusters[n], "leader", None)),
                                  "new_leader_after_seconds": self._new_leader_after(n),
                                  "leaders_lost": sorted(self.leaders_lost.get(n, ()))}
-                             for n in clusters},
+                             for n in sim.clusters if n in clusters or rtos.get(n, 0.0) != 0.0},
                 "services": {n: self.worst_service[n] for n in self.services
                              if self.worst_service.get(n, "ok") != "ok"},
                 "tenants": {n: {"status": self.worst_tenant[n], "model": tenants[n].model,
