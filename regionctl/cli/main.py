@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tui": ("regionctl.cli.tui", "tui", "Open the live dashboard (faults, lag, leaders, blast radius, runbooks)."),
     "status": ("regionctl.cli.status", "status", "Show regions, clusters, leaders and lag of a topology."),
     "drill": ("regionctl.cli.drill", "drill", "Inject faults on a schedule in the simulator and report RTO/RPO."),
-    "blast": ("regionctl.cli.pending", "blast", "Predict what a fault would reach, before injecting it."),
+    "blast": ("regionctl.cli.blast", "blast", "Predict what a fault would reach, before injecting it."),
     "run": ("regionctl.cli.run", "run", "Run a failover runbook (simulated or over SSH), with journal and rollback."),
     "recover": ("regionctl.cli.recover", "recover", "Heal what a killed run left injected, from its journal."),
     "lab": ("regionctl.cli.lab", "lab", "Step through a guided region-outage lab, or check one headless."),

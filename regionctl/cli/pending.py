@@ -24,12 +24,6 @@ def drill() -> None:
 
 
 @click.command(context_settings=_ANY)
-def blast() -> None:
-    """Predict a fault's blast radius (not built yet)."""
-    _not_yet("blast", 4, "blast-radius prediction", "try `regionctl status` for the static view")
-
-
-@click.command(context_settings=_ANY)
 def sandbox() -> None:
     """A real multi-region cluster on this machine (not built yet)."""
     _not_yet("sandbox", 7, "the real-host sandbox", "use the simulator meanwhile")

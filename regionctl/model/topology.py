@@ -33,6 +33,9 @@ class Region(StrictModel):
     name: Name
     zones: list[Name] = Field(default_factory=lambda: ["a"], min_length=1,
                               description="Availability zones of the region.")
+    capacity: NonNegativeFloat | None = Field(
+        None, description="Requests per second (reads + writes) the region's serving stack can take. "
+        "`validate` warns when a pool has no headroom for the traffic of a lost region.")
     description: str = ""
 
 

@@ -67,8 +67,9 @@ def render_drill(report: dict[str, Any]) -> Group:
                     Text("✔ ok", style="green") if check["ok"] else Text("✘ missed", style="red"))
     blast = report["blast_radius"]
     reach = Text(f"blast radius: regions {', '.join(blast['regions']) or '-'} · nodes "
-                 f"{', '.join(blast['nodes']) or '-'} · tenants {', '.join(blast['tenants']) or '-'} · "
-                 f"traffic {blast['traffic_fraction'] * 100:.1f}%")
+                 f"{', '.join(blast['nodes']) or '-'} · clusters {', '.join(blast.get('clusters', [])) or '-'} · "
+                 f"services {', '.join(blast.get('services', [])) or '-'} · "
+                 f"tenants {', '.join(blast['tenants']) or '-'} · traffic {blast['traffic_fraction'] * 100:.1f}%")
     events = Table(title="what happened", title_justify="left", show_header=False, box=None)
     events.add_column(justify="right")
     events.add_column()
