@@ -15,7 +15,18 @@ from regionctl.tui.app import Dashboard
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.widgets import TopologyMap
 from tests.simhelpers import bundled
-from tests.tuihelpers import SIZE, active_faults, advance, cell, make_app, panel, screen_text, sim
+from tests.tuihelpers import (
+    SIZE,
+    active_faults,
+    advance,
+    cell,
+    forked,
+    make_app,
+    panel,
+    preview_shown,
+    screen_text,
+    sim,
+)
 
 
 async def test_the_main_screen_tells_the_story_at_a_glance() -> None:
@@ -39,7 +50,7 @@ async def test_the_main_screen_tells_the_story_at_a_glance() -> None:
 
 
 async def test_fault_picker_kind_target_preview_confirm_injects_and_the_outage_unfolds() -> None:
-    app = make_app()
+    app = forked(make_app())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f")
         assert isinstance(app.screen, FaultPicker)
@@ -47,11 +58,12 @@ async def test_fault_picker_kind_target_preview_confirm_injects_and_the_outage_u
         await pilot.press("down", "enter")  # region
         assert "every node and client in us-east" in screen_text(app)
         await pilot.press("enter")  # us-east
-        await pilot.pause()
         assert app.screen.query_one("#spec", Input).value == "region:us-east"
-        preview = screen_text(app)
+        preview = await preview_shown(app, pilot)
+        assert "the simulation forked now and run 300s ahead" in preview
         assert "nodes    pg-1, pg-2, redis-1" in preview and "traffic  100.0% of requests" in preview
-        assert "leader pg-1 lost" in preview
+        assert "orders: down, leader pg-1 → pg-3 after 38.0s, RTO 43.0s" in preview
+        assert app.backend.snapshot().time == app.snapshot.time  # the prediction ran on a fork
         assert active_faults(app) == []  # nothing happens before the confirmation
         await pilot.press("enter")
         await pilot.pause()
@@ -78,8 +90,8 @@ async def test_value_faults_are_edited_in_the_spec_field_and_bad_specs_are_refus
         spec = app.screen.query_one("#spec", Input)
         assert spec.value == "latency:us-east|eu-west=300ms"
         spec.value = "latency:us-east|eu-west=nonsense"
-        await pilot.pause()
-        assert "✘" in screen_text(app)
+        await pilot.pause(0.4)  # the preview waits for typing to pause
+        assert "✘" in await preview_shown(app, pilot)
         await pilot.press("enter")
         assert isinstance(app.screen, FaultPicker) and active_faults(app) == []
         spec.value = "latency:us-east|eu-west=1s"
@@ -230,7 +242,7 @@ async def test_the_picker_offers_every_fault_kind(index: int, kind: str, spec: s
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f", *(["down"] * index), "enter", "enter")
         assert app.screen.query_one("#spec", Input).value == spec
-        assert "What it would reach" in screen_text(app)
+        assert "What it would reach" in await preview_shown(app, pilot)
         await pilot.press("enter")
         await pilot.pause()
         assert active_faults(app) == [spec]

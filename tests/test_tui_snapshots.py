@@ -12,7 +12,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from regionctl.backends.protocol import InjectFault
-from tests.tuihelpers import SIZE, advance, make_app
+from tests.tuihelpers import SIZE, advance, forked, make_app, preview_shown
 
 
 def test_main_screen_during_a_region_outage(snap_compare: Any) -> None:
@@ -27,8 +27,14 @@ def test_main_screen_during_a_region_outage(snap_compare: Any) -> None:
 
 
 def test_fault_picker_with_its_blast_radius_preview(snap_compare: Any) -> None:
-    app = make_app()
-    assert snap_compare(app, terminal_size=SIZE, press=["f", "down", "enter", "enter"])
+    app = forked(make_app())  # the preview regionctl tui shows: the simulation forked and run ahead
+
+    async def pick(pilot: Pilot[Any]) -> None:
+        await pilot.press("f", "down", "enter", "enter")
+        await preview_shown(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=pick)
 
 
 def test_help_screen(snap_compare: Any) -> None:

@@ -55,3 +55,21 @@ def screen_text(app: Dashboard) -> str:
     for options in app.screen.query(OptionList):
         parts.extend(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
     return "\n".join(parts)
+
+
+async def preview_shown(app: Dashboard, pilot: Any) -> str:
+    """Wait for the fault picker's preview (it is predicted on a worker thread); return the screen text."""
+    for _ in range(500):
+        text = screen_text(app)
+        if "What it would reach" in text or "✘" in text:
+            return text
+        await pilot.pause(0.01)
+    raise AssertionError(f"no preview appeared: {screen_text(app)}")
+
+
+def forked(app: Dashboard) -> Dashboard:
+    """Use the simulator's forked prediction in the picker, as `regionctl tui` does."""
+    from regionctl.tui.blast import forked_predictor
+
+    app.predictor = forked_predictor(sim(app).sim.fork)
+    return app

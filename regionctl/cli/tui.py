@@ -69,15 +69,17 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
 
     async def dashboard() -> int | None:
         # The backend is opened in the app's own event loop (SSH connections belong to one loop).
-        chosen: Backend
         if ssh is not None:
-            chosen = await ssh.open_ssh_backend(model)
-        else:
-            from regionctl.backends.sim_backend import SimBackend
+            chosen: Backend = await ssh.open_ssh_backend(model)
+            return await Dashboard(chosen, model, seed=seed, observers=observers, step_observer=step_observer,
+                                   notes=notes).run_async()
+        from regionctl.backends.sim_backend import SimBackend
+        from regionctl.tui.blast import forked_predictor
 
-            chosen = SimBackend(model, seed=seed, speed=factor)
-        return await Dashboard(chosen, model, seed=seed, observers=observers, step_observer=step_observer,
-                               notes=notes).run_async()
+        sim_backend = SimBackend(model, seed=seed, speed=factor)
+        # The picker's preview forks the live simulation and runs the fault forward (regionctl.analysis).
+        return await Dashboard(sim_backend, model, seed=seed, observers=observers, step_observer=step_observer,
+                               notes=notes, predictor=forked_predictor(sim_backend.sim.fork)).run_async()
 
     import asyncio
 

@@ -22,7 +22,7 @@ from textual.widgets import Footer, RichLog
 from regionctl.backends.protocol import Backend, Command, HealAll, HealFault, InjectFault
 from regionctl.backends.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
-from regionctl.tui.blast import Predictor, current_reach, safe_preview, static_preview
+from regionctl.tui.blast import Predictor, Thunk, current_reach, static_predictor
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.render import (
     LEADER_COLUMNS,
@@ -76,7 +76,7 @@ class Dashboard(App[int]):
     }
 
     def __init__(self, backend: Backend, topology: Topology, *, hz: float = 4.0, autoplay: bool = True,
-                 predictor: Predictor = static_preview, seed: int | None = None,
+                 predictor: Predictor = static_predictor, seed: int | None = None,
                  observers: Iterable[Callable[[Snapshot], None]] = (),
                  step_observer: Callable[[str, str, str], None] | None = None,
                  notes: Iterable[str] = ()) -> None:
@@ -219,8 +219,8 @@ class Dashboard(App[int]):
         # The backend's word, not the last frame's: a runbook may have injected one since.
         return [f.spec for f in self.backend.snapshot().faults if f.healed_at is None]
 
-    def preview(self, spec: str) -> Any:
-        return safe_preview(self.predictor, self.topology, self.snapshot, spec)
+    def preview(self, spec: str) -> Thunk:
+        return self.predictor(self.topology, self.snapshot, spec)
 
     def action_pick_fault(self) -> None:
         def chosen(spec: str | None) -> None:

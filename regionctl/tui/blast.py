@@ -1,18 +1,23 @@
 """Blast radius for the dashboard: what the current faults reach (read off the Snapshot),
 and a preview of what a fault would reach before it is injected.
 
-The preview is pluggable (`Predictor`): the analysis package's prediction replaces
-`static_preview` once it lands; this estimate reads only the topology and the
-current Snapshot, so it works on every backend.
+The preview is pluggable (`Predictor`). On the simulator the command line plugs in
+`forked_predictor`: regionctl.analysis forks the live simulation and runs the fault
+forward, so the preview is what a drill would observe. `static_predictor` reads only
+the topology and the current Snapshot, so it works on every backend.
+
+A predictor is called on the UI thread (cheap: validate the spec, fork) and returns a
+thunk the picker runs in a worker thread (the slow part), keeping keys responsive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from regionctl.backends.snapshot import Snapshot
-from regionctl.faults import FaultSpecError, check_targets, parse_fault
+from regionctl.faults import check_targets, parse_fault
 from regionctl.model.topology import Topology
 
 
@@ -33,7 +38,8 @@ class Reach:
         return not (self.regions or self.nodes or self.clusters or self.tenants)
 
 
-Predictor = Callable[[Topology, Snapshot, str], Reach]
+Thunk = Callable[[], Reach]
+Predictor = Callable[[Topology, Snapshot, str], Thunk]  # raises FaultSpecError for a bad spec
 
 
 def _downstream(topology: Topology, clusters: set[str]) -> tuple[list[str], list[str]]:
@@ -139,9 +145,47 @@ def current_reach(topology: Topology, snapshot: Snapshot) -> Reach:
                  f"{lost:,} acked writes lost so far" if lost else "", (), "observed")
 
 
-def safe_preview(predictor: Predictor, topology: Topology, snapshot: Snapshot, spec: str) -> Reach | str:
-    """The predictor's answer, or the reason the spec is not valid."""
-    try:
-        return predictor(topology, snapshot, spec)
-    except FaultSpecError as exc:
-        return str(exc).splitlines()[0]
+def static_predictor(topology: Topology, snapshot: Snapshot, spec: str) -> Thunk:
+    reach = static_preview(topology, snapshot, spec)
+    return lambda: reach
+
+
+def forked_predictor(fork: Callable[[], Any], horizon: float = 300.0) -> Predictor:
+    """Predict by running the fault forward in a fork of the live simulation (`fork()` is the
+    simulation's fork method: it runs on the UI thread, between ticks; the run happens later,
+    on the worker thread, on the fork alone)."""
+
+    def predict(topology: Topology, snapshot: Snapshot, spec: str) -> Thunk:
+        from regionctl.analysis.blast import predict_blast
+
+        check_targets(parse_fault(spec), topology)
+        copy = fork()
+        return lambda: reach_from_prediction(predict_blast(copy, [spec], horizon=horizon))
+
+    return predict
+
+
+def reach_from_prediction(report: dict[str, Any]) -> Reach:
+    """regionctl.analysis's prediction (a drill report's blast_radius) as the picker shows it."""
+    radius = report["blast_radius"]
+    at_risk = radius.get("data_at_risk") or {}
+    risk = ", ".join(f"{name}: {books.get('lost', books.get('writes', 0)):,} acked writes lost"
+                     for name, books in at_risk.items() if books.get("lost", books.get("writes")))
+    notes = []
+    for name, detail in (radius.get("detail", {}).get("clusters") or {}).items():
+        before, after = detail.get("leader_before"), detail.get("leader_after")
+        line = f"{name}: {detail.get('status', '?')}"
+        if before != after:
+            line += f", leader {before} → {after or 'none'}"
+            if detail.get("new_leader_after_seconds") is not None:
+                line += f" after {detail['new_leader_after_seconds']:.1f}s"
+        if detail.get("rto_seconds"):
+            line += f", RTO {detail['rto_seconds']:.1f}s"
+        notes.append(line)
+    if radius.get("expected_rto_seconds") is not None:
+        notes.append(f"expected RTO {radius['expected_rto_seconds']:.1f}s")
+    horizon = report.get("horizon_seconds", 0.0)
+    return Reach(tuple(radius.get("regions", ())), tuple(radius.get("nodes", ())), tuple(radius.get("clusters", ())),
+                 tuple(radius.get("services", ())), tuple(radius.get("tenants", ())),
+                 float(radius.get("traffic_fraction") or 0.0), risk, tuple(notes),
+                 f"the simulation forked now and run {horizon:g}s ahead")

@@ -4,6 +4,7 @@ heal chooser, yes/no confirmations (quit, runbook gates), the runbook chooser an
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from itertools import permutations
 from typing import ClassVar
 
@@ -12,12 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
-from regionctl.faults import FAULT_HELP, FAULT_KINDS
+from regionctl.faults import FAULT_HELP, FAULT_KINDS, FaultSpecError, check_targets, parse_fault
 from regionctl.model.topology import Topology
-from regionctl.tui.blast import Reach
+from regionctl.tui.blast import Reach, Thunk
 from regionctl.tui.render import reach_text
 
 # The value a fault kind starts with in the picker (edited in the spec field before confirming).
@@ -47,12 +50,15 @@ class FaultPicker(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back / close")]
 
-    def __init__(self, topology: Topology, preview: Callable[[str], Reach | str]) -> None:
+    def __init__(self, topology: Topology, predict: Callable[[str], Thunk]) -> None:
         super().__init__()
         self.topology = topology
-        self.preview = preview
+        self.predict = predict
         self.kind: str | None = None
         self.stage = "kind"
+        self._spec = ""  # the spec the preview is (or will be) about
+        self._cache: dict[str, Reach] = {}
+        self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="modal"):
@@ -69,6 +75,7 @@ class FaultPicker(ModalScreen[str | None]):
         # The picker is installed once and reused (composing a screen per key press is slow):
         # every opening starts again from the kind.
         self.query_one("#kinds", OptionList).highlighted = 0
+        self._cache.clear()  # the estate moved on since the last opening
         self._show("kind")
 
     def _show(self, stage: str) -> None:
@@ -102,25 +109,58 @@ class FaultPicker(ModalScreen[str | None]):
             self._show("confirm")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self._update_preview(event.value)
+        if event.value == self._spec:
+            return  # set by choosing a target: already being predicted
+        if self._debounce is not None:
+            self._debounce.stop()
+        # Predict once typing pauses: a forked simulation per keystroke would be wasted work.
+        self._debounce = self.set_timer(0.3, lambda: self._update_preview(event.value))
 
     def _update_preview(self, spec: str) -> None:
-        reach = self.preview(spec)
+        self._spec = spec
         widget = self.query_one("#preview", Static)
-        if isinstance(reach, str):
-            widget.update(Text(f"✘ {reach}", style="bold red"))
+        try:
+            thunk = self.predict(spec)  # cheap, on this thread: checks the spec, forks the estate
+        except FaultSpecError as exc:
+            widget.update(Text(f"✘ {str(exc).splitlines()[0]}", style="bold red"))
             return
+        if spec in self._cache:
+            self._show_reach(self._cache[spec])
+            return
+        widget.update(Text("predicting what it would reach…", style="dim italic"))
+        self.run_worker(partial(self._predict, spec, thunk), thread=True, exclusive=True, group="preview",
+                        exit_on_error=False)
+
+    @staticmethod
+    def _predict(spec: str, thunk: Thunk) -> tuple[str, Reach]:
+        return spec, thunk()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "preview":
+            return
+        if event.state == WorkerState.ERROR:
+            self.query_one("#preview", Static).update(Text(f"✘ prediction failed: {worker.error}", style="red"))
+        elif event.state == WorkerState.SUCCESS and worker.result is not None:
+            spec, reach = worker.result
+            self._cache[spec] = reach
+            if spec == self._spec:
+                self._show_reach(reach)
+
+    def _show_reach(self, reach: Reach) -> None:
         out = Text("What it would reach", style="bold underline")
         out.append(f"  ({reach.source})\n", "dim")
         out.append_text(reach_text(reach, []))
-        widget.update(out)
+        self.query_one("#preview", Static).update(out)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if isinstance(self.preview(event.value), Reach):
-            self.dismiss(event.value.strip())
-        else:
-            self.notify("that spec is not valid: see the message under it", severity="error")
+        try:
+            check_targets(parse_fault(event.value), self.topology)
+        except FaultSpecError as exc:
+            self.notify(str(exc).splitlines()[0], severity="error")
+            return
+        self.dismiss(event.value.strip())
 
     def action_back(self) -> None:
         if self.stage == "confirm":
