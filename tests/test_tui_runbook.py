@@ -118,3 +118,18 @@ async def test_the_metrics_exporter_follows_the_dashboard_tick_and_its_runbook()
         text = exporter.exposition()
         assert 'regionctl_leader{cluster="orders",node="pg-3",region="eu-west"} 1.0' in text
         assert 'regionctl_runbook_step{runbook="failover-to-eu-west",status="ok",step="record"} 1.0' in text
+
+
+async def test_q_asks_first_while_a_runbook_is_running() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r", "enter")  # step by step: waits before `outage`
+        await pilot.pause(0.1)
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "runbook failover-to-eu-west is still running" in screen_text(app)
+        await pilot.press("n")
+        assert app.is_running and app.run_ is not None and not app.run_.finished
+        await pilot.press("q", "y")
+        await pilot.pause()
+    assert app.return_code == 0

@@ -72,7 +72,7 @@ class Dashboard(App[int]):
         "runbook_continue": "runbook: run the remaining steps without stopping",
         "runbook_stop": "runbook: stop it (its rollback steps run; injected faults stay until healed)",
         "help": "this help",
-        "request_quit": "quit (asks first while faults are still injected)",
+        "request_quit": "quit (asks first while faults are injected or a runbook runs)",
     }
 
     def __init__(self, backend: Backend, topology: Topology, *, hz: float = 4.0, autoplay: bool = True,
@@ -388,13 +388,19 @@ class Dashboard(App[int]):
 
     def action_request_quit(self) -> None:
         active = self.active_faults()
-        if not active:
+        running = self.run_ is not None and not self.run_.finished
+        if not active and not running:
             self.exit(0)
             return
         where = ("they vanish with the simulation" if hasattr(self.backend, "pace")
                  else "they stay on the hosts until healed")
-        question = (f"[b]{len(active)} fault(s) still injected[/b]: {', '.join(active)}\n"
-                    f"({where}). Quit anyway?")
+        lines = []
+        if running and self.run_ is not None:
+            lines.append(f"[b]runbook {self.run_.name} is still running[/b] (quitting stops it mid-step; "
+                         "x stops it cleanly, with its rollback)")
+        if active:
+            lines.append(f"[b]{len(active)} fault(s) still injected[/b]: {', '.join(active)} ({where})")
+        question = "\n".join(lines) + "\nQuit anyway?"
 
         async def answered(key: str | None) -> None:
             if key == "y":
@@ -403,5 +409,5 @@ class Dashboard(App[int]):
                 await self.send(HealAll())
                 self.exit(0)
 
-        self.push_screen(ConfirmScreen(question, {"y": "quit", "h": "heal all, then quit", "n": "stay"},
-                                       danger=True), answered)
+        choices = {"y": "quit", "h": "heal all, then quit", "n": "stay"} if active else {"y": "quit", "n": "stay"}
+        self.push_screen(ConfirmScreen(question, choices, danger=True), answered)
