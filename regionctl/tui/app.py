@@ -147,10 +147,15 @@ class Dashboard(App[int]):
     # -- the one update path -----------------------------------------------------------------
     @property
     def paused(self) -> bool:
-        return bool(getattr(self.backend, "paused", False)) or self.live_paused
+        return (self.paced and bool(getattr(self.backend, "paused", False))) or self.live_paused
+
+    @property
+    def paced(self) -> bool:
+        """A simulator paced by the play loop (pause, speed); anything else runs in real time."""
+        return hasattr(self.backend, "pace")
 
     def clock_text(self) -> str:
-        if not hasattr(self.backend, "pace"):
+        if not self.paced:
             return "live"
         return f"t={dur(self.snapshot.time)} ×{getattr(self.backend, 'speed', 1.0):g}"
 
@@ -253,7 +258,7 @@ class Dashboard(App[int]):
     # -- time ------------------------------------------------------------------------------
     def action_toggle_pause(self) -> None:
         backend: Any = self.backend
-        if hasattr(backend, "pause"):
+        if self.paced:
             if backend.paused:
                 backend.resume()
                 if self._playing:
@@ -270,7 +275,7 @@ class Dashboard(App[int]):
 
     def _set_speed(self, faster: bool) -> None:
         backend: Any = self.backend
-        if not hasattr(backend, "speed"):
+        if not self.paced:
             self.notify("a live backend runs in real time")
             return
         current = backend.speed
@@ -392,7 +397,7 @@ class Dashboard(App[int]):
         if not active and not running:
             self.exit(0)
             return
-        where = ("they vanish with the simulation" if hasattr(self.backend, "pace")
+        where = ("they vanish with the simulation" if self.paced
                  else "they stay on the hosts until healed")
         lines = []
         if running and self.run_ is not None:
