@@ -50,6 +50,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         max_lag = max(max_lag, cluster.max_lag_seconds)
         c = cluster.counters
         clusters[name] = {
+            "replication": cluster.mode,
             "availability": _round(c.availability()),
             "writes_attempted": c.writes_attempted,
             "writes_acked": c.writes_acked,

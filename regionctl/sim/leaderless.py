@@ -75,6 +75,9 @@ class LeaderlessCluster(ClusterBase):
         self.missing: list[list[list[float]]] = []
         self.hinted: list[list[list[float]]] = []
         self._origin: dict[int, int] = {}
+        self.total: list[list[float]] = []
+        self._places = {n.name: [(g, i) for g, replicas in enumerate(self.ranges)
+                                 for i, m in enumerate(replicas) if m is n] for n in self.nodes}
         self.behind_since: dict[str, float] = {}
         self.cut_since: dict[str, float] = {}
         self.leader = None
@@ -172,6 +175,7 @@ class LeaderlessCluster(ClusterBase):
         self._origin = {id(source): o for o, source in enumerate(self.sources)}
         self.missing = [[[0.0] * len(self.sources) for _ in range(self.n)] for _ in self.ranges]
         self.hinted = [[[0.0] * len(self.sources) for _ in range(self.n)] for _ in self.ranges]
+        self.total = [[0.0] * self.n for _ in self.ranges]  # missing[g][i] summed over sources
         super().start()
 
     # -- the tick ----------------------------------------------------------------------------
@@ -179,13 +183,17 @@ class LeaderlessCluster(ClusterBase):
         self.serve_traffic(now, dt)
         if self.clean:
             return
-        for g, row in enumerate(self.missing):
-            for i, per_origin in enumerate(row):
-                for o, value in enumerate(per_origin):
-                    if 0.0 < value < 0.5:  # read repair decays geometrically: the last half write is done
-                        per_origin[o] = self.hinted[g][i][o] = 0.0
+        clean = True
+        for g, totals in enumerate(self.total):
+            for i, value in enumerate(totals):
+                if 0.0 < value < 0.5:  # read repair decays geometrically: the last half write is done
+                    totals[i] = 0.0
+                    self.missing[g][i] = [0.0] * len(self.sources)
+                    self.hinted[g][i] = [0.0] * len(self.sources)
+                elif value:
+                    clean = False
+        self.clean = clean
         behind = self.behind_since
-        self.clean = not any(any(any(m) for m in row) for row in self.missing)
         for node in self.nodes:
             if self.lag_ops(node) > 0:
                 since = behind.setdefault(node.name, now)
@@ -212,6 +220,7 @@ class LeaderlessCluster(ClusterBase):
             latency = max(latency, plan.write_latency)
             for i in plan.missed:
                 self.missing[g][i][o] += part
+                self.total[g][i] += part
                 name = self.ranges[g][i].name
                 if plan.hinted and now - self.cut_since.get(name, now) < self.hint_window:
                     self.hinted[g][i][o] += part
@@ -234,22 +243,33 @@ class LeaderlessCluster(ClusterBase):
                 continue
             ok += part
             latency = max(latency, plan.read_latency)
-            missing = self.missing[g]
             read_set = plan.read_set
-            behind = [min(missing[i][o] for i in read_set) for o in range(len(self.sources))]
-            unseen = sum(behind) + plan.inflight
+            totals = self.total[g]
+            lagging = [i for i in read_set if totals[i]]
+            missing = self.missing[g]
+            if len(lagging) < len(read_set):
+                # A replica of the read set has every acknowledged write but those in flight.
+                behind = [0.0] * len(self.sources)
+                unseen = plan.inflight
+            elif len(read_set) == 1:
+                behind = missing[read_set[0]]
+                unseen = totals[read_set[0]] + plan.inflight
+            else:
+                behind = [min(missing[i][o] for i in read_set) for o in range(len(self.sources))]
+                unseen = sum(behind) + plan.inflight
             if unseen > 0.0:
                 stale += part * hit(round(unseen * size))
-            if self.read_repair and self.r >= 2:
+            if lagging and self.read_repair and self.r >= 2:
                 # Each read repairs its key on the replicas it found behind: the share of
                 # missed writes fixed is the chance a read lands on one of their keys.
                 fixed = min(1.0, part * size * self.keyspace.collision)
-                for i in read_set:
+                for i in lagging:
                     row, hints = missing[i], self.hinted[g][i]
                     for o, least in enumerate(behind):
                         excess = row[o] - least
                         if excess > 0.0:
                             row[o] -= excess * fixed
+                            totals[i] -= excess * fixed
                             hints[o] = min(hints[o], row[o])
                             self.repaired += excess * fixed
         return ok, self._stale.take(source.region, stale), latency
@@ -274,12 +294,12 @@ class LeaderlessCluster(ClusterBase):
                     row = self.missing[g][i]
                     for o, value in enumerate(hints):
                         row[o] -= value
+                        self.total[g][i] -= value
                         hints[o] = 0.0
 
     # -- reading the state -----------------------------------------------------------------------
     def lag_ops(self, node: SimNode) -> int:
-        return round(sum(sum(self.missing[g][i]) for g, replicas in enumerate(self.ranges)
-                         for i, n in enumerate(replicas) if n is node))
+        return round(sum(self.total[g][i] for g, i in self._places[node.name]))
 
     def lag_seconds(self, node: SimNode, now: float) -> float:
         since = self.behind_since.get(node.name)
