@@ -5,6 +5,8 @@ During a disturbance (a replica down, or two live replicas unable to talk), ever
 write a live client sends is either refused (the cluster chose consistency), or
 accepted although some live replica cannot see it (the cluster chose availability:
 the copies diverge, and a failover or a merge may drop it), or accepted safely.
+A cluster that only saw crashes, and refused and lost nothing, was never made to
+choose: "untested".
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ class CapBooks:
         "_version",
         "disturbed_seconds",
         "diverged",
+        "partitioned",
         "refused",
         "seen",
     )
 
     def __init__(self) -> None:
         self.seen = False  # a disturbance reached this cluster at some point
+        self.partitioned = False  # at some point two live replicas could not talk
         self.refused = 0  # writes of live clients refused while disturbed
         self.diverged = 0  # writes accepted while a live replica could not receive them
         self.disturbed_seconds = 0.0
@@ -43,18 +47,20 @@ class CapBooks:
         if network.version != self._version:
             self._version = network.version
             live = [n for n in nodes if network.up(n.loc)]
-            self._disturbed = len(live) < len(nodes) or any(
-                not network.connected(a.loc, b.loc) for i, a in enumerate(live) for b in live[i + 1:])
+            cut = any(not network.connected(a.loc, b.loc) for i, a in enumerate(live) for b in live[i + 1:])
+            self._disturbed = cut or len(live) < len(nodes)
             self.seen = self.seen or self._disturbed
+            self.partitioned = self.partitioned or cut
         return self._disturbed
 
     def summary(self, lost: int, p50: float | None, p99: float | None, cost: tuple[float, str]) -> dict[str, Any]:
-        if not self.seen:
-            behaviour = "untested"
-        elif self.diverged or lost:
+        if self.seen and (self.diverged or lost):
             behaviour = "availability"
-        else:
+        elif self.seen and (self.refused or self.partitioned):
             behaviour = "consistency"
+        else:
+            # Only crashes, and nothing refused or lost: no partition made the cluster choose.
+            behaviour = "untested"
         return {
             "partition_behaviour": behaviour,
             "disturbed_seconds": round(self.disturbed_seconds, 6),
