@@ -85,3 +85,14 @@ def test_the_drill_prints_the_cap_table() -> None:
     assert "CAP / PACELC" in proc.stdout
     assert "availability (" in proc.stdout and "consistency (" in proc.stdout
     assert "conflicts" in proc.stdout and "lost updates" in proc.stdout
+
+
+def test_a_crash_alone_does_not_make_a_cluster_choose() -> None:
+    # A region down, nothing refused or lost: the multi-leader and leaderless clusters kept
+    # every live replica connected, so no partition tested them.
+    report = drill(bundled("active-active"), [("region:us-east", 30.0, 60.0)], 180.0)
+    assert cap(report, "carts")["partition_behaviour"] == "untested"
+    assert cap(report, "profiles")["partition_behaviour"] == "untested"
+    # An async leader-follower cluster that failed over and lost writes chose availability.
+    assert cap(drill(bundled("active-passive"), [("region:us-east", 30.0, None)], 180.0),
+               "orders")["partition_behaviour"] == "availability"
