@@ -62,7 +62,7 @@ class MultiLeaderCluster(ClusterBase):
         for _, share in self.homes:
             self._home_cumulative.append(self._home_cumulative[-1] + share)
         self._home_cumulative[-1] = 1.0
-        self._route: dict[Loc, SimNode | None] = {}
+        self._route: dict[Loc, tuple[SimNode | None, float]] = {}  # nearest leader, request latency
         self._route_version = -1
         self._stale = Carry()
 
@@ -91,10 +91,17 @@ class MultiLeaderCluster(ClusterBase):
                 self.inflight.setdefault((dst.name, origin.name), deque()).append((arrive, end))
                 sent[origin.name] = end
         self.serve_traffic(now, dt)
-        for dst in self.nodes:
-            lag = self.lag_seconds(dst, now)
-            if lag > self.max_lag_seconds:
-                self.max_lag_seconds = lag
+        # The oldest write some node still lacks sets the cluster's worst lag at this instant.
+        oldest = now
+        for origin in self.leaders:
+            log = self.origin_log[origin.name]
+            behind = min(applied[d.name][origin.name] for d in self.nodes)
+            if behind < log.end:
+                committed = log.commit_time(behind + 1)
+                if committed is not None and committed < oldest:
+                    oldest = committed
+        if now - oldest > self.max_lag_seconds:
+            self.max_lag_seconds = now - oldest
 
     def unseen(self, node: SimNode) -> int:
         """Writes acknowledged elsewhere that `node` has not applied yet."""
@@ -102,26 +109,27 @@ class MultiLeaderCluster(ClusterBase):
         return sum(self.origin_log[o.name].end - seen[o.name] for o in self.leaders if o is not node)
 
     # -- clients ---------------------------------------------------------------------------
-    def _nearest_leader(self, loc: Loc) -> SimNode | None:
+    def _nearest_leader(self, loc: Loc) -> tuple[SimNode | None, float]:
         if self._route_version != self.network.version:
             self._route_version = self.network.version
             self._route.clear()
-        if loc in self._route:
-            return self._route[loc]
-        live = [n for n in self.leaders if self.network.connected(loc, n.loc)]
-        node = min(live, key=lambda n: (n.region != loc[0], self.network.rtt(loc, n.loc), n.name)) if live else None
-        self._route[loc] = node
-        return node
+        route = self._route.get(loc)
+        if route is None:
+            live = [n for n in self.leaders if self.network.connected(loc, n.loc)]
+            node = min(live, key=lambda n: (n.region != loc[0], self.network.rtt(loc, n.loc), n.name)) if live else None
+            route = (node, self.network.rtt(loc, node.loc) + SERVICE_TIME if node is not None else 0.0)
+            self._route[loc] = route
+        return route
 
     def write(self, source: TrafficSource, count: int, now: float) -> tuple[int, float]:
         if self.policy == "home-region":
             return self._write_home(source, count, now), RECORDED
-        node = self._nearest_leader(source.loc)
+        node, latency = self._nearest_leader(source.loc)
         if node is None:
             return 0, 0.0
         self._account_lww(node, count, now)
         self._append(node, count, now)
-        return count, self.network.rtt(source.loc, node.loc) + SERVICE_TIME
+        return count, latency
 
     def _append(self, node: SimNode, count: int, now: float) -> None:
         log = self.origin_log[node.name]
@@ -179,19 +187,19 @@ class MultiLeaderCluster(ClusterBase):
         return ok
 
     def read(self, source: TrafficSource, count: int, now: float) -> tuple[int, int, float]:
-        node = self._nearest_leader(source.loc)
+        node, latency = self._nearest_leader(source.loc)
         if node is None:
             return 0, 0, 0.0
         # Reads are local and eventually consistent: stale when the key has a write elsewhere
         # that this leader has not applied yet.
         stale = self._stale.take(source.region, count * self.keyspace.hit(self.unseen(node)))
-        return count, stale, self.network.rtt(source.loc, node.loc) + SERVICE_TIME
+        return count, stale, latency
 
     # -- CAP, PACELC -----------------------------------------------------------------------
     def write_diverges(self, source: TrafficSource) -> bool:
         if self.policy == "home-region":
             return False  # one writer per key: nothing to diverge from
-        node = self._nearest_leader(source.loc)
+        node = self._nearest_leader(source.loc)[0]
         return node is not None and any(
             o is not node and self.network.up(o.loc) and not self.network.connected(node.loc, o.loc)
             for o in self.leaders)
