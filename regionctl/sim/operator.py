@@ -30,6 +30,7 @@ def demote(sim: Simulation, name: str) -> None:
     if node.role != "leader":
         raise ValueError(f"cannot demote {name}: it is a {node.role}, not the leader")
     cluster.settle(sim.now)
+    cluster.clock.note_fault(sim.now)  # a planned disruption starts the outage clock like a fault
     cluster.demote(node, sim.now, "demoted by an operator")
     cluster.on_change(sim.now)
 
@@ -64,6 +65,8 @@ def set_read_only(sim: Simulation, cluster_name: str, read_only: bool) -> None:
         raise ValueError(f"no cluster named {cluster_name!r}")
     cluster.catch_up(sim.now)
     cluster.read_only = read_only
+    if read_only:
+        cluster.clock.note_fault(sim.now)  # writes stop now: RTO runs until they succeed again
     cluster.log(f"set {'read-only' if read_only else 'read-write'} by an operator")
 
 
