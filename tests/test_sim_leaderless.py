@@ -94,3 +94,22 @@ def test_same_seed_same_report(tmp_path: Path) -> None:
     first, second = drill(topo, ISOLATE_EU, 240.0, seed=3), drill(topo, ISOLATE_EU, 240.0, seed=3)
     first.pop("wall_seconds"), second.pop("wall_seconds")
     assert first == second
+
+
+def test_a_cut_off_replica_shows_lag_until_its_hints_are_replayed(tmp_path: Path) -> None:
+    from regionctl.faults import parse_fault
+    from regionctl.sim.simulator import Simulation
+
+    sim = Simulation(ring(tmp_path, n=3, r=2, w=2, hinted_handoff=True), seed=1)
+    sim.run_until(10.0)
+    cut = [sim.inject(parse_fault(spec)) for spec in ("partition:eu-west|us-east", "partition:eu-west|ap-southeast")]
+    sim.run_until(40.0)
+    nodes = {n.name: n for c in sim.snapshot().clusters for n in c.nodes}
+    assert nodes["cass-1"].lag_ops > 0 and nodes["cass-1"].lag_seconds == pytest.approx(30.0, abs=0.2)
+    assert nodes["cass-0"].lag_ops == 0  # eu-west's writes were refused (W = 2), not half-written
+    for fid in cut:
+        sim.heal(fid)
+    sim.run_until(41.0)
+    nodes = {n.name: n for c in sim.snapshot().clusters for n in c.nodes}
+    assert all(n.lag_ops == 0 for n in nodes.values())
+    assert sim.metrics()["max_lag_seconds"] >= 30.0
