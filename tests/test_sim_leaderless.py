@@ -112,4 +112,4 @@ def test_a_cut_off_replica_shows_lag_until_its_hints_are_replayed(tmp_path: Path
     sim.run_until(41.0)
     nodes = {n.name: n for c in sim.snapshot().clusters for n in c.nodes}
     assert all(n.lag_ops == 0 for n in nodes.values())
-    assert sim.metrics()["max_lag_seconds"] >= 30.0
+    assert sim.metrics()["max_lag_seconds"] >= 29.8  # from the first tick after the cut
