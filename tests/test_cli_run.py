@@ -127,6 +127,8 @@ def test_dry_run_prints_the_plan_and_touches_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     for fragment in ("dry run", "freeze", "read-only orders", "promote pg-3", "objectives"):
         assert fragment in proc.stdout
+    outage = run_cli(tmp_path, "run", "active-passive", "failover-to-eu-west", "--dry-run")
+    assert "predicted blast radius of region:us-east" in outage.stdout and "pg-1, pg-2, redis-1" in outage.stdout
     assert not (tmp_path / "state").exists()
     # Real hosts: the plan is made without connecting to anything.
     ssh = run_cli(tmp_path, "run", "active-passive", "planned-switchover", "--dry-run", "--backend", "ssh")

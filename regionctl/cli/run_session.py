@@ -97,6 +97,20 @@ def load_plan(topology_value: str, runbook_value: str,
     return topology, plan, source, path.resolve()
 
 
+def _predicted_blast(topology: Topology, plan: Plan, seed: int, at: float) -> dict[str, dict[str, Any]]:
+    """Each fault step's reach, predicted on the simulator (alone, from a steady state): a dry run
+    on real hosts also gets it, and connects to nothing."""
+    from regionctl.analysis.blast import predict_blast
+    from regionctl.backends.protocol import InjectFault
+
+    out: dict[str, dict[str, Any]] = {}
+    for planned in plan.steps:
+        if isinstance(planned.command, InjectFault) and planned.command.spec not in out:
+            prediction = predict_blast(topology, [planned.command.spec], at=max(at, 30.0), seed=seed)
+            out[planned.command.spec] = prediction["blast_radius"]
+    return out
+
+
 def default_journal_path(runbook: str) -> Path:
     base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     folder = base / "regionctl" / "journals"
@@ -117,7 +131,7 @@ def execute(request: RunRequest) -> None:
     if request.dry_run:
         from regionctl.report.run_view import print_plan
 
-        print_plan(topology, plan, request.backend, source)
+        print_plan(topology, plan, request.backend, source, _predicted_blast(topology, plan, request.seed, warmup))
         sys.exit(int(ExitCode.PASSED))
     code, report = asyncio.run(_run(request, topology, topology_path, plan, warmup))
     if request.junit:
