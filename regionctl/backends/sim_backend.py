@@ -139,6 +139,4 @@ class SimBackend:
 
     def resume(self) -> None:
         self.paused = False
-        # Live: a paced tick source (the dashboard) owns time; advance() then waits for it.
-        self.live = False
         self._last_wall = self._clock()
