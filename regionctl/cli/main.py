@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("regionctl.cli.pending", "run", "Run a failover runbook (simulated or over SSH)."),
     "lab": ("regionctl.cli.pending", "lab", "Step through a guided region-outage lab."),
     "exporter": ("regionctl.cli.pending", "exporter", "Serve Prometheus metrics of a live topology."),
-    "sandbox": ("regionctl.cli.pending", "sandbox", "Start or stop a real multi-region cluster on this machine."),
+    "sandbox": ("regionctl.cli.sandbox", "sandbox", "Start or stop a real multi-region cluster on this machine."),
     "validate": ("regionctl.cli.validate", "validate", "Check topology, runbook and lab files; exit 0 or 2."),
     "schema": ("regionctl.cli.schema", "schema", "Print the JSON Schema of topology, runbook or lab files."),
 }

@@ -53,12 +53,6 @@ def exporter() -> None:
     _not_yet("exporter", 9, "the metrics exporter", "nothing else serves metrics yet")
 
 
-@click.command(context_settings=_ANY)
-def sandbox() -> None:
-    """A real multi-region cluster on this machine (not built yet)."""
-    _not_yet("sandbox", 7, "the real-host sandbox", "use the simulator meanwhile")
-
-
 @click.command()
 def default_entry() -> None:
     """What bare `regionctl` runs: the dashboard once it lands, the simulated status view until then."""

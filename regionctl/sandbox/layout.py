@@ -1,0 +1,173 @@
+"""The sandbox's shape: three regions (network namespaces with their own address), their nodes, the
+paths under the sandbox directory, and the topology file `up` writes. Pure: no I/O."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+USER = "rcsandbox"  # dedicated login user; owns every engine process
+SSH_PORT = 2222
+SUBNET = "10.77.0"
+HOST_ADDRESS = f"{SUBNET}.254"  # the controller's side (root namespace)
+CTL_NS = "rcsb-ctl"  # holds the bridge, so no host firewall sees the region-to-region traffic
+BRIDGE = "rcsb-br"
+
+
+@dataclass(frozen=True, slots=True)
+class RegionLayout:
+    name: str
+    index: int
+
+    @property
+    def address(self) -> str:
+        return f"{SUBNET}.{self.index + 1}"
+
+    @property
+    def netns(self) -> str:
+        return f"rcsb-{self.name}"
+
+    @property
+    def veth(self) -> str:
+        return f"rcsb-v{self.index}"
+
+
+REGIONS = (RegionLayout("us-east", 0), RegionLayout("eu-west", 1), RegionLayout("ap-south", 2))
+ENGINES = (("orders", "pg", "postgres"), ("cache", "cache", "redis"), ("config", "etcd", "etcd"))
+PORTS = {"postgres": 5432, "redis": 6379, "etcd": 2379}
+ETCD_PEER_PORT = 2380
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLayout:
+    name: str
+    cluster: str
+    kind: str  # postgres | redis | etcd
+    region: RegionLayout
+    leader: bool
+
+    @property
+    def port(self) -> int:
+        return PORTS[self.kind]
+
+
+def nodes() -> list[NodeLayout]:
+    return [NodeLayout(f"{prefix}-{r.index + 1}", cluster, kind, r, r.index == 0)
+            for cluster, prefix, kind in ENGINES for r in REGIONS]
+
+
+def postgres_bin() -> str:
+    """The newest installed PostgreSQL's program directory (pg_basebackup, pg_rewind live only there)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    return str(Path(found[-1]).parent) if found else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    root: Path
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def topology(self) -> Path:
+        return self.root / "sandbox.yaml"
+
+    @property
+    def ssh(self) -> Path:
+        return self.root / "ssh"
+
+    @property
+    def client_key(self) -> Path:
+        return self.ssh / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.ssh / "known_hosts"
+
+    @property
+    def nft(self) -> Path:
+        return self.root / "bin" / "nft"
+
+    def sshd_dir(self, region: RegionLayout) -> Path:
+        return self.root / "regions" / region.name / "sshd"
+
+    def node_dir(self, node: NodeLayout) -> Path:
+        return self.root / "nodes" / node.name
+
+
+def _runbooks() -> list[dict[str, Any]]:
+    return [
+        {"name": "orders-failover", "title": "PostgreSQL: lose the primary, promote pg-2, repoint pg-3",
+         "precheck": ['leader(orders) == "pg-1"'],
+         "steps": [
+             {"id": "crash", "kind": "fault", "fault": "node:pg-1"},
+             {"id": "promote", "kind": "action", "action": "promote", "target": "pg-2", "needs": ["crash"]},
+             {"id": "repoint", "kind": "action", "action": "repoint", "target": "pg-3", "args": {"to": "pg-2"},
+              "needs": ["promote"]},
+             {"id": "serving", "kind": "wait", "condition": 'leader(orders) == "pg-2" and writable(orders)',
+              "timeout": "30s", "needs": ["repoint"]},
+             {"id": "caught-up", "kind": "wait", "condition": "lag(pg-3) < 5s", "timeout": "30s",
+              "needs": ["serving"]},
+             {"id": "record", "kind": "measure", "needs": ["caught-up"]}]},
+        {"name": "cache-failover", "title": "Redis: lose the master, REPLICAOF NO ONE on cache-2, repoint cache-3",
+         "precheck": ['leader(cache) == "cache-1"'],
+         "steps": [
+             {"id": "crash", "kind": "fault", "fault": "node:cache-1"},
+             {"id": "promote", "kind": "action", "action": "promote", "target": "cache-2", "needs": ["crash"]},
+             {"id": "repoint", "kind": "action", "action": "repoint", "target": "cache-3", "args": {"to": "cache-2"},
+              "needs": ["promote"]},
+             {"id": "serving", "kind": "wait", "condition": 'leader(cache) == "cache-2"', "timeout": "30s",
+              "needs": ["repoint"]},
+             {"id": "record", "kind": "measure", "needs": ["serving"]}]},
+        {"name": "config-leader-loss", "title": "etcd: crash the leader's member, Raft elects another",
+         "steps": [
+             {"id": "crash", "kind": "fault", "fault": "node:etcd-1"},
+             {"id": "elected", "kind": "wait", "condition": 'leader(config) != "etcd-1" and writable(config)',
+              "timeout": "30s", "needs": ["crash"]},
+             {"id": "restart", "kind": "heal", "fault": "node:etcd-1", "needs": ["elected"]},
+             {"id": "record", "kind": "measure", "needs": ["restart"]}]},
+    ]
+
+
+def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
+    """The topology file of a running sandbox (ssh backend), with runbooks that work on it."""
+    clusters: list[dict[str, Any]] = []
+    for cluster, _, kind in ENGINES:
+        members = [n for n in nodes() if n.cluster == cluster]
+        entry: dict[str, Any] = {
+            "name": cluster,
+            "engine": {"postgres": "postgres-patroni", "redis": "redis-sentinel", "etcd": "etcd"}[kind],
+            "failover": {"policy": "auto" if kind == "etcd" else "manual"},  # no Patroni or Sentinel here
+            "adapter": {"kind": kind, "port": PORTS[kind]},
+            "nodes": [],
+        }
+        if kind == "postgres":
+            entry["adapter"]["bin_dir"] = bin_dir
+        for n in members:
+            node_dir = paths.node_dir(n)
+            adapter: dict[str, Any] = {"address": n.region.address, "start": f"sh {node_dir}/start.sh",
+                                       "stop": f"sh {node_dir}/stop.sh"}
+            if kind == "postgres":
+                adapter["data_dir"] = str(node_dir / "data")
+            entry["nodes"].append({"name": n.name, "region": n.region.name, "role": "leader" if n.leader else
+                                   "follower", "host": n.region.address, "adapter": adapter})
+        clusters.append(entry)
+    return {
+        "name": "sandbox",
+        "kind": "active-passive",
+        "description": "regionctl sandbox: three regions as network namespaces on this machine, real "
+                       "PostgreSQL, Redis and etcd, reached over real SSH.",
+        "regions": [{"name": r.name} for r in REGIONS],
+        # The namespaces are joined by a bridge with no added delay: say so, so the simulator compares fairly.
+        "network": {"rtt": {f"{a.name}|{b.name}": "1ms" for a in REGIONS for b in REGIONS if a.index < b.index},
+                    "jitter": "0%"},
+        "ssh": {"user": USER, "port": SSH_PORT, "known_hosts": str(paths.known_hosts),
+                "identity": [str(paths.client_key)], "nft": str(paths.nft), "keepalive": "1s",
+                "connect_timeout": "3s"},
+        "clusters": clusters,
+        "runbooks": _runbooks(),
+    }
