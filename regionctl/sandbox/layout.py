@@ -123,6 +123,12 @@ def _runbooks() -> list[dict[str, Any]]:
              {"id": "serving", "kind": "wait", "condition": 'leader(cache) == "cache-2"', "timeout": "30s",
               "needs": ["repoint"]},
              {"id": "record", "kind": "measure", "needs": ["serving"]}]},
+        {"name": "config-move-leader", "title": "etcd: hand Raft leadership to etcd-2 (move-leader)",
+         "steps": [
+             {"id": "move", "kind": "action", "action": "promote", "target": "etcd-2"},
+             {"id": "moved", "kind": "wait", "condition": 'leader(config) == "etcd-2" and writable(config)',
+              "timeout": "15s", "needs": ["move"]},
+             {"id": "record", "kind": "measure", "needs": ["moved"]}]},
         {"name": "config-leader-loss", "title": "etcd: crash the leader's member, Raft elects another",
          "steps": [
              {"id": "crash", "kind": "fault", "fault": "node:etcd-1"},
