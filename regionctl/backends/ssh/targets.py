@@ -36,6 +36,10 @@ def _merged(cluster: Cluster, node: Node) -> Adapter:
 
 def cluster_plans(topology: Topology) -> list[ClusterPlan]:
     problems: list[str] = []
+    no_host = [n.name for c in topology.clusters for n in c.nodes if not n.host]
+    if no_host:
+        problems.append(f"{len(no_host)} node(s) have no `host` to log in to ({', '.join(no_host[:4])}"
+                        f"{', ...' if len(no_host) > 4 else ''}); see `regionctl schema topology`")
     plans = []
     for cluster in topology.clusters:
         kinds = {(_merged(cluster, n).kind or kind_for_engine(cluster.engine)) for n in cluster.nodes}
@@ -47,7 +51,6 @@ def cluster_plans(topology: Topology) -> list[ClusterPlan]:
         for node in cluster.nodes:
             settings = _merged(cluster, node)
             if not node.host:
-                problems.append(f"node {node.name}: no `host` (the ssh backend logs in there)")
                 continue
             if adapter.kind == "command" and not settings.probe:
                 problems.append(f"node {node.name}: adapter kind command needs a `probe` command")
