@@ -185,3 +185,26 @@ async def test_partition_with_nftables_and_its_rollback(sandbox: Path) -> None:
         assert backend.snapshot().to_status_json()["faults"] == []
     finally:
         await backend.close()
+
+
+async def test_latency_fault_slows_only_that_link_through_the_delay_proxy(sandbox: Path) -> None:
+    backend = await open_sandbox(sandbox)
+    leader = backend.snapshot().cluster("orders").leader
+    assert leader is not None
+    leader_region = backend.snapshot().node(leader).region
+    address = {"us-east": "10.77.0.1", "eu-west": "10.77.0.2", "ap-south": "10.77.0.3"}[leader_region]
+    write = (f"psql -X -A -t -h {address} -U postgres -d postgres "
+             "-c 'CREATE TABLE IF NOT EXISTS w (x int)' -c 'INSERT INTO w VALUES (1)'")
+    slow = next(n.name for n in backend.snapshot().cluster("orders").nodes
+                if n.name != leader and n.region != leader_region)
+    spec = f"latency:{leader_region}|{backend.snapshot().node(slow).region}=1s"
+    try:
+        assert (await backend.apply(InjectFault(spec))).ok
+        await backend.advance(0.5)  # the proxies re-read their setting every 0.2 s
+        assert (await backend.apply(RunCommand(leader, write))).ok
+        assert backend.snapshot().node(slow).lag_ops > 0  # the WAL is still held by the proxy
+        await wait_for(backend, lambda s: s.node(slow).lag_ops == 0)
+        assert (await backend.apply(HealFault(spec))).ok
+        assert backend.snapshot().to_status_json()["faults"] == []
+    finally:
+        await backend.close()

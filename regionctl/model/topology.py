@@ -94,6 +94,10 @@ class Adapter(StrictModel):
     stop: str | None = Field(None, description="Shell command that stops the engine (node fault, fence).")
     probe: str | None = Field(None, description="kind command: prints `role=leader|follower`, and optionally "
                                                 "`position=N`, `term=N`, `lag_seconds=X`, one per line.")
+    peers: dict[str, str] = Field(
+        default_factory=dict,
+        description="How this node reaches other nodes of its cluster for replication, as node: 'address:port' "
+                    "(e.g. through a delay proxy); default: their own address and port.")
     actions: dict[str, str] = Field(
         default_factory=dict,
         description="kind command: shell templates for promote, demote, repoint, fence, unfence, read-only, "
@@ -115,6 +119,10 @@ class SshSettings(StrictModel):
     command_timeout: Duration = Field(10.0, description="Default timeout of one remote command.")
     keepalive: Duration = Field(1.0, description="Keepalive interval; a host missing 3 is marked unreachable.")
     nft: str = Field("nft", description="nft program on the hosts (partition faults).")
+    latency: str | None = Field(
+        None, description="Shell template run on one host of each side of a latency fault: {region}, {peer}, "
+                          "{seconds} (extra one-way delay; healing runs it with 0). Without it latency faults "
+                          "are refused.")
 
 
 class Node(StrictModel):

@@ -13,7 +13,17 @@ import subprocess
 import time
 from pathlib import Path
 
-from regionctl.sandbox.layout import ETCD_PEER_PORT, SUBNET, USER, NodeLayout, Paths, nodes
+from regionctl.sandbox.layout import (
+    ETCD_PEER_PORT,
+    REGIONS,
+    SUBNET,
+    USER,
+    NodeLayout,
+    Paths,
+    nodes,
+    proxy_links,
+    proxy_port,
+)
 
 q = shlex.quote
 
@@ -41,7 +51,8 @@ def scripts(node: NodeLayout, paths: Paths, bin_dir: str) -> tuple[str, str]:
     stop = (f"pid=$(cat {pid} 2>/dev/null) || exit 0\nkill -9 \"$pid\" 2>/dev/null\n"
             f"while kill -0 \"$pid\" 2>/dev/null; do sleep 0.05; done\nrm -f {pid}\n")
     if node.kind == "redis":
-        replica = "" if node.leader else f" --replicaof {SUBNET}.1 {node.port}"
+        master = next(n for n in nodes() if n.cluster == node.cluster and n.leader)
+        replica = "" if node.leader else f" --replicaof {addr} {proxy_port(master)}"  # through the delay proxy
         start = (f"exec redis-server --port {node.port} --bind {addr} --daemonize yes --pidfile {pid} "
                  f"--logfile {q(str(d / 'redis.log'))} --dir {q(str(d))} --save '' --appendonly no "
                  f"--protected-mode no --repl-diskless-sync-delay 0{replica} </dev/null\n")
@@ -88,9 +99,53 @@ def init_postgres(paths: Paths, bin_dir: str) -> None:
         if not (data / "PG_VERSION").exists():
             conninfo = f"application_name={standby.name}"
             run_as_user(standby.region.netns,
-                        f"{q(bin_dir)}/pg_basebackup -h {primary.region.address} -p {primary.port} -U postgres "
+                        f"{q(bin_dir)}/pg_basebackup -h {standby.region.address} -p {proxy_port(primary)} "
+                        "-U postgres "
                         f"-D {q(str(data))} -R -X stream -d {q(conninfo)}")
         start_node(standby, paths)
+
+
+def start_proxies(paths: Paths) -> None:
+    """One delay proxy per region (system python3, standard library only), before any replica connects."""
+    import json
+    import socket
+
+    python = shutil.which("python3", path="/usr/bin:/usr/local/bin:/bin") or "python3"
+    paths.delayproxy.parent.mkdir(exist_ok=True)
+    shutil.copy2(Path(__file__).with_name("delayproxy.py"), paths.delayproxy)
+    paths.delayproxy.chmod(0o755)
+    for region in REGIONS:
+        d = paths.proxy_dir(region)
+        (d / "latency").mkdir(parents=True, exist_ok=True)
+        for sub in (d, d / "latency"):
+            shutil.chown(sub, USER, USER)
+        config = {"latency_dir": str(d / "latency"), "links": proxy_links(region)}
+        (d / "proxies.json").write_text(json.dumps(config, indent=1))
+        run_as_user(region.netns, f"cd {q(str(d))} && setsid {q(python)} {q(str(paths.delayproxy))} proxies.json "
+                                  f">proxy.log 2>&1 </dev/null & echo $! > {q(str(d / 'proxy.pid'))}")
+    deadline = time.monotonic() + 10.0
+    for region in REGIONS:
+        for link in proxy_links(region):
+            host, _, port = str(link["listen"]).rpartition(":")
+            while True:
+                try:
+                    socket.create_connection((host, int(port)), timeout=0.5).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"delay proxy of {region.name} did not listen on {link['listen']}: "
+                                           f"{(paths.proxy_dir(region) / 'proxy.log').read_text()[-300:]}") from None
+                    time.sleep(0.05)
+
+
+def proxy_pids(paths: Paths) -> dict[str, int]:
+    found = {}
+    for region in REGIONS:
+        try:
+            found[f"proxy@{region.name}"] = int((paths.proxy_dir(region) / "proxy.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 def init_redis(paths: Paths) -> None:

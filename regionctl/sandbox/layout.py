@@ -38,6 +38,14 @@ REGIONS = (RegionLayout("us-east", 0), RegionLayout("eu-west", 1), RegionLayout(
 ENGINES = (("orders", "pg", "postgres"), ("cache", "cache", "redis"), ("config", "etcd", "etcd"))
 PORTS = {"postgres": 5432, "redis": 6379, "etcd": 2379}
 ETCD_PEER_PORT = 2380
+# Replication links cross regions through a delay proxy in the follower's region (no netem here):
+# the proxy for a node of region i listens on PROXY_BASE[kind] + i. etcd's peer traffic is not proxied.
+PROXY_BASE = {"postgres": 25400, "redis": 26300}
+RTT = {("us-east", "eu-west"): 0.030, ("us-east", "ap-south"): 0.060, ("eu-west", "ap-south"): 0.040}
+
+
+def rtt(a: str, b: str) -> float:
+    return RTT.get((a, b), RTT.get((b, a), 0.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,25 @@ class NodeLayout:
     @property
     def port(self) -> int:
         return PORTS[self.kind]
+
+
+def proxy_port(node: NodeLayout) -> int:
+    return PROXY_BASE[node.kind] + node.region.index
+
+
+def peers(node: NodeLayout) -> dict[str, str]:
+    """How `node` reaches the other members of its cluster: through its own region's proxies."""
+    if node.kind not in PROXY_BASE:
+        return {}
+    return {o.name: f"{node.region.address}:{proxy_port(o)}" for o in nodes()
+            if o.cluster == node.cluster and o.name != node.name}
+
+
+def proxy_links(region: RegionLayout) -> list[dict[str, object]]:
+    """The delay proxy of `region`: one listener per replicated node of another region."""
+    return [{"listen": f"{region.address}:{proxy_port(n)}", "to": f"{n.region.address}:{n.port}",
+             "peer": n.region.name, "delay": rtt(region.name, n.region.name) / 2}
+            for n in nodes() if n.kind in PROXY_BASE and n.region != region]
 
 
 def nodes() -> list[NodeLayout]:
@@ -97,6 +124,13 @@ class Paths:
 
     def node_dir(self, node: NodeLayout) -> Path:
         return self.root / "nodes" / node.name
+
+    def proxy_dir(self, region: RegionLayout) -> Path:
+        return self.root / "regions" / region.name / "proxy"
+
+    @property
+    def delayproxy(self) -> Path:
+        return self.root / "bin" / "delayproxy.py"
 
 
 def _runbooks() -> list[dict[str, Any]]:
@@ -159,6 +193,8 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
                                        "stop": f"sh {node_dir}/stop.sh"}
             if kind == "postgres":
                 adapter["data_dir"] = str(node_dir / "data")
+            if peers(n):
+                adapter["peers"] = peers(n)
             entry["nodes"].append({"name": n.name, "region": n.region.name, "role": "leader" if n.leader else
                                    "follower", "host": n.region.address, "adapter": adapter})
         clusters.append(entry)
@@ -168,11 +204,12 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
         "description": "regionctl sandbox: three regions as network namespaces on this machine, real "
                        "PostgreSQL, Redis and etcd, reached over real SSH.",
         "regions": [{"name": r.name} for r in REGIONS],
-        # The namespaces are joined by a bridge with no added delay: say so, so the simulator compares fairly.
-        "network": {"rtt": {f"{a.name}|{b.name}": "1ms" for a in REGIONS for b in REGIONS if a.index < b.index},
-                    "jitter": "0%"},
+        # The replication links' RTT, as the delay proxies give it (probes and etcd peers see ~0.1 ms).
+        "network": {"rtt": {f"{a.name}|{b.name}": f"{rtt(a.name, b.name) * 1000:g}ms"
+                            for a in REGIONS for b in REGIONS if a.index < b.index}, "jitter": "0%"},
         "ssh": {"user": USER, "port": SSH_PORT, "known_hosts": str(paths.known_hosts),
                 "identity": [str(paths.client_key)], "nft": str(paths.nft), "keepalive": "1s",
+                "latency": f"printf '%s\\n' {{seconds}} > {paths.root}/regions/{{region}}/proxy/latency/{{peer}}",
                 "connect_timeout": "3s"},
         "clusters": clusters,
         "runbooks": _runbooks(),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from regionctl.sandbox import engines, network, sshd
-from regionctl.sandbox.layout import REGIONS, SSH_PORT, USER, Paths, nodes, postgres_bin, topology
+from regionctl.sandbox.layout import REGIONS, RTT, SSH_PORT, USER, Paths, nodes, postgres_bin, topology
 
 # program -> Debian package that provides it
 PROGRAMS = {"sshd": "openssh-server", "redis-server": "redis-server", "redis-cli": "redis-server",
@@ -78,6 +78,8 @@ def status(directory: Path) -> Status:
     for region in REGIONS:
         pid = state.get("sshd", {}).get(region.name)
         result.processes[f"sshd@{region.name}"] = pid if isinstance(pid, int) and engines.alive(pid) else None
+    for name, pid in engines.proxy_pids(paths).items():
+        result.processes[name] = pid if engines.alive(pid) else None
     pids = engines.engine_pids(paths)
     for node in nodes():
         pid = pids.get(node.name)
@@ -131,6 +133,8 @@ def up(directory: Path, log: Any = print) -> Path:
     (directory / "nodes").mkdir(exist_ok=True)
     shutil.chown(directory / "nodes", USER, USER)
     engines.write_scripts(paths, bin_dir)
+    engines.start_proxies(paths)
+    log("delay proxies: replication links " + ", ".join(f"{a}|{b} {v * 1000:g}ms" for (a, b), v in RTT.items()))
     engines.init_postgres(paths, bin_dir)
     log("postgres: pg-1 primary (us-east), pg-2 and pg-3 streaming standbys")
     engines.init_redis(paths)
@@ -179,7 +183,7 @@ def down(directory: Path, log: Any = print) -> list[str]:
     paths = Paths(directory)
     state = _read_state(paths)
     removed = []
-    for name, pid in engines.engine_pids(paths).items():
+    for name, pid in {**engines.engine_pids(paths), **engines.proxy_pids(paths)}.items():
         if engines.alive(pid):
             _kill(pid)
             removed.append(f"{name} (pid {pid})")

@@ -236,7 +236,7 @@ class SshBackend:
                 return CommandResult(False, f"no active fault {command.spec!r}")
             return await self._heal(active)
         self._fault_ids += 1
-        plan = plan_fault(fault, self._fault_ids, self.plans, self._placement(), self.ssh.nft)
+        plan = plan_fault(fault, self._fault_ids, self.plans, self._placement(), self.ssh.nft, self.ssh.latency)
         if plan.inject.refusal:
             return CommandResult(False, plan.inject.refusal)
         active = _ActiveFault(fault.spec, self.now(), plan)

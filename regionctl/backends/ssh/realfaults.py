@@ -5,13 +5,17 @@
     zone:R/Z      stop every node of the zone           heal: start them
     partition:A|B nftables table on A's and B's hosts dropping the other side's addresses
                   (A>B: only A's packets to B)          heal: delete the table
-latency, slow and clock faults need machinery the hosts do not have; they are refused with a reason.
+    latency:A|B=X the topology's `ssh.latency` command on one host of each side (e.g. a delay proxy's
+                  setting)                              heal: the same command with 0 seconds
+slow and clock faults, and latency without `ssh.latency`, are refused with a reason.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
+import string
 from dataclasses import dataclass
 
 from regionctl.backends.ssh.adapters.base import Plan, Step, quote
@@ -85,7 +89,8 @@ def partition_commands(nft: str, table: str, drop_out: list[str], drop_in: list[
     return quote(nft, "; ".join(script))
 
 
-def plan_fault(fault: Fault, fault_id: int, plans: list[ClusterPlan], placement: Placement, nft: str) -> FaultPlan:
+def plan_fault(fault: Fault, fault_id: int, plans: list[ClusterPlan], placement: Placement, nft: str,
+               latency: str | None = None) -> FaultPlan:
     if fault.kind == "node":
         return _stop_start(plans, {fault.target}, fault.spec)
     if fault.kind == "region":
@@ -96,6 +101,8 @@ def plan_fault(fault: Fault, fault_id: int, plans: list[ClusterPlan], placement:
         return _stop_start(plans, nodes, fault.spec)
     if fault.kind == "partition":
         return _partition(fault, fault_id, placement, nft)
+    if fault.kind == "latency" and latency:
+        return _latency(fault, placement, latency)
     return FaultPlan(Plan.refuse(
         f"{fault.spec}: {fault.kind} faults are not available on real hosts (no netem qdisc or delay proxy "
         "on this path); use the simulator for them"), Plan())
@@ -114,7 +121,8 @@ def _partition(fault: Fault, fault_id: int, placement: Placement, nft: str) -> F
     table = _table(fault_id)
     if not re.fullmatch(r"[A-Za-z0-9_]+", table):  # pragma: no cover - built from an int
         raise ValueError(table)
-    inject, heal = [], []
+    inject: list[Step] = []
+    heal: list[Step] = []
     seen: set[str] = set()
     for nodes, drop_out, drop_in in ((side_a, addrs_b, [] if fault.one_way else addrs_b),
                                      (side_b, [] if fault.one_way else addrs_a, addrs_a)):
@@ -125,4 +133,24 @@ def _partition(fault: Fault, fault_id: int, placement: Placement, nft: str) -> F
             seen.add(host)
             inject.append(Step(node, partition_commands(nft, table, drop_out, drop_in), 10.0))
             heal.append(Step(node, quote(nft, "delete", "table", "inet", table), 10.0))
+    return FaultPlan(Plan(tuple(inject)), Plan(tuple(heal)))
+
+
+def _latency(fault: Fault, placement: Placement, template: str) -> FaultPlan:
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    if not names <= {"region", "peer", "seconds"}:
+        return FaultPlan(Plan.refuse(f"ssh.latency: unknown placeholder in {template!r}; "
+                                     "known: {region}, {peer}, {seconds}"), Plan())
+    region_a = placement.region.get(fault.a, fault.a)  # a side may be a node: its region's links
+    region_b = placement.region.get(fault.b, fault.b)
+    sides = [(region_a, region_b)] + ([] if fault.one_way else [(region_b, region_a)])
+    inject: list[Step] = []
+    heal: list[Step] = []
+    for region, peer in sides:
+        host_node = next((n for n, r in sorted(placement.region.items()) if r == region), None)
+        if host_node is None:
+            return FaultPlan(Plan.refuse(f"{fault.spec}: no node with a host in {region}"), Plan())
+        for seconds, steps in ((fault.value, inject), (0.0, heal)):
+            values = {"region": region, "peer": peer, "seconds": f"{seconds:g}"}
+            steps.append(Step(host_node, template.format(**{k: shlex.quote(v) for k, v in values.items()}), 10.0))
     return FaultPlan(Plan(tuple(inject)), Plan(tuple(heal)))

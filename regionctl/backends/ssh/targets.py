@@ -58,7 +58,8 @@ def cluster_plans(topology: Topology) -> list[ClusterPlan]:
                 node=node.name, host=node.host, address=settings.address or "127.0.0.1",
                 port=settings.port or adapter.default_port, data_dir=settings.data_dir or "",
                 bin_dir=settings.bin_dir or "", start=settings.start or "", stop=settings.stop or "",
-                probe=settings.probe or "", actions=tuple(sorted(settings.actions.items()))))
+                probe=settings.probe or "", actions=tuple(sorted(settings.actions.items())),
+                peers=tuple(sorted(settings.peers.items()))))
         plans.append(ClusterPlan(cluster, adapter, tuple(targets)))
     if problems:
         raise TopologyNotReachable("; ".join(problems))

@@ -25,6 +25,15 @@ class Target:
     stop: str = ""
     probe: str = ""
     actions: tuple[tuple[str, str], ...] = ()
+    peers: tuple[tuple[str, str], ...] = ()  # other node -> "address:port" this node replicates through
+
+    def route(self, other: Target) -> tuple[str, int]:
+        """Where this node reaches `other` for replication (a declared peer route, else other's own address)."""
+        via = dict(self.peers).get(other.node)
+        if via:
+            host, _, port = via.rpartition(":")
+            return host, int(port)
+        return other.address, other.port
 
     def program(self, name: str) -> str:
         return f"{self.bin_dir.rstrip('/')}/{name}" if self.bin_dir else name

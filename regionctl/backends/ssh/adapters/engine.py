@@ -76,11 +76,16 @@ class EngineAdapter:
             return None
         if len(leaders) == 1:
             return leaders[0][0].node
-        upstreams = Counter(p.upstream for p in probes if p is not None and p.role == "follower" and p.upstream)
+        upstreams: Counter[str] = Counter()
+        for t, p in zip(targets, probes, strict=True):
+            if p is not None and p.role == "follower" and p.upstream:
+                # A follower may replicate through a route (proxy): map it back to the node behind it.
+                routes = {f"{addr}:{port}": other.node for other in targets for addr, port in [t.route(other)]}
+                upstreams[routes.get(p.upstream, p.upstream)] += 1
 
         def rank(item: tuple[Target, Probe]) -> tuple[int, int, int]:
             t, p = item
-            return (upstreams.get(self.endpoint(t), 0), p.term, p.position)
+            return (upstreams.get(t.node, 0) + upstreams.get(self.endpoint(t), 0), p.term, p.position)
 
         return max(leaders, key=rank)[0].node
 

@@ -62,9 +62,9 @@ class PostgresAdapter(EngineAdapter):
     def pg_ctl(self, t: Target, *args: str) -> str:
         return quote(t.program("pg_ctl"), "-D", t.data_dir, *args)
 
-    def conninfo(self, leader: Target, application_name: str) -> str:
-        return (f"host={leader.address} port={leader.port} user={DB_USER} "
-                f"application_name={application_name} connect_timeout=3")
+    def conninfo(self, follower: Target, leader: Target) -> str:
+        host, port = follower.route(leader)
+        return f"host={host} port={port} user={DB_USER} application_name={follower.node} connect_timeout=3"
 
     # -- probe ----------------------------------------------------------------------------------
     def probe_command(self, t: Target) -> str:
@@ -120,7 +120,7 @@ class PostgresAdapter(EngineAdapter):
         probe = state.probe(node)
         if probe is not None and probe.role == "leader":
             return Plan.refuse(f"{node} is a primary: demote it (pg_rewind) instead of repointing")
-        conninfo = self.conninfo(state.target(to), node)
+        conninfo = self.conninfo(state.target(node), state.target(to))
         return Plan((Step(node, self.psql(state.target(node),
                                           f"ALTER SYSTEM SET primary_conninfo = {sql_literal(conninfo)}",
                                           "SELECT pg_reload_conf()"), 15.0),))
@@ -134,7 +134,7 @@ class PostgresAdapter(EngineAdapter):
         if not t.data_dir:
             return Plan.refuse(f"demote {node}: adapter.data_dir is not set")
         source = f"host={lead.address} port={lead.port} user={DB_USER} dbname=postgres"
-        line = f"primary_conninfo = {sql_literal(self.conninfo(lead, node))}"
+        line = f"primary_conninfo = {sql_literal(self.conninfo(t, lead))}"
         stop = Step(node, self.pg_ctl(t, "-m", "fast", "-w", "stop") + " || true", 30.0, check=False)
         rejoin = (quote(t.program("pg_rewind"), "-D", t.data_dir, f"--source-server={source}")
                   + " && " + quote("touch", f"{t.data_dir}/standby.signal")

@@ -74,8 +74,8 @@ class RedisAdapter(EngineAdapter):
         return Plan((Step(node, self.cli(state.target(node), "REPLICAOF", "NO", "ONE"), 10.0),))
 
     def repoint(self, state: ClusterState, node: str, to: str) -> Plan:
-        lead = state.target(to)
-        return Plan((Step(node, self.cli(state.target(node), "REPLICAOF", lead.address, lead.port), 10.0),))
+        host, port = state.target(node).route(state.target(to))
+        return Plan((Step(node, self.cli(state.target(node), "REPLICAOF", host, port), 10.0),))
 
     def demote(self, state: ClusterState, node: str) -> Plan:
         if state.leader is None or state.leader == node:
