@@ -141,7 +141,8 @@ def test_status_json_reports_the_initial_leaders() -> None:
     status = json.loads(result.stdout)
     leaders = {c["name"]: c["leader"] for c in status["clusters"]}
     assert leaders == {"orders": "pg-1", "sessions": "redis-1"}
-    assert status["runbooks"] == ["failover-to-eu-west"]
+    assert status["runbooks"] == ["failover-to-eu-west", "planned-switchover", "failback-to-us-east",
+                                  "evacuate-us-east"]
 
 
 def test_bundled_topologies_are_found_from_any_directory(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from tests.modelhelpers import ROOT, invoke, run
 
 # The commands of DESIGN.md's "Command line" section.
 DESIGN_COMMANDS = ("tui", "validate", "schema", "status", "drill", "blast", "run", "lab", "exporter",
-                   "sandbox")
+                   "sandbox", "recover")  # recover: the runbook issue's `regionctl recover JOURNAL`
 PENDING = sorted(name for name, (module, _, _) in COMMANDS.items() if module == "regionctl.cli.pending")
 
 

@@ -11,10 +11,25 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from regionctl.backends.protocol import Command, CommandResult, HealAll, HealFault, InjectFault, Promote
+from regionctl.backends.protocol import (
+    Command,
+    CommandResult,
+    Demote,
+    Fence,
+    HealAll,
+    HealFault,
+    InjectFault,
+    Promote,
+    Repoint,
+    RunCommand,
+    SetReadOnly,
+    ShiftTraffic,
+    Unfence,
+)
 from regionctl.backends.snapshot import Snapshot
 from regionctl.faults import FaultSpecError, parse_fault
 from regionctl.model.topology import Topology
+from regionctl.sim import operator
 from regionctl.sim.simulator import Simulation
 
 MAX_CATCH_UP = 5.0  # wall seconds: after a stall (suspended laptop), do not replay hours at once
@@ -29,6 +44,8 @@ class SimBackend:
         self.sim = Simulation(topology, seed=seed)
         self.speed = speed
         self.paused = False
+        # Live: a paced tick source (the dashboard) owns time; advance() then waits for it.
+        self.live = False
         self._clock = clock
         self._sleep = sleep
         self._last_wall: float | None = None
@@ -55,13 +72,37 @@ class SimBackend:
             if isinstance(command, Promote):
                 sim.promote(command.node)
                 return CommandResult(True, f"promoted {command.node}")
+            if isinstance(command, Demote):
+                operator.demote(sim, command.node)
+                return CommandResult(True, f"demoted {command.node}")
+            if isinstance(command, Repoint):
+                operator.repoint(sim, command.node, command.to)
+                return CommandResult(True, f"repointed {command.node}")
+            if isinstance(command, Fence | Unfence):
+                operator.fence(sim, command.node, isinstance(command, Fence))
+                return CommandResult(True, f"{'fenced' if isinstance(command, Fence) else 'unfenced'} {command.node}")
+            if isinstance(command, SetReadOnly):
+                operator.set_read_only(sim, command.cluster, command.read_only)
+                return CommandResult(True, f"{command.cluster} {'read-only' if command.read_only else 'read-write'}")
+            if isinstance(command, ShiftTraffic):
+                moved = operator.shift_traffic(sim, command.to_region, command.from_region, command.cluster)
+                return CommandResult(True, f"shifted {moved} client group(s) to {command.to_region}")
+            if isinstance(command, RunCommand):
+                return CommandResult(False, f"the simulator runs no commands (on {command.host}: "
+                                            f"{command.command!r}); use --backend ssh")
         except (FaultSpecError, ValueError) as exc:
             return CommandResult(False, str(exc))
         return CommandResult(False, f"unsupported command {command!r}")  # pragma: no cover
 
     async def advance(self, seconds: float) -> None:
-        """Advance virtual time by `seconds` at once (headless runs, tests)."""
-        self.sim.run_until(self.sim.now + seconds)
+        """Let `seconds` of virtual time pass: at once when headless; when live, wait for the
+        paced clock (the dashboard's tick source) to get there, so the run unfolds on screen."""
+        target = self.sim.now + seconds
+        if not self.live:
+            self.sim.run_until(target)
+            return
+        while self.sim.now < target - 1e-9:
+            await asyncio.sleep(0.05)
 
     def pace(self) -> float:
         """Advance by the wall time elapsed since the last call x speed; returns virtual seconds moved."""
@@ -79,15 +120,21 @@ class SimBackend:
     async def play(self, on_snapshot: Callable[[Snapshot], None], hz: float = 4.0,
                    until: float | None = None) -> None:
         """The one tick source: pace, publish a snapshot, sleep; until virtual time `until`."""
-        self.pace()
-        while until is None or self.sim.now < until:
-            await self._sleep(1.0 / hz)
+        self.live = True
+        try:
             self.pace()
-            on_snapshot(self.snapshot())
+            while until is None or self.sim.now < until:
+                await self._sleep(1.0 / hz)
+                self.pace()
+                on_snapshot(self.snapshot())
+        finally:
+            self.live = False
 
     def pause(self) -> None:
         self.paused = True
 
     def resume(self) -> None:
         self.paused = False
+        # Live: a paced tick source (the dashboard) owns time; advance() then waits for it.
+        self.live = False
         self._last_wall = self._clock()

@@ -89,6 +89,8 @@ class Snapshot:
     runbooks: tuple[str, ...]
     faults: tuple[FaultView, ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
+    # What the faults have reached so far in this run (regions, nodes, tenants, traffic_fraction).
+    observed_blast_radius: dict[str, Any] = field(default_factory=dict)
 
     def cluster(self, name: str) -> ClusterView:
         return next(c for c in self.clusters if c.name == name)

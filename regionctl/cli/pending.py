@@ -36,18 +36,6 @@ def blast() -> None:
 
 
 @click.command(context_settings=_ANY)
-def run() -> None:
-    """Run a runbook (not built yet)."""
-    _not_yet("run", 5, "the runbook executor", "`regionctl validate` checks runbook files already")
-
-
-@click.command(context_settings=_ANY)
-def lab() -> None:
-    """Step through a lab (not built yet)."""
-    _not_yet("lab", 8, "the labs", "`regionctl validate` checks lab files already")
-
-
-@click.command(context_settings=_ANY)
 def exporter() -> None:
     """Serve Prometheus metrics (not built yet)."""
     _not_yet("exporter", 9, "the metrics exporter", "nothing else serves metrics yet")

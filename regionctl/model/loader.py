@@ -53,9 +53,11 @@ def _validate(doc: YamlDocument, kind: FileKind) -> Loaded:
     problems: list[Problem] = []
     if isinstance(model, Topology):
         problems = crosscheck.check(model) + _check_runbooks(doc, model)
-    if problems or doc.problems:
+    planned_ok = isinstance(model, Topology) and not problems
+    problems_in_plans = _check_runbook_plans(doc, model) if isinstance(model, Topology) and planned_ok else []
+    if problems or doc.problems or problems_in_plans:
         found = [doc.diagnostic(loc, msg, prefer_key=isinstance(loc, KeyLoc)) for loc, msg in problems]
-        raise InputError(doc.problems + _unrefused(doc, found))
+        raise InputError(doc.problems + _unrefused(doc, found) + problems_in_plans)
     if isinstance(model, Topology):
         warnings = [doc.diagnostic(w.loc, w.message, severity="warning", code=w.code) for w in lint(model)]
     return Loaded(kind, model, doc, warnings)
@@ -86,6 +88,17 @@ def _check_runbooks(doc: YamlDocument, topology: Topology) -> list[Problem]:
             out.append((("runbooks", i, "name"),
                         f"expected unique runbook names, found {runbook.name!r} again"))
         names.add(runbook.name)
+    return out
+
+
+def _check_runbook_plans(doc: YamlDocument, topology: Topology) -> list[Diagnostic]:
+    """Runbooks that fit the schema are also planned: targets, faults, conditions, order."""
+    from regionctl.runbook.diagnostics import plan_diagnostics
+    from regionctl.runbook.plan import check_runbook
+
+    out: list[Diagnostic] = []
+    for i, raw in enumerate(topology.runbooks):
+        out += plan_diagnostics(doc, ("runbooks", i), check_runbook(raw, topology))
     return out
 
 

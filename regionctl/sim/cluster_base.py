@@ -37,6 +37,7 @@ class ClusterBase:
         self.term = 1
         self.election = ""  # what the failover machinery is doing, shown in snapshots
         self.served_until = 0.0  # clients' requests are accounted up to this time
+        self.read_only = False  # set by an operator: writes are refused, reads served
 
     def log(self, message: str) -> None:
         self.sink(self.loop.now, self.name, message)
@@ -73,7 +74,7 @@ class ClusterBase:
                 source.failed_any = source.failed_any or bool(nw or nr)
                 continue
             if nw:
-                ok, latency = self.write(source, nw, now)
+                ok, latency = (0, 0.0) if self.read_only else self.write(source, nw, now)
                 self.counters.writes_attempted += nw
                 self.counters.writes_acked += ok
                 self.counters.writes_failed += nw - ok

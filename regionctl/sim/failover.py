@@ -158,9 +158,14 @@ class FailoverManager:
         cluster = self.cluster
         now = cluster.loop.now
         leader = cluster.leader
+        # Patroni's synchronous_mode: only a synchronous standby may be promoted (it has every
+        # acknowledged write); an asynchronous one would lose some.
+        sync_only = set(cluster.spec.replication.sync_replicas or ()) if cluster.mode == "sync" else set()
         out = []
         for node in cluster.nodes:
             if node is leader or node.role == "leader" or not cluster.network.up(node.loc):
+                continue
+            if sync_only and node.name not in sync_only:
                 continue
             if not self.quorum_reachable(node.loc):
                 continue

@@ -177,11 +177,14 @@ class Simulation:
                 if not self.network.up(node.loc):
                     raise ValueError(f"cannot promote {node_name}: it is down")
                 cluster.settle(self.now)
-                if cluster.leader is not None and cluster.leader is not node:
-                    old = cluster.leader
-                    if self.network.up(old.loc):
-                        old.fenced = True
+                old = cluster.leader if cluster.leader is not node else None
+                if old is not None and self.network.up(old.loc):
+                    old.fenced = True
                 cluster.promote(node, self.now, "promoted by an operator")
+                if old is not None and self.network.up(old.loc) and self.network.connected(old.loc, node.loc):
+                    # A switchover (patronictl switchover, orchestrator graceful-master-takeover)
+                    # demotes the old primary and makes it follow the new one.
+                    cluster.demote(old, self.now, f"switched over to {node.name}")
                 return
         raise ValueError(f"no leader-based cluster has a node named {node_name!r}")
 
@@ -218,6 +221,8 @@ class Simulation:
             availability=cluster.counters.availability())
 
     def writable(self, cluster: ClusterBase) -> bool:
+        if cluster.read_only:
+            return False
         if isinstance(cluster, LeaderFollowerCluster):
             leader = cluster.leader
             return leader is not None and cluster.accepting(leader) and cluster.commit_rule(leader, self.now)[0]
@@ -279,6 +284,7 @@ class Simulation:
             runbooks=tuple(self.topology.runbook_names()),
             faults=tuple(FaultView(f.fault.spec, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(),
+            observed_blast_radius=self.observed_blast_radius(),
         )
 
     def metrics(self) -> dict[str, object]:

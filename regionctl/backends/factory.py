@@ -1,0 +1,39 @@
+"""Open the backend a command asked for (`--backend sim|ssh`), the same way everywhere."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from regionctl.backends.protocol import Backend
+from regionctl.model.topology import Topology
+
+
+class BackendUnavailable(Exception):
+    """The backend cannot be opened; the message says why and what to do."""
+
+
+async def open_backend(name: str, topology: Topology, *, seed: int = 1, speed: float = 1.0) -> Backend:
+    if name == "sim":
+        from regionctl.backends.sim_backend import SimBackend
+
+        return SimBackend(topology, seed=seed, speed=speed)
+    if name == "ssh":
+        try:
+            module = importlib.import_module("regionctl.backends.ssh")
+        except ImportError:
+            raise BackendUnavailable("the SSH backend is not built yet (issue 7); use --backend sim") from None
+        try:
+            backend: Backend = await module.open_ssh_backend(topology)
+        except Exception as exc:  # connection problems: one clear sentence, no traceback
+            raise BackendUnavailable(f"cannot reach the hosts over SSH: {exc}") from None
+        return backend
+    raise BackendUnavailable(f"unknown backend {name!r} (expected sim or ssh)")
+
+
+async def close_backend(backend: Any) -> None:
+    close = getattr(backend, "close", None)
+    if close is not None:
+        result = close()
+        if hasattr(result, "__await__"):
+            await result

@@ -1,0 +1,122 @@
+"""`regionctl lab [LAB] [--check] [--json]`: guided region-outage labs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.argument("lab_name", metavar="[LAB]", required=False)
+@click.option("--check", is_flag=True, help="Headless: perform each step's scripted solution and verify every "
+                                            "expectation (exit 0 when the lab teaches what it says, 1 otherwise).")
+@click.option("--control", is_flag=True, help="With --check: run the lab with its cause removed; its "
+                                              "expectations should then fail (exit 1).")
+@click.option("--json", "as_json", is_flag=True, help="With --check: the JSON report (DESIGN.md shape).")
+def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None:
+    """Step through a guided region-outage lab, or list the labs with your progress.
+
+    LAB is a bundled lab's name (see the list) or a path to a lab file. Without
+    --check the lab opens in the dashboard: the lab panel shows each step's text,
+    a check that turns green when the expectation holds, hints on request and
+    the explanation.
+
+    \b
+    Examples:
+      regionctl lab                         the labs, with your progress
+      regionctl lab async-rpo               open the lab in the dashboard
+      regionctl lab async-rpo --check       verify it headless (CI)
+      regionctl lab async-rpo --check --control   the same with the cause removed
+    """
+    from regionctl.cli.common import fail
+
+    if lab_name is None:
+        if check or control or as_json:
+            fail("--check, --control and --json need a LAB (run `regionctl lab` to list them)")
+        _list_labs()
+        return
+    if control and not check:
+        fail("--control goes with --check")
+    loaded, path = _load(lab_name)
+    if not check:
+        _open_in_dashboard(loaded, path)
+        return
+    import asyncio
+
+    from regionctl.labs.check import check_lab
+    from regionctl.labs.compile import LabError, compile_lab
+
+    try:
+        compiled = compile_lab(loaded, path, control=control)
+    except LabError as exc:
+        fail(str(exc))
+    code, report = asyncio.run(check_lab(compiled, control=control))
+    if as_json:
+        from regionctl.cli.common import print_json
+
+        print_json(report)
+    else:
+        from regionctl.report.lab_view import print_lab_check
+
+        print_lab_check(loaded, report)
+    sys.exit(int(code))
+
+
+def _load(value: str) -> tuple[Any, Path]:
+    from regionctl.cli.common import fail
+    from regionctl.labs.compile import bundled_labs, resolve_lab_path
+    from regionctl.model.diagnostics import InputError
+    from regionctl.model.lab import Lab
+    from regionctl.model.loader import load_file
+
+    path = resolve_lab_path(value)
+    if not path.exists():
+        names = ", ".join(p.stem for p in bundled_labs())
+        fail(f"no lab {value!r} (bundled labs: {names})")
+    try:
+        loaded = load_file(path, "lab").model
+    except InputError as exc:
+        for diag in exc.diagnostics:
+            click.echo(diag.format(), err=True)
+        sys.exit(2)
+    assert isinstance(loaded, Lab)
+    return loaded, path
+
+
+def _list_labs() -> None:
+    from regionctl.labs.compile import bundled_labs
+    from regionctl.labs.progress import load_progress, progress_path
+    from regionctl.model.lab import Lab
+    from regionctl.model.loader import load_file
+
+    progress = load_progress()
+    rows = []
+    for path in bundled_labs():
+        model = load_file(path, "lab").model
+        assert isinstance(model, Lab)
+        done = progress.get(model.name, {})
+        count = len([s for s in model.steps if s.id in done.get("completed", [])])
+        state = "✔ done" if done.get("finished") else f"{count}/{len(model.steps)} steps" if count else "new"
+        rows.append((model.order, model.name, model.level, state, model.title))
+    rows.sort()
+    width = max(len(r[1]) for r in rows)
+    click.echo(f"{'#':>2}  {'lab':<{width}}  {'level':<12}  {'progress':<10}  title")
+    for i, (_, name, level, state, title) in enumerate(rows, 1):
+        click.echo(f"{i:>2}  {name:<{width}}  {level:<12}  {state:<10}  {title}")
+    click.echo(f"\nOpen one with `regionctl lab NAME`; progress is kept in {progress_path()}.")
+
+
+def _open_in_dashboard(loaded: Any, path: Path) -> None:
+    import importlib.util
+
+    from regionctl.cli.common import fail
+
+    if importlib.util.find_spec("regionctl.tui.lab") is None:
+        fail(f"the dashboard's lab panel is not built yet; `regionctl lab {loaded.name} --check` verifies "
+             "the lab headless meanwhile")
+    from regionctl.tui.lab import run_lab_app  # type: ignore[import-not-found,unused-ignore]
+
+    run_lab_app(loaded, path)

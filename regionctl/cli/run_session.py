@@ -1,0 +1,214 @@
+"""What `regionctl run` does once its options are read: plan, journal, backend, executor, report."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from regionctl.cli.common import duration_or_exit, fail, print_json
+from regionctl.exit_codes import ExitCode
+from regionctl.model.topology import Topology
+from regionctl.runbook.plan import Plan
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    topology: str
+    runbook: str
+    backend: str = "sim"
+    seed: int = 1
+    warmup: str = "30s"
+    speed: float | None = None
+    variables: tuple[str, ...] = ()
+    dry_run: bool = False
+    yes: bool = False
+    approvals: tuple[str, ...] = ()
+    keep_faults: bool = False
+    journal_path: str | None = None
+    resume_path: str | None = None
+    as_json: bool = False
+    junit: str | None = None
+    metrics_port: int | None = None
+    quiet: bool = False
+
+
+def parse_vars(variables: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in variables:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            fail(f"--var {item!r}: expected NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def load_plan(topology_value: str, runbook_value: str,
+              given: dict[str, str]) -> tuple[Topology, Plan, str, Path]:
+    """The topology and the checked plan of the runbook; on any problem print FILE:LINE:COL and exit 2."""
+    from regionctl.data import resolve_topology_path
+    from regionctl.model.diagnostics import InputError
+    from regionctl.model.loader import load_file
+    from regionctl.model.yaml_source import read_yaml_file
+    from regionctl.runbook.diagnostics import plan_diagnostics
+    from regionctl.runbook.plan import PlanError, build_plan
+
+    def bail(diagnostics: list[Any]) -> None:
+        for diag in diagnostics:
+            click.echo(diag.format(), err=True)
+        sys.exit(int(ExitCode.INVALID_INPUT))
+
+    path = resolve_topology_path(topology_value)
+    try:
+        loaded = load_file(path, "topology")
+    except InputError as exc:
+        bail(exc.diagnostics)
+    topology = loaded.model
+    assert isinstance(topology, Topology)
+    names = topology.runbook_names()
+    if runbook_value in names:
+        index = names.index(runbook_value)
+        prefix: tuple[str | int, ...] = ("runbooks", index)
+        raw, doc = topology.runbooks[index], loaded.doc
+        source = f"{path} (runbook {runbook_value})"
+    elif Path(runbook_value).is_file():
+        try:
+            doc = read_yaml_file(runbook_value, keep_going=False)
+        except InputError as exc:
+            bail(exc.diagnostics)
+        if not isinstance(doc.data, dict):
+            fail(f"{runbook_value}: expected a runbook (a mapping with name and steps)")
+        raw, prefix, source = doc.data, (), runbook_value
+    else:
+        listed = ", ".join(names) or "none"
+        fail(f"no runbook {runbook_value!r} in {path.name} (its runbooks: {listed}), and no such file")
+    try:
+        plan = build_plan(raw, topology, given)
+    except PlanError as exc:
+        bail(plan_diagnostics(doc, prefix, exc.problems))
+    return topology, plan, source, path.resolve()
+
+
+def default_journal_path(runbook: str) -> Path:
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    folder = base / "regionctl" / "journals"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    return folder / f"{runbook}-{stamp}-{os.getpid()}.jsonl"
+
+
+def execute(request: RunRequest) -> None:
+    topology, plan, source, topology_path = load_plan(request.topology, request.runbook,
+                                                      parse_vars(request.variables))
+    warmup = duration_or_exit("--warmup", request.warmup) if request.backend == "sim" else 0.0
+    if request.speed is not None and (request.backend != "sim" or request.speed <= 0):
+        fail("--speed: a positive number, and only with --backend sim (real hosts run in real time)")
+    unknown = [a for a in request.approvals if a not in {p.id for p in plan.steps if p.step.kind == "approve"}]
+    if unknown:
+        fail(f"--approve {unknown[0]}: the runbook has no approval gate of that id")
+    if request.dry_run:
+        from regionctl.report.run_view import print_plan
+
+        print_plan(topology, plan, request.backend, source)
+        sys.exit(int(ExitCode.PASSED))
+    if request.metrics_port is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("regionctl.exporter") is None:
+            fail("--metrics-port: the metrics exporter is not built yet (issue 9)")
+    code, report = asyncio.run(_run(request, topology, topology_path, plan, warmup))
+    if request.junit:
+        from regionctl.report.junit import write_junit
+
+        write_junit(report, request.junit)
+    if request.as_json:
+        print_json(report)
+    else:
+        from regionctl.report.run_view import print_run
+
+        print_run(report)
+    sys.exit(int(code))
+
+
+async def _run(request: RunRequest, topology: Topology, topology_path: Path, plan: Plan,
+               warmup: float) -> tuple[ExitCode, dict[str, Any]]:
+    from regionctl.backends.factory import BackendUnavailable, close_backend, open_backend
+    from regionctl.report.run_view import progress_printer
+    from regionctl.runbook.executor import RunbookExecutor
+    from regionctl.runbook.journal import Journal, JournalError, journal_state, read_journal
+    from regionctl.runbook.resume import check_matches, replay
+
+    state = None
+    if request.resume_path:
+        try:
+            state = journal_state(read_journal(request.resume_path))
+            check_matches(state, plan.name, topology.name, request.backend, request.seed)
+        except JournalError as exc:
+            fail(f"--resume: {exc}")
+    journal_file = Path(request.resume_path or request.journal_path or default_journal_path(plan.name))
+    try:
+        journal = Journal(journal_file, plan.secrets)
+    except JournalError as exc:
+        fail(str(exc))
+    try:
+        backend = await open_backend(request.backend, topology, seed=request.seed)
+    except BackendUnavailable as exc:
+        journal.close()
+        fail(str(exc), ExitCode.STEP_ERROR)
+    if not request.quiet:
+        click.echo(f"journal: {journal_file}", err=True)
+    try:
+        if state is not None and request.backend == "sim":
+            await backend.advance(warmup)
+            count = await replay(backend, state)
+            if not request.quiet:
+                click.echo(f"resumed: replayed {count} journaled command(s) on a fresh simulation", err=True)
+        elif state is None and warmup > 0:
+            await backend.advance(warmup)
+        executor = RunbookExecutor(
+            backend, topology, plan, on_event=None if request.quiet else progress_printer(),
+            keep_faults=request.keep_faults, journal=journal, yes=request.yes,
+            approved=frozenset(request.approvals), seed=request.seed if request.backend == "sim" else None,
+            completed=state.completed if state else None, undo=state.undo if state else None,
+            resumed=state is not None, topology_path=str(topology_path))
+        pacer = _start_pacer(backend, request.speed)
+        loop = asyncio.get_running_loop()
+        interrupts = {"count": 0}
+
+        def on_signal(signame: str) -> None:
+            interrupts["count"] += 1
+            if interrupts["count"] == 1:
+                click.echo(f"\n{signame}: stopping; rolling back what this run changed...", err=True)
+                executor.cancel()
+            else:
+                click.echo(f"{signame}: already rolling back; wait for it (the journal records every step)",
+                           err=True)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal, sig.name)
+        try:
+            outcome = await executor.run()
+        finally:
+            if pacer is not None:
+                pacer.cancel()
+        outcome.report["journal"] = str(journal_file)
+        return outcome.exit_code, outcome.report
+    finally:
+        journal.close()
+        await close_backend(backend)
+
+
+def _start_pacer(backend: Any, speed: float | None) -> asyncio.Task[None] | None:
+    """With --speed, the simulator runs in paced real time: one tick source, as in the dashboard."""
+    if speed is None:
+        return None
+    backend.speed = speed
+    task: asyncio.Task[None] = asyncio.ensure_future(backend.play(lambda _snapshot: None, hz=20.0))
+    return task

@@ -1,0 +1,1 @@
+"""Region-outage labs: compiled into runbook plans, checked headless, walked in the dashboard."""

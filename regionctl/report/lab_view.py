@@ -1,0 +1,33 @@
+"""Human output of `regionctl lab LAB --check`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.text import Text
+
+from regionctl.model.lab import Lab
+
+
+def render_lab_check(lab: Lab, report: dict[str, Any]) -> Group:
+    ok = report["result"] == "pass"
+    verdict = Text(" TEACHES " if ok else " DOES NOT TEACH ", style="bold black on green" if ok
+                   else "bold white on red")
+    mode = " · control run (cause removed)" if report.get("control") else ""
+    parts: list[Any] = [Text.assemble(verdict, f"  {lab.title} ({lab.name}) · seed {report['seed']}{mode} · "
+                                               f"{report['sim_seconds']:.0f}s simulated in "
+                                               f"{report['wall_seconds']:.2f}s")]
+    for i, item in enumerate(report["expectations"], 1):
+        step = next(s for s in lab.steps if s.id == item["step"])
+        mark = ("✔", "green") if item["held"] else ("✘", "red")
+        parts.append(Text.assemble(f"{i:>2}. ", mark, f" {step.id}: ", (step.expect or "(reading)", "bold")))
+        if item["detail"]:
+            parts.append(Text(f"     {item['detail']}", style="dim"))
+    if report.get("control") and lab.control is not None:
+        parts.append(Text(f"control: {lab.control.description}", style="yellow"))
+    return Group(*parts)
+
+
+def print_lab_check(lab: Lab, report: dict[str, Any]) -> None:
+    Console().print(render_lab_check(lab, report))

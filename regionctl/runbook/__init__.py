@@ -1,0 +1,1 @@
+"""Runbooks: the plan (checked before anything runs), the one executor, its journal and report."""

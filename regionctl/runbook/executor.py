@@ -1,0 +1,460 @@
+"""The one runbook executor: headless runs, the dashboard and the labs all drive this.
+
+Backend-agnostic (it speaks only the Backend protocol) and safe by construction:
+- a failed precheck exits 3 before anything is touched;
+- every injected fault pushes its heal on an undo stack, unwound last-in-first-out on
+  success, failure, guard trip and interrupt (unless keep_faults), after the runbook's
+  own `rollback` steps when the run did not succeed;
+- a failed compensation exits 6 and the report lists what is left degraded;
+- every mutating step is journaled before it starts and after it ends.
+Frontends follow along through `on_event` and `steps`; `cancel()` interrupts (exit 5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from regionctl.backends.protocol import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
+from regionctl.backends.snapshot import Snapshot
+from regionctl.exit_codes import ExitCode
+from regionctl.model.topology import Topology
+from regionctl.runbook import expr
+from regionctl.runbook.journal import Journal, command_to_json, describe_command
+from regionctl.runbook.plan import Plan, PlannedStep, build_plan
+from regionctl.runbook.report import build_report
+from regionctl.runbook.state import SnapshotState
+
+Approver = Callable[[str, str], Awaitable[bool]]  # (gate id, text) -> approved?
+StepGate = Callable[[str], Awaitable[None]]  # awaited before each step (step-by-step mode)
+
+
+@dataclass
+class StepState:
+    id: str
+    kind: str
+    section: str
+    description: str
+    status: str = "pending"  # pending | running | ok | failed | skipped | rolled-back
+    started: float | None = None
+    ended: float | None = None
+    detail: str = ""
+    attempts: int = 0
+    measured: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind, "status": self.status,
+                               "started": None if self.started is None else round(self.started, 6),
+                               "ended": None if self.ended is None else round(self.ended, 6),
+                               "detail": self.detail}
+        if self.measured is not None:
+            out["measured"] = self.measured
+        return out
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    kind: str  # run-started step-started step-ended guard-tripped approval-needed rollback-started
+    #            rollback-step run-ended
+    at: float
+    step: str | None = None
+    status: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class RunOutcome:
+    exit_code: ExitCode
+    report: dict[str, Any]
+
+    @property
+    def result(self) -> str:
+        return str(self.report["result"])
+
+
+class StepFailed(Exception):
+    def __init__(self, code: ExitCode, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class Stop(Exception):
+    """The run stops here: a guard, a refused gate, or a failed step with on_failure abort."""
+
+    def __init__(self, code: ExitCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+RESULTS = {ExitCode.PASSED: "pass", ExitCode.FAILED: "fail", ExitCode.ABORTED: "aborted",
+           ExitCode.STEP_ERROR: "error", ExitCode.INTERRUPTED: "interrupted",
+           ExitCode.ROLLBACK_FAILED: "rollback-failed"}
+
+
+class RunbookExecutor:
+    def __init__(self, backend: Backend, topology: Topology, runbook: Plan | Mapping[str, Any], *,
+                 params: Mapping[str, str] | None = None,
+                 on_event: Callable[[RunEvent], None] | None = None,
+                 approver: Approver | None = None,
+                 step_gate: StepGate | None = None,
+                 keep_faults: bool = False,
+                 journal: Journal | None = None,
+                 yes: bool = False,
+                 approved: frozenset[str] = frozenset(),
+                 completed: Mapping[str, str] | None = None,
+                 undo: list[Command] | None = None,
+                 seed: int | None = None,
+                 resumed: bool = False,
+                 topology_path: str | None = None,
+                 wall_clock: Callable[[], float] = time.perf_counter) -> None:
+        self.backend = backend
+        self.topology = topology
+        self.plan = runbook if isinstance(runbook, Plan) else build_plan(runbook, topology, params or {})
+        self.on_event = on_event
+        self.approver = approver
+        self.step_gate = step_gate
+        self.keep_faults = keep_faults
+        self.journal = journal
+        if journal is not None:  # whoever opened the journal, the plan's secrets never reach it
+            journal.secrets = tuple(set(journal.secrets) | self.plan.secrets)
+        self.yes = yes
+        self.approved = approved
+        self.completed = dict(completed or {})
+        self.undo: list[Command] = list(undo or [])
+        self.seed = seed
+        self.resumed = resumed
+        self.topology_path = topology_path
+        self._wall = wall_clock
+        self.steps = [StepState(p.id, p.step.kind, "steps", p.describe()) for p in self.plan.steps]
+        self.rollback_steps = [StepState(p.id, p.step.kind, "rollback", p.describe()) for p in self.plan.rollback]
+        self.left_degraded: list[str] = []
+        self.stop_reason = ""
+        self._steps_task: asyncio.Task[None] | None = None
+        self._cancelled = False
+        self._started_at = 0.0
+
+    # -- following along ------------------------------------------------------------------
+    def _emit(self, kind: str, step: str | None = None, status: str | None = None, detail: str = "") -> None:
+        if self.on_event is not None:
+            self.on_event(RunEvent(kind, self._now(), step, status, detail))
+
+    def _log(self, event: str, **fields: Any) -> None:
+        if self.journal is not None:
+            self.journal.write(event, at=round(self._now(), 6), **fields)
+
+    def _now(self) -> float:
+        return self.backend.snapshot().time
+
+    def _state(self) -> SnapshotState:
+        return SnapshotState(self.backend.snapshot(), self._started_at)
+
+    def state_of(self, step_id: str) -> StepState:
+        return next(s for s in self.steps + self.rollback_steps if s.id == step_id)
+
+    def cancel(self) -> None:
+        """Interrupt (SIGINT, SIGTERM, the dashboard's stop): roll back, exit 5."""
+        self._cancelled = True
+        if self._steps_task is not None and not self._steps_task.done():
+            self._steps_task.cancel()
+
+    # -- the run ---------------------------------------------------------------------------
+    async def run(self) -> RunOutcome:
+        wall_started = self._wall()
+        first = self.backend.snapshot()
+        self._started_at = first.time
+        leaders_before = {c.name: c.leader for c in first.clusters}
+        self._log("run-resumed" if self.resumed else "run-started", runbook=self.plan.name,
+                  topology=self.topology.name, topology_path=self.topology_path, backend=self.backend.name,
+                  seed=self.seed, params=self.plan.params,
+                  steps=[{"id": p.id, "kind": p.step.kind, "mutating": p.mutating} for p in self.plan.steps])
+        self._emit("run-started", detail=self.plan.runbook.title or self.plan.name)
+        code = ExitCode.PASSED
+        measured: Snapshot | None = None
+        precheck_failed = "" if self.resumed else self._precheck()  # they held when the run began
+        if precheck_failed:
+            code = ExitCode.ABORTED
+            self.stop_reason = precheck_failed
+        else:
+            self._steps_task = asyncio.ensure_future(self._run_steps())
+            try:
+                await self._steps_task
+            except asyncio.CancelledError:
+                if not self._cancelled:
+                    raise
+                code = ExitCode.INTERRUPTED
+                self.stop_reason = "interrupted; rolling back"
+                self._mark_running("failed", "interrupted")
+            except Stop as stop:
+                code = stop.code
+                self.stop_reason = stop.reason
+            code = max(code, self._continued_failures(), key=_severity)
+            measured = self.backend.snapshot()
+            if code != ExitCode.PASSED:
+                await self._rollback()
+            await self._unwind()
+            if self.left_degraded:
+                code = ExitCode.ROLLBACK_FAILED
+        final = self.backend.snapshot()
+        report = build_report(self, measured or final, final, leaders_before, self._wall() - wall_started)
+        if code == ExitCode.PASSED and not all(c["ok"] for c in report["slo"]):
+            code = ExitCode.FAILED
+            self.stop_reason = "an objective was not met: " + ", ".join(
+                c["name"] for c in report["slo"] if not c["ok"])
+        report["result"] = RESULTS[code]
+        report["exit_code"] = int(code)
+        report["reason"] = self.stop_reason
+        self._log("run-ended", result=report["result"], exit_code=int(code), reason=self.stop_reason,
+                  left_degraded=self.left_degraded)
+        self._emit("run-ended", status=report["result"], detail=self.stop_reason)
+        return RunOutcome(code, report)
+
+    def _precheck(self) -> str:
+        state = self._state()
+        for text, node in self.plan.prechecks:
+            try:
+                ok = state.holds(node)
+            except expr.EvalError as exc:
+                return f"precheck {text!r} could not be evaluated: {exc}"
+            if not ok:
+                self._log("precheck-failed", condition=text, values=state.explain(node))
+                return f"precheck failed: {text} ({state.explain(node)}); nothing was touched"
+        return ""
+
+    async def _run_steps(self) -> None:
+        for planned, state in zip(self.plan.steps, self.steps, strict=True):
+            if self._cancelled:
+                raise asyncio.CancelledError
+            if planned.id in self.completed:
+                state.status = self.completed[planned.id]
+                state.detail = "done before the resume (from the journal)"
+                continue
+            if self.step_gate is not None:
+                await self.step_gate(planned.id)
+            await self._run_one(planned, state)
+            self._check_guards()
+        if self.plan.runbook.observe > 0:
+            await self._observe(self.plan.runbook.observe)
+
+    async def _run_one(self, planned: PlannedStep, state: StepState) -> None:
+        step = planned.step
+        state.status = "running"
+        state.started = self._now()
+        if planned.mutating:
+            self._log("step-started", section=planned.section, step=planned.id, kind=step.kind,
+                      command=command_to_json(planned.command) if planned.command else None)
+        self._emit("step-started", planned.id, "running", planned.describe())
+        failure: StepFailed | None = None
+        for attempt in range(step.retries + 1):
+            state.attempts = attempt + 1
+            try:
+                state.detail = await self._perform(planned, state)
+                failure = None
+                break
+            except Stop as stop:  # a refused or unanswerable gate: the step did not pass
+                self._finish(planned, state, "failed", stop.reason)
+                raise
+            except StepFailed as exc:
+                failure = exc
+                if attempt < step.retries:
+                    pause = step.backoff * 2 ** attempt
+                    self._emit("step-retry", planned.id, "running", f"{exc.detail}; retry in {pause:g}s")
+                    await self.backend.advance(pause)
+        if failure is None:
+            self._finish(planned, state, "ok", state.detail)
+        else:
+            self._finish(planned, state, "failed", failure.detail)
+        if failure is not None and step.on_failure == "abort":
+            raise Stop(failure.code, f"step {planned.id} failed: {failure.detail}")
+
+    def _finish(self, planned: PlannedStep, state: StepState, status: str, detail: str) -> None:
+        state.ended = self._now()
+        state.status = status
+        state.detail = detail
+        if planned.mutating or status != "ok" or planned.section == "steps":
+            self._log("step-ended", section=planned.section, step=planned.id, status=status, detail=detail)
+        self._emit("step-ended", planned.id, status, detail)
+
+    async def _perform(self, planned: PlannedStep, state: StepState) -> str:
+        step = planned.step
+        kind = step.kind
+        if planned.command is not None:
+            result = await self._apply(planned.command, step.timeout, planned)
+            if not result.ok:
+                raise StepFailed(ExitCode.STEP_ERROR, result.message)
+            self._after_apply(planned.command)
+            return result.message
+        if kind == "check":
+            assert planned.condition is not None
+            return self._check(planned.condition, step.condition or "")
+        if kind == "wait":
+            assert planned.condition is not None
+            return await self._wait(planned, step.condition or "")
+        if kind == "measure":
+            state.measured = _measure(self.backend.snapshot())
+            m = state.measured
+            return (f"RTO {_fmt(m.get('rto_seconds'))}, RPO {_fmt(m.get('rpo_seconds'))}, "
+                    f"writes lost {m.get('writes_lost', 'n/a')}, max lag {_fmt(m.get('max_lag_seconds'))}")
+        if kind == "approve":
+            return await self._approve(planned.id, step.text or f"approve step {planned.id}?")
+        return step.text or ""  # note
+
+    async def _apply(self, command: Command, timeout: float | None, planned: PlannedStep) -> CommandResult:
+        try:
+            if timeout is not None:
+                result = await asyncio.wait_for(self.backend.apply(command), timeout)
+            else:
+                result = await self.backend.apply(command)
+        except TimeoutError:
+            result = CommandResult(False, f"no answer within {timeout:g}s")
+        self._log("command-applied", section=planned.section, step=planned.id, command=command_to_json(command),
+                  ok=result.ok, message=result.message)
+        return result
+
+    def _after_apply(self, command: Command) -> None:
+        """Keep the undo stack: a fault owes its heal; a heal step pays what it heals."""
+        if isinstance(command, InjectFault):
+            heal = HealFault(command.spec)
+            self.undo.append(heal)
+            self._log("undo-pushed", command=command_to_json(heal))
+        elif isinstance(command, HealFault | HealAll):
+            for owed in list(self.undo):
+                if isinstance(owed, HealFault) and (isinstance(command, HealAll) or owed == command):
+                    self.undo.remove(owed)
+                    self._log("undo-dropped", command=command_to_json(owed))
+
+    def _check(self, node: expr.Node, text: str) -> str:
+        state = self._state()
+        try:
+            ok = state.holds(node)
+        except expr.EvalError as exc:
+            raise StepFailed(ExitCode.STEP_ERROR, f"{text}: {exc}") from None
+        values = state.explain(node)
+        if not ok:
+            raise StepFailed(ExitCode.FAILED, f"{text} does not hold ({values})")
+        return f"holds ({values})"
+
+    async def _wait(self, planned: PlannedStep, text: str) -> str:
+        assert planned.condition is not None
+        deadline = self._now() + planned.wait_timeout()
+        while True:
+            state = self._state()
+            try:
+                if state.holds(planned.condition):
+                    return f"held after {self._now() - (self.state_of(planned.id).started or 0):.1f}s " \
+                           f"({state.explain(planned.condition)})"
+            except expr.EvalError as exc:
+                raise StepFailed(ExitCode.STEP_ERROR, f"{text}: {exc}") from None
+            if self._now() >= deadline - 1e-9:
+                raise StepFailed(ExitCode.FAILED, f"timed out after {planned.wait_timeout():g}s waiting for "
+                                                  f"{text} ({state.explain(planned.condition)})")
+            self._check_guards()
+            await self.backend.advance(min(planned.step.every, max(deadline - self._now(), 1e-3)))
+
+    async def _observe(self, seconds: float) -> None:
+        end = self._now() + seconds
+        while self._now() < end - 1e-9:
+            await self.backend.advance(min(1.0, end - self._now()))
+            self._check_guards()
+
+    async def _approve(self, gate: str, text: str) -> str:
+        if gate in self.approved:
+            return "approved with --approve"
+        if self.yes:
+            return "approved with --yes"
+        if self.approver is None:
+            raise Stop(ExitCode.ABORTED, f"approval gate {gate!r} ({text}) needs --yes or --approve {gate}")
+        self._emit("approval-needed", gate, "waiting", text)
+        if await self.approver(gate, text):
+            return "approved by the operator"
+        raise Stop(ExitCode.ABORTED, f"approval gate {gate!r} was refused")
+
+    def _check_guards(self) -> None:
+        if not self.plan.guards:
+            return
+        state = self._state()
+        for guard, node in self.plan.guards:
+            try:
+                ok = state.holds(node)
+            except expr.EvalError as exc:
+                ok, why = False, str(exc)
+            else:
+                why = state.explain(node)
+            if ok:
+                continue
+            detail = f"guard {guard.name} tripped: {guard.condition} ({why})"
+            self._log("guard-tripped", guard=guard.name, action=guard.action, detail=detail)
+            self._emit("guard-tripped", None, guard.action, detail)
+            if guard.action == "pause" and self.yes:
+                continue  # headless with --yes: noted, and the run goes on
+            raise Stop(ExitCode.ABORTED, detail)
+
+    def _mark_running(self, status: str, detail: str) -> None:
+        for state in self.steps:
+            if state.status == "running":
+                state.status = status
+                state.detail = detail
+                state.ended = self._now()
+                self._log("step-ended", section="steps", step=state.id, status=status, detail=detail)
+
+    def _continued_failures(self) -> ExitCode:
+        worst = ExitCode.PASSED
+        for planned, state in zip(self.plan.steps, self.steps, strict=True):
+            if state.status == "failed" and planned.step.on_failure == "continue":
+                worst = max(worst, ExitCode.STEP_ERROR if planned.mutating else ExitCode.FAILED, key=_severity)
+        return worst
+
+    # -- putting things back ------------------------------------------------------------------
+    async def _rollback(self) -> None:
+        if not self.plan.rollback:
+            return
+        self._emit("rollback-started", detail=f"{len(self.plan.rollback)} rollback step(s)")
+        self._log("rollback-started")
+        for planned, state in zip(self.plan.rollback, self.rollback_steps, strict=True):
+            try:
+                await self._run_one(planned, state)
+            except Stop as stop:
+                self.left_degraded.append(f"rollback step {planned.id} failed: {stop.reason}")
+
+    async def _unwind(self) -> None:
+        if self.keep_faults:
+            if self.undo:
+                self._log("undo-kept", commands=[command_to_json(c) for c in self.undo])
+            return
+        while self.undo:
+            command = self.undo.pop()
+            result = await self.backend.apply(command)
+            self._log("undo-applied", command=command_to_json(command), ok=result.ok, message=result.message)
+            self._emit("rollback-step", None, "ok" if result.ok else "failed",
+                       f"{describe_command(command)}: {result.message}")
+            if not result.ok:
+                self.left_degraded.append(f"{describe_command(command)} failed: {result.message}")
+
+
+def _severity(code: ExitCode) -> int:
+    """Which outcome wins when several happen: a failed rollback, then interruption, ..."""
+    return [ExitCode.PASSED, ExitCode.FAILED, ExitCode.STEP_ERROR, ExitCode.ABORTED, ExitCode.INTERRUPTED,
+            ExitCode.ROLLBACK_FAILED, ExitCode.INVALID_INPUT].index(code)
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.2f}s"
+
+
+def _measure(snapshot: Snapshot) -> dict[str, Any]:
+    m = snapshot.metrics
+    keys = ("rto_seconds", "rpo_seconds", "writes_lost", "max_lag_seconds", "availability")
+    out: dict[str, Any] = {k: m[k] for k in keys if k in m}
+    out["time"] = snapshot.time
+    out["lag_seconds"] = {n.name: n.lag_seconds for c in snapshot.clusters for n in c.nodes}
+    out["leaders"] = {c.name: c.leader for c in snapshot.clusters}
+    return out
+
+
+def exit_for(codes: list[ExitCode]) -> ExitCode:
+    return max(codes, key=_severity) if codes else ExitCode.PASSED
+

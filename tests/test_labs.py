@@ -1,0 +1,75 @@
+"""Every lab teaches what it says, every time, and fails when its cause is removed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from regionctl.exit_codes import ExitCode
+from regionctl.labs.check import check_lab
+from regionctl.labs.compile import LabError, bundled_labs, compile_lab
+from regionctl.model.lab import Lab
+from regionctl.model.loader import load_file
+from tests.modelhelpers import REGIONCTL, ROOT
+
+LABS = {p.stem: p for p in bundled_labs()}
+
+
+def load(name: str) -> Lab:
+    model = load_file(LABS[name], "lab").model
+    assert isinstance(model, Lab)
+    return model
+
+
+def test_labs_are_named_like_their_files() -> None:
+    for name, path in LABS.items():
+        assert load(name).name == name, path
+
+
+@pytest.mark.parametrize("name", sorted(LABS))
+async def test_the_lab_teaches_twice_alike_and_not_without_its_cause(name: str) -> None:
+    lab = load(name)
+    first_code, first = await check_lab(compile_lab(lab, LABS[name]))
+    assert first_code == ExitCode.PASSED, [e for e in first["expectations"] if not e["held"]]
+    _, second = await check_lab(compile_lab(lab, LABS[name]))
+    first.pop("wall_seconds"), second.pop("wall_seconds")
+    assert first == second
+    assert lab.control is not None, "every lab needs a control run that removes its cause"
+    control_code, control = await check_lab(compile_lab(lab, LABS[name], control=True), control=True)
+    assert control_code == ExitCode.FAILED
+    assert not all(e["held"] for e in control["expectations"])
+
+
+def test_labs_have_text_hints_or_explanations_for_every_step() -> None:
+    for name in LABS:
+        for step in load(name).steps:
+            assert step.text.strip() and step.explain.strip(), f"{name}/{step.id}"
+
+
+def test_a_control_patch_to_nowhere_is_a_clear_error() -> None:
+    lab = load("async-rpo").model_copy(update={"control": load("async-rpo").control.model_copy(  # type: ignore[union-attr]
+        update={"patch": [load("async-rpo").control.patch[0].model_copy(  # type: ignore[union-attr]
+            update={"path": "topology.clusters.nope.replication"})]})})
+    with pytest.raises(LabError, match="no item named 'nope'"):
+        compile_lab(lab, LABS["async-rpo"], control=True)
+
+
+def test_lab_cli_lists_checks_and_reports_json(tmp_path: object) -> None:
+    env = {"XDG_STATE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    listing = subprocess.run([REGIONCTL, "lab"], cwd=ROOT, capture_output=True, text=True, env=env, check=False)
+    assert listing.returncode == 0
+    for name in LABS:
+        assert name in listing.stdout
+    check = subprocess.run([REGIONCTL, "lab", "async-rpo", "--check", "--json"], cwd=ROOT, capture_output=True,
+                           text=True, env=env, check=False)
+    assert check.returncode == 0, check.stderr
+    report = json.loads(check.stdout)
+    assert report["lab"] == "async-rpo" and report["result"] == "pass" and report["metrics"]["writes_lost"] > 0
+    control = subprocess.run([REGIONCTL, "lab", "async-rpo", "--check", "--control"], cwd=ROOT,
+                             capture_output=True, text=True, env=env, check=False)
+    assert control.returncode == 1 and "DOES NOT TEACH" in control.stdout
+    missing = subprocess.run([REGIONCTL, "lab", "no-such-lab", "--check"], cwd=ROOT, capture_output=True,
+                             text=True, env=env, check=False)
+    assert missing.returncode == 2 and "async-rpo" in missing.stderr

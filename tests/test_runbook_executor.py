@@ -1,0 +1,296 @@
+"""The executor's safety semantics on the simulator: each exit code from a real scenario."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from regionctl.backends.sim_backend import SimBackend
+from regionctl.exit_codes import ExitCode
+from regionctl.model.topology import Topology
+from regionctl.runbook.executor import RunbookExecutor, RunEvent, RunOutcome
+from regionctl.runbook.journal import Journal, journal_state, read_journal
+from regionctl.runbook.plan import PlanError, build_plan
+from tests.modelhelpers import BUNDLED
+from tests.simhelpers import bundled
+
+AP = bundled("active-passive")
+
+
+def runbook(text: str) -> dict[str, Any]:
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+async def execute(raw: dict[str, Any], topology: Topology = AP, journal: Path | None = None,
+                  **options: Any) -> tuple[RunOutcome, SimBackend, list[RunEvent]]:
+    backend = SimBackend(topology, seed=1)
+    await backend.advance(30)
+    events: list[RunEvent] = []
+    writer = Journal(journal) if journal else None
+    executor = RunbookExecutor(backend, topology, raw, on_event=events.append, journal=writer, seed=1, **options)
+    outcome = await executor.run()
+    if writer:
+        writer.close()
+    return outcome, backend, events
+
+
+def active_faults(backend: SimBackend) -> list[str]:
+    return [f.spec for f in backend.snapshot().faults if f.healed_at is None]
+
+
+BUNDLED_RUNBOOKS = [(name, rb) for name in BUNDLED for rb in bundled(name).runbook_names()]
+
+
+def test_every_topology_ships_a_runbook_and_at_least_seven_in_all() -> None:
+    assert {name for name, _ in BUNDLED_RUNBOOKS} == set(BUNDLED)
+    assert len(BUNDLED_RUNBOOKS) >= 7
+
+
+@pytest.mark.parametrize(("topology", "name"), BUNDLED_RUNBOOKS)
+async def test_bundled_runbooks_pass_headless(topology: str, name: str) -> None:
+    model = bundled(topology)
+    raw = next(r for r in model.runbooks if r["name"] == name)
+    outcome, backend, _ = await execute(raw, model, yes=True)
+    assert outcome.exit_code == ExitCode.PASSED, outcome.report["reason"]
+    assert all(s["status"] == "ok" for s in outcome.report["steps"])
+    assert all(check["ok"] for check in outcome.report["slo"])
+    assert active_faults(backend) == []  # every injected fault was healed at the end
+
+
+async def test_planned_switchover_loses_nothing_and_unplanned_failover_does() -> None:
+    planned = next(r for r in AP.runbooks if r["name"] == "planned-switchover")
+    unplanned = next(r for r in AP.runbooks if r["name"] == "failover-to-eu-west")
+    ok, _, _ = await execute(planned, yes=True)
+    lossy, _, _ = await execute(unplanned)
+    assert ok.report["metrics"]["writes_lost"] == 0
+    assert lossy.report["metrics"]["writes_lost"] > 0  # async replication: the writes in flight
+    assert ok.report["leaders"]["orders"]["after"] == lossy.report["leaders"]["orders"]["after"] == "pg-3"
+
+
+LOSSY_CHECK = runbook("""
+name: expect-no-loss
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: failover, kind: wait, condition: 'leader(orders) == "pg-3"', timeout: 2m}
+  - {id: no-loss, kind: check, condition: "writes_lost == 0"}
+""")
+
+
+async def test_a_check_that_does_not_hold_fails_with_exit_1_and_heals() -> None:
+    outcome, backend, _ = await execute(LOSSY_CHECK)
+    assert outcome.exit_code == ExitCode.FAILED
+    step = outcome.report["steps"][2]
+    assert step["status"] == "failed" and "writes_lost = " in step["detail"]
+    assert active_faults(backend) == []
+
+
+async def test_a_failed_precheck_exits_3_and_touches_nothing(tmp_path: Path) -> None:
+    raw = runbook("""
+name: wrong-start
+precheck: ['leader(orders).region == "eu-west"']
+steps: [{id: outage, kind: fault, fault: "region:us-east"}]
+""")
+    outcome, backend, _ = await execute(raw, journal=tmp_path / "j.jsonl")
+    assert outcome.exit_code == ExitCode.ABORTED
+    assert "precheck failed" in outcome.report["reason"] and 'leader(orders).region = "us-east"' in \
+        outcome.report["reason"]
+    assert backend.snapshot().faults == ()
+    events = [r["event"] for r in read_journal(tmp_path / "j.jsonl")]
+    assert "command-applied" not in events and events[-1] == "run-ended"
+
+
+async def test_an_approval_gate_without_yes_exits_3_naming_the_gate() -> None:
+    raw = runbook("""
+name: gated
+steps:
+  - {id: outage, kind: fault, fault: "node:pg-2"}
+  - {id: go-ahead, kind: approve, text: "Promote pg-3?"}
+  - {id: promote, kind: action, action: promote, target: pg-3}
+""")
+    outcome, backend, _ = await execute(raw)
+    assert outcome.exit_code == ExitCode.ABORTED
+    assert "go-ahead" in outcome.report["reason"] and "--approve go-ahead" in outcome.report["reason"]
+    assert [s["status"] for s in outcome.report["steps"]] == ["ok", "failed", "pending"]
+    assert active_faults(backend) == []
+    approved, _, _ = await execute(raw, approved=frozenset({"go-ahead"}))
+    assert approved.exit_code == ExitCode.PASSED
+
+    async def refuse(gate: str, text: str) -> bool:
+        return False
+
+    refused, _, _ = await execute(raw, approver=refuse)
+    assert refused.exit_code == ExitCode.ABORTED and "refused" in refused.report["reason"]
+
+
+async def test_a_tripped_guard_aborts_runs_the_rollback_and_heals() -> None:
+    raw = runbook("""
+name: guarded
+guards: [{name: orders-writable, condition: "writable(orders)", action: abort}]
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: failover, kind: wait, condition: 'leader(orders) == "pg-3"', timeout: 2m}
+rollback:
+  - {id: note-it, kind: note, text: rolled back}
+""")
+    outcome, backend, events = await execute(raw)
+    assert outcome.exit_code == ExitCode.ABORTED
+    assert "guard orders-writable tripped" in outcome.report["reason"]
+    assert [s["status"] for s in outcome.report["rollback"]] == ["ok"]
+    assert any(e.kind == "guard-tripped" for e in events)
+    assert active_faults(backend) == []
+
+
+async def test_an_action_that_cannot_be_done_exits_4() -> None:
+    raw = runbook("""
+name: promote-the-dead
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: promote, kind: action, action: promote, target: pg-2}
+""")
+    outcome, backend, _ = await execute(raw)
+    assert outcome.exit_code == ExitCode.STEP_ERROR
+    assert "pg-2" in outcome.report["steps"][1]["detail"] and "down" in outcome.report["steps"][1]["detail"]
+    assert active_faults(backend) == []
+
+
+async def test_a_failing_rollback_exits_6_and_says_what_is_left() -> None:
+    raw = runbook("""
+name: rollback-fails
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: impossible, kind: check, condition: 'leader(orders) == "pg-2"'}
+rollback:
+  - {id: back-to-pg-1, kind: action, action: promote, target: pg-1}
+""")
+    outcome, _, _ = await execute(raw, keep_faults=True)
+    assert outcome.exit_code == ExitCode.ROLLBACK_FAILED
+    assert any("back-to-pg-1" in item for item in outcome.report["left_degraded"])
+    assert outcome.report["faults_left"] == ["region:us-east"]
+
+
+async def test_keep_faults_leaves_them_injected() -> None:
+    raw = runbook("""
+name: keep
+steps: [{id: outage, kind: fault, fault: "node:pg-2"}]
+""")
+    outcome, backend, _ = await execute(raw, keep_faults=True)
+    assert outcome.exit_code == ExitCode.PASSED
+    assert active_faults(backend) == ["node:pg-2"]
+
+
+async def test_on_failure_continue_goes_on_but_the_run_fails() -> None:
+    raw = runbook("""
+name: continue
+steps:
+  - {id: wrong, kind: check, condition: 'leader(orders) == "pg-3"', on_failure: continue}
+  - {id: after, kind: note, text: still here}
+""")
+    outcome, _, _ = await execute(raw)
+    assert [s["status"] for s in outcome.report["steps"]] == ["failed", "ok"]
+    assert outcome.exit_code == ExitCode.FAILED
+
+
+async def test_retries_back_off_in_the_backends_time() -> None:
+    raw = runbook("""
+name: retry
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: promoted, kind: check, condition: 'leader(orders) == "pg-3"', retries: 6, backoff: 2s}
+""")
+    outcome, _, events = await execute(raw)
+    assert outcome.exit_code == ExitCode.PASSED
+    assert sum(1 for e in events if e.kind == "step-retry") == 5  # 2+4+8+16+32 s > Patroni's ~39 s
+    started, ended = outcome.report["steps"][1]["started"], outcome.report["steps"][1]["ended"]
+    assert ended - started == pytest.approx(62.0)
+
+
+async def test_heal_steps_pay_their_debt_on_the_undo_stack(tmp_path: Path) -> None:
+    raw = runbook("""
+name: heal-early
+steps:
+  - {id: cut, kind: fault, fault: "partition:us-east|eu-west"}
+  - {id: crash, kind: fault, fault: "node:pg-2"}
+  - {id: mend, kind: heal, fault: "partition:us-east|eu-west"}
+""")
+    outcome, backend, _ = await execute(raw, journal=tmp_path / "j.jsonl")
+    assert outcome.exit_code == ExitCode.PASSED
+    records = read_journal(tmp_path / "j.jsonl")
+    undone = [r["command"]["spec"] for r in records if r["event"] == "undo-applied"]
+    assert undone == ["node:pg-2"]  # the partition was healed by its step, not twice
+    assert active_faults(backend) == []
+
+
+async def test_the_journal_is_private_redacted_and_the_same_for_the_same_seed(tmp_path: Path) -> None:
+    raw = runbook("""
+name: secretive
+params:
+  token: {env: DRILL_TOKEN}
+  who: {default: pg-3}
+steps:
+  - {id: say, kind: note, text: "token ${token} for ${who}"}
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: failover, kind: wait, condition: 'leader(orders) == "${who}"', timeout: 2m}
+slo: {rpo: 5s}
+""")
+    plan = build_plan(raw, AP, {}, env={"DRILL_TOKEN": "hunter2-s3cret"})
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    for path in (first, second):
+        outcome, _, _ = await execute(plan, journal=path)  # type: ignore[arg-type]
+        assert outcome.exit_code == ExitCode.PASSED
+        assert "hunter2-s3cret" not in json.dumps(outcome.report)
+    for path in (first, second):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        text = path.read_text()
+        assert "hunter2" not in text and "token *** for pg-3" in text
+    strip = [[{k: v for k, v in r.items() if k != "wall"} for r in read_journal(p)] for p in (first, second)]
+    assert strip[0] == strip[1]
+    state = journal_state(read_journal(first))
+    assert state.ended is not None and state.undo == []
+
+
+def test_plan_problems_come_all_at_once() -> None:
+    raw = runbook("""
+name: broken
+steps:
+  - {id: a, kind: fault, fault: "region:mars"}
+  - {id: b, kind: action, action: promote, target: pg-9, needs: [c]}
+  - {id: c, kind: wait, condition: "lag(pg-3) <", needs: [b]}
+  - {id: a, kind: note}
+""")
+    with pytest.raises(PlanError) as info:
+        build_plan(raw, AP, {})
+    messages = " | ".join(p.message for p in info.value.problems)
+    for fragment in ("mars", "pg-9", "expected a value", "a cycle", "unique step ids"):
+        assert fragment in messages
+
+
+def test_steps_run_in_dependency_order() -> None:
+    raw = runbook("""
+name: ordered
+steps:
+  - {id: last, kind: note, needs: [middle]}
+  - {id: first, kind: note}
+  - {id: middle, kind: note, needs: [first]}
+""")
+    assert [p.id for p in build_plan(raw, AP, {}).steps] == ["first", "middle", "last"]
+
+
+def test_a_crash_right_after_a_command_neither_repeats_it_nor_forgets_its_heal(tmp_path: Path) -> None:
+    path = tmp_path / "torn.jsonl"
+    path.write_text(
+        '{"seq": 1, "event": "run-started", "at": 30.0, "runbook": "x"}\n'
+        '{"seq": 2, "event": "step-started", "at": 30.0, "section": "steps", "step": "outage"}\n'
+        '{"seq": 3, "event": "command-applied", "at": 30.0, "section": "steps", "step": "outage", "ok": true, '
+        '"command": {"type": "InjectFault", "spec": "region:us-east"}}\n'
+        '{"seq": 4, "event": "undo-pu')  # SIGKILL mid-write
+    state = journal_state(read_journal(path))
+    assert state.completed == {"outage": "ok"}
+    assert [c.spec for c in state.undo] == ["region:us-east"]  # type: ignore[union-attr]
+    assert state.ended is None and len(state.applied) == 1
