@@ -100,6 +100,16 @@ def test_status_over_ssh_reads_leaders_and_lag(sandbox: Path) -> None:
     assert state.returncode == 0 and json.loads(state.stdout)["up"] is True
 
 
+def test_every_sandbox_runbook_passes_over_ssh(sandbox: Path) -> None:
+    """The runbooks `up` wrote, through the one runbook executor, on the real hosts (order matters:
+    the switchback needs the failover's end state)."""
+    for runbook in ("orders-failover", "orders-switchback", "cache-failover", "config-move-leader",
+                    "config-leader-loss"):
+        done = subprocess.run([REGIONCTL, "run", str(sandbox), runbook, "--backend", "ssh", "--yes"],
+                              capture_output=True, text=True, check=False, timeout=120)
+        assert done.returncode == 0, f"{runbook}: exit {done.returncode}\n{done.stdout[-1500:]}{done.stderr[-500:]}"
+
+
 async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> None:
     backend = await open_sandbox(sandbox)
     psql = "psql -X -A -t -h {addr} -U postgres -d postgres -c {sql}"
@@ -111,12 +121,14 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
         assert backend.snapshot().node("pg-1").position > before  # the LSN moved
         await wait_for(backend, lambda s: s.node("pg-2").lag_ops == 0 and s.node("pg-3").lag_ops == 0)
 
+        timeline = backend.snapshot().cluster("orders").term
+        assert backend.snapshot().cluster("orders").leader == "pg-1"
         assert (await backend.apply(InjectFault("node:pg-1"))).ok
         assert backend.snapshot().node("pg-1").health == "down"
         assert (await backend.apply(Promote("pg-2"))).ok
         assert (await backend.apply(Repoint("pg-3", "pg-2"))).ok
         orders = backend.snapshot().cluster("orders")
-        assert (orders.leader, orders.term, orders.writable) == ("pg-2", 2, True)
+        assert (orders.leader, orders.term, orders.writable) == ("pg-2", timeline + 1, True)
         assert (await backend.apply(RunCommand("pg-2", psql.format(addr="10.77.0.2",
                                                                    sql="'INSERT INTO t VALUES (-1)'")))).ok
         read = "psql -X -A -t -h 10.77.0.3 -U postgres -d postgres -c 'SELECT count(*) FROM t WHERE x = -1'"
@@ -137,18 +149,22 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
 async def test_redis_failover_with_replicaof(sandbox: Path) -> None:
     backend = await open_sandbox(sandbox)
     cli = "redis-cli -h {addr} -p 6379 {args}"
+    address = {n.name: f"10.77.0.{i + 1}" for i, n in enumerate(backend.snapshot().cluster("cache").nodes)}
+    old = backend.snapshot().cluster("cache").leader
+    assert old is not None
+    new, other = [n for n in address if n != old]
     try:
-        assert (await backend.apply(InjectFault("node:cache-1"))).ok
-        assert (await backend.apply(Promote("cache-2"))).ok
-        assert (await backend.apply(Repoint("cache-3", "cache-2"))).ok
-        assert backend.snapshot().cluster("cache").leader == "cache-2"
-        assert (await backend.apply(RunCommand("cache-2", cli.format(addr="10.77.0.2", args="SET k after")))).ok
-        await wait_for(backend, lambda s: s.node("cache-3").lag_ops == 0 and s.node("cache-3").health == "up")
-        got = await backend.apply(RunCommand("cache-3", cli.format(addr="10.77.0.3", args="GET k")))
+        assert (await backend.apply(InjectFault(f"node:{old}"))).ok
+        assert (await backend.apply(Promote(new))).ok
+        assert (await backend.apply(Repoint(other, new))).ok
+        assert backend.snapshot().cluster("cache").leader == new
+        assert (await backend.apply(RunCommand(new, cli.format(addr=address[new], args="SET k after")))).ok
+        await wait_for(backend, lambda s: s.node(other).lag_ops == 0 and s.node(other).health == "up")
+        got = await backend.apply(RunCommand(other, cli.format(addr=address[other], args="GET k")))
         assert got.message == "after"
-        assert (await backend.apply(HealFault("node:cache-1"))).ok
-        assert (await backend.apply(Demote("cache-1"))).ok
-        await wait_for(backend, lambda s: s.node("cache-1").role == "follower" and s.node("cache-1").lag_ops == 0)
+        assert (await backend.apply(HealFault(f"node:{old}"))).ok
+        assert (await backend.apply(Demote(old))).ok  # REPLICAOF the new master
+        await wait_for(backend, lambda s: s.node(old).role == "follower" and s.node(old).lag_ops == 0)
     finally:
         await backend.close()
 

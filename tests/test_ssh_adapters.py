@@ -63,12 +63,33 @@ def test_postgres_promoted_standby_is_a_primary_on_the_next_timeline() -> None:
     assert PG.leader((PG1, PG2), (None, promoted)) == "pg-2"
 
 
-def test_postgres_two_primaries_pick_the_one_standbys_follow() -> None:
+def test_two_primaries_newest_timeline_wins_then_whom_followers_follow() -> None:
     pg3 = Target("pg-3", "h3", "127.0.0.2", 5432)
-    old = Probe("leader", position=100, term=1)
+    stale = Probe("leader", position=100, term=1)  # the old primary came back
     new = Probe("leader", position=50, term=2)
-    follower = Probe("follower", position=50, term=2, upstream="127.0.0.1:55433")
-    assert PG.leader((PG1, PG2, pg3), (old, new, follower)) == "pg-2"
+    follower = Probe("follower", position=100, term=1, upstream="127.0.0.1:55432")  # not yet repointed
+    assert PG.leader((PG1, PG2, pg3), (stale, new, follower)) == "pg-2"
+    # Same term (Redis has none): the master the replicas replicate from leads.
+    r1, r2, r3 = (Target(f"r-{i}", "h", "10.0.0.9", 6379 + i) for i in (1, 2, 3))
+    masters = (Probe("leader", position=500), Probe("leader", position=10))
+    replica = Probe("follower", upstream="10.0.0.9:6381")
+    assert REDIS.leader((r1, r2, r3), (*masters, replica)) == "r-2"
+
+
+def test_followers_replicating_through_a_proxy_route_count_for_the_node_behind_it() -> None:
+    pg3 = Target("pg-3", "h3", "10.77.0.3", 5432, peers=(("pg-1", "10.77.0.3:25400"), ("pg-2", "10.77.0.3:25401")))
+    both = (Probe("leader", term=2), Probe("leader", term=2), Probe("follower", upstream="10.77.0.3:25401"))
+    assert PG.leader((PG1, PG2, pg3), both) == "pg-2"
+    st = ClusterState((PG1, PG2, pg3), both, "pg-2")
+    repoint = PG.repoint(st, "pg-3", "pg-1").steps[0].command
+    assert "host=10.77.0.3 port=25400" in repoint  # pg-3 follows pg-1 through its region's proxy
+
+
+def test_repointing_a_stale_primary_rewinds_it_first() -> None:
+    st = ClusterState((PG1, PG2), (Probe("leader", term=1), Probe("leader", term=2)), "pg-2")
+    plan = PG.repoint(st, "pg-1", "pg-2")
+    assert any("pg_rewind" in step.command for step in plan.steps)
+    assert PG.repoint(st, "pg-2", "pg-1").refusal  # the current primary is never repointed
 
 
 def test_postgres_garbage_is_a_parse_error() -> None:
@@ -88,7 +109,7 @@ def test_postgres_actions_quote_every_value() -> None:
     assert len(promote) == 1 and promote[0].node == "pg-2" and "pg_promote(true, 30)" in promote[0].command
     words = shlex.split(promote[0].command.removeprefix("PGCONNECT_TIMEOUT=3 "))
     assert words[words.index("-p") + 1] == "55433"
-    assert PG.promote(st, "pg-1").refusal  # already a primary
+    assert PG.promote(st, "pg-1").note and not PG.promote(st, "pg-1").steps  # already the primary
     repoint = PG.repoint(st, "pg-2", "pg-1").steps[0].command
     assert "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=55432" in shlex.split(repoint)[-3]
     # Demote = rejoin with pg_rewind against the new primary; the data dir with a space stays one word.
@@ -152,6 +173,7 @@ def test_etcd_leader_and_move_leader_use_the_exact_hex_id() -> None:
     assert step.node == "m1" and shlex.split(step.command)[-2:] == ["move-leader", "910fbfd57ea2e4a5"]
     assert parse_members(captured("etcd_members.txt"))[int("910fbfd57ea2e4a5", 16)] == "m2"
     assert ETCD.demote(st, "m1").steps  # hands over to the most caught-up follower
+    assert ETCD.promote(st, "m1").note and not ETCD.promote(st, "m1").steps  # already leads: nothing to do
     assert ETCD.repoint(st, "m2", "m1").refusal
 
 

@@ -146,7 +146,32 @@ def _runbooks() -> list[dict[str, Any]]:
               "timeout": "30s", "needs": ["repoint"]},
              {"id": "caught-up", "kind": "wait", "condition": "lag(pg-3) < 5s", "timeout": "30s",
               "needs": ["serving"]},
-             {"id": "record", "kind": "measure", "needs": ["caught-up"]}]},
+             {"id": "record", "kind": "measure", "needs": ["caught-up"]},
+             # On real hosts pg-1 comes back as a second primary: repoint rewinds it (pg_rewind) to follow pg-2.
+             {"id": "restart", "kind": "heal", "fault": "node:pg-1", "needs": ["record"]},
+             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "pg-1", "args": {"to": "pg-2"},
+              "needs": ["restart"]},
+             {"id": "rejoined", "kind": "wait", "condition": 'role(pg-1) == "follower" and lag_ops(pg-1) == 0',
+              "timeout": "30s", "needs": ["rejoin"]}]},
+        {"name": "orders-switchback", "title": "PostgreSQL: planned switchover back to pg-1, nothing lost",
+         "precheck": ['leader(orders) == "pg-2"', 'role(pg-1) == "follower"'],
+         "steps": [
+             {"id": "freeze", "kind": "action", "action": "read-only", "target": "orders"},
+             {"id": "drain", "kind": "wait", "condition": "lag_ops(pg-1) == 0 and lag_ops(pg-3) == 0",
+              "timeout": "30s", "needs": ["freeze"]},
+             # Stop the old primary before promoting: no WAL it writes later can strand a standby
+             # on the old timeline.
+             {"id": "stop-old", "kind": "action", "action": "fence", "target": "pg-2", "needs": ["drain"]},
+             {"id": "promote", "kind": "action", "action": "promote", "target": "pg-1", "needs": ["stop-old"]},
+             {"id": "repoint", "kind": "action", "action": "repoint", "target": "pg-3", "args": {"to": "pg-1"},
+              "needs": ["promote"]},
+             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "pg-2", "args": {"to": "pg-1"},
+              "needs": ["repoint"], "description": "pg_rewind, then it streams from pg-1"},
+             {"id": "reopen", "kind": "action", "action": "read-write", "target": "orders", "needs": ["rejoin"]},
+             {"id": "home", "kind": "wait", "condition": 'leader(orders) == "pg-1" and writable(orders) and '
+              'role(pg-2) == "follower" and lag_ops(pg-3) == 0', "timeout": "30s", "needs": ["reopen"]},
+             {"id": "record", "kind": "measure", "needs": ["home"]}],
+         "rollback": [{"id": "reopen-writes", "kind": "action", "action": "read-write", "target": "orders"}]},
         {"name": "cache-failover", "title": "Redis: lose the master, REPLICAOF NO ONE on cache-2, repoint cache-3",
          "precheck": ['leader(cache) == "cache-1"'],
          "steps": [
@@ -156,7 +181,12 @@ def _runbooks() -> list[dict[str, Any]]:
               "needs": ["promote"]},
              {"id": "serving", "kind": "wait", "condition": 'leader(cache) == "cache-2"', "timeout": "30s",
               "needs": ["repoint"]},
-             {"id": "record", "kind": "measure", "needs": ["serving"]}]},
+             {"id": "record", "kind": "measure", "needs": ["serving"]},
+             {"id": "restart", "kind": "heal", "fault": "node:cache-1", "needs": ["record"]},
+             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "cache-1", "args": {"to": "cache-2"},
+              "needs": ["restart"]},
+             {"id": "rejoined", "kind": "wait", "condition": 'role(cache-1) == "follower"', "timeout": "30s",
+              "needs": ["rejoin"]}]},
         {"name": "config-move-leader", "title": "etcd: hand Raft leadership to etcd-2 (move-leader)",
          "steps": [
              {"id": "move", "kind": "action", "action": "promote", "target": "etcd-2"},

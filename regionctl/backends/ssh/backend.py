@@ -161,6 +161,8 @@ class SshBackend:
     async def run_plan(self, plan: Plan) -> CommandResult:
         if plan.refusal:
             return CommandResult(False, plan.refusal)
+        if not plan.steps and plan.note:
+            return CommandResult(True, plan.note)
         out: list[str] = []
         for step in plan.steps:
             result: RunResult = await self.pool.run(self.hosts[step.node], step.command, timeout=step.timeout)

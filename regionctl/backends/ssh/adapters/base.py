@@ -78,10 +78,15 @@ class Step:
 class Plan:
     steps: tuple[Step, ...] = ()
     refusal: str = ""  # non-empty: the adapter cannot do this, and says why
+    note: str = ""  # with no steps: already done, and how so
 
     @staticmethod
     def refuse(reason: str) -> Plan:
         return Plan(refusal=reason)
+
+    @staticmethod
+    def done(note: str) -> Plan:
+        return Plan(note=note)
 
 
 @dataclass(frozen=True, slots=True)

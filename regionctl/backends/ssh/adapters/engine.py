@@ -70,7 +70,7 @@ class EngineAdapter:
 
     # -- reading a cluster ------------------------------------------------------------------------
     def leader(self, targets: tuple[Target, ...], probes: tuple[Probe | None, ...]) -> str | None:
-        """The node that leads: the only leader, else the one most followers replicate from."""
+        """The node that leads: the only leader, else the newest term's, else the one most followers follow."""
         leaders = [(t, p) for t, p in zip(targets, probes, strict=True) if p is not None and p.role == "leader"]
         if not leaders:
             return None
@@ -84,8 +84,10 @@ class EngineAdapter:
                 upstreams[routes.get(p.upstream, p.upstream)] += 1
 
         def rank(item: tuple[Target, Probe]) -> tuple[int, int, int]:
+            # The newest term (timeline) wins: a just-promoted node before its followers are repointed,
+            # and never a stale primary that came back; then whom the followers replicate from.
             t, p = item
-            return (upstreams.get(t.node, 0) + upstreams.get(self.endpoint(t), 0), p.term, p.position)
+            return (p.term, upstreams.get(t.node, 0) + upstreams.get(self.endpoint(t), 0), p.position)
 
         return max(leaders, key=rank)[0].node
 

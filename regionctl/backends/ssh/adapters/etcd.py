@@ -80,7 +80,7 @@ class EtcdAdapter(EngineAdapter):
         if target is None or target.member_id is None:
             return Plan.refuse(f"etcd: {to} did not answer its last probe; its member ID is unknown")
         if state.leader == to:
-            return Plan.refuse(f"{to} already leads")
+            return Plan.done(f"{to} already leads")
         lead = state.target(state.leader)
         return Plan((Step(lead.node, self.ctl(lead, "move-leader", format(target.member_id, "x")), 15.0),))
 

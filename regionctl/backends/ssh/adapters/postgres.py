@@ -112,14 +112,18 @@ class PostgresAdapter(EngineAdapter):
         sql = ("DO $$BEGIN IF NOT pg_promote(true, 30) THEN "
                "RAISE EXCEPTION 'promotion did not finish within 30 s'; END IF; END$$")
         probe = state.probe(node)
+        if node == state.leader:
+            return Plan.done(f"{node} is already the primary")
         if probe is not None and probe.role == "leader":
-            return Plan.refuse(f"{node} is already a primary")
+            return Plan.refuse(f"{node} is a stale primary: repoint it to the current primary (pg_rewind) first")
         return Plan((Step(node, self.psql(state.target(node), sql), 40.0),))
 
     def repoint(self, state: ClusterState, node: str, to: str) -> Plan:
         probe = state.probe(node)
-        if probe is not None and probe.role == "leader":
-            return Plan.refuse(f"{node} is a primary: demote it (pg_rewind) instead of repointing")
+        if node == state.leader:
+            return Plan.refuse(f"{node} is the current primary: promote another node first")
+        if probe is None or probe.role == "leader":
+            return self.rejoin(state, node, to)  # a stopped or stale primary follows only after pg_rewind
         conninfo = self.conninfo(state.target(node), state.target(to))
         return Plan((Step(node, self.psql(state.target(node),
                                           f"ALTER SYSTEM SET primary_conninfo = {sql_literal(conninfo)}",
@@ -130,7 +134,10 @@ class PostgresAdapter(EngineAdapter):
         if state.leader is None or state.leader == node:
             return Plan.refuse(f"demote {node}: promote another node first; pg_rewind needs a new primary "
                                "to rewind against")
-        t, lead = state.target(node), state.target(state.leader)
+        return self.rejoin(state, node, state.leader)
+
+    def rejoin(self, state: ClusterState, node: str, leader: str) -> Plan:
+        t, lead = state.target(node), state.target(leader)
         if not t.data_dir:
             return Plan.refuse(f"demote {node}: adapter.data_dir is not set")
         source = f"host={lead.address} port={lead.port} user={DB_USER} dbname=postgres"
