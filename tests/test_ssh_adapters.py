@@ -139,6 +139,16 @@ def test_redis_master_and_replica_offsets() -> None:
     assert status["r-2"].lag_ops == 20 and status["r-2"].lag_seconds is None  # the backend measures it
 
 
+def test_sentinel_view_before_and_after_its_failover() -> None:
+    from regionctl.backends.ssh.adapters.redis import parse_sentinel_master
+
+    assert parse_sentinel_master(captured("sentinel_master.txt")) == ("127.0.0.1", 56390)
+    assert parse_sentinel_master(captured("sentinel_after_failover.txt")) == ("127.0.0.1", 56391)
+    assert parse_sentinel_master(captured("sentinel_unknown.txt")) is None  # a master name it does not monitor
+    assert shlex.split(REDIS.sentinel_master_command(R1))[-5:] == [
+        "-p", "26379", "SENTINEL", "get-master-addr-by-name", "mymaster"]
+
+
 def test_redis_actions() -> None:
     st = ClusterState((R1, R2), (Probe("leader"), Probe("follower")), "r-1")
     assert shlex.split(REDIS.promote(st, "r-2").steps[0].command)[-3:] == ["REPLICAOF", "NO", "ONE"]

@@ -70,6 +70,11 @@ class RedisAdapter(EngineAdapter):
             raise ParseError(f"redis INFO replication: missing or bad field {exc}") from exc
         raise ParseError(f"redis INFO replication: unexpected role {role!r} in {output[:200]!r}")
 
+    def sentinel_master_command(self, t: Target, sentinel_port: int = 26379, name: str = "mymaster") -> str:
+        """Ask the Sentinel beside `t` whom it considers master (parse with parse_sentinel_master)."""
+        return quote(t.program("redis-cli"), "-h", t.address, "-p", sentinel_port,
+                     "SENTINEL", "get-master-addr-by-name", name)
+
     def promote(self, state: ClusterState, node: str) -> Plan:
         return Plan((Step(node, self.cli(state.target(node), "REPLICAOF", "NO", "ONE"), 10.0),))
 
