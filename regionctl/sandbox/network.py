@@ -7,6 +7,7 @@ import contextlib
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from regionctl.sandbox.layout import BRIDGE, CTL_NS, HOST_ADDRESS, REGIONS, SUBNET, RegionLayout
 
@@ -53,8 +54,16 @@ def _region(region: RegionLayout) -> None:
 
 
 def pids_in(ns: str) -> list[int]:
+    """Live processes in `ns` (zombies are dead already; their reaping is their parent's business)."""
     out = sh("ip", "netns", "pids", ns, check=False).stdout
-    return [int(p) for p in out.split() if p.isdigit()]
+    return [int(p) for p in out.split() if p.isdigit() and _live(int(p))]
+
+
+def _live(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def destroy() -> list[str]:
