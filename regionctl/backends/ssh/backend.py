@@ -158,7 +158,7 @@ class SshBackend:
             await asyncio.sleep(seconds)
         await self.refresh()
 
-    async def run_plan(self, plan: Plan) -> CommandResult:
+    async def run_plan(self, plan: Plan, label: str = "") -> CommandResult:
         if plan.refusal:
             return CommandResult(False, plan.refusal)
         if not plan.steps and plan.note:
@@ -169,7 +169,8 @@ class SshBackend:
             if not result.ok and step.check:
                 return CommandResult(False, f"{step.node}: {result.reason()}")
             out.append(step.node)
-        return CommandResult(True, f"ran {len(plan.steps)} command(s) on {', '.join(dict.fromkeys(out))}")
+        hosts = ", ".join(dict.fromkeys(out))
+        return CommandResult(True, f"{label + ': ' if label else ''}{len(plan.steps)} command(s) on {hosts}")
 
     def _cluster_of(self, node: str) -> ClusterPlan | None:
         return next((cp for cp in self.plans if any(t.node == node for t in cp.targets)), None)
@@ -189,7 +190,8 @@ class SshBackend:
             cp = next((c for c in self.plans if c.cluster.name == command.cluster), None)
             if cp is None:
                 return CommandResult(False, f"no cluster {command.cluster!r}")
-            return await self.run_plan(cp.adapter.set_read_only(self._states[cp.cluster.name], command.read_only))
+            return await self.run_plan(cp.adapter.set_read_only(self._states[cp.cluster.name], command.read_only),
+                                       f"{'read-only' if command.read_only else 'read-write'} {command.cluster}")
         node = command.host if isinstance(command, RunCommand) else command.node
         cp = self._cluster_of(node)
         if cp is None:
@@ -198,6 +200,7 @@ class SshBackend:
         if isinstance(command, RunCommand):
             result = await self.pool.run(self.hosts[node], command.command, timeout=command.timeout)
             return CommandResult(result.ok, result.stdout.strip() if result.ok else result.reason())
+        label = f"{type(command).__name__.lower()} {node}"
         if isinstance(command, Promote):
             plan = cp.adapter.promote(state, node)
         elif isinstance(command, Demote):
@@ -207,11 +210,12 @@ class SshBackend:
             if to is None or to == node:
                 return CommandResult(False, f"repoint {node}: no other leader to follow")
             plan = cp.adapter.repoint(state, node, to)
+            label += f" to {to}"
         elif isinstance(command, Fence):
             plan = cp.adapter.fence(state, node)
         else:
             plan = cp.adapter.unfence(state, node)
-        return await self.run_plan(plan)
+        return await self.run_plan(plan, label)
 
     def _placement(self) -> Placement:
         region, zone, addresses = {}, {}, {}
