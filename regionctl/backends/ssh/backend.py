@@ -6,6 +6,7 @@ runs one (every node at once, each bounded by its own timeouts, so a dead host n
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from regionctl.backends.protocol import (
 from regionctl.backends.snapshot import ClusterView, FaultView, NodeView, RegionView, Snapshot, TenantView
 from regionctl.backends.ssh.adapters.base import ClusterState, ParseError, Plan, Probe
 from regionctl.backends.ssh.connections import HostPool, RunResult
+from regionctl.backends.ssh.observed import Observer
 from regionctl.backends.ssh.realfaults import FaultPlan, Placement, plan_fault
 from regionctl.backends.ssh.targets import ClusterPlan, cluster_plans, connect_settings, host_keys
 from regionctl.faults import FaultSpecError, check_targets, parse_fault
@@ -67,6 +69,7 @@ class SshBackend:
         self._healed: list[FaultView] = []
         self._fault_ids = 0
         self._last_round = 0.0
+        self._observer = Observer()
         self._snapshot = self._build()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -102,7 +105,11 @@ class SshBackend:
             probes = tuple(self._probes[t.node].probe for t in cp.targets)
             self._states[cp.cluster.name] = ClusterState(cp.targets, probes, cp.adapter.leader(cp.targets, probes))
         self._last_round = time.monotonic() - started
-        self._snapshot = self._build()
+        snap = self._build()
+        self._observer.round(snap.time, {c.name: c.writable for c in snap.clusters},
+                             [n.lag_seconds for c in snap.clusters for n in c.nodes
+                              if n.health == "up" and n.role != "leader"])
+        self._snapshot = dataclasses.replace(snap, metrics={**snap.metrics, **self._observer.metrics(snap.time)})
         return self._snapshot
 
     def errors(self) -> dict[str, str]:
@@ -176,6 +183,7 @@ class SshBackend:
         return next((cp for cp in self.plans if any(t.node == node for t in cp.targets)), None)
 
     async def apply(self, command: Command) -> CommandResult:
+        self._observer.action(self.now())
         result = await self._apply(command)
         await self.refresh()
         return result
