@@ -26,6 +26,7 @@ ssh:
   port: {port}
   known_hosts: {known_hosts}
   identity: [{key}]
+  connect_timeout: {connect_timeout}
 clusters:
   - name: kv
     engine: generic
@@ -44,7 +45,8 @@ clusters:
 """
 
 
-def write_topology(server: LoopbackSshd, tmp_path: Path, known_hosts: Path | None = None) -> Path:
+def write_topology(server: LoopbackSshd, tmp_path: Path, known_hosts: Path | None = None,
+                   n3_port: int | None = None, connect_timeout: str = "5s") -> Path:
     from regionctl.sandbox.sshd import free_port
 
     (server.work / "n1.state").write_text("role=leader\nterm=1\nposition=10\n")
@@ -53,7 +55,8 @@ def write_topology(server: LoopbackSshd, tmp_path: Path, known_hosts: Path | Non
         shutil.chown(server.work / name, server.user)
     path = tmp_path / "loopback.yaml"
     path.write_text(TOPOLOGY.format(user=server.user, port=server.port, known_hosts=known_hosts or server.known_hosts,
-                                    key=server.key, work=server.work, dead_port=free_port()))
+                                    key=server.key, work=server.work, dead_port=n3_port or free_port(),
+                                    connect_timeout=connect_timeout))
     return path
 
 
@@ -168,3 +171,41 @@ async def test_a_frozen_host_is_marked_down_by_keepalives(loopback_sshd: Loopbac
         for pid in [loopback_sshd.pid, *children]:
             os.kill(pid, signal.SIGCONT)
         await backend.close()
+
+
+async def test_command_timeout_fails_that_command_only(loopback_sshd: LoopbackSshd, tmp_path: Path) -> None:
+    backend = await open_backend(loopback_sshd, tmp_path)
+    try:
+        slow = await backend.apply(RunCommand("n1", "sleep 30", timeout=0.5))
+        assert not slow.ok and "timed out after 0.5 s" in slow.message
+        assert (await backend.apply(RunCommand("n1", "echo still here"))).message == "still here"
+        assert backend.pool.handshakes == 1  # same connection
+    finally:
+        await backend.close()
+
+
+async def test_a_host_that_never_answers_costs_only_the_first_round(loopback_sshd: LoopbackSshd,
+                                                                    tmp_path: Path) -> None:
+    """n3's port accepts TCP but never speaks SSH: the first round waits for its connect timeout (2 s),
+    later rounds fail it at once (reconnecting in the background) while n1 and n2 stay up."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    path = write_topology(loopback_sshd, tmp_path, n3_port=port, connect_timeout="2s")
+    backend = await open_ssh_backend(load_topology(path), base_dir=path.parent)
+    try:
+        assert backend.snapshot().node("n3").health == "down" and "timed out" in backend.errors()["n3"]
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await backend.refresh()
+        assert loop.time() - start < 1.0  # not another 2 s connect timeout
+        assert [backend.snapshot().node(n).health for n in ("n1", "n2", "n3")] == ["up", "up", "down"]
+    finally:
+        await backend.close()
+        server.close()
+        for writer in accepted:
+            writer.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ import asyncssh
 MAX_CHANNELS = 10  # per connection: OpenSSH's MaxSessions default
 MAX_HANDSHAKES = 8  # at once, across hosts: below OpenSSH's MaxStartups 10
 OPEN_RETRIES = 6  # channel opens refused by a busy sshd
-RETRY_AFTER = 1.0  # seconds a host that failed to connect is reported unreachable without a new try
+RETRY_AFTER = 0.5  # first background reconnect after a failure; then doubling up to MAX_RETRY_AFTER
+MAX_RETRY_AFTER = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,8 @@ class _Host:
     channels: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CHANNELS))
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     conn: Any = None
-    failed_at: float = float("-inf")
+    tried: bool = False  # a first connection attempt was made (later ones run in the background)
+    reconnect: asyncio.Task[None] | None = None
     last_error: str = ""
 
 
@@ -99,23 +100,54 @@ class HostPool:
         return host is not None and host.conn is not None and not _closed(host.conn)
 
     async def _connection(self, host: _Host) -> Any:
+        """The host's live connection. Only the very first attempt is awaited; after a failure or a lost
+        connection, callers fail at once while one background task reconnects (a dead host costs its
+        callers no connect timeout, and never delays the other hosts' probes)."""
         async with host.lock:
             if host.conn is not None and not _closed(host.conn):
                 return host.conn
-            host.conn = None
-            if time.monotonic() - host.failed_at < RETRY_AFTER:
-                raise ConnectionError(host.last_error)
+            if host.conn is not None:  # lost (keepalive timeout, peer gone)
+                host.conn = None
+                host.last_error = f"{host.key.host}:{host.key.port} unreachable: connection lost"
+                self._start_reconnect(host)
+            if host.tried:
+                self._start_reconnect(host)
+                raise ConnectionError(host.last_error or f"{host.key.host}:{host.key.port} unreachable")
+            host.tried = True
             try:
-                async with self._handshakes:
-                    host.conn = await asyncio.wait_for(
-                        asyncssh.connect(host.key.host, **self._options(host.key)),
-                        self.settings.connect_timeout + 1.0)
-            except (TimeoutError, OSError, asyncssh.Error) as exc:
-                host.failed_at = time.monotonic()
-                host.last_error = f"{host.key.host}:{host.key.port} unreachable: {_describe(exc)}"
-                raise ConnectionError(host.last_error) from exc
-            self.handshakes += 1
+                host.conn = await self._connect(host)
+            except ConnectionError:
+                self._start_reconnect(host)
+                raise
             return host.conn
+
+    async def _connect(self, host: _Host) -> Any:
+        try:
+            async with self._handshakes:
+                conn = await asyncio.wait_for(asyncssh.connect(host.key.host, **self._options(host.key)),
+                                              self.settings.connect_timeout + 1.0)
+        except (TimeoutError, OSError, asyncssh.Error) as exc:
+            host.last_error = f"{host.key.host}:{host.key.port} unreachable: {_describe(exc)}"
+            raise ConnectionError(host.last_error) from exc
+        self.handshakes += 1
+        return conn
+
+    def _start_reconnect(self, host: _Host) -> None:
+        if host.reconnect is None or host.reconnect.done():
+            host.reconnect = asyncio.get_running_loop().create_task(self._reconnect(host))
+
+    async def _reconnect(self, host: _Host) -> None:
+        delay = RETRY_AFTER
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                conn = await self._connect(host)
+            except ConnectionError:
+                delay = min(delay * 2, MAX_RETRY_AFTER)
+                continue
+            async with host.lock:
+                host.conn = conn
+            return
 
     async def run(self, key: HostKey, command: str, timeout: float, retries: int = 0,
                   backoff: float = 0.2) -> RunResult:
@@ -161,6 +193,9 @@ class HostPool:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def close(self) -> None:
+        for host in self._hosts.values():
+            if host.reconnect is not None:
+                host.reconnect.cancel()
         conns = [h.conn for h in self._hosts.values() if h.conn is not None]
         for host in self._hosts.values():
             host.conn = None
