@@ -41,3 +41,13 @@ def test_sandbox_without_root_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_sandbox_status_of_nothing_exits_1(tmp_path: Path) -> None:
     result = invoke("sandbox", "status", "--dir", str(tmp_path / "none"), "--json")
     assert result.exit_code == ExitCode.FAILED and '"up": false' in result.output
+
+
+def test_a_password_in_the_ssh_block_is_rejected(tmp_path: Path) -> None:
+    topology = tmp_path / "pw.yaml"
+    topology.write_text("name: pw\nkind: single-region\nregions: [{name: r}]\nssh: {user: ops, password: hunter2}\n"
+                        "clusters:\n  - name: c\n    engine: etcd\n"
+                        "    nodes: [{name: e1, region: r, host: 10.0.0.1}]\n")
+    result = invoke("validate", str(topology))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "pw.yaml:4:18: ssh.password: expected one of the fields" in result.output
