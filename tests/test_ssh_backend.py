@@ -9,6 +9,8 @@ import shutil
 import signal
 from pathlib import Path
 
+import pytest
+
 from regionctl.backends.protocol import Fence, HealFault, InjectFault, Promote, Repoint, RunCommand, ShiftTraffic
 from regionctl.backends.ssh import open_ssh_backend
 from regionctl.backends.ssh.backend import SshBackend
@@ -209,3 +211,25 @@ async def test_a_host_that_never_answers_costs_only_the_first_round(loopback_ssh
         server.close()
         for writer in accepted:
             writer.close()
+
+
+async def test_user_port_key_and_known_hosts_from_ssh_config(loopback_sshd: LoopbackSshd, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A topology naming only hosts: ~/.ssh/config supplies User, Port, IdentityFile, UserKnownHostsFile."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "config").write_text(
+        f"Host 127.0.0.1\n  User {loopback_sshd.user}\n  Port {loopback_sshd.port}\n"
+        f"  IdentityFile {loopback_sshd.key}\n  UserKnownHostsFile {loopback_sshd.known_hosts}\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    (loopback_sshd.work / "n1.state").write_text("role=leader\n")
+    path = tmp_path / "bare.yaml"
+    path.write_text(f"name: bare\nkind: single-region\nregions: [{{name: r}}]\nclusters:\n  - name: kv\n"
+                    f"    engine: generic\n    adapter: {{kind: command, probe: cat {loopback_sshd.work}/n1.state}}\n"
+                    "    nodes: [{name: n1, region: r, role: leader, host: 127.0.0.1}]\n")
+    backend = await open_ssh_backend(load_topology(path))
+    try:
+        assert backend.snapshot().cluster("kv").leader == "n1", backend.errors()
+    finally:
+        await backend.close()

@@ -26,8 +26,11 @@ MAX_RETRY_AFTER = 4.0
 @dataclass(frozen=True, slots=True)
 class HostKey:
     host: str
-    port: int = 22
-    user: str | None = None
+    port: int | None = None  # None: ~/.ssh/config's Port, else 22
+    user: str | None = None  # None: ~/.ssh/config's User, else the local user
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}" if self.port else self.host
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,6 @@ class HostPool:
     def _options(self, key: HostKey) -> dict[str, Any]:
         s = self.settings
         options: dict[str, Any] = {
-            "port": key.port,
             "connect_timeout": s.connect_timeout,
             "keepalive_interval": s.keepalive,
             "keepalive_count_max": 3,
@@ -87,6 +89,8 @@ class HostPool:
             "kbdint_auth": False,
             "password_auth": False,
         }
+        if key.port:
+            options["port"] = key.port
         if key.user:
             options["username"] = key.user
         if s.known_hosts is not None:
@@ -108,11 +112,11 @@ class HostPool:
                 return host.conn
             if host.conn is not None:  # lost (keepalive timeout, peer gone)
                 host.conn = None
-                host.last_error = f"{host.key.host}:{host.key.port} unreachable: connection lost"
+                host.last_error = f"{host.key} unreachable: connection lost"
                 self._start_reconnect(host)
             if host.tried:
                 self._start_reconnect(host)
-                raise ConnectionError(host.last_error or f"{host.key.host}:{host.key.port} unreachable")
+                raise ConnectionError(host.last_error or f"{host.key} unreachable")
             host.tried = True
             try:
                 host.conn = await self._connect(host)
@@ -127,7 +131,7 @@ class HostPool:
                 conn = await asyncio.wait_for(asyncssh.connect(host.key.host, **self._options(host.key)),
                                               self.settings.connect_timeout + 1.0)
         except (TimeoutError, OSError, asyncssh.Error) as exc:
-            host.last_error = f"{host.key.host}:{host.key.port} unreachable: {_describe(exc)}"
+            host.last_error = f"{host.key} unreachable: {_describe(exc)}"
             raise ConnectionError(host.last_error) from exc
         self.handshakes += 1
         return conn
@@ -175,7 +179,7 @@ class HostPool:
             return RunResult(True, None, error=f"{host.key.host}: timed out after {timeout:g} s: {command[:80]}")
         except (OSError, asyncssh.Error) as exc:
             host.conn = None
-            return RunResult(False, None, error=f"{host.key.host}:{host.key.port} connection lost: {_describe(exc)}")
+            return RunResult(False, None, error=f"{host.key} connection lost: {_describe(exc)}")
         return RunResult(True, done.exit_status if done.exit_status is not None else -1,
                          _text(done.stdout), _text(done.stderr))
 

@@ -73,7 +73,7 @@ def host_keys(topology: Topology) -> dict[str, HostKey]:
     for cluster in topology.clusters:
         for node in cluster.nodes:
             if node.host:
-                keys[node.name] = HostKey(node.host, node.ssh_port or ssh.port or 22, ssh.user)
+                keys[node.name] = HostKey(node.host, node.ssh_port or ssh.port, ssh.user)  # None: ~/.ssh/config
     return keys
 
 
