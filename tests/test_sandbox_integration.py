@@ -194,6 +194,9 @@ async def test_partition_with_nftables_and_its_rollback(sandbox: Path) -> None:
     try:
         assert (await backend.apply(RunCommand("etcd-1", probe))).ok
         assert (await backend.apply(InjectFault("partition:us-east|ap-south"))).ok
+        regions = {r.name: r.status for r in backend.snapshot().regions}
+        assert regions == {"us-east": "isolated", "eu-west": "up", "ap-south": "isolated"}
+        assert backend.snapshot().node("etcd-1").health == "isolated"
         assert not (await backend.apply(RunCommand("etcd-1", probe, timeout=5))).ok  # us-east cannot reach it
         assert (await backend.apply(RunCommand("etcd-2", probe))).ok  # eu-west still can
         assert (await backend.apply(HealFault("partition:us-east|ap-south"))).ok

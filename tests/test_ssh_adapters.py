@@ -69,6 +69,7 @@ def test_two_primaries_newest_timeline_wins_then_whom_followers_follow() -> None
     new = Probe("leader", position=50, term=2)
     follower = Probe("follower", position=100, term=1, upstream="127.0.0.1:55432")  # not yet repointed
     assert PG.leader((PG1, PG2, pg3), (stale, new, follower)) == "pg-2"
+    assert PG.statuses((PG1, PG2, pg3), (stale, new, follower), "pg-2")["pg-1"].role == "old-leader"
     # Same term (Redis has none): the master the replicas replicate from leads.
     r1, r2, r3 = (Target(f"r-{i}", "h", "10.0.0.9", 6379 + i) for i in (1, 2, 3))
     masters = (Probe("leader", position=500), Probe("leader", position=10))

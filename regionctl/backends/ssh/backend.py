@@ -116,8 +116,18 @@ class SshBackend:
         """node -> why its last probe failed."""
         return {n: p.error for n, p in self._probes.items() if p.probe is None and p.error}
 
+    def _partitioned(self) -> set[str]:
+        """Regions and nodes on a side of an active partition fault."""
+        sides: set[str] = set()
+        for active in self._faults:
+            fault = parse_fault(active.spec)
+            if fault.kind == "partition":
+                sides |= {fault.a, fault.b}
+        return sides
+
     def _build(self) -> Snapshot:
         now = self.now()
+        cut = self._partitioned()
         clusters = []
         health: dict[str, list[str]] = {r.name: [] for r in self.topology.regions}
         for index, cp in enumerate(self.plans):
@@ -138,7 +148,9 @@ class SshBackend:
                 if seconds is None:  # the engine does not say: time since it was last caught up
                     seconds = now - self._caught_up.setdefault(node.name, now)
                 role = status.role if status.role == "leader" or node.role != "replica" else "replica"
-                nodes.append(NodeView(node.name, cp.cluster.name, node.region, zone, role, "up",
+                isolated = node.name in cut or node.region in cut
+                nodes.append(NodeView(node.name, cp.cluster.name, node.region, zone, role,
+                                      "isolated" if isolated else "up",
                                       lag_seconds=seconds, lag_ops=status.lag_ops, term=status.term,
                                       position=status.position, accepting_writes=status.accepting_writes))
                 health[node.region].append("up")
@@ -149,7 +161,8 @@ class SshBackend:
                 cp.cluster.name, cp.cluster.engine, mode_of(self.topology, index), leader,
                 max((n.term for n in nodes), default=0), tuple(nodes), writable=writable,
                 election="" if leader else "no leader", availability=1.0 if writable else 0.0))
-        regions = tuple(RegionView(name, _region_status(states)) for name, states in health.items())
+        regions = tuple(RegionView(name, "isolated" if name in cut and _region_status(states) == "up"
+                                   else _region_status(states)) for name, states in health.items())
         can_write = {c.name: c.writable for c in clusters}
         tenants = tuple(TenantView(t.name, t.model, "ok" if all(can_write.get(c, True) for c in t.clusters)
                                    else "down") for t in self.topology.tenants)

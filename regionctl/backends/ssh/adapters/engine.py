@@ -109,7 +109,7 @@ class EngineAdapter:
                 seconds = row.lag_seconds
             if seconds is None and lag_ops == 0 and lead is not None:
                 seconds = 0.0
-            role = "leader" if p.role == "leader" else "follower"  # a second leader shows as such
+            role = "old-leader" if p.role == "leader" else "follower"  # a stale primary, as the simulator says
             out[t.node] = NodeStatus(role, lag_ops, seconds, p.term, p.position,
                                      p.role == "leader" and not p.read_only)
         return out
