@@ -178,7 +178,9 @@ class HostPool:
         except (TimeoutError, asyncssh.TimeoutError):
             return RunResult(True, None, error=f"{host.key.host}: timed out after {timeout:g} s: {command[:80]}")
         except (OSError, asyncssh.Error) as exc:
-            host.conn = None
+            if host.conn is conn:
+                host.conn = None
+                conn.close()
             return RunResult(False, None, error=f"{host.key} connection lost: {_describe(exc)}")
         return RunResult(True, done.exit_status if done.exit_status is not None else -1,
                          _text(done.stdout), _text(done.stderr))
