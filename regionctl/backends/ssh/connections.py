@@ -177,6 +177,8 @@ class HostPool:
                 done = await self._exec(conn, command, timeout)
         except (TimeoutError, asyncssh.TimeoutError):
             return RunResult(True, None, error=f"{host.key.host}: timed out after {timeout:g} s: {command[:80]}")
+        except asyncssh.ChannelOpenError as exc:  # the connection is fine; sshd is busy
+            return RunResult(True, None, error=f"{host.key}: sshd refused a session: {exc.reason}")
         except (OSError, asyncssh.Error) as exc:
             if host.conn is conn:
                 host.conn = None
