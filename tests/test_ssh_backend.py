@@ -233,3 +233,28 @@ async def test_user_port_key_and_known_hosts_from_ssh_config(loopback_sshd: Loop
         assert backend.snapshot().cluster("kv").leader == "n1", backend.errors()
     finally:
         await backend.close()
+
+
+async def test_sixteen_hosts_at_once_are_throttled_below_max_startups(loopback_sshd: LoopbackSshd) -> None:
+    """One sshd on 16 loopback addresses (its maximum) with the real MaxStartups 10:30:100, which drops
+    30% or more of the connections beyond 10 unauthenticated ones: the handshake throttle gets all in."""
+    from regionctl.backends.ssh.connections import ConnectSettings, HostKey, HostPool
+    from regionctl.sandbox import sshd
+
+    addresses = tuple(f"127.0.1.{i}" for i in range(1, 17))
+    port = sshd.free_port()
+    server = sshd.prepare(loopback_sshd.dir.parent / "many", addresses[0], port,
+                          [loopback_sshd.key.with_suffix(".pub")], more_addresses=addresses[1:])
+    key_line = server.known_hosts_line().split(" ", 1)[1]
+    known = loopback_sshd.dir.parent / "many_known_hosts"
+    known.write_text("".join(f"[{a}]:{port} {key_line}" for a in addresses))
+    pid = sshd.start(server)
+    pool = HostPool(ConnectSettings(known_hosts=known, identities=(loopback_sshd.key,)))
+    try:
+        results = await asyncio.gather(*(pool.run(HostKey(a, port, loopback_sshd.user), "echo ok", timeout=10)
+                                         for a in addresses))
+        assert [r.reason() if not r.ok else r.stdout.strip() for r in results] == ["ok"] * 16
+        assert pool.handshakes == 16
+    finally:
+        await pool.close()
+        sshd.stop_pid(pid)

@@ -44,7 +44,7 @@ def generate_key(path: Path, comment: str = "regionctl") -> None:
 
 
 def prepare(directory: Path, address: str, port: int, authorized: list[Path], max_sessions: int = 10,
-            max_startups: str = "10:30:100") -> Sshd:
+            max_startups: str = "10:30:100", more_addresses: tuple[str, ...] = ()) -> Sshd:
     """Write host key, sshd_config and authorized_keys into `directory` (defaults: real sshd's limits)."""
     directory.mkdir(parents=True, exist_ok=True)
     generate_key(directory / "host_ed25519", "regionctl-host")
@@ -52,7 +52,7 @@ def prepare(directory: Path, address: str, port: int, authorized: list[Path], ma
     (directory / "sshd_config").write_text(f"""\
 Port {port}
 ListenAddress {address}
-HostKey {directory}/host_ed25519
+{"".join(f"ListenAddress {a}{chr(10)}" for a in more_addresses)}HostKey {directory}/host_ed25519
 PidFile {directory}/sshd.pid
 AuthorizedKeysFile {directory}/authorized_keys
 PasswordAuthentication no
