@@ -258,3 +258,20 @@ async def test_sixteen_hosts_at_once_are_throttled_below_max_startups(loopback_s
     finally:
         await pool.close()
         sshd.stop_pid(pid)
+
+
+async def test_probes_are_retried_once_actions_never(loopback_sshd: LoopbackSshd, tmp_path: Path) -> None:
+    work = loopback_sshd.work
+    flaky = f"test -e {work}/probe-failed || {{ touch {work}/probe-failed; exit 1; }}; cat {work}/n1.state"
+    path = write_topology(loopback_sshd, tmp_path)
+    path.write_text(path.read_text().replace(f"probe: cat {work}/n1.state", f"probe: '{flaky}'"))
+    for name in ("probe-failed", "action-failed"):
+        (work / name).unlink(missing_ok=True)
+    backend = await open_ssh_backend(load_topology(path), base_dir=path.parent)
+    try:
+        assert (work / "probe-failed").exists()  # the first probe failed...
+        assert backend.snapshot().node("n1").health == "up"  # ...and its retry succeeded
+        action = f"test -e {work}/action-failed || {{ touch {work}/action-failed; exit 1; }}"
+        assert not (await backend.apply(RunCommand("n1", action))).ok  # not retried: it may not be idempotent
+    finally:
+        await backend.close()
