@@ -24,6 +24,8 @@ lint: $(STAMP)
 bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/sim_speed.py
+	$(BIN)/python bench/tui_bench.py
+	$(BIN)/python bench/exporter_scrape.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -78,7 +78,9 @@ def parse_fault(text: str) -> Fault:
     raw = text.strip()
     kind, sep, rest = raw.partition(":")
     if not sep or not rest:
-        raise FaultSpecError(f"expected KIND:TARGET such as region:us-east, found {text!r}\n{FAULT_HELP}")
+        # One line: it becomes a FILE:LINE:COL diagnostic or a `regionctl: ...` error (the help lists the forms).
+        raise FaultSpecError(f"expected KIND:TARGET such as region:us-east, found {text!r} "
+                             f"(kinds: {', '.join(FAULT_KINDS)})")
     if kind not in FAULT_KINDS:
         from difflib import get_close_matches
 

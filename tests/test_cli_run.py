@@ -127,6 +127,8 @@ def test_dry_run_prints_the_plan_and_touches_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     for fragment in ("dry run", "freeze", "read-only orders", "promote pg-3", "objectives"):
         assert fragment in proc.stdout
+    outage = run_cli(tmp_path, "run", "active-passive", "failover-to-eu-west", "--dry-run")
+    assert "predicted blast radius of region:us-east" in outage.stdout and "pg-1, pg-2, redis-1" in outage.stdout
     assert not (tmp_path / "state").exists()
     # Real hosts: the plan is made without connecting to anything.
     ssh = run_cli(tmp_path, "run", "active-passive", "planned-switchover", "--dry-run", "--backend", "ssh")
@@ -190,3 +192,30 @@ def test_a_killed_run_resumes_from_its_journal(tmp_path: Path) -> None:
     assert [r["event"] for r in records].count("undo-applied") == 1 and records[-1]["event"] == "run-ended"
     again = run_cli(tmp_path, "run", "active-passive", str(book), "--resume", str(journal))
     assert again.returncode == 2 and "already ended" in again.stderr
+
+
+def test_metrics_port_serves_the_run_and_its_steps_while_it_runs(tmp_path: Path) -> None:
+    from tests.exporterhelpers import scrape
+
+    proc = subprocess.Popen([REGIONCTL, "run", "active-passive", "planned-switchover", "--yes", "-q",
+                             "--metrics-port", "0", "--speed", "10"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env_for(tmp_path))
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith("metrics: http://127.0.0.1:"), line
+        url = line.split()[1]
+        deadline = time.monotonic() + 30
+        while True:
+            families = scrape(url)
+            steps = families["regionctl_runbook_step"]
+            promoted = steps.value(runbook="planned-switchover", step="promote", status="ok") == 1.0
+            if promoted and families["regionctl_leader"].value(cluster="orders", node="pg-3", region="eu-west"):
+                break
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        assert families["regionctl_leader"].value(cluster="orders", node="pg-1", region="us-east") == 0.0
+        proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0

@@ -35,7 +35,7 @@ import regionctl.cli.main
 print(json.dumps(sorted(sys.modules)))
 """
 
-HEAVY = ("pydantic", "textual", "asyncssh", "yaml", "rich", "regionctl.sim")
+HEAVY = ("pydantic", "textual", "asyncssh", "yaml", "rich", "regionctl.sim", "prometheus_client")
 
 
 def _python(code: str) -> str:

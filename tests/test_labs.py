@@ -23,7 +23,8 @@ def load(name: str) -> Lab:
     return model
 
 
-def test_labs_are_named_like_their_files() -> None:
+def test_there_are_at_least_ten_labs_named_like_their_files() -> None:
+    assert len(LABS) >= 10
     for name, path in LABS.items():
         assert load(name).name == name, path
 
@@ -40,6 +41,11 @@ async def test_the_lab_teaches_twice_alike_and_not_without_its_cause(name: str) 
     control_code, control = await check_lab(compile_lab(lab, LABS[name], control=True), control=True)
     assert control_code == ExitCode.FAILED
     assert not all(e["held"] for e in control["expectations"])
+
+
+def test_the_labs_cover_the_lessons_the_issue_lists() -> None:
+    assert {"replication-lag", "async-rpo", "raft-election", "quorum-loss", "split-brain", "active-active-conflicts",
+            "leaderless-quorums", "tenancy-blast-radius", "pacelc-latency", "dns-ttl-rto", "failback"} <= set(LABS)
 
 
 def test_labs_have_text_hints_or_explanations_for_every_step() -> None:

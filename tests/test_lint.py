@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from regionctl.model.loader import load_file
-from tests.modelhelpers import DIAGNOSTIC_LINE, invoke
+from tests.modelhelpers import DIAGNOSTIC_LINE, TOPOLOGIES, invoke
 
 # Three regions: eu-west and eu-central 20 ms apart, ap-south 150 ms from both.
 CLEAN: dict[str, Any] = {
@@ -75,6 +75,28 @@ def _no_remote_standby(t: dict[str, Any]) -> None:
     _orders(t)["nodes"][2]["region"] = "eu-west"
 
 
+def _silo_shares_a_node(t: dict[str, Any]) -> None:
+    # acme is promised a dedicated stack, but globex's service runs on the same orders cluster.
+    t["services"] = [{"name": "shop", "depends_on": ["orders"]}]
+    t["tenants"] = [{"name": "acme", "model": "silo", "clusters": ["orders"]},
+                    {"name": "globex", "model": "pool", "services": ["shop"]}]
+
+
+def _pool_without_headroom(t: dict[str, Any]) -> None:
+    # 100 writes/s of pooled traffic; losing eu-west leaves eu-central's 60 req/s.
+    t["tenants"] = [{"name": "acme", "model": "pool", "clusters": ["orders"]},
+                    {"name": "globex", "model": "pool", "clusters": ["orders"]}]
+    t["regions"][0]["capacity"] = 1000
+    t["regions"][1]["capacity"] = 60
+
+
+def _service_on_a_single_region_cluster(t: dict[str, Any]) -> None:
+    t["clusters"].append({"name": "cache", "engine": "cassandra",
+                          "nodes": [{"name": "c-1", "region": "eu-central", "zone": "a", "role": "replica"},
+                                    {"name": "c-2", "region": "eu-central", "zone": "b", "role": "replica"}]})
+    t["services"] = [{"name": "web", "depends_on": ["orders", "cache"]}]
+
+
 CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     # code: (how to break the clean topology, the path the warning names, words it says)
     "election-timeout": (_default_election_timeout, "clusters[1].timings", "below 10x the largest RTT"),
@@ -83,6 +105,12 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     "sync-cross-region": (_sync_across_regions, "clusters[0].replication.mode", "150ms away"),
     "quorum-one-region": (_quorum_in_one_region, "clusters[1].nodes", "2 of 3 voters sit in eu-west"),
     "no-remote-standby": (_no_remote_standby, "clusters[0].nodes", "no standby outside eu-west"),
+    "silo-shared-node": (_silo_shares_a_node, "tenants[0]",
+                         "silo tenant 'acme' shares node(s) pg-1, pg-2, pg-3 with tenant(s) globex"),
+    "pool-no-headroom": (_pool_without_headroom, "regions[0].capacity",
+                         "losing eu-west leaves 60 req/s of capacity for 100 req/s of pooled traffic"),
+    "single-region-dependency": (_service_on_a_single_region_cluster, "services[0].depends_on",
+                                 "depends on cluster 'cache', whose nodes all sit in eu-central"),
 }
 
 
@@ -163,3 +191,43 @@ def test_patroni_defaults_satisfy_the_rule(tmp_path: Path) -> None:
     data = copy.deepcopy(CLEAN)
     _orders(data)["timings"] = {"loop_wait": "10s", "retry_timeout": "10s", "ttl": "30s"}  # 30 <= 30
     assert load_file(_write(tmp_path, data)).warnings == []
+
+
+def test_silo_tenants_on_their_own_stacks_are_fine(tmp_path: Path) -> None:
+    data = copy.deepcopy(CLEAN)
+    data["tenants"] = [{"name": "acme", "model": "silo", "clusters": ["orders"]},
+                       {"name": "globex", "model": "silo", "clusters": ["control"]}]
+    assert load_file(_write(tmp_path, data)).warnings == []
+
+
+def test_a_pool_with_headroom_is_fine_and_undeclared_capacity_is_not_judged(tmp_path: Path) -> None:
+    data = copy.deepcopy(CLEAN)
+    _pool_without_headroom(data)
+    data["regions"][1]["capacity"] = 100  # losing eu-west leaves exactly the 100 req/s needed
+    assert load_file(_write(tmp_path, data)).warnings == []
+    del data["regions"][0]["capacity"], data["regions"][1]["capacity"]
+    assert load_file(_write(tmp_path, data)).warnings == []
+
+
+def test_single_region_dependency_needs_several_regions(tmp_path: Path) -> None:
+    data = copy.deepcopy(CLEAN)
+    _service_on_a_single_region_cluster(data)
+    data["regions"] = [{"name": "eu-central", "zones": ["a", "b"]}]
+    data["network"] = {}
+    for cluster in data["clusters"]:
+        for node in cluster["nodes"]:
+            node["region"], node["zone"] = "eu-central", node.get("zone", "a")
+    data["traffic"][0]["from"] = "eu-central"
+    codes = [w.code for w in load_file(_write(tmp_path, data)).warnings]
+    assert "single-region-dependency" not in codes
+
+
+# Deliberate teaching points of the bundled topologies: the PACELC cost of a consensus cluster
+# spread over regions. Anything else a bundled topology warns about is a bug in it.
+EXPECTED_BUNDLED_WARNINGS = {"active-active": ["sync-cross-region"], "hybrid": ["sync-cross-region"]}
+
+
+@pytest.mark.parametrize("path", sorted(TOPOLOGIES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_bundled_topologies_stay_lint_clean(path: Path) -> None:
+    codes = [w.code for w in load_file(path).warnings]
+    assert codes == EXPECTED_BUNDLED_WARNINGS.get(path.stem, [])

@@ -294,3 +294,16 @@ def test_a_crash_right_after_a_command_neither_repeats_it_nor_forgets_its_heal(t
     assert state.completed == {"outage": "ok"}
     assert [c.spec for c in state.undo] == ["region:us-east"]  # type: ignore[union-attr]
     assert state.ended is None and len(state.applied) == 1
+
+
+async def test_the_example_in_run_help_is_a_runbook_that_runs() -> None:
+    from regionctl.cli.run_help import RUN_EPILOG
+
+    lines = RUN_EPILOG.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("- name:"))
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    text = "\n".join(line[2:] for line in lines[start:end])
+    raw = yaml.safe_load(text)[0]
+    outcome, backend, _ = await execute(raw)
+    assert outcome.exit_code == ExitCode.PASSED, outcome.report["reason"]
+    assert active_faults(backend) == []

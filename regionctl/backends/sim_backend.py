@@ -40,8 +40,9 @@ class SimBackend:
 
     def __init__(self, topology: Topology, seed: int = 1, speed: float = 1.0,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, serve_elapsed: bool = True) -> None:
         self.sim = Simulation(topology, seed=seed)
+        self.serve_elapsed = serve_elapsed  # False: snapshots never touch the books (see Simulation.snapshot)
         self.speed = speed
         self.paused = False
         # Live: a paced tick source (the dashboard) owns time; advance() then waits for it.
@@ -51,7 +52,7 @@ class SimBackend:
         self._last_wall: float | None = None
 
     def snapshot(self) -> Snapshot:
-        return self.sim.snapshot(backend=self.name)
+        return self.sim.snapshot(backend=self.name, serve_elapsed=self.serve_elapsed)
 
     async def apply(self, command: Command) -> CommandResult:
         sim = self.sim
@@ -104,8 +105,9 @@ class SimBackend:
         while self.sim.now < target - 1e-9:
             await asyncio.sleep(0.05)
 
-    def pace(self) -> float:
-        """Advance by the wall time elapsed since the last call x speed; returns virtual seconds moved."""
+    def pace(self, limit: float | None = None) -> float:
+        """Advance by the wall time elapsed since the last call x speed, never past virtual time `limit`;
+        returns virtual seconds moved."""
         now = self._clock()
         if self._last_wall is None or self.paused:
             self._last_wall = now
@@ -113,6 +115,8 @@ class SimBackend:
         elapsed = min(now - self._last_wall, MAX_CATCH_UP)
         self._last_wall = now
         step = elapsed * self.speed
+        if limit is not None:  # a paced drill must end exactly where the same drill run at once ends
+            step = min(step, max(0.0, limit - self.sim.now))
         if step > 0:
             self.sim.run_until(self.sim.now + step)
         return step
@@ -125,7 +129,7 @@ class SimBackend:
             self.pace()
             while until is None or self.sim.now < until:
                 await self._sleep(1.0 / hz)
-                self.pace()
+                self.pace(until)
                 on_snapshot(self.snapshot())
         finally:
             self.live = False
@@ -135,6 +139,4 @@ class SimBackend:
 
     def resume(self) -> None:
         self.paused = False
-        # Live: a paced tick source (the dashboard) owns time; advance() then waits for it.
-        self.live = False
         self._last_wall = self._clock()

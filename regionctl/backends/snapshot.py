@@ -68,6 +68,18 @@ class TenantView:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceView:
+    name: str
+    status: str  # ok | degraded | down
+    depends_on: tuple[str, ...] = ()
+    reason: str = ""  # why it is not ok: the dependency or region that degrades it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "depends_on": list(self.depends_on),
+                "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class FaultView:
     spec: str
     at: float
@@ -75,6 +87,13 @@ class FaultView:
 
     def to_json(self) -> dict[str, Any]:
         return {"spec": self.spec, "at": self.at, "healed_at": self.healed_at}
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    at: float
+    source: str  # the cluster it concerns, or "" for the estate (faults, traffic)
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +108,8 @@ class Snapshot:
     runbooks: tuple[str, ...]
     faults: tuple[FaultView, ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
+    events: tuple[EventView, ...] = ()  # the most recent events, oldest first (the dashboard's log)
+    services: tuple[ServiceView, ...] = ()
     # What the faults have reached so far in this run (regions, nodes, tenants, traffic_fraction).
     observed_blast_radius: dict[str, Any] = field(default_factory=dict)
 
@@ -107,6 +128,7 @@ class Snapshot:
             "regions": [r.to_json() for r in self.regions],
             "clusters": [c.to_json() for c in self.clusters],
             "tenants": [t.to_json() for t in self.tenants],
+            "services": [s.to_json() for s in self.services],
             "runbooks": list(self.runbooks),
             "faults": [f.to_json() for f in self.faults if f.healed_at is None],
         }

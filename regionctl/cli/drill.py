@@ -18,16 +18,27 @@ from regionctl.faults import FAULT_HELP
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same report.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (DESIGN.md shape).")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML file (one case per SLO).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
+              help="Serve Prometheus metrics on this port (0: any free one) while the drill runs in real time "
+                   "at --speed.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
+@click.option("--speed", type=float, metavar="X",
+              help="With --metrics-port: simulated seconds per wall second (default 1; 60 runs 10m in 10s).")
 def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_json: bool,
-          junit: str | None) -> None:
+          junit: str | None, metrics_port: int | None, metrics_host: str, speed: float | None) -> None:
     """Run faults on a schedule against the simulated TOPOLOGY and judge the SLOs.
 
     TOPOLOGY is a path or a bundled name. The report gives writes acknowledged and
     lost, RPO, RTO (detection, promotion, client reroute), availability, lag,
     stale reads, split-brain seconds and the blast radius.
 
+    With --metrics-port the drill runs in real time at --speed while
+    http://127.0.0.1:PORT/metrics serves its live state (see `regionctl exporter`), then
+    prints the same report as without it; the endpoint closes when the drill ends.
+
     \b
-    Exit codes: 0 every SLO held, 1 an SLO was missed, 2 invalid input.
+    Exit codes: 0 every SLO held, 1 an SLO was missed, 2 invalid input or the port is
+    in use, 5 interrupted (SIGINT/SIGTERM during a paced drill: no report).
 
     \b
     Example: lose us-east a minute in, for ten simulated minutes:
@@ -45,9 +56,16 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
             fail(f"--fault {item.fault.spec}@{item.at:g}s starts after the drill ends ({total:g}s); "
                  "raise --duration")
 
-    from regionctl.drill.runner import run_drill
+    if metrics_port is None:
+        if speed is not None:
+            fail("--speed paces a drill served with --metrics-port; without it the drill runs at once")
+        from regionctl.drill.runner import run_drill
 
-    result = run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter)
+        result = run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter)
+    else:
+        from regionctl.cli.drill_metrics import paced_drill_or_exit
+
+        result = paced_drill_or_exit(model, schedule, total, seed, speed, metrics_port, metrics_host)
     if junit:
         from regionctl.report.junit import write_junit
 

@@ -13,14 +13,14 @@ from regionctl import __version__
 
 # name -> (module, attribute, one-line help shown in `regionctl --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "tui": ("regionctl.cli.pending", "tui", "Open the live dashboard (not built yet; see status)."),
+    "tui": ("regionctl.cli.tui", "tui", "Open the live dashboard (faults, lag, leaders, blast radius, runbooks)."),
     "status": ("regionctl.cli.status", "status", "Show regions, clusters, leaders and lag of a topology."),
     "drill": ("regionctl.cli.drill", "drill", "Inject faults on a schedule in the simulator and report RTO/RPO."),
-    "blast": ("regionctl.cli.pending", "blast", "Predict what a fault would reach, before injecting it."),
+    "blast": ("regionctl.cli.blast", "blast", "Predict what a fault would reach, before injecting it."),
     "run": ("regionctl.cli.run", "run", "Run a failover runbook (simulated or over SSH), with journal and rollback."),
     "recover": ("regionctl.cli.recover", "recover", "Heal what a killed run left injected, from its journal."),
     "lab": ("regionctl.cli.lab", "lab", "Step through a guided region-outage lab, or check one headless."),
-    "exporter": ("regionctl.cli.pending", "exporter", "Serve Prometheus metrics of a live topology."),
+    "exporter": ("regionctl.cli.exporter", "exporter", "Serve Prometheus metrics of a live topology."),
     "sandbox": ("regionctl.cli.sandbox", "sandbox", "Start or stop a real multi-region cluster on this machine."),
     "validate": ("regionctl.cli.validate", "validate", "Check topology, runbook and lab files; exit 0 or 2."),
     "schema": ("regionctl.cli.schema", "schema", "Print the JSON Schema of topology, runbook or lab files."),
@@ -69,7 +69,7 @@ def cli(ctx: click.Context) -> None:
     running on the embedded simulator.
     """
     if ctx.invoked_subcommand is None:
-        from regionctl.cli.pending import default_entry
+        from regionctl.cli.tui import default_entry
 
         ctx.invoke(default_entry)
 

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,20 @@ def load_plan(topology_value: str, runbook_value: str,
     return topology, plan, source, path.resolve()
 
 
+def _predicted_blast(topology: Topology, plan: Plan, seed: int, at: float) -> dict[str, dict[str, Any]]:
+    """Each fault step's reach, predicted on the simulator (alone, from a steady state): a dry run
+    on real hosts also gets it, and connects to nothing."""
+    from regionctl.analysis.blast import predict_blast
+    from regionctl.backends.protocol import InjectFault
+
+    out: dict[str, dict[str, Any]] = {}
+    for planned in plan.steps:
+        if isinstance(planned.command, InjectFault) and planned.command.spec not in out:
+            prediction = predict_blast(topology, [planned.command.spec], at=max(at, 30.0), seed=seed)
+            out[planned.command.spec] = prediction["blast_radius"]
+    return out
+
+
 def default_journal_path(runbook: str) -> Path:
     base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     folder = base / "regionctl" / "journals"
@@ -116,13 +131,8 @@ def execute(request: RunRequest) -> None:
     if request.dry_run:
         from regionctl.report.run_view import print_plan
 
-        print_plan(topology, plan, request.backend, source)
+        print_plan(topology, plan, request.backend, source, _predicted_blast(topology, plan, request.seed, warmup))
         sys.exit(int(ExitCode.PASSED))
-    if request.metrics_port is not None:
-        import importlib.util
-
-        if importlib.util.find_spec("regionctl.exporter") is None:
-            fail("--metrics-port: the metrics exporter is not built yet (issue 9)")
     code, report = asyncio.run(_run(request, topology, topology_path, plan, warmup))
     if request.junit:
         from regionctl.report.junit import write_junit
@@ -178,7 +188,13 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
             approved=frozenset(request.approvals), seed=request.seed if request.backend == "sim" else None,
             completed=state.completed if state else None, undo=state.undo if state else None,
             resumed=state is not None, topology_path=str(topology_path))
-        pacer = _start_pacer(backend, request.speed)
+        metrics, server = _metrics(request, plan, backend)
+        speed = request.speed if request.speed is not None else (1.0 if metrics and request.backend == "sim" else None)
+        pacer = _start_pacer(backend, speed, metrics.update if metrics else None)
+        if metrics is not None:
+            executor.on_event = _with_metrics(executor.on_event, metrics, plan.name)
+            if server is not None:  # even with -q: with port 0, this is the only way to learn the URL
+                click.echo(f"metrics: {server.url}" + (f" (paced at {speed:g}x)" if speed else ""), err=True)
         loop = asyncio.get_running_loop()
         interrupts = {"count": 0}
 
@@ -198,6 +214,8 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
         finally:
             if pacer is not None:
                 pacer.cancel()
+            if server is not None:
+                server.close()
         outcome.report["journal"] = str(journal_file)
         return outcome.exit_code, outcome.report
     finally:
@@ -205,10 +223,44 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
         await close_backend(backend)
 
 
-def _start_pacer(backend: Any, speed: float | None) -> asyncio.Task[None] | None:
-    """With --speed, the simulator runs in paced real time: one tick source, as in the dashboard."""
-    if speed is None:
+def _start_pacer(backend: Any, speed: float | None,
+                 publish: Callable[[Any], None] | None) -> asyncio.Task[None] | None:
+    """With --speed (or --metrics-port on the simulator), time is paced in real time by one tick
+    source, as in the dashboard; on real hosts the tick source only publishes snapshots."""
+    on_snapshot = publish or (lambda _snapshot: None)
+    if speed is not None:
+        backend.speed = speed
+        task: asyncio.Task[None] = asyncio.ensure_future(backend.play(on_snapshot, hz=20.0))
+        return task
+    if publish is None or not hasattr(backend, "close"):
         return None
-    backend.speed = speed
-    task: asyncio.Task[None] = asyncio.ensure_future(backend.play(lambda _snapshot: None, hz=20.0))
-    return task
+
+    async def poll() -> None:
+        while True:
+            publish(backend.snapshot())
+            await asyncio.sleep(0.25)
+
+    return asyncio.ensure_future(poll())
+
+
+def _metrics(request: RunRequest, plan: Plan, backend: Any) -> tuple[Any, Any]:
+    if request.metrics_port is None:
+        return None, None
+    from regionctl.cli.metrics_option import serve_metrics_or_exit
+    from regionctl.exporter import MetricsExporter
+
+    metrics = MetricsExporter(backend.snapshot())
+    metrics.runbook_steps(plan.name, [p.id for p in plan.steps])
+    return metrics, serve_metrics_or_exit(metrics, request.metrics_port)
+
+
+def _with_metrics(on_event: Any, metrics: Any, runbook: str) -> Callable[[Any], None]:
+    from regionctl.exporter import RUNBOOK_STATUSES
+
+    def both(event: Any) -> None:
+        if on_event is not None:
+            on_event(event)
+        if event.step and event.status in RUNBOOK_STATUSES and event.kind in ("step-started", "step-ended"):
+            metrics.runbook_step(runbook, event.step, event.status)
+
+    return both

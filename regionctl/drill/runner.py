@@ -49,19 +49,31 @@ def leaders(sim: Simulation, before: dict[str, str | None]) -> dict[str, dict[st
     return out
 
 
+def start_drill(sim: Simulation, schedule: list[ScheduledFault]) -> dict[str, str | None]:
+    """Put the fault schedule on the simulator's clock; returns the leaders before anything happened."""
+    before = {name: getattr(c, "initial_leader", None) for name, c in sim.clusters.items()}
+    for item in schedule:
+        sim.schedule_fault(item.fault, item.at, item.duration)
+    return before
+
+
 def run_drill(topology: Topology, schedule: list[ScheduledFault], duration: float, seed: int = 1,
               wall_clock: Any = None) -> DrillResult:
     """`wall_clock` is a callable returning seconds (the CLI passes time.perf_counter)."""
     started = wall_clock() if wall_clock else 0.0
     sim = Simulation(topology, seed=seed)
-    before = {name: getattr(c, "initial_leader", None) for name, c in sim.clusters.items()}
-    for item in schedule:
-        sim.schedule_fault(item.fault, item.at, item.duration)
+    before = start_drill(sim, schedule)
     sim.run_until(duration)
+    return finish_drill(sim, topology, before, duration, seed,
+                        wall=(wall_clock() - started) if wall_clock else 0.0)
+
+
+def finish_drill(sim: Simulation, topology: Topology, before: dict[str, str | None], duration: float,
+                 seed: int, wall: float) -> DrillResult:
+    """The report of a drill whose simulation has run to `duration` (at once, or paced by a backend)."""
     metrics = sim.metrics()
     checks = slo_checks(topology, metrics)
     passed = all(c["ok"] for c in checks)
-    wall = (wall_clock() - started) if wall_clock else 0.0
     report: dict[str, Any] = {
         "result": "pass" if passed else "fail",
         "exit_code": int(ExitCode.PASSED if passed else ExitCode.FAILED),

@@ -205,6 +205,18 @@ def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, lis
     if rep.conflict_resolution is not None and mode != "multi-leader":
         yield (*base, "replication", "conflict_resolution"), (
             f"expected conflict_resolution only with mode multi-leader, found mode {mode}")
+    if rep.home_regions is not None:
+        if rep.conflict_resolution != "home-region":
+            yield (*base, "replication", "home_regions"), (
+                "expected home_regions only with conflict_resolution: home-region, "
+                f"found {rep.conflict_resolution or 'none'}")
+        leader_regions = sorted({cluster.nodes[j].region for j in leaders})
+        for region in rep.home_regions:
+            if region not in leader_regions:
+                yield (*base, "replication", "home_regions", region), (
+                    _unknown("region with a leader of this cluster", region, leader_regions))
+        if not any(share > 0 for share in rep.home_regions.values()):
+            yield (*base, "replication", "home_regions"), "expected at least one share above 0%, found none"
 
 
 def _check_service_cycles(t: Topology) -> Iterator[Problem]:

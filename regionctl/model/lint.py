@@ -68,4 +68,77 @@ def lint(t: Topology) -> list[LintWarning]:
                     "no-remote-standby", ("clusters", i, "nodes"),
                     f"active-passive cluster {cluster.name!r} has no standby outside {leader.region}: "
                     "a region outage leaves nothing to fail over to"))
+    out += _tenancy_and_services(t)
+    return out
+
+
+def _resolved_clusters(t: Topology, roots: list[str]) -> list[str]:
+    """The clusters behind these clusters and services, following services' dependencies."""
+    services = {s.name: s for s in t.services}
+    clusters = {c.name for c in t.clusters}
+    out: list[str] = []
+    todo, seen = list(roots), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in services:
+            todo.extend(services[name].depends_on)
+        elif name in clusters and name not in out:
+            out.append(name)
+    return out
+
+
+def _tenancy_and_services(t: Topology) -> list[LintWarning]:
+    out: list[LintWarning] = []
+    uses = {tenant.name: _resolved_clusters(t, [*tenant.clusters, *tenant.services]) for tenant in t.tenants}
+    nodes_of = {c.name: [n.name for n in c.nodes] for c in t.clusters}
+    # A silo promises a dedicated stack: a node another tenant also uses breaks the promise.
+    for i, tenant in enumerate(t.tenants):
+        if tenant.model != "silo":
+            continue
+        mine = {n for c in uses[tenant.name] for n in nodes_of[c]}
+        shared: dict[str, list[str]] = {}
+        for other in t.tenants:
+            if other.name != tenant.name:
+                both = sorted(mine & {n for c in uses[other.name] for n in nodes_of[c]})
+                if both:
+                    shared[other.name] = both
+        if shared:
+            nodes = sorted({n for names in shared.values() for n in names})
+            out.append(LintWarning(
+                "silo-shared-node", ("tenants", i),
+                f"silo tenant {tenant.name!r} shares node(s) {', '.join(nodes)} with tenant(s) "
+                f"{', '.join(sorted(shared))}: a failure there reaches them too, so the silo is not isolated"))
+    # N+1 for a pool: when a region is lost, its users move to the survivors, who must carry them.
+    pooled = {c for tenant in t.tenants if tenant.model == "pool" for c in uses[tenant.name]}
+    if t.kind == TopologyKind.TENANCY_POOL and not pooled:
+        pooled = {c.name for c in t.clusters}
+    declared = [r for r in t.regions if r.capacity is not None]
+    if pooled and declared:
+        demand = sum(tr.writes_per_s + tr.reads_per_s for tr in t.traffic if tr.cluster in pooled)
+        total = sum(r.capacity or 0.0 for r in t.regions)
+        for i, region in enumerate(t.regions):
+            if not region.capacity:
+                continue
+            left = total - region.capacity
+            if left < demand:
+                out.append(LintWarning(
+                    "pool-no-headroom", ("regions", i, "capacity"),
+                    f"losing {region.name} leaves {left:g} req/s of capacity for {demand:g} req/s of pooled "
+                    f"traffic (clusters {', '.join(sorted(pooled))}): every pooled tenant is overloaded "
+                    "when that region is lost"))
+    # A service that needs a cluster living in one region dies with that region, whatever else survives.
+    if len(t.regions) > 1:
+        regions_of = {c.name: sorted({n.region for n in c.nodes}) for c in t.clusters}
+        for i, service in enumerate(t.services):
+            for dep in service.depends_on:
+                where = regions_of.get(dep)
+                if where is not None and len(where) == 1:
+                    out.append(LintWarning(
+                        "single-region-dependency", ("services", i, "depends_on"),
+                        f"service {service.name!r} depends on cluster {dep!r}, whose nodes all sit in "
+                        f"{where[0]}: losing {where[0]} takes {service.name!r} down although the topology "
+                        f"spans {len(t.regions)} regions"))
     return out

@@ -33,6 +33,9 @@ class Region(StrictModel):
     name: Name
     zones: list[Name] = Field(default_factory=lambda: ["a"], min_length=1,
                               description="Availability zones of the region.")
+    capacity: NonNegativeFloat | None = Field(
+        None, description="Requests per second (reads + writes) the region's serving stack can take. "
+        "`validate` warns when a pool has no headroom for the traffic of a lost region.")
     description: str = ""
 
 
@@ -47,6 +50,13 @@ class Network(StrictModel):
     local_rtt: Duration = Field(0.0005, description="Round-trip time within one zone.")
 
 
+class Keyspace(StrictModel):
+    keys: PositiveInt = Field(100_000, description="Distinct keys clients write and read (multi-leader, leaderless).")
+    zipf: NonNegativeFloat = Field(
+        0.0, le=4.0, description="Popularity skew: the key of rank k is written in proportion to 1/k^zipf "
+        "(0 = uniform). Conflicts and stale reads concentrate on hot keys.")
+
+
 ReplicationModeName = Literal["async", "semi-sync", "sync", "quorum", "leaderless", "multi-leader"]
 
 
@@ -58,11 +68,19 @@ class Replication(StrictModel):
     r: PositiveInt | None = Field(None, description="mode leaderless: replies a read waits for (R).")
     w: PositiveInt | None = Field(
         None, description="mode leaderless: acknowledgements a write waits for (W).")
-    sloppy_quorum: bool = False
-    hinted_handoff: bool = False
-    read_repair: bool = True
+    sloppy_quorum: bool = Field(
+        False, description="mode leaderless: when home replicas are unreachable, other nodes take the write.")
+    hinted_handoff: bool = Field(
+        False, description="mode leaderless: writes a replica missed are replayed when it is reachable again.")
+    read_repair: bool = Field(True, description="mode leaderless: a read (r >= 2) that finds a stale replica "
+                              "repairs the key on it.")
     conflict_resolution: Literal["lww", "home-region"] | None = Field(
         None, description="mode multi-leader: last-writer-wins by timestamp, or home-region ownership.")
+    home_regions: dict[Name, Percent] | None = Field(
+        None, description="mode multi-leader with home-region: the share of the keyspace each region owns "
+        "(its key range; default: equal shares among the leaders' regions). A write goes to its key's home.")
+    keyspace: Keyspace = Field(default_factory=Keyspace, description="The keys clients use (multi-leader, "
+                               "leaderless): conflicts and stale reads are counted per key.")
     flush_interval: Duration | None = Field(None, description="How often the leader ships a batch of log.")
 
 

@@ -49,6 +49,8 @@ def render_drill(report: dict[str, Any]) -> Group:
         " · lost ", (f"{m['writes_lost']:,}", "bold red" if m["writes_lost"] else "bold"),
         " · stale reads ", f"{m['stale_reads']:,}", " · max lag ", format_duration(m["max_lag_seconds"] or 0.0),
         " · write p99 ", format_duration(m["write_latency_p99"] or 0.0),
+        " · conflicts ", f"{m.get('conflicts', 0):,}",
+        " · lost updates ", (f"{m.get('lost_updates', 0):,}", "bold red" if m.get("lost_updates") else "bold"),
     )
     slo = Table(title="SLOs", title_justify="left")
     slo.add_column("SLO")
@@ -67,15 +69,44 @@ def render_drill(report: dict[str, Any]) -> Group:
                     Text("✔ ok", style="green") if check["ok"] else Text("✘ missed", style="red"))
     blast = report["blast_radius"]
     reach = Text(f"blast radius: regions {', '.join(blast['regions']) or '-'} · nodes "
-                 f"{', '.join(blast['nodes']) or '-'} · tenants {', '.join(blast['tenants']) or '-'} · "
-                 f"traffic {blast['traffic_fraction'] * 100:.1f}%")
+                 f"{', '.join(blast['nodes']) or '-'} · clusters {', '.join(blast.get('clusters', [])) or '-'} · "
+                 f"services {', '.join(blast.get('services', [])) or '-'} · "
+                 f"tenants {', '.join(blast['tenants']) or '-'} · traffic {blast['traffic_fraction'] * 100:.1f}%")
     events = Table(title="what happened", title_justify="left", show_header=False, box=None)
     events.add_column(justify="right")
     events.add_column()
     for e in report["events"][-20:]:
         where = f"[{e['cluster']}] " if e["cluster"] else ""
         events.add_row(f"t={e['t']:.1f}s", where + e["message"])
-    return Group(head, faults, events, clusters, totals, reach, slo)
+    return Group(head, faults, events, clusters, totals, cap_table(m["clusters"]), reach, slo)
+
+
+_STYLE = {"consistency": "green", "availability": "yellow", "untested": "dim"}
+
+
+def cap_table(clusters: dict[str, Any]) -> Table:
+    """CAP (what each cluster chose while cut apart) and PACELC (what consistency costs otherwise)."""
+    table = Table(title="CAP / PACELC (cost: what consistency adds to a write)", title_justify="left")
+    for col in ("cluster", "in a partition", "write p50/p99", "cost"):
+        table.add_column(col, justify="right" if col in ("write p50/p99", "cost") else "left")
+    for name, c in clusters.items():
+        cap = c.get("cap")
+        if cap is None:
+            continue
+        behaviour = cap["partition_behaviour"]
+        if behaviour == "availability":
+            detail = f"availability ({cap['writes_diverged']:,} diverged"
+            detail += f", {cap['writes_refused']:,} refused)" if cap["writes_refused"] else ")"
+        elif behaviour == "consistency":
+            detail = f"consistency ({cap['writes_refused']:,} refused)"
+        else:
+            detail = behaviour
+        p50, p99 = cap["write_latency_p50"], cap["write_latency_p99"]
+        latency = "-" if p50 is None else f"{format_duration(p50)} / {format_duration(p99)}"
+        cost = cap["consistency_cost_seconds"]
+        table.add_row(name, Text(detail, style=_STYLE.get(behaviour, "")), latency,
+                      f"+{format_duration(cost)}" if cost else "none")
+    return table
 
 
 def print_drill(report: dict[str, Any], console: Console | None = None) -> None:

@@ -67,8 +67,12 @@ def render_plan(topology: Topology, plan: Plan, backend: str, source: str,
         parts.append(Text("objectives: " + ", ".join(
             f"{k} {_fmt_target(k, v)}" for k, v in plan.slo.items())))
     for spec, reach in (blast or {}).items():
-        parts.append(Text(f"predicted blast radius of {spec}: regions {', '.join(reach.get('regions', [])) or '-'}"
-                          f" · nodes {', '.join(reach.get('nodes', [])) or '-'} · tenants "
+        rto = reach.get("expected_rto_seconds")
+        parts.append(Text(f"predicted blast radius of {spec} (simulated alone from a steady state): "
+                          f"expected RTO {'never' if rto is None else format_duration(rto)}", style="bold"))
+        parts.append(Text(f"  regions {', '.join(reach.get('regions', [])) or '-'}"
+                          f" · nodes {', '.join(reach.get('nodes', [])) or '-'} · clusters "
+                          f"{', '.join(reach.get('clusters', [])) or '-'} · tenants "
                           f"{', '.join(reach.get('tenants', [])) or '-'} · traffic "
                           f"{reach.get('traffic_fraction', 0.0) * 100:.1f}%"))
     return Group(*parts)

@@ -55,6 +55,15 @@ def render_status(snapshot: Snapshot) -> Group:
             table.add_row(node.name, f"{node.region}/{node.zone}", ROLE_MARK.get(node.role, node.role),
                           Text(health, style=style), lag, str(node.lag_ops) if node.role != "leader" else "-")
         parts.append(table)
+    if snapshot.services:
+        services = Table(title="services", title_justify="left")
+        for column in ("service", "depends on", "status", "why"):
+            services.add_column(column)
+        for service in snapshot.services:
+            style = {"ok": "green", "degraded": "yellow", "down": "red"}.get(service.status, "")
+            services.add_row(service.name, ", ".join(service.depends_on) or "-",
+                             Text(service.status, style=style), service.reason or "-")
+        parts.append(services)
     if snapshot.tenants:
         tenants = Table(title="tenants", title_justify="left")
         tenants.add_column("tenant")

@@ -35,6 +35,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
     rtos: list[float | None] = []
     split_brain = 0.0
     max_lag = 0.0
+    conflicts = lost_updates = 0
     for name, cluster in sim.clusters.items():
         _merge(total, cluster.counters)
         _merge_hist(writes, cluster.write_latency)
@@ -49,6 +50,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         max_lag = max(max_lag, cluster.max_lag_seconds)
         c = cluster.counters
         clusters[name] = {
+            "replication": cluster.mode,
             "availability": _round(c.availability()),
             "writes_attempted": c.writes_attempted,
             "writes_acked": c.writes_acked,
@@ -64,7 +66,18 @@ def summarize(sim: Simulation) -> dict[str, Any]:
             "write_latency_p50": _round(cluster.write_latency.percentile(0.5)),
             "write_latency_p99": _round(cluster.write_latency.percentile(0.99)),
             "writes_refused": c.writes_failed > 0 and cluster.mode in ("sync", "quorum"),
+            "conflicts": 0,
+            "lost_updates": 0,
         }
+        # Replication-model figures (multi-leader conflicts, leaderless quorums), then CAP/PACELC.
+        figures = getattr(cluster, "figures", None)
+        if figures is not None:
+            clusters[name].update(figures())
+        conflicts += clusters[name]["conflicts"]
+        lost_updates += clusters[name]["lost_updates"]
+        clusters[name]["cap"] = cluster.cap.summary(
+            lost, cluster.write_latency.percentile(0.5), cluster.write_latency.percentile(0.99),
+            cluster.consistency_cost())
     regions: dict[str, Counters] = {}
     for cluster in sim.clusters.values():
         for source in cluster.sources:
@@ -91,6 +104,8 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         "reads_attempted": total.reads_attempted,
         "stale_reads": total.stale_reads,
         "split_brain_seconds": _round(split_brain),
+        "conflicts": conflicts,
+        "lost_updates": lost_updates,
         "write_latency_p50": _round(writes.percentile(0.5)),
         "write_latency_p99": _round(writes.percentile(0.99)),
         "read_latency_p50": _round(reads.percentile(0.5)),

@@ -8,11 +8,16 @@ from regionctl.model.resolved import flush_interval, replication_mode, timings
 from regionctl.model.topology import Cluster as ClusterSpec
 from regionctl.model.topology import Topology
 from regionctl.sim.accounting import Counters, Histogram, OutageClock
+from regionctl.sim.cap import CapBooks, leader_follower_diverges
 from regionctl.sim.core import EventLoop
 from regionctl.sim.network import Network
+from regionctl.sim.node import SimNode
 from regionctl.sim.workload import TrafficSource
 
 EventSink = Callable[[float, str, str], None]  # (time, cluster, message)
+# A write() latency meaning "the model put its requests' latencies in the histogram itself"
+# (they took different paths, e.g. to different home regions).
+RECORDED = -1.0
 
 
 class ClusterBase:
@@ -38,6 +43,8 @@ class ClusterBase:
         self.election = ""  # what the failover machinery is doing, shown in snapshots
         self.served_until = 0.0  # clients' requests are accounted up to this time
         self.read_only = False  # set by an operator: writes are refused, reads served
+        self.nodes: list[SimNode] = []
+        self.cap = CapBooks()
 
     def log(self, message: str) -> None:
         self.sink(self.loop.now, self.name, message)
@@ -61,6 +68,10 @@ class ClusterBase:
     def serve_traffic(self, now: float, dt: float) -> None:
         failed_live = 0
         attempted_live = 0
+        cap = self.cap
+        disturbed = cap.disturbed(self.nodes, self.network)
+        if disturbed:
+            cap.disturbed_seconds += dt
         for source in self.sources:
             nw, nr = source.arrivals(dt)
             books = source.counters
@@ -83,8 +94,12 @@ class ClusterBase:
                 books.writes_failed += nw - ok
                 failed_live += nw - ok
                 attempted_live += nw
-                if ok:
+                if ok and latency >= 0.0:
                     self.write_latency.add(latency, ok)
+                if disturbed:
+                    cap.refused += nw - ok
+                    if ok and self.write_diverges(source):
+                        cap.diverged += ok
                 if ok < nw:
                     source.failed_any = True
             if nr:
@@ -110,6 +125,19 @@ class ClusterBase:
 
     def read(self, source: TrafficSource, count: int, now: float) -> tuple[int, int, float]:
         raise NotImplementedError
+
+    def write_diverges(self, source: TrafficSource) -> bool:
+        """While disturbed: are this source's acknowledged writes invisible to a live replica?"""
+        return leader_follower_diverges(self)
+
+    def consistency_cost(self) -> tuple[float, str]:
+        """(seconds a write waits for replicas beyond a local commit, on whom) without faults."""
+        from regionctl.model.resolved import commit_wait
+
+        wait = commit_wait(self.topology, self.spec)
+        if wait is None:
+            return 0.0, "none: the leader acknowledges alone (async)"
+        return wait[0], f"waits for {wait[1]}"
 
     def on_change(self, now: float) -> None:
         """The fault set changed: re-evaluate leadership, fencing, streams."""

@@ -58,6 +58,11 @@ class Timeline:
         end, time = self._ends[index], self._times[index]
         return prev_time + (time - prev_time) * (pos - prev_end) / (end - prev_end)
 
+    def position_at(self, when: float) -> int:
+        """The last position committed at or before `when` (whole batches; trimmed history counts as before)."""
+        index = bisect_right(self._times, when, self._head)
+        return self._ends[index - 1] if index > 0 else self.fork_pos
+
     def acked_in(self, low: int, high: int) -> int:
         """Acknowledged writes among this timeline's own positions in (low, high]."""
         low = max(low, self.fork_pos)

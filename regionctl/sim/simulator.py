@@ -6,16 +6,28 @@ take Snapshots, read the books. Pure: no asyncio, no I/O, no wall clock.
 
 from __future__ import annotations
 
+import copy
 import random
+import types
 from dataclasses import dataclass
 
-from regionctl.backends.snapshot import ClusterView, FaultView, NodeView, RegionView, Snapshot, TenantView
+from regionctl.backends.snapshot import (
+    ClusterView,
+    EventView,
+    FaultView,
+    NodeView,
+    RegionView,
+    ServiceView,
+    Snapshot,
+    TenantView,
+)
 from regionctl.faults import Fault, check_targets
 from regionctl.model.resolved import preset, replication_mode
 from regionctl.model.topology import Topology
 from regionctl.sim.cluster_base import ClusterBase
 from regionctl.sim.core import EventLoop
 from regionctl.sim.failover import FailoverManager
+from regionctl.sim.impact import SAMPLE_EVERY, Impact, worst
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.leaderless import LeaderlessCluster
 from regionctl.sim.multi_leader import MultiLeaderCluster
@@ -24,6 +36,7 @@ from regionctl.sim.raft import RaftController
 from regionctl.sim.workload import TrafficSource
 
 MAX_EVENT_LOG = 2000
+EVENTS_IN_SNAPSHOT = 100
 
 
 @dataclass
@@ -44,11 +57,6 @@ class Simulation:
         self.events: list[tuple[float, str, str]] = []
         self.faults: list[ActiveFault] = []
         self.clusters: dict[str, ClusterBase] = {}
-        # The observed blast radius: everything a fault reached at some point of the run.
-        self.reached_regions: set[str] = set()
-        self.reached_nodes: set[str] = set()
-        self.reached_tenants: set[str] = set()
-        self.regions_down_seen: set[str] = set()
         for spec in topology.clusters:
             args = (spec, topology, self.network, self.loop, self._record)
             rng = random.Random(self.rng.getrandbits(64))
@@ -72,6 +80,9 @@ class Simulation:
             self.clusters[traffic.cluster].sources.append(TrafficSource(traffic))
         for cluster in self.clusters.values():
             cluster.start()
+        # The observed blast radius and the services' and tenants' states.
+        self.impact = Impact(self)
+        self._sampling = False
 
     # -- time ------------------------------------------------------------------------------
     @property
@@ -95,6 +106,7 @@ class Simulation:
         self.network.apply(fault, True)
         self._record(self.now, "", f"fault injected: {fault.spec}")
         self._changed()
+        self.impact.note_fault()
         return fid
 
     def heal(self, fid: int) -> None:
@@ -114,18 +126,18 @@ class Simulation:
 
     def schedule_fault(self, fault: Fault, at: float, duration: float | None) -> None:
         check_targets(fault, self.topology)
+        # Bound methods and plain data, not closures: a fork (deepcopy) must call its own copy.
         holder: dict[str, int] = {}
-
-        def start() -> None:
-            holder["fid"] = self.inject(fault)
-
-        def stop() -> None:
-            if "fid" in holder:
-                self.heal(holder["fid"])
-
-        self.loop.schedule(at, start)
+        self.loop.schedule(at, self._start_scheduled, fault, holder)
         if duration is not None:
-            self.loop.schedule(at + duration, stop)
+            self.loop.schedule(at + duration, self._stop_scheduled, holder)
+
+    def _start_scheduled(self, fault: Fault, holder: dict[str, int]) -> None:
+        holder["fid"] = self.inject(fault)
+
+    def _stop_scheduled(self, holder: dict[str, int]) -> None:
+        if "fid" in holder:
+            self.heal(holder["fid"])
 
     def active_faults(self) -> list[ActiveFault]:
         return [f for f in self.faults if f.healed_at is None]
@@ -137,37 +149,38 @@ class Simulation:
     def _changed(self) -> None:
         for cluster in self.clusters.values():
             cluster.on_change(self.now)
-        self._note_reach()
+        self.impact.note()
+        if not self._sampling:
+            self._sampling = True
+            self.loop.schedule(self.now + SAMPLE_EVERY, self._sample)
 
-    def _note_reach(self) -> None:
-        for region in self.topology.regions:
-            status = self.region_status(region.name)
-            if status != "up":
-                self.reached_regions.add(region.name)
-            if status == "down":
-                self.regions_down_seen.add(region.name)
-        for cluster in self.clusters.values():
-            for node in getattr(cluster, "nodes", []):
-                if self._health(node.loc, cluster) != "up" or self.network.slowness(node.name) != 1.0:
-                    self.reached_nodes.add(node.name)
-        for tenant in self.topology.tenants:
-            if self.tenant_status(self.tenant_clusters(tenant.name)) != "ok":
-                self.reached_tenants.add(tenant.name)
+    def _sample(self) -> None:
+        # While anything is impaired, look every second: a fencing or a lost quorum comes later.
+        self.impact.note()
+        if self.impact.impaired():
+            self.loop.schedule(self.now + SAMPLE_EVERY, self._sample)
+        else:
+            self._sampling = False
 
     def observed_blast_radius(self) -> dict[str, object]:
-        total = hit = 0.0
-        for cluster in self.clusters.values():
-            for source in cluster.sources:
-                rate = source.writes_per_s + source.reads_per_s
-                total += rate
-                if source.failed_any or source.region in self.regions_down_seen:
-                    hit += rate
-        return {
-            "regions": sorted(self.reached_regions),
-            "nodes": sorted(self.reached_nodes),
-            "tenants": sorted(self.reached_tenants),
-            "traffic_fraction": round(hit / total, 6) if total else 0.0,
-        }
+        """Everything the faults reached so far (the drill report's `blast_radius`)."""
+        return self.impact.observed()
+
+    def fork(self) -> Simulation:
+        """An independent copy at this instant, to run a what-if forward (`blast`). The topology
+        and its models are immutable and shared; everything else is copied."""
+        shared: list[object] = [self.topology, *self.topology.clusters, *self.topology.traffic,
+                                *self.topology.services, *self.topology.tenants, *self.topology.regions]
+        shared += [n for c in self.topology.clusters for n in c.nodes]
+        memo: dict[int, object] = {id(o): o for o in shared}
+        forked = copy.deepcopy(self, memo)
+        # deepcopy keeps plain functions as they are: a closure waiting in the queue (an operator's
+        # delayed traffic shift) would act on the original. Rebuild it over the fork's objects.
+        heap = forked.loop._heap
+        for i, (at, seq, callback, args) in enumerate(heap):
+            if isinstance(callback, types.FunctionType) and (callback.__closure__ or callback.__defaults__):
+                heap[i] = (at, seq, _rebind(callback, memo), args)
+        return forked
 
     # -- operator actions ------------------------------------------------------------------
     def promote(self, node_name: str) -> None:
@@ -238,40 +251,22 @@ class Simulation:
         return "up"
 
     def tenant_status(self, tenant_clusters: list[str]) -> str:
-        states = []
-        for name in tenant_clusters:
-            cluster = self.clusters[name]
-            if not self.writable(cluster):
-                states.append("down")
-            elif any(self._health(n.loc, cluster) != "up" for n in getattr(cluster, "nodes", [])):
-                states.append("degraded")
-            else:
-                states.append("ok")
-        if "down" in states:
-            return "down"
-        return "degraded" if "degraded" in states else "ok"
+        """The worst state among these clusters: down (not writable), degraded (a node lost) or ok."""
+        return worst([self.impact.cluster_state(self.clusters[name]) for name in tenant_clusters])
 
     def tenant_clusters(self, tenant_name: str) -> list[str]:
-        tenant = next(t for t in self.topology.tenants if t.name == tenant_name)
-        names = list(tenant.clusters)
-        services = {s.name: s for s in self.topology.services}
-        todo = list(tenant.services)
-        seen: set[str] = set()
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            if name in services:
-                todo.extend(services[name].depends_on)
-            elif name in self.clusters and name not in names:
-                names.append(name)
-        return names
+        """The clusters a tenant needs: its own and those of its services, transitively."""
+        return list(self.impact.tenant_clusters[tenant_name])
 
-    def snapshot(self, backend: str = "sim") -> Snapshot:
+    def snapshot(self, backend: str = "sim", serve_elapsed: bool = True) -> Snapshot:
         # Serve the part of the tick that has passed, so the leader's log is current: a replica's
         # lag then shows its streaming delay at any instant, not only just after a tick.
-        self._catch_up()
+        # That splits the tick's batch, which shifts the books slightly: a run whose report must not
+        # depend on when it was watched (a paced drill) passes serve_elapsed=False.
+        if serve_elapsed:
+            self._catch_up()
+        clusters = self.impact.cluster_states()
+        services = self.impact.service_states(clusters)
         return Snapshot(
             topology=self.topology.name,
             kind=str(self.topology.kind),
@@ -279,15 +274,31 @@ class Simulation:
             time=round(self.now, 6),
             regions=tuple(RegionView(r.name, self.region_status(r.name)) for r in self.topology.regions),
             clusters=tuple(self.cluster_view(c) for c in self.clusters.values()),
-            tenants=tuple(TenantView(t.name, t.model, self.tenant_status(self.tenant_clusters(t.name)))
+            tenants=tuple(TenantView(t.name, t.model, self.impact.tenant_state(t.name, services, clusters))
                           for t in self.topology.tenants),
+            services=tuple(ServiceView(s.name, services[s.name][0], tuple(s.depends_on), services[s.name][1])
+                           for s in self.topology.services),
             runbooks=tuple(self.topology.runbook_names()),
             faults=tuple(FaultView(f.fault.spec, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(),
+            events=tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:]),
             observed_blast_radius=self.observed_blast_radius(),
         )
 
     def metrics(self) -> dict[str, object]:
         from regionctl.sim.books import summarize
 
-        return summarize(self)
+        out = summarize(self)
+        out["services"] = self.impact.service_metrics()
+        return out
+
+
+def _rebind(function: types.FunctionType, memo: dict[int, object]) -> types.FunctionType:
+    """The same function over the copies `memo` made of what it closes over and defaults to."""
+    cells = None
+    if function.__closure__:
+        cells = tuple(types.CellType(copy.deepcopy(cell.cell_contents, memo)) for cell in function.__closure__)
+    rebound = types.FunctionType(function.__code__, function.__globals__, function.__name__,
+                                 copy.deepcopy(function.__defaults__, memo), cells)
+    rebound.__kwdefaults__ = copy.deepcopy(function.__kwdefaults__, memo)
+    return rebound

@@ -1,0 +1,1 @@
+"""Answers computed from the simulator: what a fault would reach, before it is injected."""

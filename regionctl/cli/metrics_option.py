@@ -1,0 +1,31 @@
+"""`--metrics-port` for any command (drill, run, tui): open the endpoint or exit 2 with one line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from regionctl.exporter import MetricsExporter, MetricsServer
+
+HZ = 4.0  # snapshots per wall second: finer than any sane scrape interval, cheap for the simulator
+METRICS_PORT_HELP = "Serve Prometheus metrics on http://127.0.0.1:PORT/metrics while it runs (0: any free port)."
+
+
+def serve_metrics_or_exit(exporter: MetricsExporter, port: int, host: str = "127.0.0.1") -> MetricsServer:
+    """Start the /metrics endpoint; a port in use, an unknown host or a refused bind exits 2."""
+    from regionctl.cli.common import fail
+    from regionctl.exporter import MetricsServerError, start_metrics_server
+
+    try:
+        return start_metrics_server(exporter, port, host)
+    except MetricsServerError as exc:
+        fail(str(exc))
+
+
+def speed_or_exit(value: float) -> float:
+    """--speed: a finite positive factor, or exit 2."""
+    from regionctl.cli.common import fail
+
+    if not 0 < value < float("inf"):  # also refuses nan
+        fail(f"--speed: expected a positive factor such as 1 or 10, found {value:g}")
+    return value

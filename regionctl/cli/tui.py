@@ -1,0 +1,126 @@
+"""`regionctl tui` (and bare `regionctl`): the live dashboard. Textual is imported only
+here, inside the command, so `regionctl --help` never pays for it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit
+
+if TYPE_CHECKING:
+    from regionctl.backends.protocol import Backend
+    from regionctl.backends.snapshot import Snapshot
+
+
+def _speed(value: str) -> float:
+    from regionctl.units import UnitError, parse_factor
+
+    try:
+        speed = parse_factor(value if value.endswith("x") else f"{value}x")  # `--speed 10` means 10x
+    except UnitError:
+        fail(f"--speed: expected a factor like 10x or 0.5x, found {value!r}")
+    if not 0 < speed <= 1000:
+        fail(f"--speed: expected a factor between 0 and 1000, found {value!r}")
+    return speed
+
+
+def _interactive() -> bool:
+    # Textual draws on stderr and reads stdin; stdout piped means a script wants text.
+    return all(stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr))
+
+
+def _ssh_module() -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module("regionctl.backends.ssh")
+    except ImportError:
+        fail("--backend ssh: the SSH backend is not built yet (issue 7); use --backend sim")
+
+
+def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
+    from regionctl.data import default_topology_path
+
+    model, _ = load_topology_or_exit(topology_arg or str(default_topology_path()))
+    factor = _speed(speed)
+    ssh = _ssh_module() if backend == "ssh" else None
+    if not _interactive():
+        fail("the dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
+             "for scripts use `regionctl status` or `regionctl drill`")
+    from regionctl.tui.app import Dashboard
+
+    observers: list[Callable[[Snapshot], None]] = []
+    step_observer: Callable[[str, str, str], None] | None = None
+    notes: list[str] = []
+    server = None
+    if metrics_port is not None:  # bound after the checks above: a refused run leaves no port open
+        from regionctl.cli.metrics_option import serve_metrics_or_exit
+        from regionctl.exporter import MetricsExporter
+
+        exporter = MetricsExporter()
+        server = serve_metrics_or_exit(exporter, metrics_port)
+        observers.append(exporter.update)
+        step_observer = exporter.runbook_step
+        notes.append(f"Prometheus metrics at {server.url}")
+
+    async def dashboard() -> int | None:
+        # The backend is opened in the app's own event loop (SSH connections belong to one loop).
+        if ssh is not None:
+            chosen: Backend = await ssh.open_ssh_backend(model)
+            return await Dashboard(chosen, model, seed=seed, observers=observers, step_observer=step_observer,
+                                   notes=notes).run_async()
+        from regionctl.backends.sim_backend import SimBackend
+        from regionctl.tui.blast import forked_predictor
+
+        sim_backend = SimBackend(model, seed=seed, speed=factor)
+        # The picker's preview forks the live simulation and runs the fault forward (regionctl.analysis).
+        return await Dashboard(sim_backend, model, seed=seed, observers=observers, step_observer=step_observer,
+                               notes=notes, predictor=forked_predictor(sim_backend.sim.fork)).run_async()
+
+    import asyncio
+
+    try:
+        code = asyncio.run(dashboard())
+    finally:
+        if server is not None:
+            server.close()
+    sys.exit(code or 0)
+
+
+@click.command(epilog=TOPOLOGY_ARG_HELP)
+@click.argument("topology", required=False)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the simulator's RNG.")
+@click.option("--speed", default="1x", show_default=True, help="Simulated seconds per wall second (e.g. 10x).")
+@click.option("--backend", type=click.Choice(["sim", "ssh"]), default="sim", show_default=True,
+              help="The embedded simulator, or real hosts over SSH.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Also serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any free port).")
+def tui(topology: str | None, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
+    """Open the live dashboard on TOPOLOGY (default: the bundled active-passive).
+
+    Keys: f inject a fault, h/H heal, space pause, +/- speed, r runbook, ? help, q quit.
+    """
+    run_dashboard(topology, seed=seed, speed=speed, backend=backend, metrics_port=metrics_port)
+
+
+@click.command()
+def default_entry() -> None:
+    """What bare `regionctl` runs: the dashboard on the bundled default topology."""
+    if not _interactive():
+        # Piped or in CI: the simulated status after half a minute says the same in text.
+        from regionctl.data import default_topology_path
+        from regionctl.report.status_view import print_status
+        from regionctl.sim.simulator import Simulation
+
+        model, _ = load_topology_or_exit(str(default_topology_path()))
+        sim = Simulation(model, seed=1)
+        sim.run_until(30.05)  # mid-tick: replicas show their streaming lag
+        print_status(sim.snapshot(backend="sim"))
+        click.echo("(not a terminal: this is the simulated status after 30s; in a terminal, "
+                   "`regionctl` opens the live dashboard)", err=True)
+        return
+    run_dashboard(None, seed=1, speed="1x", backend="sim", metrics_port=None)

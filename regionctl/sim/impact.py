@@ -1,0 +1,334 @@
+"""What the faults reach, read from the simulator: clusters, services, tenants, traffic.
+
+`Impact` answers "what state is this service / tenant in now" (for Snapshots) and keeps
+the observed blast radius: everything a fault reached at some moment of the run. It
+samples at each change of the fault set and every second while anything is impaired,
+so a leader fenced or a quorum lost seconds after the fault is seen too. Reading never
+changes the simulation (a sample may run between two ticks).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from regionctl.sim.leader_follower import LeaderFollowerCluster
+
+if TYPE_CHECKING:
+    from regionctl.sim.cluster_base import ClusterBase
+    from regionctl.sim.simulator import Simulation
+
+SAMPLE_EVERY = 1.0  # seconds between samples while something is impaired
+RANK = {"ok": 0, "degraded": 1, "down": 2}
+
+
+def worst(states: list[str]) -> str:
+    return max(states, key=RANK.__getitem__, default="ok")
+
+
+class Impact:
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        topology = sim.topology
+        self.services = {s.name: s for s in topology.services}
+        # Each tenant's and service's clusters, through the services they need (resolved once).
+        self.service_clusters = {name: self._clusters_of([name]) for name in self.services}
+        self.tenant_clusters = {t.name: self._clusters_of(list(t.services) + list(t.clusters))
+                                for t in topology.tenants}
+        self.reset()
+
+    def _clusters_of(self, roots: list[str]) -> list[str]:
+        out: list[str] = []
+        todo, seen = list(reversed(roots)), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in self.services:
+                todo.extend(reversed(self.services[name].depends_on))
+            elif name in self.sim.clusters and name not in out:
+                out.append(name)
+        return out
+
+    def reset(self) -> None:
+        """Forget what was reached (a forked simulation keeps its own record from the fork on)."""
+        self.regions: set[str] = set()
+        self.zones: set[str] = set()
+        self.nodes: set[str] = set()
+        self.worst_cluster: dict[str, str] = {}
+        self.worst_service: dict[str, str] = {}
+        self.worst_tenant: dict[str, str] = {}
+        self.regions_down: set[str] = set()
+        self.terms = {name: c.term for name, c in self.sim.clusters.items()}
+        self.leaders = {name: getattr(c, "leader", None) for name, c in self.sim.clusters.items()}
+        self.at_risk: dict[str, dict[str, Any]] = {}
+        self.leaders_lost: dict[str, set[str]] = {}
+        self.lost_before = {name: c.lost_writes()[0] for name, c in self.sim.clusters.items()}
+        self.since = self.sim.now
+        self.books_before = {name: (c.counters.writes_attempted + c.counters.reads_attempted,
+                                    c.counters.writes_acked + c.counters.reads_ok)
+                             for name, c in self.sim.clusters.items()}
+        self.service_down_seconds = {name: 0.0 for name in self.services}
+        self._last_sample = self.sim.now
+        self._down_now: set[str] = set()
+        self._last_states: dict[str, str] = {}
+        self._scanned_version = -1
+
+    # -- states, now -----------------------------------------------------------------------
+    def writable(self, cluster: ClusterBase) -> bool:
+        if isinstance(cluster, LeaderFollowerCluster):
+            # commit_rule remembers when semi-sync lost its last replica: a reader must not move that.
+            saved = cluster.no_ack_since
+            try:
+                return self.sim.writable(cluster)
+            finally:
+                cluster.no_ack_since = saved
+        return self.sim.writable(cluster)
+
+    def cluster_state(self, cluster: ClusterBase) -> str:
+        if not self.writable(cluster):
+            return "down"
+        sim = self.sim
+        if any(sim._health(n.loc, cluster) != "up" for n in getattr(cluster, "nodes", [])):
+            return "degraded"
+        return "ok"
+
+    def cluster_states(self) -> dict[str, str]:
+        return {name: self.cluster_state(c) for name, c in self.sim.clusters.items()}
+
+    def service_states(self, clusters: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
+        """Each service's (status, why): the worst of what it depends on and of the regions it runs in."""
+        clusters = self.cluster_states() if clusters is None else clusters
+        out: dict[str, tuple[str, str]] = {}
+
+        def visit(name: str, stack: tuple[str, ...]) -> tuple[str, str]:
+            if name in out:
+                return out[name]
+            if name in clusters:
+                state = clusters[name]
+                return state, "" if state == "ok" else f"cluster {name} {self._cluster_words(state)}"
+            if name not in self.services or name in stack:
+                return "ok", ""
+            spec = self.services[name]
+            found: list[tuple[str, str]] = []
+            for dep in spec.depends_on:
+                state, why = visit(dep, (*stack, name))
+                # Through another service, name that service: the operator follows the chain.
+                found.append((state, f"service {dep} {state}" if dep in self.services and state != "ok" else why))
+            if spec.regions:
+                down = [r for r in spec.regions if self.sim.region_status(r) == "down"]
+                if down and len(down) == len(spec.regions):
+                    found.append(("down", f"every region it runs in is down ({', '.join(down)})"))
+                elif down:
+                    found.append(("degraded", f"region {', '.join(down)} down"))
+            state = worst([s for s, _ in found])
+            why = "; ".join(w for s, w in found if s == state and w) if state != "ok" else ""
+            out[name] = (state, why)
+            return out[name]
+
+        for name in self.services:
+            visit(name, ())
+        return out
+
+    @staticmethod
+    def _cluster_words(state: str) -> str:
+        return "not writable" if state == "down" else "lost a node"
+
+    def tenant_state(self, tenant: str, services: dict[str, tuple[str, str]] | None = None,
+                     clusters: dict[str, str] | None = None) -> str:
+        spec = next(t for t in self.sim.topology.tenants if t.name == tenant)
+        clusters = self.cluster_states() if clusters is None else clusters
+        services = self.service_states(clusters) if services is None else services
+        states = [clusters[c] for c in self.tenant_clusters[tenant]]
+        states += [services[s][0] for s in spec.services if s in services]
+        return worst(states)
+
+    # -- the observed blast radius -----------------------------------------------------------
+    def note(self) -> None:
+        """One sample of what is impaired now."""
+        sim = self.sim
+        now = sim.now
+        for name in self._down_now:
+            self.service_down_seconds[name] += now - self._last_sample
+        self._last_sample = now
+        network = sim.network
+        for region in sim.topology.regions:
+            status = sim.region_status(region.name)
+            if status != "up":
+                self.regions.add(region.name)
+            if status == "down":
+                self.regions_down.add(region.name)
+                self.zones.update(f"{region.name}/{z}" for z in region.zones)
+        self.zones.update(f"{r}/{z}" for r, z in network.down_zones)
+        clusters = self.cluster_states()
+        self._last_states = clusters
+        scan_nodes = network.version != self._scanned_version  # a node's health changes only with the faults
+        self._scanned_version = network.version
+        for name, cluster in sim.clusters.items():
+            if scan_nodes and (clusters[name] != "ok" or network.slow):
+                for node in getattr(cluster, "nodes", []):
+                    health = sim._health(node.loc, cluster)
+                    if health != "up" or network.slowness(node.name) != 1.0:
+                        self.nodes.add(node.name)
+                    if health == "down" and node.role == "leader":
+                        # The leader (or, multi-leader, one of the leaders) is down; a cut-off one
+                        # that keeps taking writes is not lost (fencing or a new term says when it is).
+                        self.leaders_lost.setdefault(name, set()).add(node.name)
+            self.worst_cluster[name] = worst([clusters[name], self.worst_cluster.get(name, "ok")])
+        services = self.service_states(clusters)
+        self._down_now = {name for name, (state, _) in services.items() if state == "down"}
+        for name, (state, _) in services.items():
+            self.worst_service[name] = worst([state, self.worst_service.get(name, "ok")])
+        for tenant in sim.topology.tenants:
+            state = self.tenant_state(tenant.name, services, clusters)
+            self.worst_tenant[tenant.name] = worst([state, self.worst_tenant.get(tenant.name, "ok")])
+
+    def impaired(self) -> bool:
+        """Anything still to watch, as of the last sample."""
+        sim = self.sim
+        return bool(sim.active_faults()) or any(state != "ok" for state in self._last_states.values()) \
+            or any(c.election for c in sim.clusters.values())
+
+    def note_fault(self) -> None:
+        """At a fault: per leader-based cluster whose leader it cut off, the acknowledged writes
+        no surviving replica holds yet (what a failover now would lose) and how old the oldest is."""
+        sim = self.sim
+        now = sim.now
+        for name, cluster in sim.clusters.items():
+            if not isinstance(cluster, LeaderFollowerCluster) or cluster.leader is None:
+                continue
+            leader = cluster.leader
+            survivors = [n for n in cluster.nodes if n is not leader and sim.network.up(n.loc)]
+            if sim._health(leader.loc, cluster) == "up" or not survivors:
+                continue
+            best = max(survivors, key=lambda n: n.pos if n.timeline is leader.timeline else -1)
+            have = best.pos if best.timeline is leader.timeline else leader.timeline.fork_pos
+            writes = leader.timeline.acked_in(have, leader.pos)
+            first = leader.timeline.commit_time(have + 1) if writes else None
+            seconds = max(0.0, now - first) if first is not None else 0.0
+            entry = self.at_risk.setdefault(name, {"writes": 0, "seconds": 0.0})
+            entry["writes"] += writes
+            entry["seconds"] = max(entry["seconds"], round(seconds, 6))
+
+    def clusters_reached(self) -> list[str]:
+        """Clusters that lost their leader or their quorum: not writable, a new leader or term, or a
+        leader down or cut off (for multi-leader: one of its leaders)."""
+        out = []
+        for name, cluster in self.sim.clusters.items():
+            if self.worst_cluster.get(name) == "down" or cluster.term != self.terms[name] \
+                    or getattr(cluster, "leader", None) is not self.leaders[name] or name in self.leaders_lost:
+                out.append(name)
+        return out
+
+    def _new_leader_after(self, name: str) -> float | None:
+        """Seconds from the first fault to the first leader elected or promoted after it."""
+        cluster = self.sim.clusters[name]
+        fault_at = cluster.clock.fault_at
+        history = getattr(cluster, "history", [])
+        if fault_at is None:
+            return None
+        after = [t for t, _, _ in history if t >= fault_at and t >= self.since]
+        return round(after[0] - fault_at, 6) if after else None
+
+    def traffic_share(self, tenant: str) -> float | None:
+        """The tenant's share of all traffic: as declared, or, for a tenant alone on its clusters
+        (a silo), their share of the traffic."""
+        spec = next(t for t in self.sim.topology.tenants if t.name == tenant)
+        if spec.traffic_share is not None:
+            return spec.traffic_share
+        mine = set(self.tenant_clusters[tenant])
+        if not mine or any(mine & set(c) for other, c in self.tenant_clusters.items() if other != tenant):
+            return None
+        rates = {name: sum(s.writes_per_s + s.reads_per_s for s in c.sources) for name, c in self.sim.clusters.items()}
+        total = sum(rates.values())
+        return round(sum(rates[c] for c in mine) / total, 6) if total else None
+
+    def tenant_availability(self, tenant: str) -> float:
+        """Requests served over requests made, on the tenant's clusters, since the record began."""
+        made = served = 0
+        for name in self.tenant_clusters[tenant]:
+            c = self.sim.clusters[name].counters
+            made_before, served_before = self.books_before[name]
+            made += c.writes_attempted + c.reads_attempted - made_before
+            served += c.writes_acked + c.reads_ok - served_before
+        return round(served / made, 6) if made else 1.0
+
+    def traffic_fraction(self) -> float:
+        total = hit = 0.0
+        for cluster in self.sim.clusters.values():
+            for source in cluster.sources:
+                rate = source.writes_per_s + source.reads_per_s
+                total += rate
+                if source.failed_any or source.region in self.regions_down:
+                    hit += rate
+        return round(hit / total, 6) if total else 0.0
+
+    def observed(self) -> dict[str, Any]:
+        """The blast radius in the shape `blast` predicts (DESIGN.md report `blast_radius`, extended)."""
+        sim = self.sim
+        # Read-only: reading the books must not change them, or a watched run (the dashboard, a
+        # paced drill) would report other figures than an unwatched one. The samples taken at each
+        # fault change and every second while impaired are what counts.
+        clusters = self.clusters_reached()
+        rtos: dict[str, float | None] = {}
+        data: dict[str, dict[str, Any]] = {}
+        for name, cluster in sim.clusters.items():
+            lost, rpo = cluster.lost_writes()
+            lost -= self.lost_before[name]
+            risk = self.at_risk.get(name)
+            if risk or lost > 0:
+                data[name] = {"writes": risk["writes"] if risk else 0, "seconds": risk["seconds"] if risk else 0.0,
+                              "lost": max(0, lost), "rpo_seconds": round(rpo, 6) if lost > 0 else 0.0}
+            if cluster.clock.fault_at is not None and cluster.clock.fault_at >= self.since:
+                # Every cluster counts: a partition can cut clients off a leader that stays put.
+                rto = cluster.clock.rto()
+                rtos[name] = None if rto is None else round(rto, 6)
+        if any(v is None for v in rtos.values()):
+            rto_all: float | None = None
+        else:
+            rto_all = max((v for v in rtos.values() if v is not None), default=0.0)
+        tenants = {t.name: t for t in sim.topology.tenants}
+        return {
+            "regions": sorted(self.regions),
+            "zones": sorted(self.zones),
+            "nodes": sorted(self.nodes),
+            "clusters": clusters,
+            "services": [n for n in self.services if self.worst_service.get(n, "ok") != "ok"],
+            "tenants": sorted(n for n in tenants if self.worst_tenant.get(n, "ok") != "ok"),
+            "traffic_fraction": self.traffic_fraction(),
+            "data_at_risk": data,
+            "expected_rto_seconds": rto_all,
+            "detail": {
+                "clusters": {n: {"status": self.worst_cluster.get(n, "ok"), "rto_seconds": rtos.get(n),
+                                 "failover": sim.clusters[n].spec.failover.policy,
+                                 "leader_before": _name(self.leaders[n]),
+                                 "leader_after": _name(getattr(sim.clusters[n], "leader", None)),
+                                 "new_leader_after_seconds": self._new_leader_after(n),
+                                 "leaders_lost": sorted(self.leaders_lost.get(n, ()))}
+                             for n in sim.clusters if n in clusters or rtos.get(n, 0.0) != 0.0},
+                "services": {n: self.worst_service[n] for n in self.services
+                             if self.worst_service.get(n, "ok") != "ok"},
+                "tenants": {n: {"status": self.worst_tenant[n], "model": tenants[n].model,
+                                "traffic_share": self.traffic_share(n), "availability": self.tenant_availability(n)}
+                            for n in sorted(tenants) if self.worst_tenant.get(n, "ok") != "ok"},
+                "since": round(self.since, 6),
+                "until": round(sim.now, 6),
+            },
+        }
+
+    def service_metrics(self) -> dict[str, dict[str, Any]]:
+        """Per service: the share of time it was not down (sampled), and its status now. Read-only:
+        the time since the last sample counts in the state that sample saw."""
+        now = self.sim.now
+        elapsed = now - self.since
+        states = self.service_states()
+        out = {}
+        for name, stored in self.service_down_seconds.items():
+            down = stored + (now - self._last_sample if name in self._down_now else 0.0)
+            out[name] = {"availability": round(1.0 - down / elapsed, 6) if elapsed > 0 else 1.0,
+                         "down_seconds": round(down, 6), "status": states[name][0]}
+        return out
+
+
+def _name(node: object) -> str | None:
+    return getattr(node, "name", None)

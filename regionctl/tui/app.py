@@ -1,0 +1,418 @@
+"""The dashboard: one screen that tells an outage's story, driven by one tick source.
+
+The app reads Snapshots and sends Commands through the Backend protocol only; every
+snapshot is applied in one batch_update, tables by keyed diffs, the map on the line API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, TypeVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, RichLog
+
+from regionctl.backends.protocol import Backend, Command, HealAll, HealFault, InjectFault
+from regionctl.backends.snapshot import EventView, Snapshot
+from regionctl.model.topology import Topology
+from regionctl.tui.blast import Predictor, Thunk, current_reach, static_predictor
+from regionctl.tui.model import DashboardModel, dur
+from regionctl.tui.render import (
+    LEADER_COLUMNS,
+    REPLICATION_COLUMNS,
+    header_text,
+    leader_rows,
+    reach_text,
+    replication_rows,
+    slo_text,
+)
+from regionctl.tui.runbooks import RunbookPanel, RunbookRun, executor_available
+from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
+from regionctl.tui.styles import CSS
+from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
+
+W = TypeVar("W", bound=Widget)
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+class Dashboard(App[int]):
+    CSS = CSS
+    TITLE = "regionctl"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "pick_fault", "fault"),
+        Binding("h", "heal_one", "heal"),
+        Binding("H", "heal_all", "heal all"),
+        Binding("space", "toggle_pause", "pause"),
+        Binding("plus,equals_sign", "faster", "faster"),
+        Binding("minus,underscore", "slower", "slower"),
+        Binding("r", "choose_runbook", "runbook"),
+        Binding("n", "runbook_next", "next step"),
+        Binding("c", "runbook_continue", "run to end"),
+        Binding("x", "runbook_stop", "stop runbook"),
+        Binding("question_mark", "help", "help"),
+        Binding("q", "request_quit", "quit"),
+    ]
+    # What each binding does, in words (the help screen and the command palette use these).
+    EXPLAIN: ClassVar[dict[str, str]] = {
+        "pick_fault": "inject a fault: kind → target → predicted blast radius → confirm",
+        "heal_one": "heal one injected fault (choose which)",
+        "heal_all": "heal every injected fault",
+        "toggle_pause": "pause / resume the simulated clock (and any runbook waiting on it)",
+        "faster": "run the simulated clock faster (×0.25 … ×60)",
+        "slower": "run the simulated clock slower",
+        "choose_runbook": "choose a runbook and run it step by step or to the end",
+        "runbook_next": "runbook: run the next step",
+        "runbook_continue": "runbook: run the remaining steps without stopping",
+        "runbook_stop": "runbook: stop it (its rollback steps run; injected faults stay until healed)",
+        "help": "this help",
+        "request_quit": "quit (asks first while faults are injected or a runbook runs)",
+    }
+
+    def __init__(self, backend: Backend, topology: Topology, *, hz: float = 4.0, autoplay: bool = True,
+                 predictor: Predictor = static_predictor, seed: int | None = None,
+                 observers: Iterable[Callable[[Snapshot], None]] = (),
+                 step_observer: Callable[[str, str, str], None] | None = None,
+                 notes: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.backend = backend
+        self.topology = topology
+        self.hz = hz
+        self.autoplay = autoplay
+        self.predictor = predictor
+        self.seed = seed
+        self.model = DashboardModel(topology)
+        self.snapshot: Snapshot = backend.snapshot()
+        self.frames = 0
+        # Others fed from the same tick (the metrics exporter): every snapshot, every step status.
+        self.observers = list(observers)
+        self.step_observer = step_observer
+        self.startup_notes = list(notes)
+        self.run_: RunbookRun | None = None
+        self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
+        self._playing = False
+        self.main: Screen[Any] | None = None
+        self._pending_events: list[EventView] = []
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TextPanel(id="header")
+        with Horizontal(id="top"):
+            yield TopologyMap(id="map")
+            yield KeyedTable(LEADER_COLUMNS, id="leaders")
+        yield LineTable(REPLICATION_COLUMNS, id="replication")
+        with Horizontal(id="lower"):
+            yield TextPanel(id="slo")
+            yield TextPanel(id="blast")
+            yield RunbookPanel(id="runbook")
+        yield RichLog(id="events", max_lines=500, markup=False, wrap=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
+                  "slo": "traffic & SLOs", "blast": "blast radius", "runbook": "runbook", "events": "events"}
+        self.main = self.screen  # panels are looked up here even while a modal is on top
+        self.install_screen(FaultPicker(self.topology, self.preview), "fault-picker")
+        for widget_id, title in titles.items():
+            self.main.query_one(f"#{widget_id}").border_title = title
+        self.apply_snapshot(self.snapshot)
+        seed = f", seed {self.seed}" if self.seed is not None else ""
+        self.note(f"dashboard on {self.topology.name} ({self.backend.name}{seed}) · f injects a fault · "
+                  "r runs a runbook · ? lists every key")
+        for note in self.startup_notes:
+            self.note(note)
+        if self.autoplay:
+            self.run_worker(self._tick(), name="tick", group="tick", exclusive=True)
+
+    async def _tick(self) -> None:
+        """The one tick source: the simulator paces itself; a live backend is polled."""
+        play = getattr(self.backend, "play", None)
+        self._playing = True
+        try:
+            if play is not None:
+                await play(self.apply_snapshot, self.hz)
+            else:  # pragma: no cover - live backends land later
+                while True:
+                    await asyncio.sleep(1.0 / self.hz)
+                    self.apply_snapshot(self.backend.snapshot())
+        finally:
+            self._playing = False
+
+    # -- the one update path -----------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return (self.paced and bool(getattr(self.backend, "paused", False))) or self.live_paused
+
+    @property
+    def paced(self) -> bool:
+        """A simulator paced by the play loop (pause, speed); anything else runs in real time."""
+        return hasattr(self.backend, "pace")
+
+    def clock_text(self) -> str:
+        if not self.paced:
+            return "live"
+        return f"t={dur(self.snapshot.time)} ×{getattr(self.backend, 'speed', 1.0):g}"
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        for observer in self.observers:
+            observer(snapshot)
+        if self.live_paused or self.main is None:
+            return  # a frozen display, or a tick that arrives before mount
+        try:
+            self._apply(snapshot)
+        except NoMatches:  # the last tick met the screen being taken down at exit: nothing to show it on
+            return
+
+    def _apply(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self._pending_events.extend(self.model.update(snapshot))
+        if self.screen is not self.main:
+            return  # a dialog covers the panels: keep the history, repaint when it closes (the next tick)
+        events, self._pending_events = self._pending_events, []
+        slo = self.model.slo()
+        active = [f.spec for f in snapshot.faults if f.healed_at is None]
+        with self.batch_update():
+            self.w("#header", TextPanel).show(
+                header_text(snapshot, clock=self.clock_text(), paused=self.paused, slo=slo))
+            self.w("#map", TopologyMap).show(snapshot, self.model.links())
+            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model))
+            self.w("#leaders", KeyedTable).sync(leader_rows(snapshot))
+            self.w("#slo", TextPanel).show(slo_text(slo))
+            self.w("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active,
+                                                               snapshot.observed_blast_radius))
+            self.refresh_runbook()
+            log = self.w("#events", RichLog)
+            for event in events:
+                log.write(Text.assemble((f"t={event.at:8.1f}s ", "dim"), (f"{event.source:<10} ", "cyan"),
+                                        event.message))
+        self.frames += 1
+
+    def on_unmount(self) -> None:
+        self.main = None
+
+    def w(self, selector: str, kind: type[W]) -> W:
+        assert self.main is not None
+        return self.main.query_one(selector, kind)
+
+    def note(self, message: str, style: str = "", source: str = "operator") -> None:
+        if self.main is None:
+            return
+        self.w("#events", RichLog).write(
+            Text.assemble((f"t={self.snapshot.time:8.1f}s ", "dim"), (f"{source:<10} ", "magenta"), (message, style)))
+
+    def refresh_runbook(self) -> None:
+        if self.main is None:
+            return
+        self.w("#runbook", RunbookPanel).show(self.run_, self.snapshot.runbooks, executor_available())
+
+    async def send(self, command: Command) -> bool:
+        result = await self.backend.apply(command)
+        self.note(("✔ " if result.ok else "✘ ") + result.message, "green" if result.ok else "bold red")
+        if not result.ok:
+            self.notify(result.message, severity="error")
+        self.apply_snapshot(self.backend.snapshot())
+        return result.ok
+
+    # -- faults ----------------------------------------------------------------------------
+    def active_faults(self) -> list[str]:
+        # The backend's word, not the last frame's: a runbook may have injected one since.
+        return [f.spec for f in self.backend.snapshot().faults if f.healed_at is None]
+
+    def preview(self, spec: str) -> Thunk:
+        return self.predictor(self.topology, self.snapshot, spec)
+
+    def action_pick_fault(self) -> None:
+        def chosen(spec: str | None) -> None:
+            if spec:
+                self.run_worker(self.send(InjectFault(spec)), group="commands")
+
+        self.push_screen("fault-picker", chosen)
+
+    def action_heal_one(self) -> None:
+        active = self.active_faults()
+        if not active:
+            self.notify("no fault is injected")
+            return
+
+        def chosen(spec: str | None) -> None:
+            if spec == "*":
+                self.run_worker(self.send(HealAll()), group="commands")
+            elif spec:
+                self.run_worker(self.send(HealFault(spec)), group="commands")
+
+        choices = [(spec, f"heal {spec}") for spec in active] + [("*", "heal all of them")]
+        self.push_screen(ChoiceScreen("Heal which fault?", choices), chosen)
+
+    async def action_heal_all(self) -> None:
+        if not self.active_faults():
+            self.notify("no fault is injected")
+            return
+        await self.send(HealAll())
+
+    # -- time ------------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        backend: Any = self.backend
+        if self.paced:
+            if backend.paused:
+                backend.resume()
+                if self._playing:
+                    backend.live = True  # resume() must not hand time back to advance() while we tick
+            else:
+                backend.pause()
+        else:
+            self.live_paused = not self.live_paused
+        self.note("⏸ paused" if self.paused else "▶ resumed")
+        self.apply_snapshot(self.backend.snapshot())
+        if self.live_paused:  # the frozen display still shows the pause
+            self.w("#header", TextPanel).show(
+                header_text(self.snapshot, clock=self.clock_text(), paused=True, slo=self.model.slo()))
+
+    def _set_speed(self, faster: bool) -> None:
+        backend: Any = self.backend
+        if not self.paced:
+            self.notify("a live backend runs in real time")
+            return
+        current = backend.speed
+        if faster:
+            backend.speed = next((s for s in SPEEDS if s > current), SPEEDS[-1])
+        else:
+            backend.speed = next((s for s in reversed(SPEEDS) if s < current), SPEEDS[0])
+        self.note(f"speed ×{backend.speed:g}")
+        self.apply_snapshot(self.backend.snapshot())
+
+    def action_faster(self) -> None:
+        self._set_speed(True)
+
+    def action_slower(self) -> None:
+        self._set_speed(False)
+
+    # -- runbooks --------------------------------------------------------------------------
+    def action_choose_runbook(self) -> None:
+        if not executor_available():
+            self.notify("the runbook executor is not built yet", severity="warning")
+            return
+        if self.run_ is not None and not self.run_.finished:
+            self.notify(f"runbook {self.run_.name} is still running (x stops it)", severity="warning")
+            return
+        names = self.snapshot.runbooks
+        if not names:
+            self.notify("this topology ships no runbooks")
+            return
+        titles = {str(rb.get("name")): str(rb.get("title") or "") for rb in self.topology.runbooks}
+        choices = []
+        for n in names:
+            title = f": {titles[n]}" if titles.get(n) else ""
+            choices.append((f"{n}\tstep", f"▶ {n}{title} — step by step (n runs each step)"))
+            choices.append((f"{n}\tall", f"⏩ {n} — to the end"))
+
+        def chosen(key: str | None) -> None:
+            if key:
+                name, mode = key.split("\t")
+                self.start_runbook(name, step_mode=mode == "step")
+
+        self.push_screen(ChoiceScreen("Run which runbook?", choices), chosen)
+
+    def start_runbook(self, name: str, *, step_mode: bool) -> RunbookRun:
+        run = RunbookRun(self.backend, self.topology, name, step_mode=step_mode,
+                         on_change=self._runbook_changed, ask=self._ask_approval)
+        self.run_ = run
+        self.note(f"runbook {name} started" + (" step by step" if step_mode else ""))
+        self.run_worker(self._run_runbook(run), group="runbook")
+        self.refresh_runbook()
+        return run
+
+    async def _run_runbook(self, run: RunbookRun) -> None:
+        outcome = await run.run()
+        self.note(f"{run.name}: {outcome.report.get('result')} (exit {int(outcome.exit_code)})",
+                  "green" if int(outcome.exit_code) == 0 else "bold red", source="runbook")
+        self.apply_snapshot(self.backend.snapshot())
+
+    def _runbook_changed(self, message: str) -> None:
+        if self.step_observer is not None and self.run_ is not None:
+            for step in self.run_.steps:
+                self.step_observer(self.run_.name, step.id, step.status)
+        if message:
+            self.note(message, "cyan", source="runbook")
+        self.apply_snapshot(self.backend.snapshot())
+
+    async def _ask_approval(self, step_id: str, text: str) -> bool:
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self.push_screen(ConfirmScreen(f"Approval gate [b]{step_id}[/b]\n{text}\n\nApprove?",
+                                       {"y": "approve", "n": "refuse (the runbook aborts)"}),
+                         future.set_result)
+        return await future == "y"
+
+    def action_runbook_next(self) -> None:
+        if self.run_ is None or not self.run_.next_step():
+            self.notify("no runbook step is waiting (r chooses a runbook)")
+
+    def action_runbook_continue(self) -> None:
+        if self.run_ is None or self.run_.finished:
+            self.notify("no runbook is running (r chooses a runbook)")
+            return
+        self.run_.to_end()
+        self.refresh_runbook()
+
+    def action_runbook_stop(self) -> None:
+        if self.run_ is None or self.run_.finished:
+            self.notify("no runbook is running")
+            return
+        self.run_.cancel()
+        self.note(f"runbook {self.run_.name} stopped by the operator", "yellow")
+
+    # -- help, palette, quit ---------------------------------------------------------------
+    def binding_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            keys = binding.key.replace("question_mark", "?").replace("equals_sign", "=").replace("underscore", "_")
+            keys = keys.replace("plus", "+").replace("minus", "-").replace(",", " ")
+            rows.append((keys, self.EXPLAIN[binding.action]))
+        rows.append(("ctrl+p", "command palette: every action above by name"))
+        rows.append(("Esc", "close a dialog / step back in the fault picker"))
+        return rows
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.binding_rows()))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        titles = {"pick_fault": "Inject a fault", "heal_one": "Heal a fault", "heal_all": "Heal all faults",
+                  "toggle_pause": "Pause / resume", "faster": "Faster", "slower": "Slower",
+                  "choose_runbook": "Run a runbook", "runbook_next": "Runbook: next step",
+                  "runbook_continue": "Runbook: run to the end", "runbook_stop": "Runbook: stop",
+                  "help": "Help: keys and faults", "request_quit": "Quit regionctl"}
+        for action, title in titles.items():
+            yield SystemCommand(title, self.EXPLAIN[action], getattr(self, f"action_{action}"))
+
+    def action_request_quit(self) -> None:
+        active = self.active_faults()
+        running = self.run_ is not None and not self.run_.finished
+        if not active and not running:
+            self.exit(0)
+            return
+        where = ("they vanish with the simulation" if self.paced
+                 else "they stay on the hosts until healed")
+        lines = []
+        if running and self.run_ is not None:
+            lines.append(f"[b]runbook {self.run_.name} is still running[/b] (quitting stops it mid-step; "
+                         "x stops it cleanly, with its rollback)")
+        if active:
+            lines.append(f"[b]{len(active)} fault(s) still injected[/b]: {', '.join(active)} ({where})")
+        question = "\n".join(lines) + "\nQuit anyway?"
+
+        async def answered(key: str | None) -> None:
+            if key == "y":
+                self.exit(0)
+            elif key == "h":
+                await self.send(HealAll())
+                self.exit(0)
+
+        choices = {"y": "quit", "h": "heal all, then quit", "n": "stay"} if active else {"y": "quit", "n": "stay"}
+        self.push_screen(ConfirmScreen(question, choices, danger=True), answered)

@@ -1,0 +1,151 @@
+"""Snapshot + derived model -> the rows and texts the panels show. No Textual here:
+cells are (text, style) pairs, so the keyed tables diff them cheaply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from regionctl.backends.snapshot import Snapshot
+from regionctl.tui.blast import Reach
+from regionctl.tui.model import HEALTH, DashboardModel, SloState, countdown, dur, lag_level
+
+Cell = tuple[str, str]
+
+REPLICATION_COLUMNS = (("node", 12), ("cluster · mode", 20), ("status", 12), ("lag", 7), ("ops", 8),
+                       ("last minute", 20), ("catch-up", 12))
+LEADER_COLUMNS = (("cluster", 10), ("leader", 10), ("term", 4), ("writes", 10), ("failover", 30))
+SLO_LEVEL = {"ok": ("✔ SLO ok", "green"), "at risk": ("▲ SLO at risk", "yellow"),
+             "breached": ("✘ SLO breached", "bold red")}
+
+
+def header_text(snapshot: Snapshot, *, clock: str, paused: bool, slo: SloState) -> Text:
+    faults = sum(1 for f in snapshot.faults if f.healed_at is None)
+    slo_label, slo_style = SLO_LEVEL[slo.level]
+    return Text.assemble(
+        (" regionctl ", "bold reverse"), " ", (snapshot.topology, "bold"), f" ({snapshot.kind})",
+        " · backend ", (snapshot.backend, "bold"), " · ", clock, " · ",
+        ("⏸ PAUSED", "bold yellow reverse") if paused else ("▶ running", "green"), " · ",
+        (slo_label, slo_style), " · ",
+        (f"⚡ {faults} fault(s) injected", "bold red") if faults else ("no faults", "dim"),
+    )
+
+
+def replication_rows(snapshot: Snapshot, model: DashboardModel) -> dict[str, tuple[Cell, ...]]:
+    rows: dict[str, tuple[Cell, ...]] = {}
+    for cluster in snapshot.clusters:
+        for node in cluster.nodes:
+            if node.role == "leader" and cluster.replication != "leaderless":
+                continue
+            sym, word, style = lag_level(node.lag_seconds)
+            if node.health != "up":
+                sym, word, style = HEALTH.get(node.health, ("?", node.health, ""))
+            rows[node.name] = (
+                (f"☆ {node.name}" if node.role == "old-leader" else node.name, ""),
+                (f"{cluster.name} · {cluster.replication}", "dim"),
+                (f"{sym} {word}", style),
+                (dur(node.lag_seconds), style),
+                (f"{node.lag_ops:,}", style),
+                (model.spark(node.name, 20), style),
+                (model.catch_up(node), "dim"),
+            )
+    return rows
+
+
+def leader_rows(snapshot: Snapshot) -> dict[str, tuple[Cell, ...]]:
+    rows: dict[str, tuple[Cell, ...]] = {}
+    for cluster in snapshot.clusters:
+        if cluster.replication in ("leaderless", "multi-leader"):
+            leader: Cell = (f"({cluster.replication})", "dim")
+        elif cluster.leader is None:
+            leader = ("✘ none", "bold red")
+        else:
+            leader = (f"★ {cluster.leader}", "bold")
+        writes = ("✔ writable", "green") if cluster.writable else ("✘ refused", "bold red")
+        election = countdown(cluster.election, snapshot.time) if cluster.election else "—"
+        rows[cluster.name] = ((cluster.name, ""), leader, (str(cluster.term), ""), writes,
+                              (election, "yellow" if cluster.election else "dim"))
+    return rows
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.3f}%"
+
+
+def slo_text(slo: SloState) -> Text:
+    out = Text()
+    ok = "availability" not in slo.breaches
+    target = f" (SLO {_pct(slo.availability_target)})" if slo.availability_target is not None else ""
+    out.append("availability  ")
+    out.append(f"{'✔' if ok else '✘'} {_pct(slo.availability)}", "green" if ok else "bold red")
+    out.append(target + "\n", "dim")
+    if slo.burn is not None:
+        out.append("error budget  ")
+        if slo.burn < 1:
+            out.append(f"✔ {slo.burn * 100:.0f}% burned", "green")
+        else:
+            out.append(f"✘ {slo.burn:,.0f}× the budget", "bold red")
+        out.append(" (so far)\n", "dim")
+    out.append("RTO           ")
+    target_rto = f" (SLO {dur(slo.rto_target)})" if slo.rto_target is not None else ""
+    if slo.rto_running is not None:
+        over = "rto" in slo.breaches
+        out.append(f"⏱ {dur(slo.rto_running)} running", "bold red" if over else "bold yellow")
+    elif slo.rto is not None and slo.incident:
+        over = "rto" in slo.breaches
+        out.append(f"{'✘' if over else '✔'} {dur(slo.rto)} recovered", "bold red" if over else "green")
+    else:
+        out.append("— no incident", "dim")
+    out.append(target_rto + "\n", "dim")
+    rpo_bad = "rpo" in slo.breaches
+    out.append("RPO           ")
+    out.append(f"{'✘' if rpo_bad else '✔'} {dur(slo.rpo)}", "bold red" if rpo_bad else "green")
+    out.append((f" (SLO {dur(slo.rpo_target)})" if slo.rpo_target is not None else "") + "\n", "dim")
+    out.append("writes lost   ")
+    out.append(f"{slo.writes_lost:,}", "bold red" if slo.writes_lost else "green")
+    out.append(f"  acked {slo.writes_acked:,} · failed {slo.writes_failed:,}\n", "dim")
+    out.append(f"stale reads   {slo.stale_reads:,}", "dim")
+    return out
+
+
+def _so_far(observed: dict[str, Any]) -> Text:
+    """The simulator's books: what the faults reached at some point of this run, healed or not."""
+    if not observed.get("regions") and not observed.get("nodes"):
+        return Text()
+    fraction = float(observed.get("traffic_fraction") or 0.0)
+    reached = ", ".join(observed.get("regions") or observed.get("nodes") or [])
+    return Text(f"\n{'so far':<9}{fraction * 100:.1f}% of traffic hit · {reached}", "dim")
+
+
+def reach_text(reach: Reach, active: list[str], observed: dict[str, Any] | None = None) -> Text:
+    out = Text()
+    if active:
+        out.append("faults  ", "bold")
+        out.append(", ".join(active) + "\n", "bold red")
+    if reach.empty and not active:
+        out.append("✔ nothing reached: no fault injected", "green")
+        so_far = _so_far(observed or {})
+        out.append_text(so_far if so_far.plain else Text("\npress f to pick a fault", "dim"))
+        return out
+
+    def line(label: str, items: tuple[str, ...]) -> None:
+        out.append(f"{label:<9}")
+        out.append(", ".join(items) if items else "—", "yellow" if items else "dim")
+        out.append("\n")
+
+    line("regions", reach.regions)
+    line("nodes", reach.nodes)
+    line("clusters", reach.clusters)
+    line("services", reach.services)
+    line("tenants", reach.tenants)
+    out.append(f"{'traffic':<9}")
+    out.append(f"{reach.traffic_fraction * 100:.1f}% of requests", "yellow" if reach.traffic_fraction else "dim")
+    if reach.data_at_risk:
+        out.append(f"\n{'data':<9}")
+        out.append(reach.data_at_risk, "bold red")
+    for note in reach.notes:
+        out.append(f"\n• {note}", "dim")
+    if observed:
+        out.append_text(_so_far(observed))
+    return out

@@ -1,0 +1,160 @@
+"""The runbook panel and its controller: the one executor (regionctl.runbook) runs the
+runbook against the dashboard's backend; the panel shows its steps, and the
+controller holds the step-by-step gate and the approval modal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from regionctl.backends.protocol import Backend
+from regionctl.model.topology import Topology
+from regionctl.tui.model import dur
+from regionctl.tui.widgets import KeyedTable
+
+STATUS = {"pending": ("·", "pending", "dim"), "running": ("▶", "running", "bold yellow"),
+          "ok": ("✔", "ok", "green"), "failed": ("✘", "failed", "bold red"), "skipped": ("↷", "skipped", "dim"),
+          "rolled-back": ("↺", "rolled back", "yellow")}
+STEP_COLUMNS = (("status", 13), ("step", 10), ("took", 6), ("detail", 60))
+
+
+def executor_available() -> bool:
+    try:
+        importlib.import_module("regionctl.runbook.executor")
+    except ImportError:
+        return False
+    return True
+
+
+class RunbookRun:
+    """One run of a runbook in the dashboard: step mode waits for `n` before each step."""
+
+    def __init__(self, backend: Backend, topology: Topology, name: str, *, step_mode: bool,
+                 on_change: Callable[[str], None],
+                 ask: Callable[[str, str], Awaitable[bool]]) -> None:
+        # Imported by name: the executor lands on main separately, and the panel says so until then.
+        executor_cls = importlib.import_module("regionctl.runbook.executor").RunbookExecutor
+        spec = next(rb for rb in topology.runbooks if rb.get("name") == name)
+        self.name = name
+        self.step_mode = step_mode
+        self.waiting_step: str | None = None
+        self.waiting_approval: str | None = None
+        self.outcome: Any = None
+        self._go = asyncio.Event()
+        self._on_change = on_change
+        self._ask = ask
+        # keep_faults: the dashboard leaves a drill's faults in place for the operator to watch and heal.
+        self.executor = executor_cls(backend, topology, spec, on_event=self._event, approver=self._approve,
+                                        step_gate=self._gate, keep_faults=True)
+
+    @property
+    def steps(self) -> list[Any]:
+        return list(self.executor.steps)
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
+
+    async def run(self) -> Any:
+        try:
+            self.outcome = await self.executor.run()
+        finally:
+            self.waiting_step = None
+            self._on_change("")
+        return self.outcome
+
+    def _event(self, event: Any) -> None:
+        parts = [event.kind]
+        if event.step:
+            parts.append(event.step)
+        if event.status:
+            parts.append(event.status)
+        text = " ".join(parts) + (f": {event.detail}" if event.detail else "")
+        self._on_change(f"{self.name}: {text}")
+
+    async def _gate(self, step_id: str) -> None:
+        if not self.step_mode:
+            return
+        self.waiting_step = step_id
+        self._go.clear()
+        self._on_change("")
+        await self._go.wait()
+        self.waiting_step = None
+
+    async def _approve(self, step_id: str, text: str) -> bool:
+        self.waiting_approval = step_id
+        self._on_change("")
+        try:
+            return await self._ask(step_id, text)
+        finally:
+            self.waiting_approval = None
+
+    def next_step(self) -> bool:
+        if self.waiting_step is None:
+            return False
+        self._go.set()
+        return True
+
+    def to_end(self) -> None:
+        self.step_mode = False
+        self._go.set()
+
+    def cancel(self) -> None:
+        self.executor.cancel()
+        self._go.set()
+
+
+class RunbookPanel(Vertical):
+    """Steps with status, durations and the gate waiting for the operator."""
+
+    def compose(self) -> Any:
+        yield Static(id="runbook-status")
+        yield KeyedTable(STEP_COLUMNS, id="runbook-steps")
+
+    def show(self, run: RunbookRun | None, runbooks: tuple[str, ...], available: bool) -> None:
+        status = self.query_one("#runbook-status", Static)
+        table = self.query_one("#runbook-steps", KeyedTable)
+        if run is None:
+            if not available:
+                status.update(Text("the runbook executor is not built yet", style="dim"))
+            elif runbooks:
+                status.update(Text.assemble(("r", "bold cyan"), " choose a runbook: ", ", ".join(runbooks)))
+            else:
+                status.update(Text("this topology ships no runbooks", style="dim"))
+            table.sync({})
+            return
+        line = Text.assemble(("▶ " if not run.finished else "■ ", "bold"), (run.name, "bold"), " · ")
+        if run.waiting_approval:
+            line.append(f"⚠ gate {run.waiting_approval} waits for your approval", "bold yellow reverse")
+        elif run.waiting_step:
+            line.append("next: ", "")
+            line.append(run.waiting_step, "bold")
+            line.append(" · press n to run it, c to run to the end, x to stop", "yellow")
+        elif run.finished:
+            outcome = run.outcome
+            ok = int(outcome.exit_code) == 0
+            line.append(f"{'✔' if ok else '✘'} {outcome.report.get('result', '')} (exit {int(outcome.exit_code)})",
+                        "bold green" if ok else "bold red")
+            reason = outcome.report.get("reason") or ""
+            if reason:
+                line.append(f" {reason}", "dim")
+        else:
+            line.append("running" + (" to the end" if not run.step_mode else ""), "yellow")
+        status.update(line)
+        rows: dict[str, tuple[tuple[str, str], ...]] = {}
+        for step in run.steps:
+            sym, word, style = STATUS.get(step.status, ("?", step.status, ""))
+            took = ""
+            if step.started is not None:
+                end = step.ended if step.ended is not None else None
+                took = dur(end - step.started) if end is not None else "…"
+            rows[step.id] = ((f"{sym} {word}", style), (step.id, "bold" if step.status == "running" else ""),
+                             (took, ""), (step.detail or getattr(step, "description", ""), "dim"))
+        table.sync(rows)

@@ -1,0 +1,248 @@
+"""Modal screens: the fault picker (kind -> target -> blast preview -> confirm), the
+heal chooser, yes/no confirmations (quit, runbook gates), the runbook chooser and help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from itertools import permutations
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from regionctl.faults import FAULT_HELP, FAULT_KINDS, FaultSpecError, check_targets, parse_fault
+from regionctl.model.topology import Topology
+from regionctl.tui.blast import Reach, Thunk
+from regionctl.tui.render import reach_text
+
+# The value a fault kind starts with in the picker (edited in the spec field before confirming).
+DEFAULT_VALUE = {"latency": "=300ms", "slow": "=10x", "clock": "=+2s"}
+KIND_HELP = {line.split(":", 1)[0]: line.split(None, 1)[1].strip() for line in FAULT_HELP.splitlines()}
+
+
+def fault_targets(topology: Topology, kind: str) -> list[tuple[str, str]]:
+    """(target text, description) for each thing a fault of `kind` can hit."""
+    regions = [r.name for r in topology.regions]
+    if kind == "region":
+        return [(r, f"every node and client in {r}") for r in regions]
+    if kind == "zone":
+        return [(f"{r.name}/{z}", f"zone {z} of {r.name}") for r in topology.regions for z in r.zones]
+    if kind in ("node", "slow", "clock"):
+        return [(n.name, f"{c.name} · {n.region}/{n.zone or ''} · {n.role}") for c in topology.clusters
+                for n in c.nodes]
+    pairs = [(f"{a}|{b}", f"{a} and {b} cut both ways" if kind == "partition" else f"between {a} and {b}")
+             for i, a in enumerate(regions) for b in regions[i + 1:]]
+    if kind == "partition":
+        pairs += [(f"{a}>{b}", f"packets from {a} to {b} dropped") for a, b in permutations(regions, 2)]
+    return pairs
+
+
+class FaultPicker(ModalScreen[str | None]):
+    """Kind, then target, then the predicted blast radius, then confirm. Esc steps back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back / close")]
+
+    def __init__(self, topology: Topology, predict: Callable[[str], Thunk]) -> None:
+        super().__init__()
+        self.topology = topology
+        self.predict = predict
+        self.kind: str | None = None
+        self.stage = "kind"
+        self._spec = ""  # the spec the preview is (or will be) about
+        self._cache: dict[str, Reach] = {}
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker", classes="modal"):
+            yield Label("Inject a fault · 1/3 kind", id="picker-title")
+            yield OptionList(*(Option(Text.assemble((f"{k:<10}", "bold"), KIND_HELP.get(k, "")), id=k)
+                               for k in FAULT_KINDS), id="kinds")
+            yield OptionList(id="targets")
+            with Vertical(id="confirm"):
+                yield Input(id="spec")
+                yield Static(id="preview")
+            yield Label("↑↓ choose · Enter next · Esc back", id="picker-hint", classes="hint")
+
+    def on_screen_resume(self) -> None:
+        # The picker is installed once and reused (composing a screen per key press is slow):
+        # every opening starts again from the kind.
+        self.query_one("#kinds", OptionList).highlighted = 0
+        self._cache.clear()  # the estate moved on since the last opening
+        self._show("kind")
+
+    def _show(self, stage: str) -> None:
+        self.stage = stage
+        title = {"kind": "1/3 kind", "target": f"2/3 target of {self.kind}",
+                 "confirm": "3/3 predicted blast radius · confirm"}[stage]
+        self.query_one("#picker-title", Label).update(f"Inject a fault · {title}")
+        hint = ("Enter inject · edit the spec to change the value · Esc back" if stage == "confirm"
+                else "↑↓ choose · Enter next · Esc back")
+        self.query_one("#picker-hint", Label).update(hint)
+        for widget_id, name in (("#kinds", "kind"), ("#targets", "target"), ("#confirm", "confirm")):
+            self.query_one(widget_id).display = stage == name
+        focus = {"kind": "#kinds", "target": "#targets", "confirm": "#spec"}[stage]
+        self.query_one(focus).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_list.id == "kinds":
+            self.kind = event.option.id
+            targets = self.query_one("#targets", OptionList)
+            targets.clear_options()
+            targets.add_options(Option(Text.assemble((f"{t:<22}", "bold"), d), id=t)
+                                for t, d in fault_targets(self.topology, self.kind or ""))
+            targets.highlighted = 0
+            self._show("target")
+        else:
+            spec = f"{self.kind}:{event.option.id}{DEFAULT_VALUE.get(self.kind or '', '')}"
+            spec_input = self.query_one("#spec", Input)
+            spec_input.value = spec
+            self._update_preview(spec)
+            self._show("confirm")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value == self._spec:
+            return  # set by choosing a target: already being predicted
+        if self._debounce is not None:
+            self._debounce.stop()
+        # Predict once typing pauses: a forked simulation per keystroke would be wasted work.
+        self._debounce = self.set_timer(0.3, lambda: self._update_preview(event.value))
+
+    def _update_preview(self, spec: str) -> None:
+        self._spec = spec
+        widget = self.query_one("#preview", Static)
+        try:
+            thunk = self.predict(spec)  # cheap, on this thread: checks the spec, forks the estate
+        except FaultSpecError as exc:
+            widget.update(Text(f"✘ {str(exc).splitlines()[0]}", style="bold red"))
+            return
+        if spec in self._cache:
+            self._show_reach(self._cache[spec])
+            return
+        widget.update(Text("predicting what it would reach…", style="dim italic"))
+        self.run_worker(partial(self._predict, spec, thunk), thread=True, exclusive=True, group="preview",
+                        exit_on_error=False)
+
+    @staticmethod
+    def _predict(spec: str, thunk: Thunk) -> tuple[str, Reach]:
+        return spec, thunk()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "preview":
+            return
+        if event.state == WorkerState.ERROR:
+            self.query_one("#preview", Static).update(Text(f"✘ prediction failed: {worker.error}", style="red"))
+        elif event.state == WorkerState.SUCCESS and worker.result is not None:
+            spec, reach = worker.result
+            self._cache[spec] = reach
+            if spec == self._spec:
+                self._show_reach(reach)
+
+    def _show_reach(self, reach: Reach) -> None:
+        out = Text("What it would reach", style="bold underline")
+        out.append(f"  ({reach.source})\n", "dim")
+        out.append_text(reach_text(reach, []))
+        self.query_one("#preview", Static).update(out)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            check_targets(parse_fault(event.value), self.topology)
+        except FaultSpecError as exc:
+            self.notify(str(exc).splitlines()[0], severity="error")
+            return
+        self.dismiss(event.value.strip())
+
+    def action_back(self) -> None:
+        if self.stage == "confirm":
+            self._show("target")
+        elif self.stage == "target":
+            self._show("kind")
+        else:
+            self.dismiss(None)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one of a list (heal which fault, run which runbook); Esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal"):
+            yield Label(self.title_text, classes="modal-title")
+            yield OptionList(*(Option(label, id=key) for key, label in self.choices))
+            yield Label("↑↓ choose · Enter select · Esc cancel", classes="hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[str]):
+    """A question answered by one key; `choices` maps key -> meaning (first is the default for Enter)."""
+
+    def __init__(self, question: str, choices: dict[str, str], danger: bool = False) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = choices
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal confirm" + (" danger" if self.danger else "")):
+            yield Static(self.question, classes="modal-title")
+            yield Static("   ".join(f"[b]{key}[/b] {text}" for key, text in self.choices.items()), classes="hint")
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        if key == "escape":
+            key = list(self.choices)[-1]
+        if key in self.choices:
+            getattr(event, "stop")()  # noqa: B009 - the Key event, typed loosely to keep imports light
+            self.dismiss(key)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding with what it does, and the fault kinds the picker offers."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "close", "close")]
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = bindings
+
+    def compose(self) -> ComposeResult:
+        text = Text("Keys\n", style="bold underline")
+        for key, what in self.rows:
+            text.append(f"  {key:<12}", "bold cyan")
+            text.append(f"{what}\n")
+        text.append("\nFaults (f opens the picker: kind → target → predicted blast radius → Enter)\n",
+                    "bold underline")
+        for line in FAULT_HELP.splitlines():
+            text.append(f"  {line}\n")
+        text.append("\nStatus is shown by symbol as well as colour: ✔ ok · ▲ behind/degraded · ✘ down/far behind ·"
+                    " ⚠ isolated · ★ leader · ☆ old leader · ⏱ RTO running\n", "dim")
+        text.append("A newcomer's tour: f, ↓ Enter (region), Enter (us-east), read the predicted blast radius, "
+                    "Enter; press + a few times and watch the lag, the leader change, the blast radius and the RTO "
+                    "timer; r runs a failover runbook (n step by step, c to the end); H heals everything.", "dim")
+        with VerticalScroll(classes="modal help"):
+            yield Static(text, id="help-text")
+            yield Label("Esc / ? close", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

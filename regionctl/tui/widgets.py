@@ -1,0 +1,227 @@
+"""The dashboard's panels. Each takes derived data and redraws only what changed:
+tables by keyed cell diffs, text panels only when their text differs, and the
+topology map on the line API (one Strip per line, no widget per node).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import DataTable, Static
+
+from regionctl.backends.snapshot import Snapshot
+from regionctl.tui.model import HEALTH, REGION, ROLE, Link, dur
+
+Cell = tuple[str, str]  # (text, style): compared cheaply before any Rich object is built
+
+
+class KeyedTable(DataTable[Text]):
+    """A DataTable fed whole rows by key; only cells whose (text, style) changed are updated."""
+
+    def __init__(self, columns: Sequence[tuple[str, int]], **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        self._columns = columns
+        self._rows: dict[str, tuple[Cell, ...]] = {}
+
+    def on_mount(self) -> None:
+        for label, width in self._columns:
+            self.add_column(label, width=width, key=label)
+
+    def sync(self, rows: dict[str, tuple[Cell, ...]]) -> int:
+        """Bring the table to `rows` (ordered); returns how many cells were touched."""
+        touched = 0
+        if list(rows) != list(self._rows):
+            # Membership or order changed (a new topology, a node set change): rare, rebuild.
+            self.clear()
+            for key, cells in rows.items():
+                self.add_row(*(Text(t, style=s) for t, s in cells), key=key)
+            touched = sum(len(c) for c in rows.values())
+        else:
+            for key, cells in rows.items():
+                old = self._rows[key]
+                for (label, _), new, was in zip(self._columns, cells, old, strict=True):
+                    if new != was:
+                        self.update_cell(key, label, Text(new[0], style=new[1]))
+                        touched += 1
+        self._rows = dict(rows)
+        return touched
+
+
+class LineTable(ScrollView):
+    """A keyed table on the line API, for tables that grow with the estate (one row per node).
+
+    A row's Strip is rebuilt only when one of its cells changed, and render_line hands out
+    cached Strips, so a 4 Hz refresh of a hundred rows costs the changed rows only (a
+    DataTable re-renders every visible row after any cell update). The header stays on top.
+    """
+
+    def __init__(self, columns: Sequence[tuple[str, int]], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._columns = columns
+        self._width = sum(width + 2 for _, width in columns)
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._strips: dict[str, Strip] = {}
+        self._order: list[str] = []
+        self._header = self._strip(tuple((label, "bold") for label, _ in columns))
+
+    def _strip(self, cells: tuple[Cell, ...]) -> Strip:
+        segments: list[Segment] = []
+        for (text, style), (_, width) in zip(cells, self._columns, strict=True):
+            segments.append(Segment(" " + text[:width].ljust(width) + " ", style_of(style)))
+        return Strip(segments, self._width)
+
+    def sync(self, rows: dict[str, tuple[Cell, ...]]) -> int:
+        touched = 0
+        for key, cells in rows.items():
+            if self._cells.get(key) != cells:
+                self._strips[key] = self._strip(cells)
+                touched += 1
+        for key in set(self._cells) - set(rows):
+            del self._strips[key]
+        self._cells = dict(rows)
+        if list(rows) != self._order:
+            self._order = list(rows)
+            self.virtual_size = Size(self._width, len(self._order) + 1)
+        if touched:
+            self.refresh()
+        return touched
+
+    def get_cell(self, row: str, column: str) -> str:
+        index = next(i for i, (label, _) in enumerate(self._columns) if label == column)
+        return self._cells[row][index][0]
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        if y == 0:
+            strip = self._header
+        else:
+            index = y - 1 + scroll_y
+            strip = self._strips[self._order[index]] if index < len(self._order) else Strip.blank(self._width)
+        return strip.crop_extend(scroll_x, scroll_x + width, None)
+
+
+class TextPanel(Static):
+    """A Static that re-renders only when its text changes."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self._last: tuple[str, tuple[object, ...]] | None = None
+
+    def show(self, text: Text) -> None:
+        key = (text.plain, tuple((s.start, s.end, str(s.style)) for s in text.spans))
+        if key != self._last:
+            self._last = key
+            self.update(text)
+
+
+def style_of(name: str) -> Style:
+    return Style.parse(name) if name else Style()
+
+
+class TopologyMap(ScrollView):
+    """Regions side by side with their nodes, then the links between regions.
+
+    Line API: the map is a list of Strips rebuilt per snapshot (only when its input
+    changed), and render_line hands out one line, so 100 nodes cost 100 segments,
+    not 100 widgets.
+    """
+
+    COLUMN = 34
+    MAX_HEIGHT = 16
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._lines: list[Strip] = []
+        self._key: tuple[object, ...] | None = None
+        self._input: tuple[Snapshot, list[Link]] | None = None
+
+    def show(self, snapshot: Snapshot, links: list[Link]) -> None:
+        self._input = (snapshot, links)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        if self._input is None:
+            return
+        snapshot, links = self._input
+        width = max(self.size.width, self.COLUMN)
+        key = (width, tuple((r.name, r.status) for r in snapshot.regions),
+               tuple((n.name, n.role, n.health, n.term) for c in snapshot.clusters for n in c.nodes), tuple(links))
+        if key == self._key:
+            return
+        self._key = key
+        self._lines = self._layout(snapshot, links, width)
+        self.virtual_size = Size(width, len(self._lines))
+        self.styles.height = min(len(self._lines) + 2, self.MAX_HEIGHT)  # + the border
+        self.refresh()
+
+    def _layout(self, snapshot: Snapshot, links: list[Link], width: int) -> list[Strip]:
+        per_band = max(1, min(len(snapshot.regions), width // self.COLUMN))
+        col = max(self.COLUMN, width // per_band)
+        nodes_by_region: dict[str, list[list[Segment]]] = {r.name: [] for r in snapshot.regions}
+        for cluster in snapshot.clusters:
+            for node in cluster.nodes:
+                hsym, hword, hstyle = HEALTH.get(node.health, ("?", node.health, ""))
+                role = ROLE.get(node.role, "?")
+                bold = "bold " if node.role == "leader" else ""
+                nodes_by_region.setdefault(node.region, []).append([
+                    Segment(f" {role} ", style_of(bold + ("yellow" if node.role == "leader" else ""))),
+                    Segment(f"{node.name:<11.11}", style_of(bold)),
+                    Segment(f"{cluster.name:<9.9}", style_of("dim")),
+                    Segment(f"t{node.term:<3}", style_of("dim")),
+                    Segment(f"{hsym} {hword}", style_of(hstyle)),
+                ])
+        lines: list[Strip] = []
+        regions = list(snapshot.regions)
+        for start in range(0, len(regions), per_band):
+            band = regions[start:start + per_band]
+            height = max(len(nodes_by_region.get(r.name, [])) for r in band)
+            for row in range(-1, height):
+                segments: list[Segment] = []
+                for region in band:
+                    if row < 0:
+                        sym, style = REGION.get(region.status, ("?", ""))
+                        cell = [Segment(f"{sym} {region.name} ", style_of("bold " + style)),
+                                Segment(region.status, style_of(style))]
+                    else:
+                        members = nodes_by_region.get(region.name, [])
+                        cell = members[row] if row < len(members) else []
+                    segments.extend(Strip(cell).adjust_cell_length(col))
+                lines.append(Strip(segments))
+            lines.append(Strip([]))
+        link_cells = []
+        for link in links:
+            sym, style = {"ok": ("⇄", "green"), "slow": ("⇄", "yellow"), "partitioned": ("✘", "red"),
+                          "one-way": ("→", "red"), "down": ("✘", "red")}.get(link.state, ("?", ""))
+            text = f" {link.a} {sym} {link.b} {dur(link.rtt)} "
+            state = link.state if not link.detail else f"{link.state}: {link.detail}"
+            link_cells.append([Segment(text, style_of(style)), Segment(state, style_of("dim" if link.state == "ok"
+                                                                                           else style))])
+        link_col = max(self.COLUMN + 14, col)
+        per_row = max(1, width // link_col)
+        for start in range(0, len(link_cells), per_row):
+            segments = []
+            for cell in link_cells[start:start + per_row]:
+                segments.extend(Strip(cell).adjust_cell_length(link_col))
+            lines.append(Strip(segments))
+        return lines
+
+    def render_line(self, y: int) -> Strip:
+        if self._input is not None and self._key is not None and self._key[0] != max(self.size.width, self.COLUMN):
+            self._rebuild()  # laid out before the widget knew its width, or resized since
+        scroll_x, scroll_y = self.scroll_offset
+        index = y + scroll_y
+        if index >= len(self._lines):
+            return Strip.blank(self.size.width)
+        return self._lines[index].crop_extend(scroll_x, scroll_x + self.size.width, None)
+
+    @property
+    def plain_lines(self) -> list[str]:
+        """The map as text (tests and the tmux check read it)."""
+        return [strip.text for strip in self._lines]

@@ -1,0 +1,287 @@
+"""The dashboard, driven by key presses (Textual's Pilot): what the screen and the backend show."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+from textual.widgets import Input
+
+from regionctl.backends.protocol import Command, CommandResult, InjectFault
+from regionctl.backends.sim_backend import SimBackend
+from regionctl.backends.snapshot import Snapshot
+from regionctl.tui.app import Dashboard
+from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
+from regionctl.tui.widgets import TopologyMap
+from tests.simhelpers import bundled
+from tests.tuihelpers import (
+    SIZE,
+    active_faults,
+    advance,
+    cell,
+    forked,
+    make_app,
+    panel,
+    preview_shown,
+    screen_text,
+    sim,
+)
+
+
+async def test_the_main_screen_tells_the_story_at_a_glance() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        header = panel(app, "header")
+        assert "active-passive" in header and "backend sim" in header and "t=30.1s ×1" in header
+        assert "▶ running" in header and "✔ SLO ok" in header and "no faults" in header
+        topo = "\n".join(app.query_one("#map", TopologyMap).plain_lines)
+        for region in ("✔ us-east up", "✔ eu-west up", "✔ us-west up"):
+            assert region in topo
+        assert "★ pg-1" in topo and "★ redis-1" in topo and "· pg-3" in topo
+        assert "us-east ⇄ eu-west 80ms ok" in topo
+        assert cell(app, "leaders", "orders", "leader") == "★ pg-1"
+        assert cell(app, "leaders", "orders", "writes") == "✔ writable"
+        assert cell(app, "replication", "pg-3", "status") == "✔ ok"
+        assert cell(app, "replication", "pg-3", "cluster · mode") == "orders · async"
+        assert "availability  ✔ 100.000% (SLO 99.950%)" in panel(app, "slo")
+        assert "nothing reached" in panel(app, "blast")
+
+
+async def test_fault_picker_kind_target_preview_confirm_injects_and_the_outage_unfolds() -> None:
+    app = forked(make_app())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        assert isinstance(app.screen, FaultPicker)
+        assert "crash a node" in screen_text(app)  # every kind explains itself
+        await pilot.press("down", "enter")  # region
+        assert "every node and client in us-east" in screen_text(app)
+        await pilot.press("enter")  # us-east
+        assert app.screen.query_one("#spec", Input).value == "region:us-east"
+        preview = await preview_shown(app, pilot)
+        assert "the simulation forked now and run 300s ahead" in preview
+        assert "nodes    pg-1, pg-2, redis-1" in preview and "traffic  100.0% of requests" in preview
+        assert "orders: down, leader pg-1 → pg-3 after 38.0s, RTO 43.0s" in preview
+        assert app.backend.snapshot().time == app.snapshot.time  # the prediction ran on a fork
+        assert active_faults(app) == []  # nothing happens before the confirmation
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, FaultPicker)
+        assert active_faults(app) == ["region:us-east"]
+        assert "⚡ 1 fault(s) injected" in panel(app, "header")
+        assert "regions  us-east" in panel(app, "blast")
+        await advance(app, 1)
+        assert "RTO           ⏱ 1s running" in panel(app, "slo")  # the RTO timer runs
+        await advance(app, 59)
+        assert cell(app, "leaders", "orders", "leader") == "★ pg-3"
+        assert cell(app, "replication", "pg-1", "status") == "✘ down"
+        assert "recovered" in panel(app, "slo")
+        topo = "\n".join(app.query_one("#map", TopologyMap).plain_lines)
+        assert "✘ us-east down" in topo and "☆ pg-1" in topo and "down: us-east down" in topo
+        log = "\n".join(str(line.text) for line in app.query_one("#events").lines)
+        assert "fault injected: region:us-east" in log and "pg-3 promoted to leader" in log
+
+
+async def test_value_faults_are_edited_in_the_spec_field_and_bad_specs_are_refused() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f", *(["down"] * 4), "enter", "enter")  # latency, first region pair
+        spec = app.screen.query_one("#spec", Input)
+        assert spec.value == "latency:us-east|eu-west=300ms"
+        spec.value = "latency:us-east|eu-west=nonsense"
+        await pilot.pause(0.4)  # the preview waits for typing to pause
+        assert "✘" in await preview_shown(app, pilot)
+        await pilot.press("enter")
+        assert isinstance(app.screen, FaultPicker) and active_faults(app) == []
+        spec.value = "latency:us-east|eu-west=1s"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert active_faults(app) == ["latency:us-east|eu-west=1s"]
+        topo = "\n".join(app.query_one("#map", TopologyMap).plain_lines)
+        assert "slow: +1s" in topo
+
+
+async def test_escape_steps_back_through_the_picker_then_closes_it() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f", "enter")  # node -> targets
+        assert app.screen.query_one("#targets").display
+        await pilot.press("escape")
+        assert app.screen.query_one("#kinds").display and not app.screen.query_one("#targets").display
+        await pilot.press("escape")
+        assert not isinstance(app.screen, FaultPicker)
+        assert active_faults(app) == []
+
+
+async def test_heal_one_then_heal_all() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")  # nothing to heal: nothing opens
+        assert not isinstance(app.screen, ChoiceScreen)
+        for spec in ("node:pg-2", "node:redis-2", "slow:pg-3=10x"):
+            await app.backend.apply(InjectFault(spec))
+        await pilot.press("h")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")  # the first: node:pg-2
+        await pilot.pause()
+        assert active_faults(app) == ["node:redis-2", "slow:pg-3=10x"]
+        await pilot.press("H")
+        await pilot.pause()
+        assert active_faults(app) == []
+        assert "no faults" in panel(app, "header")
+        blast = panel(app, "blast")
+        assert "nothing reached" in blast and "so far" in blast and "pg-2" in blast  # the run's books remain
+
+
+async def test_pause_resume_faster_slower() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert sim(app).paused and "⏸ PAUSED" in panel(app, "header")
+        await pilot.press("space")
+        assert not sim(app).paused and "▶ running" in panel(app, "header")
+        await pilot.press("plus", "plus")
+        assert sim(app).speed == 5.0 and "×5" in panel(app, "header")
+        await pilot.press("minus", "minus", "minus")
+        assert sim(app).speed == 0.5
+        await pilot.press(*["minus"] * 5)
+        assert sim(app).speed == 0.25  # the slowest step holds
+
+
+async def test_the_play_loop_is_the_one_tick_source_and_pause_stops_time() -> None:
+    model = bundled("active-passive")
+    wall = [0.0]
+
+    def clock() -> float:
+        wall[0] += 0.25  # each tick is a quarter of a second of wall time
+        return wall[0]
+
+    async def sleep(_: float) -> None:
+        await asyncio.sleep(0.001)
+
+    backend = SimBackend(model, seed=1, clock=clock, sleep=sleep)
+    app = Dashboard(backend, model, autoplay=True)
+    async with app.run_test(size=SIZE) as pilot:
+        while backend.sim.now < 5.0:
+            await pilot.pause(0.01)
+        assert backend.live  # the runbook executor waits for this clock
+        assert app.frames > 10 and app.snapshot.time > 4.0
+        await pilot.press("space")
+        stopped = backend.sim.now
+        for _ in range(5):
+            await pilot.pause(0.01)
+        assert backend.sim.now == stopped
+        await pilot.press("space")
+        assert backend.live  # resuming hands time back to the play loop, not to advance()
+        while backend.sim.now <= stopped + 1.0:
+            await pilot.pause(0.01)
+
+
+async def test_help_lists_every_binding_and_the_fault_kinds() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for _, what in app.binding_rows():
+            assert what in text
+        for key in ("f ", "h ", "H ", "space", "+ =", "- _", "r ", "n ", "c ", "x ", "? ", "q ", "ctrl+p"):
+            assert key in text
+        assert "region:NAME" in text and "partition:A|B" in text and "clock:NODE=+2s" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_every_action_is_in_the_command_palette() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Inject a fault", "Heal a fault", "Heal all faults", "Pause / resume", "Faster", "Slower",
+                "Run a runbook", "Runbook: next step", "Runbook: run to the end", "Runbook: stop",
+                "Help: keys and faults", "Quit regionctl"} <= titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Pause / resume")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert sim(app).paused
+
+
+async def test_q_quits_at_once_without_faults() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_q_asks_first_while_faults_are_injected() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.backend.apply(InjectFault("region:us-east"))
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "1 fault(s) still injected" in screen_text(app) and "region:us-east" in screen_text(app)
+        await pilot.press("n")
+        assert not isinstance(app.screen, ConfirmScreen) and app.is_running
+        await pilot.press("q", "h")  # heal all, then quit
+        await pilot.pause()
+    assert app.return_code == 0
+    assert active_faults(app) == []
+
+
+@pytest.mark.parametrize(("index", "kind", "spec"), [
+    (0, "node", "node:pg-1"), (1, "region", "region:us-east"), (2, "zone", "zone:us-east/a"),
+    (3, "partition", "partition:us-east|eu-west"), (4, "latency", "latency:us-east|eu-west=300ms"),
+    (5, "slow", "slow:pg-1=10x"), (6, "clock", "clock:pg-1=+2s"),
+])
+async def test_the_picker_offers_every_fault_kind(index: int, kind: str, spec: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f", *(["down"] * index), "enter", "enter")
+        assert app.screen.query_one("#spec", Input).value == spec
+        assert "What it would reach" in await preview_shown(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert active_faults(app) == [spec]
+        await pilot.press("f")  # the reused picker opens at the kinds again
+        assert app.screen.query_one("#kinds").display and not app.screen.query_one("#confirm").display
+
+
+class LiveBackend:
+    """A backend with nothing but the protocol (like SSH): no pace, pause or speed."""
+
+    name = "live"
+
+    def __init__(self) -> None:
+        self.inner = SimBackend(bundled("active-passive"), seed=1)
+
+    def snapshot(self) -> Snapshot:
+        return replace(self.inner.snapshot(), backend=self.name)
+
+    async def apply(self, command: Command) -> CommandResult:
+        return await self.inner.apply(command)
+
+    async def advance(self, seconds: float) -> None:
+        await self.inner.advance(seconds)
+
+
+async def test_a_backend_with_only_the_protocol_shows_live_time_and_pause_freezes_the_display() -> None:
+    backend = LiveBackend()
+    app = Dashboard(backend, bundled("active-passive"), autoplay=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "backend live · live ·" in panel(app, "header")
+        await pilot.press("plus")  # nothing to speed up: said, not crashed
+        await pilot.press("space")
+        assert app.live_paused and "⏸ PAUSED" in panel(app, "header")
+        await backend.advance(10)
+        app.apply_snapshot(backend.snapshot())
+        assert app.snapshot.time == 0.0  # the display stays where it was paused
+        await pilot.press("space")
+        app.apply_snapshot(backend.snapshot())
+        assert app.snapshot.time == 10.0 and "▶ running" in panel(app, "header")
+        await pilot.press("f", "down", "enter", "enter", "enter")  # commands still go through apply()
+        await pilot.pause()
+        assert [f.spec for f in backend.snapshot().faults] == ["region:us-east"]

@@ -1,0 +1,59 @@
+"""Screenshots of the dashboard compared with the approved ones (pytest-textual-snapshot).
+
+Deterministic: seed 1, the clock stopped (no play loop; the test moves time), a fixed
+terminal size. After an intended change of the screen: `pytest tests/test_tui_snapshots.py
+--snapshot-update`, then look at the new SVGs under tests/__snapshots__/ before committing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from regionctl.backends.protocol import InjectFault
+from tests.tuihelpers import SIZE, advance, forked, make_app, preview_shown
+
+
+def test_main_screen_during_a_region_outage(snap_compare: Any) -> None:
+    app = make_app()
+
+    async def outage(pilot: Pilot[Any]) -> None:
+        await app.backend.apply(InjectFault("region:us-east"))
+        await advance(app, 45)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=outage)
+
+
+def test_fault_picker_with_its_blast_radius_preview(snap_compare: Any) -> None:
+    app = forked(make_app())  # the preview regionctl tui shows: the simulation forked and run ahead
+
+    async def pick(pilot: Pilot[Any]) -> None:
+        await pilot.press("f", "down", "enter", "enter")
+        await preview_shown(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=pick)
+
+
+def test_help_screen(snap_compare: Any) -> None:
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["question_mark"])
+
+
+def test_runbook_mid_run_waiting_for_the_next_step(snap_compare: Any) -> None:
+    # failover-to-eu-west step by step: the outage and the failover wait have run; `shift` is next.
+    app = make_app()
+
+    async def two_steps(pilot: Pilot[Any]) -> None:
+        await pilot.press("r", "enter")
+        for _ in range(2):
+            await pilot.pause(0.1)
+            await pilot.press("n")
+        for _ in range(100):
+            if app.run_ is not None and app.run_.waiting_step == "shift":
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=two_steps)

@@ -1,0 +1,71 @@
+"""Bare `regionctl` in a real terminal (tmux): the dashboard opens on the bundled default
+topology, shows regions and leaders, injects a fault from the keyboard, and `q` exits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REGIONCTL = Path(sys.executable).parent / "regionctl"
+
+
+@pytest.fixture
+def tmux() -> Iterator[Callable[..., str]]:
+    assert shutil.which("tmux"), "tmux is needed (bash .ci/run installs it)"
+    socket = f"regionctl-test-{uuid.uuid4().hex[:8]}"  # a private server: never touches the user's sessions
+
+    def run(*args: str) -> str:
+        proc = subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30, check=False)
+        return proc.stdout
+
+    yield run
+    run("kill-server")
+
+
+def wait_for(tmux: Callable[..., str], predicate: Callable[[str], bool], what: str, limit: float = 60.0) -> str:
+    """Poll the pane until `predicate` holds (a wait, not a timing assertion)."""
+    deadline = time.monotonic() + limit
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux("capture-pane", "-p", "-t", "dash")
+        if predicate(screen):
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"never saw {what}; the pane shows:\n{screen}")
+
+
+def test_bare_regionctl_opens_the_dashboard_and_q_exits(tmux: Callable[..., str], tmp_path: Path) -> None:
+    marker = tmp_path / "exit-code"
+    env = f"TERM=xterm-256color COLUMNS= LINES= HOME={os.environ.get('HOME', '/root')}"
+    command = f"env {env} {REGIONCTL}; echo $? > {marker}; sleep 30"
+    tmux("new-session", "-d", "-s", "dash", "-x", "160", "-y", "48", command)
+    screen = wait_for(tmux, lambda s: "★ pg-1" in s and "leaders" in s, "the dashboard")
+    for text in ("active-passive", "✔ us-east up", "✔ eu-west up", "✔ us-west up", "★ redis-1",
+                 "replication", "blast radius", "traffic & SLOs"):
+        assert text in screen
+    # A region outage from the keyboard: f, kind region, target us-east, confirm.
+    tmux("send-keys", "-t", "dash", "f")
+    wait_for(tmux, lambda s: "1/3 kind" in s, "the fault picker")
+    tmux("send-keys", "-t", "dash", "Down", "Enter")
+    wait_for(tmux, lambda s: "2/3 target" in s, "the targets")
+    tmux("send-keys", "-t", "dash", "Enter")
+    wait_for(tmux, lambda s: "What it would reach" in s, "the blast-radius preview")
+    tmux("send-keys", "-t", "dash", "Enter")
+    wait_for(tmux, lambda s: "✘ us-east down" in s and "1 fault(s) injected" in s, "the outage")
+    # q asks first while a fault is injected; h heals it and quits.
+    tmux("send-keys", "-t", "dash", "q")
+    wait_for(tmux, lambda s: "still injected" in s, "the quit confirmation")
+    tmux("send-keys", "-t", "dash", "h")
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.exists(), "regionctl did not exit after q, h"
+    assert marker.read_text().strip() == "0"

@@ -1,0 +1,75 @@
+"""Shared helpers for the dashboard tests: a deterministic app on the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from regionctl.backends.sim_backend import SimBackend
+from regionctl.tui.app import Dashboard
+from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel
+from tests.simhelpers import bundled
+
+SIZE = (160, 48)
+
+
+def make_app(topology: str = "active-passive", *, at: float = 30.05, seed: int = 1, **kwargs: Any) -> Dashboard:
+    """The dashboard with its clock stopped (autoplay off): tests move time themselves."""
+    model = bundled(topology)
+    backend = SimBackend(model, seed=seed)
+    backend.sim.run_until(at)
+    kwargs.setdefault("autoplay", False)
+    return Dashboard(backend, model, seed=seed, **kwargs)
+
+
+def sim(app: Dashboard) -> SimBackend:
+    assert isinstance(app.backend, SimBackend)
+    return app.backend
+
+
+async def advance(app: Dashboard, seconds: float) -> None:
+    """Let simulated time pass and show it, as one tick of the play loop would."""
+    await app.backend.advance(seconds)
+    app.apply_snapshot(app.backend.snapshot())
+
+
+def panel(app: Dashboard, widget_id: str) -> str:
+    widget = app.query_one(f"#{widget_id}", TextPanel)
+    return str(widget.content)
+
+
+def cell(app: Dashboard, table_id: str, row: str, column: str) -> str:
+    table = app.query_one(f"#{table_id}")
+    assert isinstance(table, KeyedTable | LineTable)
+    return str(table.get_cell(row, column))
+
+
+def active_faults(app: Dashboard) -> list[str]:
+    return [f.spec for f in app.backend.snapshot().faults if f.healed_at is None]
+
+
+def screen_text(app: Dashboard) -> str:
+    """Everything the active screen's Static widgets show (modal contents)."""
+    from textual.widgets import OptionList, Static
+
+    parts = [str(w.content) for w in app.screen.query(Static)]
+    for options in app.screen.query(OptionList):
+        parts.extend(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
+    return "\n".join(parts)
+
+
+async def preview_shown(app: Dashboard, pilot: Any) -> str:
+    """Wait for the fault picker's preview (it is predicted on a worker thread); return the screen text."""
+    for _ in range(500):
+        text = screen_text(app)
+        if "What it would reach" in text or "✘" in text:
+            return text
+        await pilot.pause(0.01)
+    raise AssertionError(f"no preview appeared: {screen_text(app)}")
+
+
+def forked(app: Dashboard) -> Dashboard:
+    """Use the simulator's forked prediction in the picker, as `regionctl tui` does."""
+    from regionctl.tui.blast import forked_predictor
+
+    app.predictor = forked_predictor(sim(app).sim.fork)
+    return app
