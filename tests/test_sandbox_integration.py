@@ -189,18 +189,23 @@ async def test_etcd_move_leader_and_leader_crash(sandbox: Path) -> None:
 
 async def test_partition_with_nftables_and_its_rollback(sandbox: Path) -> None:
     backend = await open_sandbox(sandbox)
-    probe = ("ETCDCTL_API=3 etcdctl --endpoints=http://10.77.0.3:2379 --dial-timeout=300ms "
-             "--command-timeout=1s endpoint health")
+    probe = ("ETCDCTL_API=3 etcdctl --endpoints=http://10.77.0.3:2379 --dial-timeout=1s "
+             "--command-timeout=3s endpoint health")
+
+    async def reach(node: str) -> str:
+        result = await backend.apply(RunCommand(node, probe, timeout=10))
+        return "ok" if result.ok else result.message
+
     try:
-        assert (await backend.apply(RunCommand("etcd-1", probe))).ok
+        assert await reach("etcd-1") == "ok"
         assert (await backend.apply(InjectFault("partition:us-east|ap-south"))).ok
         regions = {r.name: r.status for r in backend.snapshot().regions}
-        assert regions == {"us-east": "isolated", "eu-west": "up", "ap-south": "isolated"}
-        assert backend.snapshot().node("etcd-1").health == "isolated"
-        assert not (await backend.apply(RunCommand("etcd-1", probe, timeout=5))).ok  # us-east cannot reach it
-        assert (await backend.apply(RunCommand("etcd-2", probe))).ok  # eu-west still can
+        assert regions == {"us-east": "isolated", "eu-west": "up", "ap-south": "isolated"}, backend.errors()
+        assert backend.snapshot().node("pg-1").health == "isolated", backend.errors()
+        assert await reach("etcd-1") != "ok"  # us-east cannot reach ap-south
+        assert await reach("etcd-2") == "ok"  # eu-west still can
         assert (await backend.apply(HealFault("partition:us-east|ap-south"))).ok
-        assert (await backend.apply(RunCommand("etcd-1", probe))).ok
+        assert await reach("etcd-1") == "ok"
         assert backend.snapshot().to_status_json()["faults"] == []
     finally:
         await backend.close()

@@ -13,8 +13,8 @@ from typing import Any
 from regionctl.backends.ssh.adapters.base import ClusterState, ParseError, Plan, Probe, Step, Target, quote
 from regionctl.backends.ssh.adapters.engine import EngineAdapter
 
-# A dead endpoint otherwise blocks etcdctl for 5 s.
-TIMEOUTS = ("--dial-timeout=300ms", "--command-timeout=1s")
+# Bounded: a dead endpoint otherwise blocks etcdctl for 5 s (generous enough for a loaded 2-core host).
+TIMEOUTS = ("--dial-timeout=1s", "--command-timeout=2s")
 
 
 def _reject_float(text: str) -> float:
