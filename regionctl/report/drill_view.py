@@ -15,6 +15,15 @@ def _secs(value: float | None) -> str:
     return "not recovered" if value is None else format_duration(value)
 
 
+def _rto(cluster: dict[str, Any]) -> str:
+    """RTO counts live clients only: where every failed request came from a lost region, there is
+    no live client to wait for, and `0ms` would read as a perfect failover."""
+    rto = cluster["rto_seconds"]
+    if rto == 0 and (cluster.get("availability") or 1.0) < 1.0 and cluster.get("writes_failed", 0) > 0:
+        return "n/a (no live client)"
+    return _secs(rto)
+
+
 def render_drill(report: dict[str, Any]) -> Group:
     m = report["metrics"]
     verdict = Text(" PASS " if report["result"] == "pass" else " FAIL ",
@@ -42,7 +51,7 @@ def render_drill(report: dict[str, Any]) -> Group:
         if leaders["before"] != leaders["after"]:
             change = f"{leaders['before'] or '-'}→{change}"
         clusters.add_row(name, change, str(leaders["term"]), f"{c['availability'] * 100:.2f}%",
-                         str(c["writes_lost"]), format_duration(c["rpo_seconds"] or 0.0), _secs(c["rto_seconds"]),
+                         str(c["writes_lost"]), format_duration(c["rpo_seconds"] or 0.0), _rto(c),
                          parts, format_duration(c["split_brain_seconds"] or 0.0))
     totals = Text.assemble(
         "writes acked ", (f"{m['writes_acked']:,}", "bold"), " · failed ", f"{m['writes_failed']:,}",
