@@ -26,6 +26,7 @@ bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/sim_speed.py
 	$(BIN)/python bench/tui_bench.py
 	$(BIN)/python bench/exporter_scrape.py
+	$(BIN)/python bench/blast_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
