@@ -36,6 +36,7 @@ class CompiledLab:
     runbook: dict[str, Any]
     plan: Plan
     lab_step_of: dict[str, str] = field(default_factory=dict)  # executor step id -> lab step id
+    do_items: dict[str, list[str]] = field(default_factory=dict)  # lab step id -> its `do`, as written (set up)
 
 
 def bundled_labs() -> list[Path]:
@@ -148,8 +149,10 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
         raise LabError(f"{lab.name}: the lab's topology is invalid at {where}: {first['msg']}") from None
     steps: list[dict[str, Any]] = []
     lab_step_of: dict[str, str] = {}
+    do_items: dict[str, list[str]] = {}
     for data in steps_data:
         items = data["do"] if isinstance(data["do"], list) else [data["do"]]
+        do_items[data["id"]] = [str(item) for item in items]
         for n, item in enumerate(items, 1):
             for s in _do_steps(data["id"], str(item), topology, n, float(data["within"])):
                 lab_step_of[s["id"]] = data["id"]
@@ -168,4 +171,4 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
     except PlanError as exc:
         detail = "; ".join(f"{'.'.join(str(p) for p in pr.loc)}: {pr.message}" for pr in exc.problems)
         raise LabError(f"{lab.name}: {detail}") from None
-    return CompiledLab(lab, topology, runbook, plan, lab_step_of)
+    return CompiledLab(lab, topology, runbook, plan, lab_step_of, do_items)
