@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from regionctl.backends.protocol import InjectFault
 from regionctl.backends.sim_backend import SimBackend
-from regionctl.tui.screens import FaultPicker, HelpScreen
+from regionctl.tui.screens import ConfirmScreen, FaultPicker, HelpScreen
 from tests.labtuihelpers import completed, lab_app, part, until
 from tests.modelhelpers import REGIONCTL, ROOT
 from tests.test_tui_tmux import tmux, wait_for  # noqa: F401 - tmux is a fixture
@@ -244,3 +244,18 @@ def test_regionctl_lab_opens_the_lab_in_a_real_terminal(tmux: Callable[..., str]
     assert marker.exists() and marker.read_text().strip() == "0"
     progress = json.loads((tmp_path / "regionctl" / "labs.json").read_text())
     assert progress["replication-lag"]["completed"] == ["lag", "stale"] and progress["replication-lag"]["finished"]
+
+
+async def test_a_runbook_step_done_with_the_runbook_keys() -> None:
+    # failback, step 1: the learner runs planned-switchover from the runbook chooser and approves its gate.
+    app = await lab_app("failback")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "☐ run the runbook planned-switchover" in part(app, "do")
+        await pilot.press("r", "down", "down", "down", "enter")  # planned-switchover, to the end
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the approval gate")
+        await pilot.press("y")
+        await until(pilot, lambda: app.run_ is not None and app.run_.finished, "the runbook to finish")
+        await pilot.pause()
+        assert "✔ run the runbook planned-switchover" in part(app, "do")
+        assert "✔ holds" in part(app, "check") and completed("failback") == ["away"]

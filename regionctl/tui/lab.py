@@ -33,7 +33,11 @@ from regionctl.tui.runbooks import RunbookRun
 LAB_CSS = """
 #lab-body { height: 1fr; }
 #dash { width: 1fr; }
-#lab { width: 60; height: 100%; border: round $success; padding: 0 1; scrollbar-size-vertical: 1; }
+/* Beside the lab panel the map shows one region per band: it keeps that width, and the leaders give way. */
+#dash #map { width: 1fr; min-width: 38; max-width: 38; }
+#dash #leaders { width: 1fr; max-width: 66; }
+#lab { width: 38%; min-width: 44; max-width: 58; height: 100%; border: round $success; padding: 0 1;
+       scrollbar-size-vertical: 1; }
 #lab > * { height: auto; margin-bottom: 1; }
 #lab-head { margin-bottom: 0; }
 #lab-keys { margin-bottom: 0; }
