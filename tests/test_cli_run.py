@@ -219,3 +219,73 @@ def test_metrics_port_serves_the_run_and_its_steps_while_it_runs(tmp_path: Path)
     finally:
         proc.kill()
     assert proc.returncode == 0
+
+
+def test_ctrl_c_stops_an_unpaced_run_too(tmp_path: Path) -> None:
+    book = tmp_path / "long.yaml"
+    book.write_text("""\
+name: long
+steps:
+  - {id: outage, kind: fault, fault: "node:pg-2"}
+  - {id: forever, kind: wait, condition: "elapsed >= 30d", timeout: 40d}
+""")
+    journal = tmp_path / "j.jsonl"
+    proc = subprocess.Popen([REGIONCTL, "run", "active-passive", str(book), "--json", "--journal", str(journal)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env_for(tmp_path))
+    wait_for_event(journal, "undo-pushed", proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    report = json.loads(out)
+    assert report["faults_left"] == [] and report["sim_seconds"] < 30 * 86400
+
+
+def test_junit_into_a_missing_directory_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    proc = run_cli(tmp_path, "run", "active-passive", "failover-to-eu-west", "--junit", str(tmp_path / "no" / "j.xml"))
+    assert proc.returncode == 2 and "does not exist" in proc.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_junit_marks_steps_not_run_as_skipped_and_failed_actions_as_errors(tmp_path: Path) -> None:
+    book = tmp_path / "err.yaml"
+    book.write_text("""\
+name: err
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: promote, kind: action, action: promote, target: pg-2}
+  - {id: after, kind: note, text: never}
+""")
+    junit = tmp_path / "j.xml"
+    proc = run_cli(tmp_path, "run", "active-passive", str(book), "--junit", str(junit))
+    assert proc.returncode == ExitCode.STEP_ERROR
+    suite = ET.parse(junit).getroot()
+    assert (suite.get("errors"), suite.get("skipped"), suite.get("failures")) == ("1", "1", "0")
+    assert "err" in (suite.get("name") or "")
+
+
+def test_a_recovered_journal_cannot_be_resumed(tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    proc = start_slow(tmp_path, journal)
+    wait_for_event(journal, "undo-pushed", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert run_cli(tmp_path, "recover", str(journal)).returncode == 0
+    assert read_journal(journal)[-1]["result"] == "recovered"
+    again = run_cli(tmp_path, "run", "active-passive", str(tmp_path / "slow.yaml"), "--resume", str(journal))
+    assert again.returncode == 2 and "already ended (recovered)" in again.stderr
+
+
+def test_secret_variables_stay_out_of_every_output(tmp_path: Path) -> None:
+    book = tmp_path / "s.yaml"
+    book.write_text("""\
+name: s
+params:
+  pw: {secret: true}
+steps:
+  - {id: say, kind: note, text: "pw is ${pw}"}
+  - {id: bad, kind: check, condition: 'leader(orders) == "${pw}"'}
+""")
+    for extra in ([], ["--json"], ["--dry-run"]):
+        proc = run_cli(tmp_path, "run", "active-passive", str(book), "--var", "pw=hunter2-sekrit", *extra)
+        assert "hunter2-sekrit" not in proc.stdout + proc.stderr, extra

@@ -87,7 +87,7 @@ def test_exporter_stops_cleanly_on_ctrl_c() -> None:
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (["--backend", "ssh"], "the SSH backend is not built yet"),
+    (["--backend", "ssh"], "SSH backend"),
     (["--speed", "0"], "--speed: expected a positive factor"),
     (["--fault", "region:us-eats"], "did you mean 'us-east'"),
     (["--port", "70000"], "70000"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,34 @@ def test_lab_cli_lists_checks_and_reports_json(tmp_path: object) -> None:
     missing = subprocess.run([REGIONCTL, "lab", "no-such-lab", "--check"], cwd=ROOT, capture_output=True,
                              text=True, env=env, check=False)
     assert missing.returncode == 2 and "async-rpo" in missing.stderr
+
+
+def test_validate_compiles_labs_and_points_at_the_step(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("""\
+name: bad
+title: Bad lab
+topology: active-passive
+steps:
+  - id: one
+    text: hi
+    do: ["region:us-east", "wait lag(pg-9) < 1s"]
+    expect: 'leader(orders).regoin == "x"'
+    explain: x
+""")
+    proc = subprocess.run([REGIONCTL, "validate", str(bad)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    line7 = bad.read_text().splitlines()[6]
+    assert lines[0] == f"{bad}:7:{line7.index('lag(') + 1}: steps[0].do[1]: lag(): no node named 'pg-9' " \
+                       "(known: pg-1, pg-2, pg-3, redis-1, redis-2)"
+    assert ":8:" in lines[1] and "steps[0].expect" in lines[1] and "regoin" in lines[1]
+
+
+def test_a_lab_whose_topology_file_is_broken_says_where(tmp_path: Path) -> None:
+    (tmp_path / "topo.yaml").write_text("name: x\nregions: [a\n")
+    lab = tmp_path / "lab.yaml"
+    lab.write_text("name: l\ntitle: L\ntopology: topo.yaml\nsteps:\n  - {id: one, text: hi, explain: x}\n")
+    proc = subprocess.run([REGIONCTL, "lab", str(lab), "--check"], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 2 and "topo.yaml:3:1" in proc.stderr and "Traceback" not in proc.stderr

@@ -176,7 +176,7 @@ def _cases() -> list[tuple[str, str | bytes, list[Expect]]]:
                    "      - {name: pg-2, region: us-east, zone: b, colour: blue}")
     add("unknown-key-far", text,
         Expect("clusters[0].nodes[1].colour", _at(text, "colour"), (),
-               exact="expected one of the fields name, priority, region, role, zone, "
+               exact="expected one of the fields adapter, host, name, priority, region, role, ssh_port, zone, "
                      "found the unknown field 'colour'"))
     text = _mutate("tenants:", "tenant:")
     add("unknown-top-level-key", text,

@@ -169,10 +169,12 @@ steps:
 rollback:
   - {id: back-to-pg-1, kind: action, action: promote, target: pg-1}
 """)
-    outcome, _, _ = await execute(raw, keep_faults=True)
+    outcome, _, _ = await execute(raw)
     assert outcome.exit_code == ExitCode.ROLLBACK_FAILED
     assert any("back-to-pg-1" in item for item in outcome.report["left_degraded"])
-    assert outcome.report["faults_left"] == ["region:us-east"]
+    assert outcome.report["faults_left"] == []  # the fault itself was healed all the same
+    kept, _, _ = await execute(raw, keep_faults=True)
+    assert kept.exit_code == ExitCode.ROLLBACK_FAILED and kept.report["faults_left"] == ["region:us-east"]
 
 
 async def test_keep_faults_leaves_them_injected() -> None:
@@ -307,3 +309,126 @@ async def test_the_example_in_run_help_is_a_runbook_that_runs() -> None:
     outcome, backend, _ = await execute(raw)
     assert outcome.exit_code == ExitCode.PASSED, outcome.report["reason"]
     assert active_faults(backend) == []
+
+
+class BrokenBackend(SimBackend):
+    """A backend whose promote raises (a dropped connection): the run must still heal."""
+
+    async def apply(self, command: Any) -> Any:
+        from regionctl.backends.protocol import Promote
+
+        if isinstance(command, Promote):
+            raise ConnectionResetError("connection reset by peer")
+        return await super().apply(command)
+
+
+async def test_a_backend_that_raises_is_a_step_error_and_everything_is_healed(tmp_path: Path) -> None:
+    raw = runbook("""
+name: fragile
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: promote, kind: action, action: promote, target: pg-3}
+""")
+    backend = BrokenBackend(AP, seed=1)
+    await backend.advance(30)
+    writer = Journal(tmp_path / "j.jsonl")
+    outcome = await RunbookExecutor(backend, AP, raw, journal=writer).run()
+    writer.close()
+    assert outcome.exit_code == ExitCode.STEP_ERROR
+    assert "ConnectionResetError" in outcome.report["steps"][1]["detail"]
+    assert active_faults(backend) == []
+    assert read_journal(tmp_path / "j.jsonl")[-1]["event"] == "run-ended"
+
+
+async def test_resuming_a_run_that_was_stopping_only_finishes_the_rollback(tmp_path: Path) -> None:
+    raw = runbook("""
+name: abort-then-more
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: wrong, kind: check, condition: 'leader(orders) == "pg-2"'}
+  - {id: more, kind: fault, fault: "region:eu-west"}
+rollback:
+  - {id: note-it, kind: note, text: rolling back}
+""")
+    path = tmp_path / "j.jsonl"
+    outcome, _, _ = await execute(raw, journal=path)
+    assert outcome.exit_code == ExitCode.FAILED
+    records = read_journal(path)
+    # Cut the journal where the check had failed: the process died before anything else was written.
+    cut = next(i for i, r in enumerate(records) if r["event"] == "step-ended" and r["step"] == "wrong")
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text("".join(json.dumps(r) + "\n" for r in records[:cut + 1]))
+    state = journal_state(read_journal(torn))
+    backend = SimBackend(AP, seed=1)
+    await backend.advance(30)
+    from regionctl.runbook.resume import replay
+
+    await replay(backend, state)
+    writer = Journal(torn)
+    resumed = await RunbookExecutor(backend, AP, raw, journal=writer, completed=state.completed, undo=state.undo,
+                                    resumed=True, seed=1).run()
+    writer.close()
+    assert resumed.exit_code == ExitCode.FAILED
+    assert [s["status"] for s in resumed.report["steps"]] == ["ok", "failed", "pending"]
+    injected = [r["command"]["spec"] for r in read_journal(torn) if r["event"] == "command-applied"]
+    assert "region:eu-west" not in injected
+    assert active_faults(backend) == []
+
+
+async def test_a_pause_guard_asks_once_and_goes_on_when_allowed(tmp_path: Path) -> None:
+    raw = runbook("""
+name: paused
+guards: [{name: writable, condition: "writable(orders)", action: pause}]
+steps:
+  - {id: outage, kind: fault, fault: "region:us-east"}
+  - {id: failover, kind: wait, condition: 'leader(orders) == "pg-3"', timeout: 2m, every: 100ms}
+slo: {rpo: 5s}
+""")
+    asked: list[str] = []
+
+    async def allow(gate: str, text: str) -> bool:
+        asked.append(gate)
+        return True
+
+    outcome, _, _ = await execute(raw, journal=tmp_path / "j.jsonl", approver=allow)
+    assert outcome.exit_code == ExitCode.PASSED
+    assert asked == ["guard:writable"] and outcome.report["guards_tripped"] == ["writable"]
+    trips = [r for r in read_journal(tmp_path / "j.jsonl") if r["event"] == "guard-tripped"]
+    assert len(trips) == 1  # not once per poll
+
+    async def refuse(gate: str, text: str) -> bool:
+        return False
+
+    stopped, backend, _ = await execute(raw, approver=refuse)
+    assert stopped.exit_code == ExitCode.ABORTED and active_faults(backend) == []
+
+
+def test_parameters_are_checked_against_their_type() -> None:
+    raw = runbook("""
+name: typed
+params:
+  target: {type: node}
+  wait: {type: duration, default: 30s}
+steps:
+  - {id: promote, kind: action, action: promote, target: "${target}"}
+""")
+    with pytest.raises(PlanError, match=r"--var target: expected a node of the topology .*found 'pg-9'"):
+        build_plan(raw, AP, {"target": "pg-9"})
+    with pytest.raises(PlanError, match=r"--var wait: expected a duration"):
+        build_plan(raw, AP, {"target": "pg-3", "wait": "soon"})
+    assert build_plan(raw, AP, {"target": "pg-3"}).steps[0].command is not None
+
+
+async def test_secrets_reach_neither_the_report_nor_the_progress_lines() -> None:
+    raw = runbook("""
+name: secretive
+params:
+  token: {secret: true, default: sekrit-value}
+steps:
+  - {id: say, kind: note, text: "using ${token}"}
+  - {id: bad, kind: check, condition: 'leader(orders) == "${token}"'}
+""")
+    outcome, _, events = await execute(raw)
+    assert outcome.exit_code == ExitCode.FAILED
+    assert "sekrit-value" not in json.dumps(outcome.report)
+    assert all("sekrit-value" not in e.detail for e in events)

@@ -107,3 +107,14 @@ def test_any_text_parses_or_fails_cleanly(text: str) -> None:
         expr.check(node, NAMES)
     except expr.ExprError as exc:
         assert 0 <= exc.column <= len(text)
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ('leader(orders).regoin == "eu-west"', "no field 'regoin'"),
+    ('lag(pg-3) < "2s"', "durations and percentages take no quotes"),
+    ("lag(pg-3).value > 1", r"lag\(\) is a number, it has no fields"),
+    ("writable(orders) > 1", "cannot compare"),
+])
+def test_fields_and_types_are_checked_before_anything_runs(text: str, fragment: str) -> None:
+    with pytest.raises(expr.ExprError, match=fragment):
+        expr.check(expr.parse(text), NAMES)

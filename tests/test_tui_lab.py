@@ -259,3 +259,13 @@ async def test_a_runbook_step_done_with_the_runbook_keys() -> None:
         await pilot.pause()
         assert "✔ run the runbook planned-switchover" in part(app, "do")
         assert "✔ holds" in part(app, "check") and completed("failback") == ["away"]
+
+
+def test_a_lab_that_cannot_compile_is_refused_before_the_screen_opens(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ntitle: Bad\ntopology: active-passive\nsteps:\n"
+                   "  - id: one\n    text: hello\n    do: runbook nope\n    expect: writable(orders)\n")
+    result = subprocess.run([REGIONCTL, "lab", str(bad)], cwd=ROOT, capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"{bad}:") and "no runbook 'nope'" in result.stderr

@@ -32,6 +32,7 @@ from regionctl.model.topology import Topology
 from regionctl.sim import operator
 from regionctl.sim.simulator import Simulation
 
+HEADLESS_SLICE = 10.0  # simulated seconds computed between two chances to handle a signal
 MAX_CATCH_UP = 5.0  # wall seconds: after a stall (suspended laptop), do not replay hours at once
 
 
@@ -100,7 +101,10 @@ class SimBackend:
         paced clock (the dashboard's tick source) to get there, so the run unfolds on screen."""
         target = self.sim.now + seconds
         if not self.live:
-            self.sim.run_until(target)
+            # In slices, yielding between them: a signal (Ctrl-C) is handled within one slice.
+            while self.sim.now < target - 1e-9:
+                self.sim.run_until(min(target, self.sim.now + HEADLESS_SLICE))
+                await asyncio.sleep(0)
             return
         while self.sim.now < target - 1e-9:
             await asyncio.sleep(0.05)

@@ -47,12 +47,8 @@ def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None
     import asyncio
 
     from regionctl.labs.check import check_lab
-    from regionctl.labs.compile import LabError, compile_lab
 
-    try:
-        compiled = compile_lab(loaded, path, control=control)
-    except LabError as exc:
-        fail(str(exc))
+    compiled = compile_or_exit(loaded, path, control)
     code, report = asyncio.run(check_lab(compiled, control=control))
     if as_json:
         from regionctl.cli.common import print_json
@@ -63,6 +59,25 @@ def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None
 
         print_lab_check(loaded, report)
     sys.exit(int(code))
+
+
+def compile_or_exit(lab: Any, path: Path, control: bool = False) -> Any:
+    """The compiled lab; its problems as FILE:LINE:COL (of the lab, or of its topology file), exit 2."""
+    from regionctl.labs.compile import LabError, compile_lab
+    from regionctl.model.diagnostics import InputError
+    from regionctl.model.yaml_source import read_yaml_file
+    from regionctl.runbook.diagnostics import plan_diagnostics
+
+    try:
+        return compile_lab(lab, path, control=control)
+    except InputError as exc:
+        diagnostics = exc.diagnostics
+    except LabError as exc:
+        diagnostics = plan_diagnostics(read_yaml_file(path), ("control", "patch") if control and not
+                                       exc.problems[0].loc else (), exc.problems)
+    for diag in diagnostics:
+        click.echo(diag.format(), err=True)
+    sys.exit(2)
 
 
 def _load(value: str) -> tuple[Any, Path]:
@@ -110,13 +125,6 @@ def _list_labs() -> None:
 
 
 def _open_in_dashboard(loaded: Any, path: Path) -> None:
-    import importlib.util
-
-    from regionctl.cli.common import fail
-
-    if importlib.util.find_spec("regionctl.tui.lab") is None:
-        fail(f"the dashboard's lab panel is not built yet; `regionctl lab {loaded.name} --check` verifies "
-             "the lab headless meanwhile")
-    from regionctl.tui.lab import run_lab_app  # type: ignore[import-not-found,unused-ignore]
+    from regionctl.tui.lab import run_lab_app  # Textual, imported only when a lab opens
 
     run_lab_app(loaded, path)

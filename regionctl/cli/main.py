@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "recover": ("regionctl.cli.recover", "recover", "Heal what a killed run left injected, from its journal."),
     "lab": ("regionctl.cli.lab", "lab", "Step through a guided region-outage lab, or check one headless."),
     "exporter": ("regionctl.cli.exporter", "exporter", "Serve Prometheus metrics of a live topology."),
-    "sandbox": ("regionctl.cli.pending", "sandbox", "Start or stop a real multi-region cluster on this machine."),
+    "sandbox": ("regionctl.cli.sandbox", "sandbox", "Start or stop a real multi-region cluster on this machine."),
     "validate": ("regionctl.cli.validate", "validate", "Check topology, runbook and lab files; exit 0 or 2."),
     "schema": ("regionctl.cli.schema", "schema", "Print the JSON Schema of topology, runbook or lab files."),
 }

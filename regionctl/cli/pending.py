@@ -21,9 +21,3 @@ _ANY = {"ignore_unknown_options": True, "allow_extra_args": True}
 def drill() -> None:
     """Run faults on a schedule in the simulator (not built yet)."""
     _not_yet("drill", 3, "the simulator", "try `regionctl status` for the static view")
-
-
-@click.command(context_settings=_ANY)
-def sandbox() -> None:
-    """A real multi-region cluster on this machine (not built yet)."""
-    _not_yet("sandbox", 7, "the real-host sandbox", "use the simulator meanwhile")

@@ -39,6 +39,9 @@ def recover(journal: str, topology_value: str | None, dry_run: bool) -> None:
         fail(str(exc))
     start = state.start
     owed = list(reversed(state.undo))
+    if state.ended is not None and state.ended.get("result") == "recovered":
+        click.echo(f"{journal}: already recovered")
+        return
     if not owed:
         click.echo(f"{journal}: nothing left injected by run {start.get('runbook')!r}")
         return
@@ -52,6 +55,8 @@ def recover(journal: str, topology_value: str | None, dry_run: bool) -> None:
 
                 writer.write("undo-applied", at=state.last_at, command=command_to_json(command), ok=True,
                              message="simulated run: gone with its process")
+            writer.write("run-ended", at=state.last_at, result="recovered", exit_code=0,
+                         reason="recovered from the journal by regionctl recover")
             writer.close()
         return
     if dry_run:
@@ -88,6 +93,9 @@ async def _heal(journal: str, topology: Topology, owed: list[Command], last_at: 
             click.echo(f"{'✔' if result.ok else '✘'} {describe_command(command)}: {result.message}")
             if not result.ok:
                 failed.append(describe_command(command))
+        if not failed:
+            writer.write("run-ended", at=last_at, result="recovered", exit_code=0,
+                         reason="recovered from the journal by regionctl recover")
     finally:
         writer.close()
         await close_backend(backend)

@@ -128,6 +128,9 @@ def execute(request: RunRequest) -> None:
     unknown = [a for a in request.approvals if a not in {p.id for p in plan.steps if p.step.kind == "approve"}]
     if unknown:
         fail(f"--approve {unknown[0]}: the runbook has no approval gate of that id")
+    for option, target in (("--junit", request.junit), ("--journal", request.journal_path)):
+        if target and not Path(target).resolve().parent.is_dir():
+            fail(f"{option} {target}: the directory {Path(target).resolve().parent} does not exist")
     if request.dry_run:
         from regionctl.report.run_view import print_plan
 
@@ -137,7 +140,10 @@ def execute(request: RunRequest) -> None:
     if request.junit:
         from regionctl.report.junit import write_junit
 
-        write_junit(report, request.junit)
+        try:
+            write_junit(report, request.junit)
+        except OSError as exc:  # the run happened: report it, and say what could not be written
+            click.echo(f"regionctl: --junit {request.junit}: {exc.strerror}", err=True)
     if request.as_json:
         print_json(report)
     else:
@@ -159,19 +165,23 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     if request.resume_path:
         try:
             state = journal_state(read_journal(request.resume_path))
-            check_matches(state, plan.name, topology.name, request.backend, request.seed)
+            from regionctl.runbook.journal import redact
+
+            check_matches(state, plan.name, topology.name, request.backend, request.seed,
+                          redact(plan.params, plan.secrets))
         except JournalError as exc:
             fail(f"--resume: {exc}")
+    try:
+        backend = await open_backend(request.backend, topology, seed=request.seed)
+    except BackendUnavailable as exc:
+        fail(str(exc), ExitCode.STEP_ERROR)
+    # Opened once the backend is there: a run that could not start leaves no empty journal.
     journal_file = Path(request.resume_path or request.journal_path or default_journal_path(plan.name))
     try:
         journal = Journal(journal_file, plan.secrets)
     except JournalError as exc:
+        await close_backend(backend)
         fail(str(exc))
-    try:
-        backend = await open_backend(request.backend, topology, seed=request.seed)
-    except BackendUnavailable as exc:
-        journal.close()
-        fail(str(exc), ExitCode.STEP_ERROR)
     if not request.quiet:
         click.echo(f"journal: {journal_file}", err=True)
     try:
@@ -187,7 +197,9 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
             keep_faults=request.keep_faults, journal=journal, yes=request.yes,
             approved=frozenset(request.approvals), seed=request.seed if request.backend == "sim" else None,
             completed=state.completed if state else None, undo=state.undo if state else None,
-            resumed=state is not None, topology_path=str(topology_path))
+            resumed=state is not None, topology_path=str(topology_path),
+            stopping=(ExitCode(state.stopping[0]), state.stopping[1]) if state and state.stopping else None,
+            rollback_done=state.rollback_done if state else frozenset())
         metrics, server = _metrics(request, plan, backend)
         speed = request.speed if request.speed is not None else (1.0 if metrics and request.backend == "sim" else None)
         pacer = _start_pacer(backend, speed, metrics.update if metrics else None)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from regionctl.backends.snapshot import Snapshot
+    from regionctl.model.topology import Topology
 
 
 @click.command()
@@ -32,9 +39,18 @@ def status(topology: str, backend: str, at: str, faults: tuple[str, ...], seed: 
     """
     from regionctl.cli.common import duration_or_exit, fail, faults_or_exit, load_topology_or_exit, print_json
 
+    model, path = load_topology_or_exit(topology)
     if backend == "ssh":
-        fail("status --backend ssh: the SSH backend is not built yet (issue 7); use --backend sim")
-    model, _ = load_topology_or_exit(topology)
+        if faults or at != "0s":
+            fail("status --backend ssh reads the real hosts as they are now; --fault and --at are for the simulator")
+        snapshot = _ssh_snapshot(model, path.parent)
+        if as_json:
+            print_json(snapshot.to_status_json())
+        else:
+            from regionctl.report.status_view import print_status
+
+            print_status(snapshot)
+        return
     until = duration_or_exit("--at", at)
     from regionctl.sim.simulator import Simulation
 
@@ -49,3 +65,27 @@ def status(topology: str, backend: str, at: str, faults: tuple[str, ...], seed: 
         from regionctl.report.status_view import print_status
 
         print_status(snapshot)
+
+
+def _ssh_snapshot(model: Topology, base_dir: Path) -> Snapshot:
+    """One probe round over SSH; hosts that do not answer show as down, with the reason on stderr."""
+    import asyncio
+
+    from regionctl.backends.ssh import open_ssh_backend
+    from regionctl.backends.ssh.targets import TopologyNotReachable
+    from regionctl.cli.common import fail
+
+    async def probe() -> tuple[Snapshot, dict[str, str]]:
+        backend = await open_ssh_backend(model, base_dir)
+        try:
+            return backend.snapshot(), backend.errors()
+        finally:
+            await backend.close()
+
+    try:
+        snapshot, errors = asyncio.run(probe())
+    except TopologyNotReachable as exc:
+        fail(f"status --backend ssh: {exc}")
+    for node, error in errors.items():
+        click.echo(f"regionctl: {node}: {error}", err=True)
+    return snapshot

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from regionctl.data import DATA_DIR, resolve_topology_path
 from regionctl.model.lab import Lab
 from regionctl.model.topology import Topology
-from regionctl.runbook.plan import Plan, build_plan
+from regionctl.runbook.plan import Plan, PlanError, Problem, build_plan
 
 LABS_DIR = DATA_DIR / "labs"
 NODE_ACTIONS = ("promote", "demote", "fence", "unfence", "repoint")
@@ -26,7 +26,19 @@ CLUSTER_ACTIONS = ("read-only", "read-write")
 
 
 class LabError(Exception):
-    """A lab that cannot be compiled; the message says where and why."""
+    """A lab that cannot be compiled; the message says why, `loc` where in the lab file."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...] = (), column: int | None = None) -> None:
+        super().__init__(message)
+        self.problems = [Problem(loc, message, column)]
+
+
+class LabPlanError(LabError):
+    """Several problems, each placed at the lab step (`do` or `expect`) it comes from."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
 
 
 @dataclass
@@ -59,10 +71,10 @@ def _topology_data(lab: Lab, lab_path: Path) -> dict[str, Any]:
     candidate = lab_path.parent / lab.topology
     path = candidate if candidate.exists() else resolve_topology_path(lab.topology)
     if not path.exists():
-        raise LabError(f"{lab_path}: topology {lab.topology!r} is neither a bundled topology nor a file")
-    data = read_yaml_file(path).data
+        raise LabError(f"expected a bundled topology name or a topology file, found {lab.topology!r}", ("topology",))
+    data = read_yaml_file(path).data  # InputError (FILE:LINE:COL of the topology file) goes to the caller
     if not isinstance(data, dict):
-        raise LabError(f"{path}: expected a topology mapping")
+        raise LabError(f"{path}: expected a topology mapping", ("topology",))
     return data
 
 
@@ -146,7 +158,7 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise LabError(f"{lab.name}: the lab's topology is invalid at {where}: {first['msg']}") from None
+        raise LabError(f"the lab's topology is invalid at {where}: {first['msg']}", ("topology",)) from None
     steps: list[dict[str, Any]] = []
     lab_step_of: dict[str, str] = {}
     do_items: dict[str, list[str]] = {}
@@ -164,11 +176,30 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
             steps.append({"id": data["id"], "kind": "note", "text": data["text"]})
         lab_step_of[data["id"]] = data["id"]
     runbook = {"name": f"lab-{lab.name}", "title": lab.title, "steps": steps, "slo": {}}
-    from regionctl.runbook.plan import PlanError
-
     try:
         plan = build_plan(runbook, topology, {}, env={})
     except PlanError as exc:
-        detail = "; ".join(f"{'.'.join(str(p) for p in pr.loc)}: {pr.message}" for pr in exc.problems)
-        raise LabError(f"{lab.name}: {detail}") from None
+        raise LabPlanError([_lab_problem(p, steps, lab, lab_step_of) for p in exc.problems]) from None
     return CompiledLab(lab, topology, runbook, plan, lab_step_of, do_items)
+
+
+def _lab_problem(problem: Problem, steps: list[dict[str, Any]], lab: Lab, lab_step_of: dict[str, str]) -> Problem:
+    """A problem of the compiled runbook, placed back at the lab step's `expect` or `do`."""
+    if len(problem.loc) >= 2 and problem.loc[0] == "steps" and isinstance(problem.loc[1], int) \
+            and problem.loc[1] < len(steps):
+        sid = str(steps[problem.loc[1]]["id"])
+        lab_id = lab_step_of.get(sid, sid)
+        index = next((i for i, s in enumerate(lab.steps) if s.id == lab_id), None)
+        if index is not None:
+            if sid == lab_id:
+                return Problem(("steps", index, "expect"), problem.message, problem.column)
+            step = lab.steps[index]
+            items = step.do if isinstance(step.do, list) else [step.do]
+            number = int(sid.split("-do", 1)[1].split("-", 1)[0]) if "-do" in sid else 1
+            field: tuple[str | int, ...] = ("do", number - 1) if isinstance(step.do, list) else ("do",)
+            item = items[number - 1] if 0 < number <= len(items) else ""
+            column = None
+            if problem.column is not None and item.startswith("wait "):
+                column = problem.column + len("wait ")  # the condition starts after the word
+            return Problem(("steps", index, *field), problem.message, column)
+    return Problem((), problem.message)

@@ -60,7 +60,22 @@ def _validate(doc: YamlDocument, kind: FileKind) -> Loaded:
         raise InputError(doc.problems + _unrefused(doc, found) + problems_in_plans)
     if isinstance(model, Topology):
         warnings = [doc.diagnostic(w.loc, w.message, severity="warning", code=w.code) for w in lint(model)]
+    if isinstance(model, Lab):
+        _check_lab(doc, model)
     return Loaded(kind, model, doc, warnings)
+
+
+def _check_lab(doc: YamlDocument, lab: Lab) -> None:
+    """A lab that fits the schema is also compiled (and its control run): topology, steps, conditions."""
+    from regionctl.labs.compile import LabError, compile_lab
+    from regionctl.runbook.diagnostics import plan_diagnostics
+
+    for control in (False, True) if lab.control is not None else (False,):
+        try:
+            compile_lab(lab, Path(doc.path), control=control)
+        except LabError as exc:
+            prefix: Loc = ("control", "patch") if control and not exc.problems[0].loc else ()
+            raise InputError(plan_diagnostics(doc, prefix, exc.problems)) from None
 
 
 def _unrefused(doc: YamlDocument, found: list[Diagnostic]) -> list[Diagnostic]:

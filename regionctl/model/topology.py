@@ -96,12 +96,62 @@ class Failover(StrictModel):
         None, description="Replicas further behind than this are never promoted (size or duration).")
 
 
+AdapterKind = Literal["postgres", "redis", "etcd", "command"]
+
+
+class Adapter(StrictModel):
+    """How the SSH backend probes and drives one engine (ssh backend only; the simulator ignores it)."""
+
+    kind: AdapterKind | None = Field(None, description="Default: from the cluster's engine (postgres, redis, etcd).")
+    address: str | None = Field(None, description="Address the engine listens on, as seen from its host "
+                                                  "(default 127.0.0.1).")
+    port: PositiveInt | None = Field(None, description="The engine's port (default: its usual port).")
+    data_dir: str | None = Field(None, description="postgres: the data directory.")
+    bin_dir: str | None = Field(None, description="Directory of the engine's programs (default: PATH).")
+    start: str | None = Field(None, description="Shell command that starts the engine (heal a node fault, unfence).")
+    stop: str | None = Field(None, description="Shell command that stops the engine (node fault, fence).")
+    probe: str | None = Field(None, description="kind command: prints `role=leader|follower`, and optionally "
+                                                "`position=N`, `term=N`, `lag_seconds=X`, one per line.")
+    peers: dict[str, str] = Field(
+        default_factory=dict,
+        description="How this node reaches other nodes of its cluster for replication, as node: 'address:port' "
+                    "(e.g. through a delay proxy); default: their own address and port.")
+    actions: dict[str, str] = Field(
+        default_factory=dict,
+        description="kind command: shell templates for promote, demote, repoint, fence, unfence, read-only, "
+                    "read-write; {node}, {host}, {leader}, {leader_host}, {leader_address}, {leader_port} "
+                    "are replaced by shell-quoted values.")
+
+
+class SshSettings(StrictModel):
+    """How to reach the hosts of a topology over SSH. Keys come from the agent, `identity` files or ~/.ssh/config;
+    passwords are never read from YAML."""
+
+    user: str | None = Field(None, description="Login user (default: ~/.ssh/config, then the local user).")
+    port: PositiveInt | None = Field(None, description="Default SSH port of every node (default 22).")
+    known_hosts: str | None = Field(None, description="known_hosts file (relative to the topology file); "
+                                                      "default ~/.ssh/known_hosts. Host keys are always verified.")
+    identity: list[str] = Field(default_factory=list, description="Private key files (relative paths: to the "
+                                                                  "topology file).")
+    connect_timeout: Duration = Field(5.0, description="Handshake timeout per host.")
+    command_timeout: Duration = Field(10.0, description="Default timeout of one remote command.")
+    keepalive: Duration = Field(1.0, description="Keepalive interval; a host missing 3 is marked unreachable.")
+    nft: str = Field("nft", description="nft program on the hosts (partition faults).")
+    latency: str | None = Field(
+        None, description="Shell template run on one host of each side of a latency fault: {region}, {peer}, "
+                          "{seconds} (extra one-way delay; healing runs it with 0). Without it latency faults "
+                          "are refused.")
+
+
 class Node(StrictModel):
     name: Name
     region: Name
     zone: Name | None = Field(None, description="Default: the region's first zone.")
     role: Literal["leader", "follower", "replica"] = "follower"
     priority: int = Field(100, ge=0, description="Promotion preference among equally caught-up replicas.")
+    host: str | None = Field(None, description="ssh backend: the host name or address to log in to.")
+    ssh_port: PositiveInt | None = Field(None, description="ssh backend: SSH port (default: ssh.port, then 22).")
+    adapter: Adapter | None = Field(None, description="ssh backend: overrides of the cluster's adapter.")
 
 
 class Cluster(StrictModel):
@@ -114,6 +164,7 @@ class Cluster(StrictModel):
                                          description="Overrides of the engine preset's timings.")
     write_size: Size = Field(1024, description="Average size of one write (for byte-based lag limits).")
     nodes: list[Node] = Field(min_length=1)
+    adapter: Adapter | None = Field(None, description="ssh backend: how to probe and drive this cluster's engine.")
 
 
 class Traffic(StrictModel):
@@ -179,6 +230,7 @@ class Topology(StrictModel):
     runbooks: list[dict[str, Any]] = Field(
         default_factory=list,
         description="Runbooks shipped with the topology (see `regionctl schema runbook`).")
+    ssh: SshSettings | None = Field(None, description="ssh backend: how to reach the nodes' hosts.")
 
     # -- helpers for readers; pure lookups, no I/O --------------------------------------
     def region(self, name: str) -> Region:

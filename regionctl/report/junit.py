@@ -7,17 +7,25 @@ from typing import Any
 
 
 def junit_xml(report: dict[str, Any]) -> str:
-    suite = ET.Element("testsuite", name=f"regionctl {report['topology']}")
-    cases = 0
-    failures = 0
-    for step in report.get("steps", []):
-        case = ET.SubElement(suite, "testcase", classname="steps", name=str(step["id"]))
+    what = report.get("runbook") or report.get("lab") or "drill"
+    suite = ET.Element("testsuite", name=f"regionctl {what} on {report['topology']}")
+    cases = failures = errors = skipped = 0
+    for step in report.get("steps", []) + report.get("rollback", []):
+        case = ET.SubElement(suite, "testcase", classname=f"{what}.steps", name=str(step["id"]))
         cases += 1
-        if step["status"] not in ("ok", "skipped"):
-            failures += 1
-            ET.SubElement(case, "failure", message=f"{step['status']}: {step.get('detail', '')}")
+        if step["status"] in ("pending", "skipped"):
+            skipped += 1
+            ET.SubElement(case, "skipped", message="not run: the run stopped before this step")
+        elif step["status"] != "ok":
+            detail = f"{step['status']}: {step.get('detail', '')}"
+            if step.get("kind") in ("fault", "heal", "action"):  # could not be carried out: an error
+                errors += 1
+                ET.SubElement(case, "error", message=detail)
+            else:
+                failures += 1
+                ET.SubElement(case, "failure", message=detail)
     for check in report.get("slo", []):
-        case = ET.SubElement(suite, "testcase", classname="slo", name=check["name"])
+        case = ET.SubElement(suite, "testcase", classname=f"{what}.slo", name=check["name"])
         cases += 1
         if not check["ok"]:
             failures += 1
@@ -25,6 +33,8 @@ def junit_xml(report: dict[str, Any]) -> str:
                           message=f"target {check['target']}, observed {check['observed']}")
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    suite.set("skipped", str(skipped))
     suite.set("time", str(report.get("wall_seconds", 0)))
     return ET.tostring(suite, encoding="unicode")
 

@@ -54,12 +54,15 @@ def render_plan(topology: Topology, plan: Plan, backend: str, source: str,
     table = Table(title="steps, in the order they run", title_justify="left")
     for col in ("#", "step", "kind", "does", "needs", "where"):
         table.add_column(col)
+    from regionctl.runbook.journal import redact
+
     for i, p in enumerate(plan.steps, 1):
-        table.add_row(str(i), p.id, p.step.kind, p.describe(), ", ".join(p.step.needs) or "-",
-                      _where(topology, p, backend))
+        table.add_row(str(i), p.id, p.step.kind, str(redact(p.describe(), plan.secrets)),
+                      ", ".join(p.step.needs) or "-", _where(topology, p, backend))
     parts.append(table)
     if plan.rollback:
-        parts.append(Text("rollback on failure: " + "; ".join(f"{p.id}: {p.describe()}" for p in plan.rollback)))
+        parts.append(Text("rollback on failure: " + "; ".join(
+            f"{p.id}: {redact(p.describe(), plan.secrets)}" for p in plan.rollback)))
     parts.append(Text("then: every injected fault is healed, last in first out"))
     if plan.guards:
         parts.append(Text("guards: " + "; ".join(f"{g.name} ({g.condition}, {g.action})" for g, _ in plan.guards)))
@@ -142,7 +145,10 @@ def render_run(report: dict[str, Any]) -> Group:
                for name, v in report["leaders"].items() if v["before"] != v["after"]]
     if changed:
         parts.append(Text("leaders: " + ", ".join(changed)))
-    for check in report["slo"]:
+    judged = report["result"] in ("pass", "fail")  # an aborted run's figures judge nothing
+    if report["slo"] and not judged:
+        parts.append(Text("objectives not judged: the run did not complete", style="dim"))
+    for check in report["slo"] if judged else []:
         ok = check["ok"]
         observed = check["observed"]
         shown = "n/a" if observed is None else (f"{observed * 100:.3f}%" if check["name"] == "availability"

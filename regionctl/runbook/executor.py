@@ -23,7 +23,7 @@ from regionctl.backends.snapshot import Snapshot
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook import expr
-from regionctl.runbook.journal import Journal, command_to_json, describe_command
+from regionctl.runbook.journal import Journal, command_to_json, describe_command, redact
 from regionctl.runbook.plan import Plan, PlannedStep, build_plan
 from regionctl.runbook.report import build_report
 from regionctl.runbook.state import SnapshotState
@@ -111,6 +111,8 @@ class RunbookExecutor:
                  seed: int | None = None,
                  resumed: bool = False,
                  topology_path: str | None = None,
+                 stopping: tuple[ExitCode, str] | None = None,
+                 rollback_done: frozenset[str] = frozenset(),
                  wall_clock: Callable[[], float] = time.perf_counter) -> None:
         self.backend = backend
         self.topology = topology
@@ -129,6 +131,10 @@ class RunbookExecutor:
         self.seed = seed
         self.resumed = resumed
         self.topology_path = topology_path
+        self.stopping = stopping or self._stopped_before_crash()  # resuming a run that died while stopping
+        self.rollback_done = rollback_done
+        self.guards_tripped: set[str] = set()
+        self._guards_failing: set[str] = set()
         self._wall = wall_clock
         self.steps = [StepState(p.id, p.step.kind, "steps", p.describe()) for p in self.plan.steps]
         self.rollback_steps = [StepState(p.id, p.step.kind, "rollback", p.describe()) for p in self.plan.rollback]
@@ -141,7 +147,7 @@ class RunbookExecutor:
     # -- following along ------------------------------------------------------------------
     def _emit(self, kind: str, step: str | None = None, status: str | None = None, detail: str = "") -> None:
         if self.on_event is not None:
-            self.on_event(RunEvent(kind, self._now(), step, status, detail))
+            self.on_event(RunEvent(kind, self._now(), step, status, self._redact(detail)))
 
     def _log(self, event: str, **fields: Any) -> None:
         if self.journal is not None:
@@ -180,21 +186,15 @@ class RunbookExecutor:
             code = ExitCode.ABORTED
             self.stop_reason = precheck_failed
         else:
-            self._steps_task = asyncio.ensure_future(self._run_steps())
-            try:
-                await self._steps_task
-            except asyncio.CancelledError:
-                if not self._cancelled:
-                    raise
-                code = ExitCode.INTERRUPTED
-                self.stop_reason = "interrupted; rolling back"
-                self._mark_running("failed", "interrupted")
-            except Stop as stop:
-                code = stop.code
-                self.stop_reason = stop.reason
-            code = max(code, self._continued_failures(), key=_severity)
+            if self.stopping is not None:
+                # The run was already stopping when it died: only finish putting things back.
+                code, self.stop_reason = self.stopping
+                self._restore_from_journal()
+            else:
+                code = await self._steps_then_verdict()
             measured = self.backend.snapshot()
             if code != ExitCode.PASSED:
+                self._log("run-stopping", exit_code=int(code), reason=self._redact(self.stop_reason))
                 await self._rollback()
             await self._unwind()
             if self.left_degraded:
@@ -205,13 +205,61 @@ class RunbookExecutor:
             code = ExitCode.FAILED
             self.stop_reason = "an objective was not met: " + ", ".join(
                 c["name"] for c in report["slo"] if not c["ok"])
+        self.stop_reason = self._redact(self.stop_reason)
         report["result"] = RESULTS[code]
         report["exit_code"] = int(code)
         report["reason"] = self.stop_reason
+        report["guards_tripped"] = sorted(self.guards_tripped)
         self._log("run-ended", result=report["result"], exit_code=int(code), reason=self.stop_reason,
                   left_degraded=self.left_degraded)
         self._emit("run-ended", status=report["result"], detail=self.stop_reason)
         return RunOutcome(code, report)
+
+    async def _steps_then_verdict(self) -> ExitCode:
+        """Run the steps; whatever stops them (a failure, a guard, a signal, a crashing backend)
+        becomes an exit code, so that rollback and unwinding always follow."""
+        code = ExitCode.PASSED
+        self._steps_task = asyncio.ensure_future(self._run_steps())
+        try:
+            await self._steps_task
+        except asyncio.CancelledError:
+            if not self._cancelled:
+                raise
+        except Stop as stop:
+            code = stop.code
+            self.stop_reason = stop.reason
+        except Exception as exc:  # a backend or a bug: never leave without healing
+            code = ExitCode.STEP_ERROR
+            self.stop_reason = f"the run broke off: {type(exc).__name__}: {exc}"
+            self._mark_running("failed", self.stop_reason)
+        if self._cancelled and code == ExitCode.PASSED:
+            code = ExitCode.INTERRUPTED
+            self.stop_reason = "interrupted; rolling back"
+            self._mark_running("failed", "interrupted")
+        return max(code, self._continued_failures(), key=_severity)
+
+    def _stopped_before_crash(self) -> tuple[ExitCode, str] | None:
+        """A journaled step that failed (and was to abort the run) means the run was stopping,
+        even if the process died before it could say so: resume must not go on with the steps."""
+        for planned in self.plan.steps:
+            status = self.completed.get(planned.id)
+            if status == "failed" and planned.step.on_failure == "abort":
+                code = ExitCode.STEP_ERROR if planned.mutating else ExitCode.FAILED
+                return code, f"step {planned.id} had failed before the run was killed"
+        return None
+
+    def _restore_from_journal(self) -> None:
+        for state in self.steps:
+            if state.id in self.completed:
+                state.status = self.completed[state.id]
+                state.detail = "done before the resume (from the journal)"
+        for state in self.rollback_steps:
+            if state.id in self.rollback_done:
+                state.status = "ok"
+                state.detail = "done before the resume (from the journal)"
+
+    def _redact(self, text: str) -> str:
+        return str(redact(text, self.plan.secrets))
 
     def _precheck(self) -> str:
         state = self._state()
@@ -236,7 +284,7 @@ class RunbookExecutor:
             if self.step_gate is not None:
                 await self.step_gate(planned.id)
             await self._run_one(planned, state)
-            self._check_guards()
+            await self._check_guards()
         if self.plan.runbook.observe > 0:
             await self._observe(self.plan.runbook.observe)
 
@@ -304,23 +352,40 @@ class RunbookExecutor:
         return step.text or ""  # note
 
     async def _apply(self, command: Command, timeout: float | None, planned: PlannedStep) -> CommandResult:
+        unknown = False
         try:
             if timeout is not None:
                 result = await asyncio.wait_for(self.backend.apply(command), timeout)
             else:
                 result = await self.backend.apply(command)
         except TimeoutError:
-            result = CommandResult(False, f"no answer within {timeout:g}s")
+            result, unknown = CommandResult(False, f"no answer within {timeout:g}s"), True
+        except asyncio.CancelledError:
+            unknown = True
+            self._owe_heal_if_unknown(command, planned, "interrupted while it ran")
+            raise
+        except Exception as exc:  # a backend failing is a failed step, never a skipped rollback
+            result, unknown = CommandResult(False, f"{type(exc).__name__}: {exc}"), True
         self._log("command-applied", section=planned.section, step=planned.id, command=command_to_json(command),
                   ok=result.ok, message=result.message)
+        if unknown:
+            self._owe_heal_if_unknown(command, planned, result.message)
         return result
+
+    def _owe_heal_if_unknown(self, command: Command, planned: PlannedStep, why: str) -> None:
+        """A fault whose injection may have happened is healed at the end all the same."""
+        if isinstance(command, InjectFault) and HealFault(command.spec) not in self.undo:
+            heal = HealFault(command.spec)
+            self.undo.append(heal)
+            self._log("undo-pushed", command=command_to_json(heal), step=planned.id, why=f"outcome unknown: {why}")
 
     def _after_apply(self, command: Command) -> None:
         """Keep the undo stack: a fault owes its heal; a heal step pays what it heals."""
         if isinstance(command, InjectFault):
             heal = HealFault(command.spec)
-            self.undo.append(heal)
-            self._log("undo-pushed", command=command_to_json(heal))
+            if heal not in self.undo:
+                self.undo.append(heal)
+                self._log("undo-pushed", command=command_to_json(heal))
         elif isinstance(command, HealFault | HealAll):
             for owed in list(self.undo):
                 if isinstance(owed, HealFault) and (isinstance(command, HealAll) or owed == command):
@@ -352,14 +417,14 @@ class RunbookExecutor:
             if self._now() >= deadline - 1e-9:
                 raise StepFailed(ExitCode.FAILED, f"timed out after {planned.wait_timeout():g}s waiting for "
                                                   f"{text} ({state.explain(planned.condition)})")
-            self._check_guards()
+            await self._check_guards()
             await self.backend.advance(min(planned.step.every, max(deadline - self._now(), 1e-3)))
 
     async def _observe(self, seconds: float) -> None:
         end = self._now() + seconds
         while self._now() < end - 1e-9:
             await self.backend.advance(min(1.0, end - self._now()))
-            self._check_guards()
+            await self._check_guards()
 
     async def _approve(self, gate: str, text: str) -> str:
         if gate in self.approved:
@@ -373,7 +438,7 @@ class RunbookExecutor:
             return "approved by the operator"
         raise Stop(ExitCode.ABORTED, f"approval gate {gate!r} was refused")
 
-    def _check_guards(self) -> None:
+    async def _check_guards(self) -> None:
         if not self.plan.guards:
             return
         state = self._state()
@@ -385,12 +450,23 @@ class RunbookExecutor:
             else:
                 why = state.explain(node)
             if ok:
+                self._guards_failing.discard(guard.name)
                 continue
+            if guard.name in self._guards_failing:
+                continue  # already tripped and let through (pause): said once, not at every poll
+            self._guards_failing.add(guard.name)
+            self.guards_tripped.add(guard.name)
             detail = f"guard {guard.name} tripped: {guard.condition} ({why})"
-            self._log("guard-tripped", guard=guard.name, action=guard.action, detail=detail)
+            self._log("guard-tripped", guard=guard.name, action=guard.action, detail=self._redact(detail))
             self._emit("guard-tripped", None, guard.action, detail)
-            if guard.action == "pause" and self.yes:
-                continue  # headless with --yes: noted, and the run goes on
+            if guard.action == "pause":
+                if self.yes:
+                    continue  # headless with --yes: noted (report: guards_tripped), and the run goes on
+                if self.approver is not None:
+                    self._emit("approval-needed", f"guard:{guard.name}", "waiting", detail + "; go on?")
+                    if await self.approver(f"guard:{guard.name}", detail + "; go on?"):
+                        continue
+                    raise Stop(ExitCode.ABORTED, detail + "; the operator stopped the run")
             raise Stop(ExitCode.ABORTED, detail)
 
     def _mark_running(self, status: str, detail: str) -> None:
@@ -410,15 +486,23 @@ class RunbookExecutor:
 
     # -- putting things back ------------------------------------------------------------------
     async def _rollback(self) -> None:
-        if not self.plan.rollback:
+        todo = [(p, st) for p, st in zip(self.plan.rollback, self.rollback_steps, strict=True)
+                if p.id not in self.rollback_done]
+        if not todo:
             return
-        self._emit("rollback-started", detail=f"{len(self.plan.rollback)} rollback step(s)")
+        self._emit("rollback-started", detail=f"{len(todo)} rollback step(s)")
         self._log("rollback-started")
-        for planned, state in zip(self.plan.rollback, self.rollback_steps, strict=True):
+        for planned, state in todo:
             try:
                 await self._run_one(planned, state)
             except Stop as stop:
-                self.left_degraded.append(f"rollback step {planned.id} failed: {stop.reason}")
+                self.left_degraded.append(f"rollback step {planned.id} failed: {self._redact(stop.reason)}")
+                continue
+            except Exception as exc:
+                self.left_degraded.append(f"rollback step {planned.id} broke off: {type(exc).__name__}: {exc}")
+                continue
+            if state.status != "ok":  # on_failure: continue does not excuse a failed rollback
+                self.left_degraded.append(f"rollback step {planned.id} failed: {self._redact(state.detail)}")
 
     async def _unwind(self) -> None:
         if self.keep_faults:
@@ -427,7 +511,10 @@ class RunbookExecutor:
             return
         while self.undo:
             command = self.undo.pop()
-            result = await self.backend.apply(command)
+            try:
+                result = await self.backend.apply(command)
+            except Exception as exc:
+                result = CommandResult(False, f"{type(exc).__name__}: {exc}")
             self._log("undo-applied", command=command_to_json(command), ok=result.ok, message=result.message)
             self._emit("rollback-step", None, "ok" if result.ok else "failed",
                        f"{describe_command(command)}: {result.message}")

@@ -275,8 +275,43 @@ class Names:
     figures: frozenset[str] = frozenset()  # bare names: the run's metrics
 
 
+NODE_FIELDS = {"name": "string", "region": "string", "zone": "string", "role": "string", "health": "string",
+               "cluster": "string", "term": "number", "lag": "number", "lag_ops": "number"}
+RECORD_FIELDS: dict[str, dict[str, str]] = {
+    "leader": NODE_FIELDS, "node": NODE_FIELDS,
+    "region": {"name": "string", "status": "string"},
+    "tenant": {"name": "string", "status": "string", "model": "string"},
+    "service": {"name": "string", "status": "string"},
+}
+RETURNS = {"lag": "number", "lag_ops": "number", "term": "number", "availability": "number", "writable": "bool",
+           "role": "string", "health": "string", "election": "string"}
+
+
+def static_type(node: Node) -> str:
+    """What a value is known to be before anything runs: number, string, bool, record or any."""
+    if isinstance(node, Literal):
+        value = node.value
+        if value is None:
+            return "any"
+        if isinstance(value, bool):
+            return "bool"
+        return "number" if isinstance(value, (int, float)) else "string"
+    if isinstance(node, Ref):
+        return "number"  # every figure of the run is a number (or not known yet)
+    if isinstance(node, Call):
+        return RETURNS.get(node.func, "record")
+    if isinstance(node, Attr):
+        if isinstance(node.target, Call):
+            fields = RECORD_FIELDS.get(node.target.func)
+            if fields is not None:
+                return fields.get(node.name, "any")
+        return "any"
+    return "bool"
+
+
 def check(node: Node, names: Names) -> None:
-    """Raise ExprError at the right column for unknown functions, arguments and names."""
+    """Raise ExprError at the right column for unknown functions, arguments, names and fields, and
+    for comparisons that could never hold (a number against a string)."""
     if isinstance(node, Literal):
         return
     if isinstance(node, Ref):
@@ -299,10 +334,25 @@ def check(node: Node, names: Names) -> None:
         return
     if isinstance(node, Attr):
         check(node.target, names)
+        if isinstance(node.target, Call):
+            fields = RECORD_FIELDS.get(node.target.func)
+            if fields is not None and node.name not in fields:
+                raise ExprError(f"{node.target.func}() has no field {node.name!r} (fields: "
+                                f"{', '.join(sorted(fields))})", node.column)
+            if fields is None and node.target.func != "metrics":
+                raise ExprError(f"{node.target.func}() is a {RETURNS.get(node.target.func, 'value')}, it has no "
+                                f"fields", node.column)
         return
     if isinstance(node, Compare):
         check(node.left, names)
         check(node.right, names)
+        left, right = static_type(node.left), static_type(node.right)
+        comparable = {left, right} <= {"number", "any"} or {left, right} <= {"string", "any", "record"} \
+            or {left, right} <= {"bool", "any"} or "any" in (left, right)
+        if not comparable or (node.op not in ("==", "!=") and "bool" in (left, right)):
+            raise ExprError(f"cannot compare {render(node.left)} ({left}) with {render(node.right)} ({right})"
+                            + ("; durations and percentages take no quotes" if "string" in (left, right) else ""),
+                            node.column)
         return
     for operand in node.operands:
         check(operand, names)

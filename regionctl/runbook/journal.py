@@ -126,6 +126,8 @@ class JournalState:
     undo: list[Command]  # compensations still owed (last in, first out)
     ended: dict[str, Any] | None
     last_at: float
+    stopping: tuple[int, str] | None = None  # the run had begun to stop (exit code, reason) when it died
+    rollback_done: frozenset[str] = frozenset()
 
 
 def journal_state(records: list[dict[str, Any]]) -> JournalState:
@@ -134,11 +136,17 @@ def journal_state(records: list[dict[str, Any]]) -> JournalState:
     undo: list[Command] = []
     ended = None
     last_at = 0.0
+    stopping: tuple[int, str] | None = None
+    rollback_done: set[str] = set()
     for record in records:
         kind = record.get("event")
         last_at = float(record.get("at", last_at))
         if kind == "step-ended" and record.get("section") == "steps":
             completed[str(record["step"])] = str(record.get("status"))
+        elif kind == "step-ended" and record.get("section") == "rollback" and record.get("status") == "ok":
+            rollback_done.add(str(record["step"]))
+        elif kind == "run-stopping":
+            stopping = (int(record.get("exit_code", 4)), str(record.get("reason", "")))
         elif kind == "command-applied" and record.get("ok"):
             command = command_from_json(record["command"])
             applied.append((float(record["at"]), command))
@@ -161,4 +169,4 @@ def journal_state(records: list[dict[str, Any]]) -> JournalState:
                     break
         elif kind == "run-ended":
             ended = record
-    return JournalState(records[0], completed, applied, undo, ended, last_at)
+    return JournalState(records[0], completed, applied, undo, ended, last_at, stopping, frozenset(rollback_done))

@@ -170,6 +170,38 @@ def _param_values(raw: Mapping[str, Any], given: Mapping[str, str],
     return values, secrets, problems
 
 
+def _check_param_types(raw: Mapping[str, Any], values: Mapping[str, str], given: Mapping[str, str],
+                       names: expr.Names) -> list[Problem]:
+    """A parameter's value must be what its `type` says, before it is put anywhere."""
+    params = raw.get("params") or {}
+    out: list[Problem] = []
+    if not isinstance(params, dict):
+        return out
+    for name, value in values.items():
+        spec = params.get(name) if isinstance(params.get(name), dict) else {}
+        kind = str(spec.get("type", "string")) if spec else "string"
+        where = f"--var {name}" if name in given else f"parameter {name}"
+        loc: Loc = ("params", name) if name not in given else ("params",)
+        wrong = ""
+        if kind == "number":
+            try:
+                float(value)
+            except ValueError:
+                wrong = "a number"
+        elif kind == "duration":
+            try:
+                parse_duration(value)
+            except UnitError:
+                wrong = "a duration such as 30s"
+        elif kind in ("node", "region", "cluster"):
+            pool: frozenset[str] = getattr(names, kind)
+            if value not in pool:
+                wrong = f"a {kind} of the topology ({', '.join(sorted(pool))})"
+        if wrong:
+            out.append(Problem(loc, f"{where}: expected {wrong}, found {value!r}"))
+    return out
+
+
 def _substitute(value: Any, params: Mapping[str, str], loc: Loc, problems: list[Problem]) -> Any:
     if isinstance(value, str):
         def repl(match: re.Match[str]) -> str:
@@ -279,6 +311,7 @@ def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, s
     problems: list[Problem] = []
     values, secrets, param_problems = _param_values(raw, given or {}, os.environ if env is None else env)
     problems += param_problems
+    problems += _check_param_types(raw, values, given or {}, names_of(topology))
     data = _substitute(dict(raw), values, (), problems)
     try:
         runbook = Runbook.model_validate(data)

@@ -15,9 +15,12 @@ from regionctl.backends.protocol import Backend
 from regionctl.runbook.journal import JournalError, JournalState
 
 
-def check_matches(state: JournalState, runbook: str, topology: str, backend: str, seed: int | None) -> None:
+def check_matches(state: JournalState, runbook: str, topology: str, backend: str, seed: int | None,
+                  params: dict[str, Any] | None = None) -> None:
     start = state.start
     wanted: dict[str, Any] = {"runbook": runbook, "topology": topology, "backend": backend}
+    if params is not None:
+        wanted["params"] = params  # as journaled (secrets redacted on both sides)
     if backend == "sim":
         wanted["seed"] = seed
     for key, value in wanted.items():

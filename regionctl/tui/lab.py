@@ -200,13 +200,10 @@ def run_lab_app(lab: Lab, path: Path) -> None:
     import asyncio
 
     from regionctl.cli.common import fail
+    from regionctl.cli.lab import compile_or_exit
     from regionctl.cli.tui import _interactive
-    from regionctl.labs.compile import LabError
 
-    try:
-        compile_lab(lab, path)
-    except LabError as exc:
-        fail(str(exc))
+    compile_or_exit(lab, path)  # a lab that cannot compile: FILE:LINE:COL, exit 2, before the screen opens
     if not _interactive():
         fail(f"the lab dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
              f"`regionctl lab {lab.name} --check` verifies the lab headless")

@@ -1,0 +1,194 @@
+"""The sandbox's engines: start/stop scripts per node (the topology's adapter start/stop run them over
+SSH too), and the one-time initialisation of PostgreSQL, Redis and etcd inside the region namespaces.
+
+Every engine runs as the dedicated user, inside its region's namespace, listening on the region's
+address. Scripts detach fully (no inherited stdout/stderr), or an SSH channel would never close.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from regionctl.sandbox.layout import (
+    ETCD_PEER_PORT,
+    REGIONS,
+    SUBNET,
+    USER,
+    NodeLayout,
+    Paths,
+    nodes,
+    proxy_links,
+    proxy_port,
+)
+
+q = shlex.quote
+
+
+def run_as_user(ns: str, command: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    argv = ["ip", "netns", "exec", ns, "runuser", "-u", USER, "--", "sh", "-c", command]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise RuntimeError(f"[{ns}] `{command[:120]}` failed: {(done.stderr or done.stdout).strip()[-400:]}")
+    return done
+
+
+def scripts(node: NodeLayout, paths: Paths, bin_dir: str) -> tuple[str, str]:
+    """(start.sh, stop.sh) of a node."""
+    d = paths.node_dir(node)
+    addr = node.region.address
+    if node.kind == "postgres":
+        options = f"-p {node.port} -k {d} -c listen_addresses={addr}"
+        start = (f"exec {q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} -l {q(str(d / 'postgres.log'))} -w -t 60 "
+                 f"start -o {q(options)} >/dev/null 2>&1 </dev/null\n")
+        stop = f"exec {q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} -m immediate -w stop\n"
+        return start, stop
+    pid = q(str(d / f"{node.kind}.pid"))
+    stop = (f"pid=$(cat {pid} 2>/dev/null) || exit 0\nkill -9 \"$pid\" 2>/dev/null\n"
+            f"while kill -0 \"$pid\" 2>/dev/null; do sleep 0.05; done\nrm -f {pid}\n")
+    if node.kind == "redis":
+        master = next(n for n in nodes() if n.cluster == node.cluster and n.leader)
+        replica = "" if node.leader else f" --replicaof {addr} {proxy_port(master)}"  # through the delay proxy
+        start = (f"exec redis-server --port {node.port} --bind {addr} --daemonize yes --pidfile {pid} "
+                 f"--logfile {q(str(d / 'redis.log'))} --dir {q(str(d))} --save '' --appendonly no "
+                 f"--protected-mode no --repl-diskless-sync-delay 0{replica} </dev/null\n")
+        return start, stop
+    members = ",".join(f"{n.name}=http://{n.region.address}:{ETCD_PEER_PORT}" for n in nodes() if n.kind == "etcd")
+    start = (f"cd {q(str(d))}\nsetsid etcd --name {node.name} --data-dir data "
+             f"--listen-client-urls http://{addr}:{node.port} --advertise-client-urls http://{addr}:{node.port} "
+             f"--listen-peer-urls http://{addr}:{ETCD_PEER_PORT} "
+             f"--initial-advertise-peer-urls http://{addr}:{ETCD_PEER_PORT} "
+             f"--initial-cluster {members} --initial-cluster-state new --initial-cluster-token regionctl-sandbox "
+             f">>etcd.log 2>&1 </dev/null &\necho $! > {pid}\n")
+    return start, stop
+
+
+def write_scripts(paths: Paths, bin_dir: str) -> None:
+    for node in nodes():
+        d = paths.node_dir(node)
+        d.mkdir(parents=True, exist_ok=True)
+        start, stop = scripts(node, paths, bin_dir)
+        (d / "start.sh").write_text("#!/bin/sh\n" + start)
+        (d / "stop.sh").write_text("#!/bin/sh\n" + stop)
+        shutil.chown(d, USER, USER)
+
+
+def start_node(node: NodeLayout, paths: Paths) -> None:
+    run_as_user(node.region.netns, f"sh {q(str(paths.node_dir(node) / 'start.sh'))}")
+
+
+def init_postgres(paths: Paths, bin_dir: str) -> None:
+    pg = [n for n in nodes() if n.kind == "postgres"]
+    primary = pg[0]
+    data = paths.node_dir(primary) / "data"
+    if not (data / "PG_VERSION").exists():
+        run_as_user(primary.region.netns,
+                    f"{q(bin_dir)}/initdb -D {q(str(data))} -A trust -U postgres --no-sync >/dev/null")
+        with (data / "pg_hba.conf").open("a") as hba:
+            hba.write(f"host all all {SUBNET}.0/24 trust\nhost replication all {SUBNET}.0/24 trust\n")
+        with (data / "postgresql.conf").open("a") as conf:  # pg_rewind needs wal_log_hints; fsync off: a sandbox
+            conf.write("wal_log_hints = on\nwal_keep_size = 256MB\nfsync = off\nshared_buffers = 16MB\n"
+                       "max_wal_senders = 10\n")
+    start_node(primary, paths)
+    for standby in pg[1:]:
+        data = paths.node_dir(standby) / "data"
+        if not (data / "PG_VERSION").exists():
+            conninfo = f"application_name={standby.name}"
+            run_as_user(standby.region.netns,
+                        f"{q(bin_dir)}/pg_basebackup -h {standby.region.address} -p {proxy_port(primary)} "
+                        "-U postgres "
+                        f"-D {q(str(data))} -R -X stream -d {q(conninfo)}")
+        start_node(standby, paths)
+
+
+def start_proxies(paths: Paths) -> None:
+    """One delay proxy per region (system python3, standard library only), before any replica connects."""
+    import json
+    import socket
+
+    python = shutil.which("python3", path="/usr/bin:/usr/local/bin:/bin") or "python3"
+    paths.delayproxy.parent.mkdir(exist_ok=True)
+    shutil.copy2(Path(__file__).with_name("delayproxy.py"), paths.delayproxy)
+    paths.delayproxy.chmod(0o755)
+    for region in REGIONS:
+        d = paths.proxy_dir(region)
+        (d / "latency").mkdir(parents=True, exist_ok=True)
+        for sub in (d, d / "latency"):
+            shutil.chown(sub, USER, USER)
+        config = {"latency_dir": str(d / "latency"), "links": proxy_links(region)}
+        (d / "proxies.json").write_text(json.dumps(config, indent=1))
+        run_as_user(region.netns, f"cd {q(str(d))} && setsid {q(python)} {q(str(paths.delayproxy))} proxies.json "
+                                  f">proxy.log 2>&1 </dev/null & echo $! > {q(str(d / 'proxy.pid'))}")
+    deadline = time.monotonic() + 10.0
+    for region in REGIONS:
+        for link in proxy_links(region):
+            host, _, port = str(link["listen"]).rpartition(":")
+            while True:
+                try:
+                    socket.create_connection((host, int(port)), timeout=0.5).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"delay proxy of {region.name} did not listen on {link['listen']}: "
+                                           f"{(paths.proxy_dir(region) / 'proxy.log').read_text()[-300:]}") from None
+                    time.sleep(0.05)
+
+
+def proxy_pids(paths: Paths) -> dict[str, int]:
+    found = {}
+    for region in REGIONS:
+        try:
+            found[f"proxy@{region.name}"] = int((paths.proxy_dir(region) / "proxy.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def init_redis(paths: Paths) -> None:
+    for node in (n for n in nodes() if n.kind == "redis"):
+        start_node(node, paths)
+
+
+def init_etcd(paths: Paths) -> None:
+    for node in (n for n in nodes() if n.kind == "etcd"):
+        start_node(node, paths)
+    # The members find each other on their own; wait until the cluster answers (election ~1 s).
+    first = next(n for n in nodes() if n.kind == "etcd")
+    deadline = time.monotonic() + 30.0
+    while True:
+        try:
+            run_as_user(first.region.netns, f"ETCDCTL_API=3 etcdctl --endpoints=http://{first.region.address}:2379 "
+                                            "--dial-timeout=300ms --command-timeout=1s endpoint health", 10.0)
+            return
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def engine_pids(paths: Paths) -> dict[str, int]:
+    """node -> PID of its engine, from the engines' own pid files (postgres: postmaster.pid)."""
+    found = {}
+    for node in nodes():
+        d = paths.node_dir(node)
+        pid_file = d / "data" / "postmaster.pid" if node.kind == "postgres" else d / f"{node.kind}.pid"
+        try:
+            found[node.name] = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return "Z"

@@ -1,0 +1,246 @@
+"""The sandbox's shape: three regions (network namespaces with their own address), their nodes, the
+paths under the sandbox directory, and the topology file `up` writes. Pure: no I/O."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+USER = "rcsandbox"  # dedicated login user; owns every engine process
+SSH_PORT = 2222
+SUBNET = "10.77.0"
+HOST_ADDRESS = f"{SUBNET}.254"  # the controller's side (root namespace)
+CTL_NS = "rcsb-ctl"  # holds the bridge, so no host firewall sees the region-to-region traffic
+BRIDGE = "rcsb-br"
+
+
+@dataclass(frozen=True, slots=True)
+class RegionLayout:
+    name: str
+    index: int
+
+    @property
+    def address(self) -> str:
+        return f"{SUBNET}.{self.index + 1}"
+
+    @property
+    def netns(self) -> str:
+        return f"rcsb-{self.name}"
+
+    @property
+    def veth(self) -> str:
+        return f"rcsb-v{self.index}"
+
+
+REGIONS = (RegionLayout("us-east", 0), RegionLayout("eu-west", 1), RegionLayout("ap-south", 2))
+ENGINES = (("orders", "pg", "postgres"), ("cache", "cache", "redis"), ("config", "etcd", "etcd"))
+PORTS = {"postgres": 5432, "redis": 6379, "etcd": 2379}
+ETCD_PEER_PORT = 2380
+# Replication links cross regions through a delay proxy in the follower's region (no netem here):
+# the proxy for a node of region i listens on PROXY_BASE[kind] + i. etcd's peer traffic is not proxied.
+PROXY_BASE = {"postgres": 25400, "redis": 26300}
+RTT = {("us-east", "eu-west"): 0.030, ("us-east", "ap-south"): 0.060, ("eu-west", "ap-south"): 0.040}
+
+
+def rtt(a: str, b: str) -> float:
+    return RTT.get((a, b), RTT.get((b, a), 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLayout:
+    name: str
+    cluster: str
+    kind: str  # postgres | redis | etcd
+    region: RegionLayout
+    leader: bool
+
+    @property
+    def port(self) -> int:
+        return PORTS[self.kind]
+
+
+def proxy_port(node: NodeLayout) -> int:
+    return PROXY_BASE[node.kind] + node.region.index
+
+
+def peers(node: NodeLayout) -> dict[str, str]:
+    """How `node` reaches the other members of its cluster: through its own region's proxies."""
+    if node.kind not in PROXY_BASE:
+        return {}
+    return {o.name: f"{node.region.address}:{proxy_port(o)}" for o in nodes()
+            if o.cluster == node.cluster and o.name != node.name}
+
+
+def proxy_links(region: RegionLayout) -> list[dict[str, object]]:
+    """The delay proxy of `region`: one listener per replicated node of another region."""
+    return [{"listen": f"{region.address}:{proxy_port(n)}", "to": f"{n.region.address}:{n.port}",
+             "peer": n.region.name, "delay": rtt(region.name, n.region.name) / 2}
+            for n in nodes() if n.kind in PROXY_BASE and n.region != region]
+
+
+def nodes() -> list[NodeLayout]:
+    return [NodeLayout(f"{prefix}-{r.index + 1}", cluster, kind, r, r.index == 0)
+            for cluster, prefix, kind in ENGINES for r in REGIONS]
+
+
+def postgres_bin() -> str:
+    """The newest installed PostgreSQL's program directory (pg_basebackup, pg_rewind live only there)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    return str(Path(found[-1]).parent) if found else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    root: Path
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def topology(self) -> Path:
+        return self.root / "sandbox.yaml"
+
+    @property
+    def ssh(self) -> Path:
+        return self.root / "ssh"
+
+    @property
+    def client_key(self) -> Path:
+        return self.ssh / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.ssh / "known_hosts"
+
+    @property
+    def nft(self) -> Path:
+        return self.root / "bin" / "nft"
+
+    def sshd_dir(self, region: RegionLayout) -> Path:
+        return self.root / "regions" / region.name / "sshd"
+
+    def node_dir(self, node: NodeLayout) -> Path:
+        return self.root / "nodes" / node.name
+
+    def proxy_dir(self, region: RegionLayout) -> Path:
+        return self.root / "regions" / region.name / "proxy"
+
+    @property
+    def delayproxy(self) -> Path:
+        return self.root / "bin" / "delayproxy.py"
+
+
+def _runbooks() -> list[dict[str, Any]]:
+    return [
+        {"name": "orders-failover", "title": "PostgreSQL: lose the primary, promote pg-2, repoint pg-3",
+         "precheck": ['leader(orders) == "pg-1"'],
+         "steps": [
+             {"id": "crash", "kind": "fault", "fault": "node:pg-1"},
+             {"id": "promote", "kind": "action", "action": "promote", "target": "pg-2", "needs": ["crash"]},
+             {"id": "repoint", "kind": "action", "action": "repoint", "target": "pg-3", "args": {"to": "pg-2"},
+              "needs": ["promote"]},
+             {"id": "serving", "kind": "wait", "condition": 'leader(orders) == "pg-2" and writable(orders)',
+              "timeout": "30s", "needs": ["repoint"]},
+             {"id": "caught-up", "kind": "wait", "condition": "lag(pg-3) < 5s", "timeout": "30s",
+              "needs": ["serving"]},
+             {"id": "record", "kind": "measure", "needs": ["caught-up"]},
+             # On real hosts pg-1 comes back as a second primary: repoint rewinds it (pg_rewind) to follow pg-2.
+             {"id": "restart", "kind": "heal", "fault": "node:pg-1", "needs": ["record"]},
+             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "pg-1", "args": {"to": "pg-2"},
+              "needs": ["restart"]},
+             {"id": "rejoined", "kind": "wait", "condition": 'role(pg-1) == "follower" and lag_ops(pg-1) == 0',
+              "timeout": "30s", "needs": ["rejoin"]}]},
+        {"name": "orders-switchback", "title": "PostgreSQL: planned switchover back to pg-1, nothing lost",
+         "precheck": ['leader(orders) == "pg-2"', 'role(pg-1) == "follower"'],
+         "steps": [
+             {"id": "freeze", "kind": "action", "action": "read-only", "target": "orders"},
+             {"id": "drain", "kind": "wait", "condition": "lag_ops(pg-1) == 0 and lag_ops(pg-3) == 0",
+              "timeout": "30s", "needs": ["freeze"]},
+             # Stop the old primary before promoting: no WAL it writes later can strand a standby
+             # on the old timeline.
+             {"id": "stop-old", "kind": "action", "action": "fence", "target": "pg-2", "needs": ["drain"]},
+             {"id": "promote", "kind": "action", "action": "promote", "target": "pg-1", "needs": ["stop-old"]},
+             {"id": "repoint", "kind": "action", "action": "repoint", "target": "pg-3", "args": {"to": "pg-1"},
+              "needs": ["promote"]},
+             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "pg-2", "args": {"to": "pg-1"},
+              "needs": ["repoint"], "description": "pg_rewind, then it streams from pg-1"},
+             {"id": "reopen", "kind": "action", "action": "read-write", "target": "orders", "needs": ["rejoin"]},
+             {"id": "home", "kind": "wait", "condition": 'leader(orders) == "pg-1" and writable(orders) and '
+              'role(pg-2) == "follower" and lag_ops(pg-3) == 0', "timeout": "30s", "needs": ["reopen"]},
+             {"id": "record", "kind": "measure", "needs": ["home"]}],
+         "rollback": [{"id": "reopen-writes", "kind": "action", "action": "read-write", "target": "orders"}]},
+        {"name": "cache-failover", "title": "Redis: lose the master, REPLICAOF NO ONE on cache-2, repoint cache-3",
+         "precheck": ['leader(cache) == "cache-1"'],
+         "steps": [
+             {"id": "crash", "kind": "fault", "fault": "node:cache-1"},
+             {"id": "promote", "kind": "action", "action": "promote", "target": "cache-2", "needs": ["crash"]},
+             {"id": "repoint", "kind": "action", "action": "repoint", "target": "cache-3", "args": {"to": "cache-2"},
+              "needs": ["promote"]},
+             {"id": "serving", "kind": "wait", "condition": 'leader(cache) == "cache-2"', "timeout": "30s",
+              "needs": ["repoint"]},
+             {"id": "record", "kind": "measure", "needs": ["serving"]},
+             {"id": "restart", "kind": "heal", "fault": "node:cache-1", "needs": ["record"]},
+             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "cache-1", "args": {"to": "cache-2"},
+              "needs": ["restart"]},
+             {"id": "rejoined", "kind": "wait", "condition": 'role(cache-1) == "follower"', "timeout": "30s",
+              "needs": ["rejoin"]}]},
+        {"name": "config-move-leader", "title": "etcd: hand Raft leadership to etcd-2 (move-leader)",
+         "steps": [
+             {"id": "move", "kind": "action", "action": "promote", "target": "etcd-2"},
+             {"id": "moved", "kind": "wait", "condition": 'leader(config) == "etcd-2" and writable(config)',
+              "timeout": "15s", "needs": ["move"]},
+             {"id": "record", "kind": "measure", "needs": ["moved"]}]},
+        {"name": "config-leader-loss", "title": "etcd: crash the leader's member, Raft elects another",
+         "steps": [
+             {"id": "crash", "kind": "fault", "fault": "node:etcd-1"},
+             {"id": "elected", "kind": "wait", "condition": 'leader(config) != "etcd-1" and writable(config)',
+              "timeout": "30s", "needs": ["crash"]},
+             {"id": "restart", "kind": "heal", "fault": "node:etcd-1", "needs": ["elected"]},
+             {"id": "record", "kind": "measure", "needs": ["restart"]}]},
+    ]
+
+
+def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
+    """The topology file of a running sandbox (ssh backend), with runbooks that work on it."""
+    clusters: list[dict[str, Any]] = []
+    for cluster, _, kind in ENGINES:
+        members = [n for n in nodes() if n.cluster == cluster]
+        entry: dict[str, Any] = {
+            "name": cluster,
+            "engine": {"postgres": "postgres-patroni", "redis": "redis-sentinel", "etcd": "etcd"}[kind],
+            "failover": {"policy": "auto" if kind == "etcd" else "manual"},  # no Patroni or Sentinel here
+            "adapter": {"kind": kind, "port": PORTS[kind]},
+            "nodes": [],
+        }
+        if kind == "postgres":
+            entry["adapter"]["bin_dir"] = bin_dir
+        for n in members:
+            node_dir = paths.node_dir(n)
+            adapter: dict[str, Any] = {"address": n.region.address, "start": f"sh {node_dir}/start.sh",
+                                       "stop": f"sh {node_dir}/stop.sh"}
+            if kind == "postgres":
+                adapter["data_dir"] = str(node_dir / "data")
+            if peers(n):
+                adapter["peers"] = peers(n)
+            entry["nodes"].append({"name": n.name, "region": n.region.name, "role": "leader" if n.leader else
+                                   "follower", "host": n.region.address, "adapter": adapter})
+        clusters.append(entry)
+    return {
+        "name": "sandbox",
+        "kind": "active-passive",
+        "description": "regionctl sandbox: three regions as network namespaces on this machine, real "
+                       "PostgreSQL, Redis and etcd, reached over real SSH.",
+        "regions": [{"name": r.name} for r in REGIONS],
+        # The replication links' RTT, as the delay proxies give it (probes and etcd peers see ~0.1 ms).
+        "network": {"rtt": {f"{a.name}|{b.name}": f"{rtt(a.name, b.name) * 1000:g}ms"
+                            for a in REGIONS for b in REGIONS if a.index < b.index}, "jitter": "0%"},
+        "ssh": {"user": USER, "port": SSH_PORT, "known_hosts": str(paths.known_hosts),
+                "identity": [str(paths.client_key)], "nft": str(paths.nft), "keepalive": "1s",
+                "latency": f"printf '%s\\n' {{seconds}} > {paths.root}/regions/{{region}}/proxy/latency/{{peer}}",
+                "connect_timeout": "3s"},
+        "clusters": clusters,
+        "runbooks": _runbooks(),
+    }

@@ -1,0 +1,234 @@
+"""The real sandbox: three namespaces, real sshd, PostgreSQL, Redis and etcd, driven over SSH.
+
+Started once for the module. CI installs the packages (.ci/run); when one is missing the test
+fails with the apt command instead of skipping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from regionctl.backends.protocol import (
+    Demote,
+    HealFault,
+    InjectFault,
+    Promote,
+    Repoint,
+    RunCommand,
+)
+from regionctl.backends.ssh import open_ssh_backend
+from regionctl.backends.ssh.backend import SshBackend
+from regionctl.model.loader import load_topology
+from regionctl.sandbox import manager, network
+from regionctl.sandbox.layout import CTL_NS, REGIONS, USER
+from tests.modelhelpers import REGIONCTL
+
+SANDBOX_DIR = Path(f"/var/tmp/regionctl-sandbox-test-{os.getpid()}")
+
+
+def _user_processes() -> list[str]:
+    """Live processes of the sandbox user (read from /proc: minimal images have no ps)."""
+    try:
+        uid = str(pwd.getpwnam(USER).pw_uid)
+    except KeyError:
+        return []
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if status.get("Uid", "").split()[:1] == [uid] and status.get("State", "").split()[:1] != ["Z"]:
+            found.append(f"{proc.name} {status['Name'].strip()}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.fail("the sandbox tests need root (CI runs them as root)")
+    missing = manager.missing_requirements()
+    if missing:
+        pytest.fail(f"missing {', '.join(missing)}: run `apt-get update && {manager.APT_COMMAND}` "
+                    "(.ci/run installs them)")
+    try:
+        topology = manager.up(SANDBOX_DIR, log=lambda _m: None)
+        yield topology
+    finally:
+        manager.down(SANDBOX_DIR, log=lambda _m: None)
+    # Nothing left behind: no namespace, no process of the sandbox user, no directory.
+    assert not [ns for ns in network.namespaces() if ns == CTL_NS or ns in {r.netns for r in REGIONS}]
+    assert _user_processes() == []
+    assert not SANDBOX_DIR.exists()
+
+
+async def open_sandbox(topology: Path) -> SshBackend:
+    return await open_ssh_backend(load_topology(topology), base_dir=topology.parent)
+
+
+async def wait_for(backend: SshBackend, check: object, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check(backend.snapshot()):  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"condition not met within {timeout} s: {backend.errors()}"
+        await backend.advance(0.2)
+
+
+def test_status_over_ssh_reads_leaders_and_lag(sandbox: Path) -> None:
+    done = subprocess.run([REGIONCTL, "status", str(sandbox), "--backend", "ssh", "--json"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["backend"] == "ssh"
+    leaders = {c["name"]: c["leader"] for c in status["clusters"]}
+    assert leaders["orders"] == "pg-1" and leaders["cache"] == "cache-1"
+    assert leaders["config"] in ("etcd-1", "etcd-2", "etcd-3")
+    assert all(n["health"] == "up" for c in status["clusters"] for n in c["nodes"])
+    assert [r["status"] for r in status["regions"]] == ["up", "up", "up"]
+    again = subprocess.run([REGIONCTL, "sandbox", "up", "--dir", str(sandbox.parent)], capture_output=True,
+                           text=True, check=False, timeout=60)
+    assert again.returncode == 0 and again.stdout.strip() == str(sandbox) and "already up" in again.stderr
+    state = subprocess.run([REGIONCTL, "sandbox", "status", "--dir", str(sandbox.parent), "--json"],
+                           capture_output=True, text=True, check=False, timeout=60)
+    assert state.returncode == 0 and json.loads(state.stdout)["up"] is True
+
+
+def test_every_sandbox_runbook_passes_over_ssh(sandbox: Path) -> None:
+    """The runbooks `up` wrote, through the one runbook executor, on the real hosts (order matters:
+    the switchback needs the failover's end state)."""
+    for runbook in ("orders-failover", "orders-switchback", "cache-failover", "config-move-leader",
+                    "config-leader-loss"):
+        done = subprocess.run([REGIONCTL, "run", str(sandbox), runbook, "--backend", "ssh", "--yes"],
+                              capture_output=True, text=True, check=False, timeout=120)
+        assert done.returncode == 0, f"{runbook}: exit {done.returncode}\n{done.stdout[-1500:]}{done.stderr[-500:]}"
+
+
+async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> None:
+    backend = await open_sandbox(sandbox)
+    psql = "psql -X -A -t -h {addr} -U postgres -d postgres -c {sql}"
+    try:
+        before = backend.snapshot().node("pg-1").position
+        wrote = await backend.apply(RunCommand("pg-1", psql.format(
+            addr="10.77.0.1", sql="'CREATE TABLE t AS SELECT generate_series(1, 50000) AS x'")))
+        assert wrote.ok, wrote.message
+        assert backend.snapshot().node("pg-1").position > before  # the LSN moved
+        await wait_for(backend, lambda s: s.node("pg-2").lag_ops == 0 and s.node("pg-3").lag_ops == 0)
+
+        timeline = backend.snapshot().cluster("orders").term
+        assert backend.snapshot().cluster("orders").leader == "pg-1"
+        assert (await backend.apply(InjectFault("node:pg-1"))).ok
+        assert backend.snapshot().node("pg-1").health == "down"
+        assert (await backend.apply(Promote("pg-2"))).ok
+        assert (await backend.apply(Repoint("pg-3", "pg-2"))).ok
+        orders = backend.snapshot().cluster("orders")
+        assert (orders.leader, orders.term, orders.writable) == ("pg-2", timeline + 1, True)
+        assert (await backend.apply(RunCommand("pg-2", psql.format(addr="10.77.0.2",
+                                                                   sql="'INSERT INTO t VALUES (-1)'")))).ok
+        read = "psql -X -A -t -h 10.77.0.3 -U postgres -d postgres -c 'SELECT count(*) FROM t WHERE x = -1'"
+        for _ in range(50):  # pg-3 streams from pg-2 now
+            if (await backend.apply(RunCommand("pg-3", read))).message == "1":
+                break
+            await backend.advance(0.1)
+        assert (await backend.apply(RunCommand("pg-3", read))).message == "1"
+
+        assert (await backend.apply(HealFault("node:pg-1"))).ok  # comes back as a second primary...
+        assert (await backend.apply(Demote("pg-1"))).ok  # ...and rejoins as a standby with pg_rewind
+        await wait_for(backend, lambda s: s.node("pg-1").role == "follower" and s.node("pg-1").lag_ops == 0)
+        assert backend.snapshot().cluster("orders").leader == "pg-2"
+    finally:
+        await backend.close()
+
+
+async def test_redis_failover_with_replicaof(sandbox: Path) -> None:
+    backend = await open_sandbox(sandbox)
+    cli = "redis-cli -h {addr} -p 6379 {args}"
+    address = {n.name: f"10.77.0.{i + 1}" for i, n in enumerate(backend.snapshot().cluster("cache").nodes)}
+    old = backend.snapshot().cluster("cache").leader
+    assert old is not None
+    new, other = [n for n in address if n != old]
+    try:
+        assert (await backend.apply(InjectFault(f"node:{old}"))).ok
+        assert (await backend.apply(Promote(new))).ok
+        assert (await backend.apply(Repoint(other, new))).ok
+        assert backend.snapshot().cluster("cache").leader == new
+        assert (await backend.apply(RunCommand(new, cli.format(addr=address[new], args="SET k after")))).ok
+        await wait_for(backend, lambda s: s.node(other).lag_ops == 0 and s.node(other).health == "up")
+        got = await backend.apply(RunCommand(other, cli.format(addr=address[other], args="GET k")))
+        assert got.message == "after"
+        assert (await backend.apply(HealFault(f"node:{old}"))).ok
+        assert (await backend.apply(Demote(old))).ok  # REPLICAOF the new master
+        await wait_for(backend, lambda s: s.node(old).role == "follower" and s.node(old).lag_ops == 0)
+    finally:
+        await backend.close()
+
+
+async def test_etcd_move_leader_and_leader_crash(sandbox: Path) -> None:
+    backend = await open_sandbox(sandbox)
+    try:
+        config = backend.snapshot().cluster("config")
+        target = next(n.name for n in config.nodes if n.name != config.leader)
+        moved = await backend.apply(Promote(target))
+        assert moved.ok, moved.message
+        await wait_for(backend, lambda s: s.cluster("config").leader == target)
+        term = backend.snapshot().cluster("config").term
+        assert (await backend.apply(InjectFault(f"node:{target}"))).ok  # Raft elects someone else
+        await wait_for(backend, lambda s: s.cluster("config").leader not in (None, target))
+        assert backend.snapshot().cluster("config").term > term
+        assert (await backend.apply(HealFault(f"node:{target}"))).ok
+        await wait_for(backend, lambda s: s.node(target).health == "up" and s.node(target).lag_ops == 0)
+    finally:
+        await backend.close()
+
+
+async def test_partition_with_nftables_and_its_rollback(sandbox: Path) -> None:
+    backend = await open_sandbox(sandbox)
+    probe = ("ETCDCTL_API=3 etcdctl --endpoints=http://10.77.0.3:2379 --dial-timeout=1s "
+             "--command-timeout=3s endpoint health")
+
+    async def reach(node: str) -> str:
+        result = await backend.apply(RunCommand(node, probe, timeout=10))
+        return "ok" if result.ok else result.message
+
+    try:
+        assert await reach("etcd-1") == "ok"
+        assert (await backend.apply(InjectFault("partition:us-east|ap-south"))).ok
+        regions = {r.name: r.status for r in backend.snapshot().regions}
+        assert regions == {"us-east": "isolated", "eu-west": "up", "ap-south": "isolated"}, backend.errors()
+        assert backend.snapshot().node("pg-1").health == "isolated", backend.errors()
+        assert await reach("etcd-1") != "ok"  # us-east cannot reach ap-south
+        assert await reach("etcd-2") == "ok"  # eu-west still can
+        assert (await backend.apply(HealFault("partition:us-east|ap-south"))).ok
+        assert await reach("etcd-1") == "ok"
+        assert backend.snapshot().to_status_json()["faults"] == []
+    finally:
+        await backend.close()
+
+
+async def test_latency_fault_slows_only_that_link_through_the_delay_proxy(sandbox: Path) -> None:
+    backend = await open_sandbox(sandbox)
+    leader = backend.snapshot().cluster("orders").leader
+    assert leader is not None
+    leader_region = backend.snapshot().node(leader).region
+    address = {"us-east": "10.77.0.1", "eu-west": "10.77.0.2", "ap-south": "10.77.0.3"}[leader_region]
+    write = (f"psql -X -A -t -h {address} -U postgres -d postgres "
+             "-c 'CREATE TABLE IF NOT EXISTS w (x int)' -c 'INSERT INTO w VALUES (1)'")
+    slow = next(n.name for n in backend.snapshot().cluster("orders").nodes
+                if n.name != leader and n.region != leader_region)
+    spec = f"latency:{leader_region}|{backend.snapshot().node(slow).region}=1s"
+    try:
+        assert (await backend.apply(InjectFault(spec))).ok
+        await backend.advance(0.5)  # the proxies re-read their setting every 0.2 s
+        assert (await backend.apply(RunCommand(leader, write))).ok
+        assert backend.snapshot().node(slow).lag_ops > 0  # the WAL is still held by the proxy
+        await wait_for(backend, lambda s: s.node(slow).lag_ops == 0)
+        assert (await backend.apply(HealFault(spec))).ok
+        assert backend.snapshot().to_status_json()["faults"] == []
+    finally:
+        await backend.close()

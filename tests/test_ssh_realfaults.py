@@ -1,0 +1,107 @@
+"""Real-host fault plans (pure) and the sandbox's delay proxy (real TCP on loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+import time
+from pathlib import Path
+
+from regionctl.backends.ssh.adapters.base import Target
+from regionctl.backends.ssh.adapters.postgres import PostgresAdapter
+from regionctl.backends.ssh.realfaults import Placement, plan_fault
+from regionctl.backends.ssh.targets import ClusterPlan
+from regionctl.faults import parse_fault
+from regionctl.model.topology import Cluster
+from regionctl.sandbox import delayproxy
+
+NODES = {"pg-1": ("us-east", "10.77.0.1"), "pg-2": ("eu-west", "10.77.0.2"), "pg-3": ("ap-south", "10.77.0.3")}
+PLACEMENT = Placement({n: r for n, (r, _) in NODES.items()}, {n: "a" for n in NODES},
+                      {n: (a,) for n, (_, a) in NODES.items()})
+CLUSTER = Cluster.model_validate({"name": "orders", "engine": "postgres-patroni",
+                                  "nodes": [{"name": n, "region": r} for n, (r, _) in NODES.items()]})
+PLANS = [ClusterPlan(CLUSTER, PostgresAdapter(),
+                     tuple(Target(n, a, a, 5432, data_dir=f"/d/{n}", stop=f"sh /d/{n}/stop.sh",
+                                  start=f"sh /d/{n}/start.sh") for n, (_, a) in NODES.items()))]
+
+
+def plan(spec: str, latency: str | None = None):  # type: ignore[no-untyped-def]
+    return plan_fault(parse_fault(spec), 7, PLANS, PLACEMENT, "/sb/bin/nft", latency)
+
+
+def test_region_outage_stops_its_nodes_and_heals_by_starting_them() -> None:
+    fp = plan("region:us-east")
+    assert [(s.node, s.command, s.check) for s in fp.inject.steps] == [("pg-1", "sh /d/pg-1/stop.sh", False)]
+    assert [(s.node, s.command) for s in fp.heal.steps] == [("pg-1", "sh /d/pg-1/start.sh")]
+
+
+def test_partition_drops_the_other_sides_addresses_on_both_sides_and_heals_by_deleting_the_table() -> None:
+    fp = plan("partition:us-east|ap-south")
+    inject = {s.node: shlex.split(s.command) for s in fp.inject.steps}
+    assert set(inject) == {"pg-1", "pg-3"}
+    script = inject["pg-1"][1]
+    assert inject["pg-1"][0] == "/sb/bin/nft" and "add table inet regionctl_fault_7" in script
+    assert "out ip daddr { 10.77.0.3 } drop" in script and "in ip saddr { 10.77.0.3 } drop" in script
+    assert "10.77.0.2" not in script  # eu-west is not part of it
+    assert "ip saddr { 10.77.0.1 } drop" in inject["pg-3"][1]
+    assert {shlex.join(shlex.split(s.command)) for s in fp.heal.steps} == {
+        "/sb/bin/nft delete table inet regionctl_fault_7"}
+    one_way = {s.node: s.command for s in plan("partition:us-east>ap-south").inject.steps}
+    assert "daddr" in one_way["pg-1"] and "saddr" not in one_way["pg-1"]
+    assert "saddr" in one_way["pg-3"] and "daddr" not in one_way["pg-3"]
+
+
+def test_partition_refuses_hosts_on_127_0_0_1() -> None:
+    local = Placement(PLACEMENT.region, PLACEMENT.zone, {n: ("127.0.0.1",) for n in NODES})
+    fp = plan_fault(parse_fault("partition:us-east|eu-west"), 1, PLANS, local, "nft")
+    assert "own IP addresses" in fp.inject.refusal
+
+
+def test_latency_runs_the_declared_command_on_each_side_and_zero_to_heal() -> None:
+    assert "not available on real hosts" in plan("latency:us-east|eu-west=300ms").inject.refusal
+    fp = plan("latency:us-east|eu-west=300ms", "set-delay {region} {peer} {seconds}")
+    assert [s.command for s in fp.inject.steps] == ["set-delay us-east eu-west 0.3", "set-delay eu-west us-east 0.3"]
+    assert [s.command for s in fp.heal.steps] == ["set-delay us-east eu-west 0", "set-delay eu-west us-east 0"]
+    assert "unknown placeholder" in plan("latency:us-east|eu-west=1s", "x {password}").inject.refusal
+    assert "not available" in plan("slow:pg-1=10x").inject.refusal
+
+
+async def test_delay_proxy_holds_chunks_keeps_order_and_reads_extra_delay(tmp_path: Path) -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    target = server.sockets[0].getsockname()[1]
+    probe = await asyncio.start_server(echo, "127.0.0.1", 0)  # only to find a free port for the proxy
+    listen = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    (tmp_path / "latency").mkdir()
+    (tmp_path / "latency" / "remote").write_text("0.1\n")  # a latency fault's extra one-way delay
+    config = {"latency_dir": str(tmp_path / "latency"),
+              "links": [{"listen": f"127.0.0.1:{listen}", "to": f"127.0.0.1:{target}", "peer": "remote",
+                         "delay": 0.05}]}
+    proxy = asyncio.create_task(delayproxy.serve(json.loads(json.dumps(config))))
+    try:
+        for _ in range(100):
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", listen)
+                break
+            except OSError:
+                await asyncio.sleep(0.02)
+        start = time.monotonic()
+        payload = b"".join(i.to_bytes(4, "big") for i in range(50_000))  # 200 kB, several chunks
+        writer.write(payload)
+        writer.write_eof()
+        echoed = await reader.read(-1)
+        elapsed = time.monotonic() - start
+        assert echoed == payload  # every byte, in order, after a half-close
+        assert elapsed >= 2 * (0.05 + 0.1)  # held at least base + extra, one way each direction
+        writer.close()
+    finally:
+        proxy.cancel()
+        server.close()
