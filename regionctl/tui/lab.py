@@ -153,10 +153,13 @@ class LabDashboard(Dashboard):
     async def _show_me(self, executor: RunbookExecutor, index: int) -> None:
         try:
             outcome = await executor.run()
+        except Exception as exc:  # a backend that raised: say so in the log, keep the lab open
+            self.note(f"show me failed: {exc}", "bold red", source="lab")
+            outcome = None
         finally:
             self.showing = None
         self.session.performed({s.id for s in executor.steps if s.status == "ok"}, index)
-        if int(outcome.exit_code) != 0:
+        if outcome is not None and int(outcome.exit_code) != 0:
             self.note(f"show me stopped: {outcome.report.get('reason', '')}", "bold red", source="lab")
         self.apply_snapshot(self.backend.snapshot())
         self._judge(self.backend.snapshot())

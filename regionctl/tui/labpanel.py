@@ -106,9 +106,12 @@ class LabPanel(VerticalScroll):
         keys.append(f" hint ({state.hints_shown}/{len(state.hints())}) · ")
         keys.append("s", "bold cyan")
         keys.append(" show me · ")
-        if not state.held or session.last:
+        if not session.last and not state.held:
             keys.append("N", "bold cyan")
-            keys.append(" next step · " if not session.last else " end · ")
+            keys.append(" next step · ")
+        if session.last and state.held:
+            keys.append("q", "bold cyan")
+            keys.append(" quit · ")
         keys.append("?", "bold cyan")
         keys.append(" all keys")
         self.query_one("#lab-keys", TextPanel).show(keys)
