@@ -113,6 +113,7 @@ steps:
   - {id: outage, kind: fault, fault: "node:pg-2"}
   - {id: go-ahead, kind: approve, text: "Promote pg-3?"}
   - {id: promote, kind: action, action: promote, target: pg-3}
+slo: {rpo: 5s}
 """)
     outcome, backend, _ = await execute(raw)
     assert outcome.exit_code == ExitCode.ABORTED

@@ -103,8 +103,15 @@ def test_status_over_ssh_reads_leaders_and_lag(sandbox: Path) -> None:
 def test_every_sandbox_runbook_passes_over_ssh(sandbox: Path) -> None:
     """The runbooks `up` wrote, through the one runbook executor, on the real hosts (order matters:
     the switchback needs the failover's end state)."""
-    for runbook in ("orders-failover", "orders-switchback", "cache-failover", "config-move-leader",
-                    "config-leader-loss"):
+    # The first one also runs on the simulator (--compare): the same runbook, two worlds, side by side.
+    compared = subprocess.run([REGIONCTL, "run", str(sandbox), "orders-failover", "--compare", "--yes", "--json"],
+                              capture_output=True, text=True, check=False, timeout=120)
+    assert compared.returncode == 0, compared.stderr[-1500:]
+    both = json.loads(compared.stdout)
+    assert both["sim"]["backend"] == "sim" and both["ssh"]["backend"] == "ssh"
+    rto = next(row for row in both["comparison"] if row["figure"] == "RTO")
+    assert rto["sim"] is not None and rto["ssh"] is not None and 0 < rto["ssh"] < 30
+    for runbook in ("orders-switchback", "cache-failover", "config-move-leader", "config-leader-loss"):
         done = subprocess.run([REGIONCTL, "run", str(sandbox), runbook, "--backend", "ssh", "--yes"],
                               capture_output=True, text=True, check=False, timeout=120)
         assert done.returncode == 0, f"{runbook}: exit {done.returncode}\n{done.stdout[-1500:]}{done.stderr[-500:]}"

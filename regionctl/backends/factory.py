@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 from regionctl.backends.protocol import Backend
@@ -13,7 +14,9 @@ class BackendUnavailable(Exception):
     """The backend cannot be opened; the message says why and what to do."""
 
 
-async def open_backend(name: str, topology: Topology, *, seed: int = 1, speed: float = 1.0) -> Backend:
+async def open_backend(name: str, topology: Topology, *, seed: int = 1, speed: float = 1.0,
+                       base_dir: Path | None = None) -> Backend:
+    """`base_dir`: where the topology file is (its relative known_hosts and key paths start there)."""
     if name == "sim":
         from regionctl.backends.sim_backend import SimBackend
 
@@ -24,7 +27,7 @@ async def open_backend(name: str, topology: Topology, *, seed: int = 1, speed: f
         except ImportError:
             raise BackendUnavailable("the SSH backend is not built yet (issue 7); use --backend sim") from None
         try:
-            backend: Backend = await module.open_ssh_backend(topology)
+            backend: Backend = await module.open_ssh_backend(topology, base_dir=base_dir)
         except Exception as exc:  # connection problems: one clear sentence, no traceback
             raise BackendUnavailable(f"cannot reach the hosts over SSH: {exc}") from None
         return backend

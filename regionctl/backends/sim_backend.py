@@ -72,8 +72,11 @@ class SimBackend:
                 sim.heal_all()
                 return CommandResult(True, f"healed {count} fault(s)")
             if isinstance(command, Promote):
+                # A promotion takes its engine's time, as on real hosts; the old leader is not back meanwhile.
+                took = operator.promotion_time(sim, command.node)
+                await self.advance(took)
                 sim.promote(command.node)
-                return CommandResult(True, f"promoted {command.node}")
+                return CommandResult(True, f"promoted {command.node} (took {took:g}s)")
             if isinstance(command, Demote):
                 operator.demote(sim, command.node)
                 return CommandResult(True, f"demoted {command.node}")

@@ -33,6 +33,8 @@ def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None
     """
     from regionctl.cli.common import fail
 
+    if lab_name == "list":  # `regionctl lab list` reads naturally; no lab is named list
+        lab_name = None
     if lab_name is None:
         if check or control or as_json:
             fail("--check, --control and --json need a LAB (run `regionctl lab` to list them)")

@@ -18,6 +18,9 @@ from regionctl.cli.run_help import RUN_EPILOG
 @click.option("--speed", type=float, default=None, metavar="X",
               help="Simulator only: pace the run at X simulated seconds per second (default: as fast as it "
                    "computes). Useful with --metrics-port, or to watch and interrupt a run.")
+@click.option("--compare", is_flag=True,
+              help="Run the runbook on the simulator, then on the topology's hosts over SSH, and print RTO, RPO, "
+                   "lag and step times side by side: how well the simulator predicts your estate.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a runbook parameter.")
 @click.option("--dry-run", is_flag=True, help="Check and print the plan; connect to nothing, change nothing.")
 @click.option("--yes", is_flag=True, help="Approve every approval gate (and go on past `pause` guards).")
@@ -32,7 +35,7 @@ from regionctl.cli.run_help import RUN_EPILOG
 @click.option("--metrics-port", type=int, default=None,
               help="Serve Prometheus metrics on 127.0.0.1:PORT while running.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
-def run(topology: str, runbook: str, backend: str, seed: int, warmup: str, speed: float | None,
+def run(topology: str, runbook: str, backend: str, seed: int, warmup: str, speed: float | None, compare: bool,
         variables: tuple[str, ...], dry_run: bool, yes: bool, approvals: tuple[str, ...], keep_faults: bool,
         journal_path: str | None,
         resume_path: str | None, as_json: bool, junit: str | None, metrics_port: int | None, quiet: bool) -> None:
@@ -54,6 +57,7 @@ def run(topology: str, runbook: str, backend: str, seed: int, warmup: str, speed
     from regionctl.cli.run_session import RunRequest, execute
 
     request = RunRequest(topology=topology, runbook=runbook, backend=backend, seed=seed, warmup=warmup, speed=speed,
+                         compare=compare,
                          variables=variables, dry_run=dry_run, yes=yes, approvals=approvals,
                          keep_faults=keep_faults, journal_path=journal_path, resume_path=resume_path,
                          as_json=as_json, junit=junit, metrics_port=metrics_port, quiet=quiet)

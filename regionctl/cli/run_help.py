@@ -13,6 +13,7 @@ A runbook (in the topology's `runbooks:` list or its own file; `regionctl schema
       - {id: record,  kind: measure}
     rollback:
       - {id: back, kind: action, action: promote, target: pg-1}
+    observe: 1m           # keep watching after the last step, so RTO and lag settle
 
 \b
 Step kinds: fault, heal, action (promote demote repoint fence unfence read-only

@@ -28,6 +28,7 @@ class RunRequest:
     seed: int = 1
     warmup: str = "30s"
     speed: float | None = None
+    compare: bool = False
     variables: tuple[str, ...] = ()
     dry_run: bool = False
     yes: bool = False
@@ -136,6 +137,8 @@ def execute(request: RunRequest) -> None:
 
         print_plan(topology, plan, request.backend, source, _predicted_blast(topology, plan, request.seed, warmup))
         sys.exit(int(ExitCode.PASSED))
+    if request.compare:
+        _compare(request, topology, topology_path, plan, warmup)
     code, report = asyncio.run(_run(request, topology, topology_path, plan, warmup))
     if request.junit:
         from regionctl.report.junit import write_junit
@@ -172,7 +175,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
         except JournalError as exc:
             fail(f"--resume: {exc}")
     try:
-        backend = await open_backend(request.backend, topology, seed=request.seed)
+        backend = await open_backend(request.backend, topology, seed=request.seed, base_dir=topology_path.parent)
     except BackendUnavailable as exc:
         fail(str(exc), ExitCode.STEP_ERROR)
     # Opened once the backend is there: a run that could not start leaves no empty journal.
@@ -233,6 +236,32 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     finally:
         journal.close()
         await close_backend(backend)
+
+
+def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan: Plan, warmup: float) -> None:
+    """The same runbook on the simulator and on the real hosts, figures side by side."""
+    import dataclasses
+
+    from regionctl.report.compare_view import comparison, print_comparison
+    from regionctl.runbook.executor import exit_for
+
+    if request.resume_path or request.journal_path or request.speed is not None or request.junit:
+        fail("--compare runs twice with journals of its own: drop --resume, --journal, --speed and --junit")
+    reports = {}
+    codes = []
+    for backend in ("sim", "ssh"):
+        if not request.quiet:
+            click.echo(f"--- {backend}: {'simulator' if backend == 'sim' else 'real hosts over SSH'}", err=True)
+        one = dataclasses.replace(request, backend=backend, compare=False)
+        code, report = asyncio.run(_run(one, topology, topology_path, plan, warmup if backend == "sim" else 0.0))
+        reports[backend] = report
+        codes.append(code)
+    rows = comparison(reports["sim"], reports["ssh"])
+    if request.as_json:
+        print_json({"comparison": rows, "sim": reports["sim"], "ssh": reports["ssh"]})
+    else:
+        print_comparison(plan.name, rows, reports["sim"], reports["ssh"])
+    sys.exit(int(exit_for(codes)))
 
 
 def _start_pacer(backend: Any, speed: float | None,

@@ -134,6 +134,15 @@ class Paths:
 
 
 def _runbooks() -> list[dict[str, Any]]:
+    books = _runbook_list()
+    for book in books:
+        # A few seconds after the last step, so that the simulator's clients (run --compare) are back
+        # and RTO is measured on both sides.
+        book.setdefault("observe", "3s")
+    return books
+
+
+def _runbook_list() -> list[dict[str, Any]]:
     return [
         {"name": "orders-failover", "title": "PostgreSQL: lose the primary, promote pg-2, repoint pg-3",
          "precheck": ['leader(orders) == "pg-1"'],
@@ -242,5 +251,10 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
                 "latency": f"printf '%s\\n' {{seconds}} > {paths.root}/regions/{{region}}/proxy/latency/{{peer}}",
                 "connect_timeout": "3s"},
         "clusters": clusters,
+        # Clients for the simulator's side of `run --compare` (the SSH backend sends no traffic).
+        "traffic": [{"from": "us-east", "cluster": "orders", "writes_per_s": 50, "reads_per_s": 200,
+                     "routing": "client"},
+                    {"from": "us-east", "cluster": "cache", "writes_per_s": 100, "reads_per_s": 500,
+                     "routing": "client"}],
         "runbooks": _runbooks(),
     }

@@ -23,6 +23,17 @@ def find_node(sim: Simulation, name: str) -> tuple[LeaderFollowerCluster, SimNod
     raise ValueError(f"no leader-based cluster has a node named {name!r}")
 
 
+def promotion_time(sim: Simulation, name: str) -> float:
+    """How long promoting `name` takes on its engine (pg_ctl promote, REPLICAOF NO ONE, ...)."""
+    from regionctl.model.resolved import timings
+
+    cluster, node = find_node(sim, name)
+    if not sim.network.up(node.loc):
+        raise ValueError(f"cannot promote {name}: it is down")
+    # Real promotions vary (a checkpoint, a slow fsync): +-20%, drawn from the run's seeded RNG.
+    return round(float(timings(cluster.spec).get("promote", 1.0)) * sim.rng.uniform(0.8, 1.2), 3)
+
+
 def demote(sim: Simulation, name: str) -> None:
     cluster, node = find_node(sim, name)
     if not sim.network.up(node.loc):
