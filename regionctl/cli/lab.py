@@ -127,13 +127,6 @@ def _list_labs() -> None:
 
 
 def _open_in_dashboard(loaded: Any, path: Path) -> None:
-    import importlib.util
-
-    from regionctl.cli.common import fail
-
-    if importlib.util.find_spec("regionctl.tui.lab") is None:
-        fail(f"the dashboard's lab panel is not built yet; `regionctl lab {loaded.name} --check` verifies "
-             "the lab headless meanwhile")
-    from regionctl.tui.lab import run_lab_app  # type: ignore[import-not-found,unused-ignore]
+    from regionctl.tui.lab import run_lab_app  # Textual, imported only when a lab opens
 
     run_lab_app(loaded, path)

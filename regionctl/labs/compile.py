@@ -48,6 +48,7 @@ class CompiledLab:
     runbook: dict[str, Any]
     plan: Plan
     lab_step_of: dict[str, str] = field(default_factory=dict)  # executor step id -> lab step id
+    do_items: dict[str, list[str]] = field(default_factory=dict)  # lab step id -> its `do`, as written (set up)
 
 
 def bundled_labs() -> list[Path]:
@@ -160,8 +161,10 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
         raise LabError(f"the lab's topology is invalid at {where}: {first['msg']}", ("topology",)) from None
     steps: list[dict[str, Any]] = []
     lab_step_of: dict[str, str] = {}
+    do_items: dict[str, list[str]] = {}
     for data in steps_data:
         items = data["do"] if isinstance(data["do"], list) else [data["do"]]
+        do_items[data["id"]] = [str(item) for item in items]
         for n, item in enumerate(items, 1):
             for s in _do_steps(data["id"], str(item), topology, n, float(data["within"])):
                 lab_step_of[s["id"]] = data["id"]
@@ -177,7 +180,7 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
         plan = build_plan(runbook, topology, {}, env={})
     except PlanError as exc:
         raise LabPlanError([_lab_problem(p, steps, lab, lab_step_of) for p in exc.problems]) from None
-    return CompiledLab(lab, topology, runbook, plan, lab_step_of)
+    return CompiledLab(lab, topology, runbook, plan, lab_step_of, do_items)
 
 
 def _lab_problem(problem: Problem, steps: list[dict[str, Any]], lab: Lab, lab_step_of: dict[str, str]) -> Problem:

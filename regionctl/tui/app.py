@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
@@ -103,6 +103,11 @@ class Dashboard(App[int]):
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield TextPanel(id="header")
+        yield from self.compose_panels()
+        yield Footer()
+
+    def compose_panels(self) -> ComposeResult:
+        """Everything between the header and the footer (the lab dashboard adds its panel beside it)."""
         with Horizontal(id="top"):
             yield TopologyMap(id="map")
             yield KeyedTable(LEADER_COLUMNS, id="leaders")
@@ -112,7 +117,6 @@ class Dashboard(App[int]):
             yield TextPanel(id="blast")
             yield RunbookPanel(id="runbook")
         yield RichLog(id="events", max_lines=500, markup=False, wrap=False)
-        yield Footer()
 
     def on_mount(self) -> None:
         titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
@@ -166,7 +170,7 @@ class Dashboard(App[int]):
             return  # a frozen display, or a tick that arrives before mount
         try:
             self._apply(snapshot)
-        except NoMatches:  # the last tick met the screen being taken down at exit: nothing to show it on
+        except (NoMatches, ScreenStackError):  # the last tick met the screens being taken down at exit
             return
 
     def _apply(self, snapshot: Snapshot) -> None:
