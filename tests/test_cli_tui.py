@@ -3,8 +3,6 @@ outside a terminal, the text status instead of the dashboard."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from click.testing import CliRunner
 
@@ -38,14 +36,6 @@ def test_tui_outside_a_terminal_says_it_needs_one() -> None:
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     code, out = run(args)
     assert code == 2 and message in out and "Traceback" not in out
-
-
-@pytest.mark.skipif(importlib.util.find_spec("regionctl.backends.ssh") is not None,
-                    reason="the SSH backend has landed; the dashboard opens it")
-def test_ssh_backend_not_built_yet_is_said_plainly() -> None:
-    code, out = run(["tui", "--backend", "ssh"])
-    assert code == 2
-    assert "--backend ssh: the SSH backend is not built yet" in out
 
 
 def test_metrics_port_outside_a_terminal_binds_nothing() -> None:

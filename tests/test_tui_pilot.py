@@ -217,6 +217,18 @@ async def test_q_quits_at_once_without_faults() -> None:
     assert app.return_code == 0
 
 
+async def test_ctrl_q_and_the_palette_quit_ask_first_too() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.backend.apply(InjectFault("region:us-east"))
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await app.action_quit()  # what the command palette's "Quit" runs
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+
+
 async def test_q_asks_first_while_faults_are_injected() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

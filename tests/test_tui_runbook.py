@@ -45,7 +45,7 @@ async def test_step_by_step_then_to_the_end() -> None:
         for step_id in ("failover", "shift", "serving", "record"):
             assert step(app, step_id) == "✔ ok"
         assert app.backend.snapshot().cluster("orders").leader == "pg-3"
-        assert active_faults(app) == ["region:us-east"]  # left for the operator to watch and heal
+        assert active_faults(app) == []  # healed at the end of the run, as `regionctl run` does
         log = "\n".join(str(line.text) for line in app.query_one("#events").lines)
         assert "runbook    failover-to-eu-west: step-ended record ok" in log
 
@@ -82,7 +82,7 @@ async def test_refusing_the_gate_aborts_the_run() -> None:
         assert app.backend.snapshot().cluster("orders").leader == "pg-1"
 
 
-async def test_x_stops_a_run_and_its_faults_stay_for_the_operator_to_heal() -> None:
+async def test_x_stops_a_run_and_rolls_back_what_it_injected() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r", "enter", "n")
@@ -91,7 +91,7 @@ async def test_x_stops_a_run_and_its_faults_stay_for_the_operator_to_heal() -> N
         await pilot.press("x")
         await finish(app, pilot)
         assert "(exit 5)" in status(app)  # interrupted: the runbook's rollback steps ran
-        assert active_faults(app) == ["region:us-east"]  # the dashboard keeps drill faults (H heals)
+        assert active_faults(app) == []  # as `regionctl run` does: the runbook heals what it injected
         await pilot.press("r")  # a new run can be chosen once this one ended
         assert isinstance(app.screen, ChoiceScreen)
 

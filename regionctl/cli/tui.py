@@ -45,7 +45,7 @@ def _ssh_module() -> Any:
 def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
     from regionctl.data import default_topology_path
 
-    model, _ = load_topology_or_exit(topology_arg or str(default_topology_path()))
+    model, path = load_topology_or_exit(topology_arg or str(default_topology_path()))
     factor = _speed(speed)
     ssh = _ssh_module() if backend == "ssh" else None
     if not _interactive():
@@ -70,9 +70,16 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
     async def dashboard() -> int | None:
         # The backend is opened in the app's own event loop (SSH connections belong to one loop).
         if ssh is not None:
-            chosen: Backend = await ssh.open_ssh_backend(model)
-            return await Dashboard(chosen, model, seed=seed, observers=observers, step_observer=step_observer,
-                                   notes=notes).run_async()
+            try:
+                chosen: Backend = await ssh.open_ssh_backend(model, base_dir=path.parent)
+            except Exception as exc:  # unreachable hosts, refused keys: one sentence, exit 4
+                click.echo(f"regionctl: cannot reach the hosts over SSH: {exc}", err=True)
+                return 4
+            try:
+                return await Dashboard(chosen, model, seed=seed, observers=observers,
+                                       step_observer=step_observer, notes=notes).run_async()
+            finally:
+                await chosen.close()  # type: ignore[attr-defined]
         from regionctl.backends.sim_backend import SimBackend
         from regionctl.tui.blast import forked_predictor
 

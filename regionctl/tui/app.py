@@ -395,6 +395,10 @@ class Dashboard(App[int]):
         for action, title in titles.items():
             yield SystemCommand(title, self.EXPLAIN[action], getattr(self, f"action_{action}"))
 
+    async def action_quit(self) -> None:
+        """ctrl+q and the palette's Quit ask first too, like q."""
+        self.action_request_quit()
+
     def action_request_quit(self) -> None:
         active = self.active_faults()
         running = self.run_ is not None and not self.run_.finished

@@ -50,9 +50,10 @@ class RunbookRun:
         self._go = asyncio.Event()
         self._on_change = on_change
         self._ask = ask
-        # keep_faults: the dashboard leaves a drill's faults in place for the operator to watch and heal.
+        # As `regionctl run` does: a runbook heals the faults it injected when it ends (its undo
+        # stack); faults the operator injected with `f` stay until the operator heals them.
         self.executor = executor_cls(backend, topology, spec, on_event=self._event, approver=self._approve,
-                                        step_gate=self._gate, keep_faults=True)
+                                        step_gate=self._gate, keep_faults=False)
 
     @property
     def steps(self) -> list[Any]:

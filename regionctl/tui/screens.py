@@ -239,7 +239,8 @@ class HelpScreen(ModalScreen[None]):
                     " ⚠ isolated · ★ leader · ☆ old leader · ⏱ RTO running\n", "dim")
         text.append("A newcomer's tour: f, ↓ Enter (region), Enter (us-east), read the predicted blast radius, "
                     "Enter; press + a few times and watch the lag, the leader change, the blast radius and the RTO "
-                    "timer; r runs a failover runbook (n step by step, c to the end); H heals everything.", "dim")
+                    "timer; H heals everything; then r runs a failover runbook (n step by step, c to the end): "
+                    "a bundled runbook injects its own outage, so start it on a healthy estate.", "dim")
         with VerticalScroll(classes="modal help"):
             yield Static(text, id="help-text")
             yield Label("Esc / ? close", classes="hint")
