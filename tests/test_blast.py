@@ -46,6 +46,7 @@ def test_the_prediction_is_the_drill_from_the_same_moment() -> None:
     # Forked at 30 s and run 5 minutes: the same run as a drill whose fault starts at 30 s.
     predicted = predict_blast(bundled("active-passive"), ["region:us-east"], at=30.0, horizon=300.0)
     seen = observed("active-passive", "region:us-east", at=30.0, duration=330.0)
+    assert predicted["blast_radius"].pop("lag") == {}  # a prediction's extra: lag the fault would cause
     for radius in (predicted["blast_radius"], seen):
         del radius["detail"]["since"]  # the record starts at the fork, the drill's at zero
         for tenant in radius["detail"]["tenants"].values():
@@ -221,3 +222,11 @@ def test_a_partition_that_keeps_the_leader_still_shows_the_clients_it_cuts_off()
     seen = observed("active-passive", "partition:us-east|eu-west")
     for key in ("regions", "nodes", "tenants", "clusters", "services"):
         assert predicted[key] == seen[key], key
+
+
+def test_an_added_latency_reaches_both_ends_and_shows_the_lag_it_causes() -> None:
+    predicted = predict_blast(bundled("active-passive"), ["latency:us-east|eu-west=5s"])["blast_radius"]
+    assert predicted["regions"] == ["eu-west", "us-east"]
+    assert {"pg-1", "pg-3"} <= set(predicted["nodes"])
+    assert predicted["lag"]["orders"]["max_lag_seconds"] >= 5.0 > predicted["lag"]["orders"]["before_seconds"]
+    assert predicted["clusters"] == [] and predicted["traffic_fraction"] == 0.0

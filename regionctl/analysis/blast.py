@@ -48,9 +48,15 @@ def predict_blast(source: Simulation | Topology, faults: Sequence[Fault | str], 
         for traffic in cluster.sources:
             traffic.failed_any = False
     fork.impact.reset()
+    steady_lag = {name: c.max_lag_seconds for name, c in fork.clusters.items()}
+    for cluster in fork.clusters.values():
+        cluster.max_lag_seconds = 0.0  # the forecast's own worst lag, not the run's so far
     for fault in parsed:
         fork.inject(fault)
     fork.run_until(start + horizon)
+    # Replication lag the fault causes (what a later region loss would cost: RPO at risk).
+    lag = {name: {"max_lag_seconds": round(c.max_lag_seconds, 6), "before_seconds": round(steady_lag[name], 6)}
+           for name, c in fork.clusters.items() if c.max_lag_seconds > max(1.0, 2 * steady_lag[name])}
     slo = topology.slo
     return {
         "topology": topology.name,
@@ -59,5 +65,5 @@ def predict_blast(source: Simulation | Topology, faults: Sequence[Fault | str], 
         "seed": seed,
         "horizon_seconds": round(horizon, 6),
         "slo": {"rto": slo.rto, "rpo": slo.rpo},
-        "blast_radius": fork.observed_blast_radius(),
+        "blast_radius": {**fork.observed_blast_radius(), "lag": lag},
     }

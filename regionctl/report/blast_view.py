@@ -97,6 +97,10 @@ def render_blast(result: dict[str, Any]) -> Group:
                                     f"{format_duration(d['seconds'])}); {d['lost']:,} lost",
                                     style="red" if d["lost"] else "yellow")) for n, d in risky.items()],
           "none: every acknowledged write is on a surviving replica")
+    named("replication lag", [(n, Text(f"up to {format_duration(v['max_lag_seconds'])} (steady: "
+                                       f"{format_duration(v['before_seconds'])}): a region lost now would lose "
+                                       "that much", style="yellow")) for n, v in b.get("lag", {}).items()],
+          "unchanged")
     rto = b["expected_rto_seconds"]
     target = result["slo"]["rto"]
     verdict = ""

@@ -164,12 +164,21 @@ class Impact:
         self._last_states = clusters
         scan_nodes = network.version != self._scanned_version  # a node's health changes only with the faults
         self._scanned_version = network.version
+        # An added latency reaches the nodes at either end of the slowed link (their replication
+        # and their clients wait longer), and their regions.
+        slowed_ends = [end for key in network.extra_latency for end in key]
+        for end in slowed_ends:
+            if end in {r.name for r in sim.topology.regions}:
+                self.regions.add(end)
         for name, cluster in sim.clusters.items():
-            if scan_nodes and (clusters[name] != "ok" or network.slow):
+            if scan_nodes and (clusters[name] != "ok" or network.slow or slowed_ends):
                 for node in getattr(cluster, "nodes", []):
                     health = sim._health(node.loc, cluster)
-                    if health != "up" or network.slowness(node.name) != 1.0:
+                    on_slow_link = any(network._matches(end, node.loc) for end in slowed_ends)
+                    if health != "up" or network.slowness(node.name) != 1.0 or on_slow_link:
                         self.nodes.add(node.name)
+                        if on_slow_link:
+                            self.regions.add(node.region)
                     if health == "down" and node.role == "leader":
                         # The leader (or, multi-leader, one of the leaders) is down; a cut-off one
                         # that keeps taking writes is not lost (fencing or a new term says when it is).
