@@ -237,10 +237,11 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"  {line}\n")
         text.append("\nStatus is shown by symbol as well as colour: ✔ ok · ▲ behind/degraded · ✘ down/far behind ·"
                     " ⚠ isolated · ★ leader · ☆ old leader · ⏱ RTO running\n", "dim")
-        text.append("A newcomer's tour: f, ↓ Enter (region), Enter (us-east), read the predicted blast radius, "
-                    "Enter; press + a few times and watch the lag, the leader change, the blast radius and the RTO "
-                    "timer; H heals everything; then r runs a failover runbook (n step by step, c to the end): "
-                    "a bundled runbook injects its own outage, so start it on a healthy estate.", "dim")
+        text.append("A newcomer's tour: first r, failover-to-eu-west, then n step by step: the runbook takes "
+                    "us-east down itself; press + to speed up and watch the lag, pg-3 taking over (term 2), the blast "
+                    "radius and the RTO timer; it heals us-east at the end. Then inject faults yourself: f, ↓ Enter "
+                    "(region), Enter (us-east), read the prediction, Enter; H heals everything. The bundled runbooks "
+                    "expect the estate as it starts (pg-1 leading): restart regionctl for a fresh one.\n", "dim")
         with VerticalScroll(classes="modal help"):
             yield Static(text, id="help-text")
             yield Label("Esc / ? close", classes="hint")
