@@ -22,7 +22,7 @@ from regionctl.tui.widgets import KeyedTable
 STATUS = {"pending": ("·", "pending", "dim"), "running": ("▶", "running", "bold yellow"),
           "ok": ("✔", "ok", "green"), "failed": ("✘", "failed", "bold red"), "skipped": ("↷", "skipped", "dim"),
           "rolled-back": ("↺", "rolled back", "yellow")}
-STEP_COLUMNS = (("status", 13), ("step", 10), ("took", 6), ("detail", 60))
+STEP_COLUMNS = (("status", 13), ("step", 17), ("took", 6), ("detail", 80))
 
 
 def executor_available() -> bool:
