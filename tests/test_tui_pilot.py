@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from textual.widgets import Input
 
-from regionctl.backends.protocol import Command, CommandResult, InjectFault
+from regionctl.backends.protocol import Command, CommandResult, HealAll, InjectFault
 from regionctl.backends.sim_backend import SimBackend
 from regionctl.backends.snapshot import Snapshot
 from regionctl.tui.app import Dashboard
@@ -131,7 +131,7 @@ async def test_heal_one_then_heal_all() -> None:
         assert active_faults(app) == []
         assert "no faults" in panel(app, "header")
         blast = panel(app, "blast")
-        assert "nothing reached" in blast and "so far" in blast and "pg-2" in blast  # the run's books remain
+        assert "nothing reached" in blast and "this run" in blast and "pg-2" in blast  # the run's books remain
 
 
 async def test_pause_resume_faster_slower() -> None:
@@ -297,3 +297,16 @@ async def test_a_backend_with_only_the_protocol_shows_live_time_and_pause_freeze
         await pilot.press("f", "down", "enter", "enter", "enter")  # commands still go through apply()
         await pilot.pause()
         assert [f.spec for f in backend.snapshot().faults] == ["region:us-east"]
+
+
+async def test_clients_in_a_down_region_are_called_out_until_traffic_moves() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.backend.apply(InjectFault("region:us-east"))
+        await advance(app, 1.0)
+        await pilot.pause()
+        assert "clients in us-east: their region is down" in panel(app, "slo")
+        await app.backend.apply(HealAll())
+        await advance(app, 1.0)
+        await pilot.pause()
+        assert "clients in us-east" not in panel(app, "slo")

@@ -98,6 +98,9 @@ class SloState:
     stale_reads: int
     breaches: tuple[str, ...]
     incident: bool = False  # a fault has been injected at some point
+    # Client regions that are down: their users' requests fail until traffic is shifted away,
+    # whatever the databases do (RTO counts only live clients).
+    stranded_clients: tuple[str, ...] = ()
 
 
 class DashboardModel:
@@ -206,7 +209,14 @@ class DashboardModel:
         return SloState(level, availability, slo.availability, burn, running, rto, slo.rto, rpo, slo.rpo,
                         int(metrics.get("writes_acked") or 0), int(metrics.get("writes_failed") or 0),
                         int(metrics.get("writes_lost") or 0), int(metrics.get("stale_reads") or 0),
-                        tuple(breaches), bool(faults))
+                        tuple(breaches), bool(faults), _stranded(snap))
+
+
+def _stranded(snap: Snapshot | None) -> tuple[str, ...]:
+    if snap is None:
+        return ()
+    clients = set((snap.metrics.get("regions") or {}).keys())
+    return tuple(sorted(r.name for r in snap.regions if r.status == "down" and r.name in clients))
 
 
 _EXPECTED_AT = re.compile(r"at t=([0-9.]+)s")

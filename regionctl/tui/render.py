@@ -106,6 +106,9 @@ def slo_text(slo: SloState) -> Text:
     out.append(f"{slo.writes_lost:,}", "bold red" if slo.writes_lost else "green")
     out.append(f"  acked {slo.writes_acked:,} · failed {slo.writes_failed:,}\n", "dim")
     out.append(f"stale reads   {slo.stale_reads:,}", "dim")
+    if slo.stranded_clients:
+        out.append(f"\n✘ clients in {', '.join(slo.stranded_clients)}: their region is down, their requests fail "
+                   "until traffic is shifted (a runbook's shift-traffic step)", "bold yellow")
     return out
 
 
@@ -115,7 +118,7 @@ def _so_far(observed: dict[str, Any]) -> Text:
         return Text()
     fraction = float(observed.get("traffic_fraction") or 0.0)
     reached = ", ".join(observed.get("regions") or observed.get("nodes") or [])
-    return Text(f"\n{'so far':<9}{fraction * 100:.1f}% of traffic hit · {reached}", "dim")
+    return Text(f"\n{'this run':<9}{fraction * 100:.1f}% of traffic was hit at some point · {reached}", "dim")
 
 
 def reach_text(reach: Reach, active: list[str], observed: dict[str, Any] | None = None) -> Text:
