@@ -81,6 +81,15 @@ async def wait_for(backend: SshBackend, check: object, timeout: float = 15.0) ->
         await backend.advance(0.2)
 
 
+async def wait_for_command(backend: SshBackend, node: str, command: str, expected: str,
+                           timeout: float = 30.0) -> None:
+    """Run `command` on `node` until it prints `expected`."""
+    deadline = time.monotonic() + timeout
+    while (got := (await backend.apply(RunCommand(node, command))).message) != expected:
+        assert time.monotonic() < deadline, f"{node}: `{command}` printed {got!r}, not {expected!r}"
+        await backend.advance(0.2)
+
+
 def test_status_over_ssh_reads_leaders_and_lag(sandbox: Path) -> None:
     done = subprocess.run([REGIONCTL, "status", str(sandbox), "--backend", "ssh", "--json"],
                           capture_output=True, text=True, check=False, timeout=60)
@@ -153,25 +162,33 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
         await backend.close()
 
 
-async def test_redis_failover_with_replicaof(sandbox: Path) -> None:
+async def test_redis_failover_by_sentinel(sandbox: Path) -> None:
+    """Nobody runs REPLICAOF here: the Sentinels see the master die, promote a replica, repoint the other,
+    and turn the returning old master into a replica of the new one."""
     backend = await open_sandbox(sandbox)
     cli = "redis-cli -h {addr} -p 6379 {args}"
     address = {n.name: f"10.77.0.{i + 1}" for i, n in enumerate(backend.snapshot().cluster("cache").nodes)}
     old = backend.snapshot().cluster("cache").leader
     assert old is not None
-    new, other = [n for n in address if n != old]
     try:
         assert (await backend.apply(InjectFault(f"node:{old}"))).ok
-        assert (await backend.apply(Promote(new))).ok
-        assert (await backend.apply(Repoint(other, new))).ok
-        assert backend.snapshot().cluster("cache").leader == new
+        await wait_for(backend, lambda s: s.cluster("cache").leader not in (None, old) and s.cluster("cache").writable,
+                       timeout=30)
+        new = backend.snapshot().cluster("cache").leader
+        assert new is not None
+        other = next(n for n in address if n not in (old, new))
+        # Every Sentinel names the new master once the failover is done, and the other replica follows it.
+        for node in address:
+            ask = f"redis-cli -h {address[node]} -p 26379 SENTINEL get-master-addr-by-name cache"
+            await wait_for_command(backend, node, ask, f"{address[new]}\n6379")
+        await wait_for(backend, lambda s: s.node(other).role == "follower" and s.node(other).lag_ops == 0, timeout=30)
         assert (await backend.apply(RunCommand(new, cli.format(addr=address[new], args="SET k after")))).ok
-        await wait_for(backend, lambda s: s.node(other).lag_ops == 0 and s.node(other).health == "up")
-        got = await backend.apply(RunCommand(other, cli.format(addr=address[other], args="GET k")))
-        assert got.message == "after"
-        assert (await backend.apply(HealFault(f"node:{old}"))).ok
-        assert (await backend.apply(Demote(old))).ok  # REPLICAOF the new master
-        await wait_for(backend, lambda s: s.node(old).role == "follower" and s.node(old).lag_ops == 0)
+        await wait_for_command(backend, other, cli.format(addr=address[other], args="GET k"), "after")
+        assert (await backend.apply(HealFault(f"node:{old}"))).ok  # back as an empty master, for a few seconds
+        await wait_for(backend, lambda s: s.node(old).role == "follower" and s.node(old).lag_ops == 0, timeout=30)
+        assert backend.snapshot().cluster("cache").leader == new
+        got = await backend.apply(RunCommand(old, cli.format(addr=address[old], args="GET k")))
+        assert got.message == "after"  # resynced from the new master
     finally:
         await backend.close()
 

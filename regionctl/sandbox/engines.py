@@ -52,7 +52,7 @@ def scripts(node: NodeLayout, paths: Paths, bin_dir: str) -> tuple[str, str]:
             f"while kill -0 \"$pid\" 2>/dev/null; do sleep 0.05; done\nrm -f {pid}\n")
     if node.kind == "redis":
         master = next(n for n in nodes() if n.cluster == node.cluster and n.leader)
-        replica = "" if node.leader else f" --replicaof {addr} {proxy_port(master)}"  # through the delay proxy
+        replica = "" if node.leader else f" --replicaof {master.region.address} {master.port}"
         start = (f"exec redis-server --port {node.port} --bind {addr} --daemonize yes --pidfile {pid} "
                  f"--logfile {q(str(d / 'redis.log'))} --dir {q(str(d))} --save '' --appendonly no "
                  f"--protected-mode no --repl-diskless-sync-delay 0{replica} </dev/null\n")

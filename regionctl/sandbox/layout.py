@@ -39,8 +39,14 @@ ENGINES = (("orders", "pg", "postgres"), ("cache", "cache", "redis"), ("config",
 PORTS = {"postgres": 5432, "redis": 6379, "etcd": 2379}
 ETCD_PEER_PORT = 2380
 # Replication links cross regions through a delay proxy in the follower's region (no netem here):
-# the proxy for a node of region i listens on PROXY_BASE[kind] + i. etcd's peer traffic is not proxied.
-PROXY_BASE = {"postgres": 25400, "redis": 26300}
+# the proxy for a node of region i listens on PROXY_BASE[kind] + i. etcd's peer traffic is not proxied,
+# nor Redis's: Sentinel repoints any replica whose master address differs from the master's own
+# (+fix-slave-config), so Redis replicas replicate from the master's address directly.
+PROXY_BASE = {"postgres": 25400}
+# One Redis Sentinel per region watches the cache cluster (quorum 2): quick enough for tests and runbooks.
+SENTINEL_PORT = 26379
+SENTINEL_DOWN_AFTER_MS = 3000
+SENTINEL_FAILOVER_TIMEOUT_MS = 10000
 RTT = {("us-east", "eu-west"): 0.030, ("us-east", "ap-south"): 0.060, ("eu-west", "ap-south"): 0.040}
 
 
@@ -125,6 +131,9 @@ class Paths:
     def node_dir(self, node: NodeLayout) -> Path:
         return self.root / "nodes" / node.name
 
+    def sentinel_dir(self, region: RegionLayout) -> Path:
+        return self.root / "regions" / region.name / "sentinel"
+
     def proxy_dir(self, region: RegionLayout) -> Path:
         return self.root / "regions" / region.name / "proxy"
 
@@ -181,21 +190,20 @@ def _runbook_list() -> list[dict[str, Any]]:
               'role(pg-2) == "follower" and lag_ops(pg-3) == 0', "timeout": "30s", "needs": ["reopen"]},
              {"id": "record", "kind": "measure", "needs": ["home"]}],
          "rollback": [{"id": "reopen-writes", "kind": "action", "action": "read-write", "target": "orders"}]},
-        {"name": "cache-failover", "title": "Redis: lose the master, REPLICAOF NO ONE on cache-2, repoint cache-3",
+        {"name": "cache-failover", "title": "Redis: lose the master, Sentinel promotes a replica, cache-1 rejoins",
          "precheck": ['leader(cache) == "cache-1"'],
          "steps": [
              {"id": "crash", "kind": "fault", "fault": "node:cache-1"},
-             {"id": "promote", "kind": "action", "action": "promote", "target": "cache-2", "needs": ["crash"]},
-             {"id": "repoint", "kind": "action", "action": "repoint", "target": "cache-3", "args": {"to": "cache-2"},
-              "needs": ["promote"]},
-             {"id": "serving", "kind": "wait", "condition": 'leader(cache) == "cache-2"', "timeout": "30s",
-              "needs": ["repoint"]},
-             {"id": "record", "kind": "measure", "needs": ["serving"]},
+             # Sentinel: down-after 3 s, a quorum of 2, an elected Sentinel promotes the best replica.
+             {"id": "promoted", "kind": "wait", "condition": 'leader(cache) != "cache-1" and writable(cache)',
+              "timeout": "30s", "needs": ["crash"]},
+             {"id": "record", "kind": "measure", "needs": ["promoted"]},
+             # cache-1 restarts as an empty master; Sentinel turns it into a replica of the new master.
              {"id": "restart", "kind": "heal", "fault": "node:cache-1", "needs": ["record"]},
-             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "cache-1", "args": {"to": "cache-2"},
-              "needs": ["restart"]},
              {"id": "rejoined", "kind": "wait", "condition": 'role(cache-1) == "follower"', "timeout": "30s",
-              "needs": ["rejoin"]}]},
+              "needs": ["restart"]},
+             {"id": "check", "kind": "wait", "condition": 'leader(cache) != "cache-1" and lag_ops(cache-1) == 0',
+              "timeout": "30s", "needs": ["rejoined"]}]},
         {"name": "config-move-leader", "title": "etcd: hand Raft leadership to etcd-2 (move-leader)",
          "steps": [
              {"id": "move", "kind": "action", "action": "promote", "target": "etcd-2"},
@@ -220,7 +228,8 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "name": cluster,
             "engine": {"postgres": "postgres-patroni", "redis": "redis-sentinel", "etcd": "etcd"}[kind],
-            "failover": {"policy": "auto" if kind == "etcd" else "manual"},  # no Patroni or Sentinel here
+            # Raft and Sentinel fail over by themselves; PostgreSQL has no Patroni here: runbooks do it.
+            "failover": {"policy": "manual" if kind == "postgres" else "auto"},
             "adapter": {"kind": kind, "port": PORTS[kind]},
             "nodes": [],
         }

@@ -16,8 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from regionctl.sandbox import engines, network, sshd
-from regionctl.sandbox.layout import REGIONS, RTT, SSH_PORT, USER, Paths, nodes, postgres_bin, topology
+from regionctl.sandbox import engines, network, sentinel, sshd
+from regionctl.sandbox.layout import (
+    REGIONS,
+    RTT,
+    SENTINEL_DOWN_AFTER_MS,
+    SENTINEL_PORT,
+    SSH_PORT,
+    USER,
+    Paths,
+    nodes,
+    postgres_bin,
+    topology,
+)
 
 # program -> Debian package that provides it
 PROGRAMS = {"sshd": "openssh-server", "redis-server": "redis-server", "redis-cli": "redis-server",
@@ -78,7 +89,7 @@ def status(directory: Path) -> Status:
     for region in REGIONS:
         pid = state.get("sshd", {}).get(region.name)
         result.processes[f"sshd@{region.name}"] = pid if isinstance(pid, int) and engines.alive(pid) else None
-    for name, pid in engines.proxy_pids(paths).items():
+    for name, pid in {**engines.proxy_pids(paths), **sentinel.sentinel_pids(paths)}.items():
         result.processes[name] = pid if engines.alive(pid) else None
     pids = engines.engine_pids(paths)
     for node in nodes():
@@ -139,6 +150,8 @@ def up(directory: Path, log: Any = print) -> Path:
     log("postgres: pg-1 primary (us-east), pg-2 and pg-3 streaming standbys")
     engines.init_redis(paths)
     log("redis: cache-1 master (us-east), cache-2 and cache-3 replicas")
+    sentinel.start_sentinels(paths)
+    log(f"sentinel: one per region on port {SENTINEL_PORT}, quorum 2, down-after {SENTINEL_DOWN_AFTER_MS} ms")
     engines.init_etcd(paths)
     log("etcd: etcd-1..3, one member per region")
     import yaml
@@ -183,7 +196,9 @@ def down(directory: Path, log: Any = print) -> list[str]:
     paths = Paths(directory)
     state = _read_state(paths)
     removed = []
-    for name, pid in {**engines.engine_pids(paths), **engines.proxy_pids(paths)}.items():
+    # Sentinels first, so none of them reacts to the engines going away.
+    pids = {**sentinel.sentinel_pids(paths), **engines.engine_pids(paths), **engines.proxy_pids(paths)}
+    for name, pid in pids.items():
         if engines.alive(pid):
             _kill(pid)
             removed.append(f"{name} (pid {pid})")
