@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from regionctl.backends.protocol import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
@@ -24,76 +23,25 @@ from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook import expr
 from regionctl.runbook.journal import Journal, command_to_json, describe_command, redact
+from regionctl.runbook.outcome import (
+    RESULTS,
+    Approver,
+    RunEvent,
+    RunOutcome,
+    StepFailed,
+    StepGate,
+    StepState,
+    Stop,
+    exit_for,
+    fmt_seconds,
+    measure,
+    severity,
+)
 from regionctl.runbook.plan import Plan, PlannedStep, build_plan
 from regionctl.runbook.report import build_report
 from regionctl.runbook.state import SnapshotState
 
-Approver = Callable[[str, str], Awaitable[bool]]  # (gate id, text) -> approved?
-StepGate = Callable[[str], Awaitable[None]]  # awaited before each step (step-by-step mode)
-
-
-@dataclass
-class StepState:
-    id: str
-    kind: str
-    section: str
-    description: str
-    status: str = "pending"  # pending | running | ok | failed | skipped | rolled-back
-    started: float | None = None
-    ended: float | None = None
-    detail: str = ""
-    attempts: int = 0
-    measured: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "kind": self.kind, "status": self.status,
-                               "started": None if self.started is None else round(self.started, 6),
-                               "ended": None if self.ended is None else round(self.ended, 6),
-                               "detail": self.detail}
-        if self.measured is not None:
-            out["measured"] = self.measured
-        return out
-
-
-@dataclass(frozen=True)
-class RunEvent:
-    kind: str  # run-started step-started step-ended guard-tripped approval-needed rollback-started
-    #            rollback-step run-ended
-    at: float
-    step: str | None = None
-    status: str | None = None
-    detail: str = ""
-
-
-@dataclass
-class RunOutcome:
-    exit_code: ExitCode
-    report: dict[str, Any]
-
-    @property
-    def result(self) -> str:
-        return str(self.report["result"])
-
-
-class StepFailed(Exception):
-    def __init__(self, code: ExitCode, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-class Stop(Exception):
-    """The run stops here: a guard, a refused gate, or a failed step with on_failure abort."""
-
-    def __init__(self, code: ExitCode, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-RESULTS = {ExitCode.PASSED: "pass", ExitCode.FAILED: "fail", ExitCode.ABORTED: "aborted",
-           ExitCode.STEP_ERROR: "error", ExitCode.INTERRUPTED: "interrupted",
-           ExitCode.ROLLBACK_FAILED: "rollback-failed"}
+__all__ = ["Approver", "RunEvent", "RunOutcome", "RunbookExecutor", "StepGate", "StepState", "exit_for"]
 
 
 class RunbookExecutor:
@@ -236,7 +184,7 @@ class RunbookExecutor:
             code = ExitCode.INTERRUPTED
             self.stop_reason = "interrupted; rolling back"
             self._mark_running("failed", "interrupted")
-        return max(code, self._continued_failures(), key=_severity)
+        return max(code, self._continued_failures(), key=severity)
 
     def _stopped_before_crash(self) -> tuple[ExitCode, str] | None:
         """A journaled step that failed (and was to abort the run) means the run was stopping,
@@ -343,10 +291,10 @@ class RunbookExecutor:
             assert planned.condition is not None
             return await self._wait(planned, step.condition or "")
         if kind == "measure":
-            state.measured = _measure(self.backend.snapshot())
+            state.measured = measure(self.backend.snapshot())
             m = state.measured
-            return (f"RTO {_fmt(m.get('rto_seconds'))}, RPO {_fmt(m.get('rpo_seconds'))}, "
-                    f"writes lost {m.get('writes_lost', 'n/a')}, max lag {_fmt(m.get('max_lag_seconds'))}")
+            return (f"RTO {fmt_seconds(m.get('rto_seconds'))}, RPO {fmt_seconds(m.get('rpo_seconds'))}, "
+                    f"writes lost {m.get('writes_lost', 'n/a')}, max lag {fmt_seconds(m.get('max_lag_seconds'))}")
         if kind == "approve":
             return await self._approve(planned.id, step.text or f"approve step {planned.id}?")
         return step.text or ""  # note
@@ -481,7 +429,7 @@ class RunbookExecutor:
         worst = ExitCode.PASSED
         for planned, state in zip(self.plan.steps, self.steps, strict=True):
             if state.status == "failed" and planned.step.on_failure == "continue":
-                worst = max(worst, ExitCode.STEP_ERROR if planned.mutating else ExitCode.FAILED, key=_severity)
+                worst = max(worst, ExitCode.STEP_ERROR if planned.mutating else ExitCode.FAILED, key=severity)
         return worst
 
     # -- putting things back ------------------------------------------------------------------
@@ -520,28 +468,3 @@ class RunbookExecutor:
                        f"{describe_command(command)}: {result.message}")
             if not result.ok:
                 self.left_degraded.append(f"{describe_command(command)} failed: {result.message}")
-
-
-def _severity(code: ExitCode) -> int:
-    """Which outcome wins when several happen: a failed rollback, then interruption, ..."""
-    return [ExitCode.PASSED, ExitCode.FAILED, ExitCode.STEP_ERROR, ExitCode.ABORTED, ExitCode.INTERRUPTED,
-            ExitCode.ROLLBACK_FAILED, ExitCode.INVALID_INPUT].index(code)
-
-
-def _fmt(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.2f}s"
-
-
-def _measure(snapshot: Snapshot) -> dict[str, Any]:
-    m = snapshot.metrics
-    keys = ("rto_seconds", "rpo_seconds", "writes_lost", "max_lag_seconds", "availability")
-    out: dict[str, Any] = {k: m[k] for k in keys if k in m}
-    out["time"] = snapshot.time
-    out["lag_seconds"] = {n.name: n.lag_seconds for c in snapshot.clusters for n in c.nodes}
-    out["leaders"] = {c.name: c.leader for c in snapshot.clusters}
-    return out
-
-
-def exit_for(codes: list[ExitCode]) -> ExitCode:
-    return max(codes, key=_severity) if codes else ExitCode.PASSED
-

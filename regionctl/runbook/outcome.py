@@ -1,0 +1,104 @@
+"""What a runbook run is made of and ends with: step states, events, outcomes, exit codes.
+
+Shared by the executor and everything that follows a run (the CLI, the dashboard, the labs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from regionctl.backends.snapshot import Snapshot
+from regionctl.exit_codes import ExitCode
+
+Approver = Callable[[str, str], Awaitable[bool]]  # (gate id, text) -> approved?
+StepGate = Callable[[str], Awaitable[None]]  # awaited before each step (step-by-step mode)
+
+
+@dataclass
+class StepState:
+    id: str
+    kind: str
+    section: str
+    description: str
+    status: str = "pending"  # pending | running | ok | failed | skipped | rolled-back
+    started: float | None = None
+    ended: float | None = None
+    detail: str = ""
+    attempts: int = 0
+    measured: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind, "status": self.status,
+                               "started": None if self.started is None else round(self.started, 6),
+                               "ended": None if self.ended is None else round(self.ended, 6),
+                               "detail": self.detail}
+        if self.measured is not None:
+            out["measured"] = self.measured
+        return out
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    kind: str  # run-started step-started step-ended guard-tripped approval-needed rollback-started
+    #            rollback-step run-ended
+    at: float
+    step: str | None = None
+    status: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class RunOutcome:
+    exit_code: ExitCode
+    report: dict[str, Any]
+
+    @property
+    def result(self) -> str:
+        return str(self.report["result"])
+
+
+class StepFailed(Exception):
+    def __init__(self, code: ExitCode, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class Stop(Exception):
+    """The run stops here: a guard, a refused gate, or a failed step with on_failure abort."""
+
+    def __init__(self, code: ExitCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+RESULTS = {ExitCode.PASSED: "pass", ExitCode.FAILED: "fail", ExitCode.ABORTED: "aborted",
+           ExitCode.STEP_ERROR: "error", ExitCode.INTERRUPTED: "interrupted",
+           ExitCode.ROLLBACK_FAILED: "rollback-failed"}
+
+
+def severity(code: ExitCode) -> int:
+    """Which outcome wins when several happen: a failed rollback, then interruption, ..."""
+    return [ExitCode.PASSED, ExitCode.FAILED, ExitCode.STEP_ERROR, ExitCode.ABORTED, ExitCode.INTERRUPTED,
+            ExitCode.ROLLBACK_FAILED, ExitCode.INVALID_INPUT].index(code)
+
+
+def fmt_seconds(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.2f}s"
+
+
+def measure(snapshot: Snapshot) -> dict[str, Any]:
+    m = snapshot.metrics
+    keys = ("rto_seconds", "rpo_seconds", "writes_lost", "max_lag_seconds", "availability")
+    out: dict[str, Any] = {k: m[k] for k in keys if k in m}
+    out["time"] = snapshot.time
+    out["lag_seconds"] = {n.name: n.lag_seconds for c in snapshot.clusters for n in c.nodes}
+    out["leaders"] = {c.name: c.leader for c in snapshot.clusters}
+    return out
+
+
+def exit_for(codes: list[ExitCode]) -> ExitCode:
+    return max(codes, key=severity) if codes else ExitCode.PASSED
