@@ -17,10 +17,15 @@ def default_topology_path() -> Path:
     return TOPOLOGIES_DIR / f"{DEFAULT_TOPOLOGY}.yaml"
 
 
-def resolve_topology_path(value: str) -> Path:
-    """A path as given, or the name of a bundled topology (`active-active`)."""
+def resolve_bundled(value: str, folder: Path) -> Path:
+    """A path as given, or the name of a file bundled in `folder` (`active-active`, `async-rpo`)."""
     path = Path(value)
     if path.exists() or path.suffix in (".yaml", ".yml") or "/" in value:
         return path
-    bundled = TOPOLOGIES_DIR / f"{value}.yaml"
+    bundled = folder / f"{value}.yaml"
     return bundled if bundled.exists() else path
+
+
+def resolve_topology_path(value: str) -> Path:
+    """A path as given, or the name of a bundled topology (`active-active`)."""
+    return resolve_bundled(value, TOPOLOGIES_DIR)

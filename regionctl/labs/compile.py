@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from regionctl.data import DATA_DIR, resolve_topology_path
+from regionctl.data import DATA_DIR, resolve_bundled, resolve_topology_path
 from regionctl.model.lab import Lab
 from regionctl.model.topology import Topology
 from regionctl.runbook.plan import Plan, PlanError, Problem, build_plan
@@ -56,11 +56,8 @@ def bundled_labs() -> list[Path]:
 
 
 def resolve_lab_path(value: str) -> Path:
-    path = Path(value)
-    if path.exists() or path.suffix in (".yaml", ".yml") or "/" in value:
-        return path
-    bundled = LABS_DIR / f"{value}.yaml"
-    return bundled if bundled.exists() else path
+    """A path as given, or the name of a bundled lab (`async-rpo`)."""
+    return resolve_bundled(value, LABS_DIR)
 
 
 def _topology_data(lab: Lab, lab_path: Path) -> dict[str, Any]:
