@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regionctl.faults import parse_fault
-from regionctl.runbook import expr
+from regionctl.runbook import checks, expr
 from regionctl.runbook.plan import names_of
 from regionctl.runbook.state import SnapshotState
 from regionctl.sim.simulator import Simulation
@@ -35,7 +35,7 @@ def outage() -> SnapshotState:
 
 def holds(state: SnapshotState, text: str) -> bool:
     node = expr.parse(text)
-    expr.check(node, NAMES)
+    checks.check(node, NAMES)
     return state.holds(node)
 
 
@@ -87,7 +87,7 @@ def test_units_become_seconds_and_fractions() -> None:
 ])
 def test_errors_name_the_column(text: str, column: int, fragment: str) -> None:
     with pytest.raises(expr.ExprError) as info:
-        expr.check(expr.parse(text), NAMES)
+        checks.check(expr.parse(text), NAMES)
     assert info.value.column == column
     assert fragment in info.value.message
 
@@ -104,7 +104,7 @@ def test_ordering_a_name_against_a_number_is_an_evaluation_error(steady: Snapsho
 def test_any_text_parses_or_fails_cleanly(text: str) -> None:
     try:
         node = expr.parse(text)
-        expr.check(node, NAMES)
+        checks.check(node, NAMES)
     except expr.ExprError as exc:
         assert 0 <= exc.column <= len(text)
 
@@ -117,4 +117,4 @@ def test_any_text_parses_or_fails_cleanly(text: str) -> None:
 ])
 def test_fields_and_types_are_checked_before_anything_runs(text: str, fragment: str) -> None:
     with pytest.raises(expr.ExprError, match=fragment):
-        expr.check(expr.parse(text), NAMES)
+        checks.check(expr.parse(text), NAMES)

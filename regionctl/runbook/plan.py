@@ -34,7 +34,7 @@ from regionctl.faults import FaultSpecError, check_targets, parse_fault
 from regionctl.model.errors import validation_problems
 from regionctl.model.runbook import Guard, Runbook, Step
 from regionctl.model.topology import Topology
-from regionctl.runbook import expr
+from regionctl.runbook import checks, expr
 from regionctl.units import UnitError, parse_duration
 
 Loc = tuple[str | int, ...]
@@ -122,8 +122,8 @@ class Plan:
         return self.runbook.name
 
 
-def names_of(topology: Topology) -> expr.Names:
-    return expr.Names(
+def names_of(topology: Topology) -> checks.Names:
+    return checks.Names(
         node=frozenset(n.name for c in topology.clusters for n in c.nodes),
         cluster=frozenset(c.name for c in topology.clusters),
         region=frozenset(r.name for r in topology.regions),
@@ -171,7 +171,7 @@ def _param_values(raw: Mapping[str, Any], given: Mapping[str, str],
 
 
 def _check_param_types(raw: Mapping[str, Any], values: Mapping[str, str], given: Mapping[str, str],
-                       names: expr.Names) -> list[Problem]:
+                       names: checks.Names) -> list[Problem]:
     """A parameter's value must be what its `type` says, before it is put anywhere."""
     params = raw.get("params") or {}
     out: list[Problem] = []
@@ -218,17 +218,17 @@ def _substitute(value: Any, params: Mapping[str, str], loc: Loc, problems: list[
     return value
 
 
-def _condition(text: str, loc: Loc, names: expr.Names, problems: list[Problem]) -> expr.Node | None:
+def _condition(text: str, loc: Loc, names: checks.Names, problems: list[Problem]) -> expr.Node | None:
     try:
         node = expr.parse(text)
-        expr.check(node, names)
+        checks.check(node, names)
         return node
     except expr.ExprError as exc:
         problems.append(Problem(loc, exc.message, exc.column))
         return None
 
 
-def _command(step: Step, topology: Topology, names: expr.Names, loc: Loc, problems: list[Problem]) -> Command | None:
+def _command(step: Step, topology: Topology, names: checks.Names, loc: Loc, problems: list[Problem]) -> Command | None:
     if step.kind in ("fault", "heal"):
         if step.fault is None:
             if step.kind == "fault":
