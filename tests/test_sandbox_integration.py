@@ -28,7 +28,7 @@ from regionctl.backends.ssh import open_ssh_backend
 from regionctl.backends.ssh.backend import SshBackend
 from regionctl.model.loader import load_topology
 from regionctl.sandbox import manager, network
-from regionctl.sandbox.layout import CTL_NS, REGIONS, USER
+from regionctl.sandbox.layout import CTL_NS, REGIONS, USER, rtt
 from tests.modelhelpers import REGIONCTL
 
 SANDBOX_DIR = Path(f"/var/tmp/regionctl-sandbox-test-{os.getpid()}")
@@ -107,6 +107,57 @@ def test_status_over_ssh_reads_leaders_and_lag(sandbox: Path) -> None:
     state = subprocess.run([REGIONCTL, "sandbox", "status", "--dir", str(sandbox.parent), "--json"],
                            capture_output=True, text=True, check=False, timeout=60)
     assert state.returncode == 0 and json.loads(state.stdout)["up"] is True
+
+
+# Runs on a region's host: the best of five request/reply round trips to each address's port, in ms.
+ROUND_TRIPS = """/usr/bin/python3 -c '
+import socket, sys, time
+port, request = int(sys.argv[1]), sys.argv[2].encode() + b"\\r\\n"
+best = []
+for host in sys.argv[3:]:
+    conn = socket.create_connection((host, port), timeout=5)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    times = []
+    for _ in range(5):
+        start = time.monotonic()
+        conn.sendall(request)
+        conn.recv(4096)
+        times.append(time.monotonic() - start)
+    best.append(min(times) * 1000)
+print(" ".join(f"{ms:.1f}" for ms in best))' """
+
+# Runs on the etcd leader's host: the quickest of five writes to it, in ms. Raft commits a write once a
+# majority has it, so that is at least the round trip to the leader's nearest peer.
+ETCD_PUT = """/usr/bin/python3 -c '
+import json, sys, time, urllib.request
+best = 9.0
+for _ in range(5):
+    body = json.dumps({"key": "cnR0", "value": "MQ=="}).encode()
+    start = time.monotonic()
+    urllib.request.urlopen(urllib.request.Request(f"http://{sys.argv[1]}:2379/v3/kv/put", data=body), timeout=5).read()
+    best = min(best, time.monotonic() - start)
+print(f"{best * 1000:.1f}")' """
+
+
+async def test_every_region_to_region_connection_gets_the_links_rtt(sandbox: Path) -> None:
+    """Not only PostgreSQL's replication: Redis clients and replicas, Sentinel and etcd's Raft peers cross the
+    delay proxies too (us-east|eu-west 30 ms, eu-west|ap-south 40 ms, us-east|ap-south 60 ms); within a region
+    there is no delay."""
+    backend = await open_sandbox(sandbox)
+    try:
+        done = await backend.apply(RunCommand("cache-1", ROUND_TRIPS + "6379 PING 10.77.0.1 10.77.0.2 10.77.0.3",
+                                              timeout=30))
+        assert done.ok, done.message
+        local, eu_west, ap_south = (float(ms) for ms in done.message.split())
+        assert local < 10 and 29 <= eu_west < 60 and 59 <= ap_south < 100, done.message
+        leader = backend.snapshot().cluster("config").leader
+        assert leader is not None
+        region = next(r for r in REGIONS if r.name == backend.snapshot().node(leader).region)
+        nearest = min(rtt(region.name, other.name) for other in REGIONS if other != region) * 1000
+        done = await backend.apply(RunCommand(leader, ETCD_PUT + region.address, timeout=30))
+        assert done.ok and nearest - 1 <= float(done.message) < nearest + 60, (leader, done.message)
+    finally:
+        await backend.close()
 
 
 def test_every_sandbox_runbook_passes_over_ssh(sandbox: Path) -> None:

@@ -8,7 +8,16 @@ from pathlib import Path
 import yaml
 
 from regionctl.model.loader import load_topology
-from regionctl.sandbox.layout import REGIONS, Paths, nodes, topology
+from regionctl.sandbox.layout import (
+    PROXY_MARK,
+    PROXY_PORT,
+    REGIONS,
+    Paths,
+    nodes,
+    proxy_config,
+    redirect_rules,
+    topology,
+)
 from regionctl.sandbox.sentinel import config
 
 
@@ -37,3 +46,27 @@ def test_each_region_runs_a_sentinel_watching_cache_1_with_quorum_2(tmp_path: Pa
         assert f"bind {region.address}" in lines and f"sentinel announce-ip {region.address}" in lines
         assert "sentinel down-after-milliseconds cache 3000" in lines
         assert f"pidfile {paths.sentinel_dir(region) / 'sentinel.pid'}" in lines
+
+
+def test_each_region_delays_its_connections_to_the_other_regions_by_half_the_rtt_each_way(tmp_path: Path) -> None:
+    paths = Paths(tmp_path)
+    us_east, eu_west, ap_south = REGIONS
+    proxy = proxy_config(us_east, paths)
+    assert proxy["listen"] == f"{us_east.address}:{PROXY_PORT}"
+    assert {p["region"]: p["delay"] for p in proxy["peers"].values()} == {"eu-west": 0.015, "ap-south": 0.030}
+    # Latency faults are directional: us-east's data to eu-west waits on us-east's file, replies on eu-west's.
+    to_eu = proxy["peers"][eu_west.address]
+    assert to_eu["out"] == str(paths.latency_file(us_east, eu_west)) == str(
+        tmp_path / "regions/us-east/proxy/latency/eu-west")
+    assert to_eu["in"] == proxy_config(eu_west, paths)["peers"][us_east.address]["out"]
+    rules = redirect_rules(us_east)
+    assert f"meta mark {PROXY_MARK:#x} return" in rules  # the proxy's own connections pass
+    assert f"ip daddr {{ {eu_west.address}, {ap_south.address} }} meta l4proto tcp dnat to {us_east.address}:" \
+           f"{PROXY_PORT}" in rules
+
+
+def test_the_latency_command_writes_the_file_the_proxy_reads(tmp_path: Path) -> None:
+    paths = Paths(tmp_path)
+    template = topology(paths, "/usr/lib/postgresql/15/bin")["ssh"]["latency"]
+    command = template.format(region="us-east", peer="ap-south", seconds="0.25")
+    assert command.endswith(f"> {paths.latency_file(REGIONS[0], REGIONS[2])}")

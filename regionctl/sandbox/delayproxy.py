@@ -1,52 +1,66 @@
-"""A TCP proxy that holds every chunk for a one-way delay in each direction (standard library only).
+"""A transparent TCP proxy that gives every connection from one region to another that link's RTT
+(standard library only; the kernel here has no netem qdisc).
 
-The kernel here has no netem qdisc, so the sandbox gives region-to-region replication links their
-RTT with this proxy. It runs as the sandbox user with the system python3:
+Each region's namespace redirects (nftables DNAT) every TCP connection it opens to another region's
+address to this proxy; the proxy reads where the connection was going (SO_ORIGINAL_DST), connects
+there itself with a firewall mark that the redirect rule skips, and holds every chunk for the
+link's one-way delay in each direction. So PostgreSQL streaming, Redis replication, Sentinel and
+etcd's Raft peers all see the topology's RTT, whichever address they were told to use, and the far
+side sees the connection come from the region's own address.
 
-    python3 delayproxy.py CONFIG.json
+    python3 delayproxy.py CONFIG.json       (as the sandbox user, with CAP_NET_ADMIN for the mark)
 
-CONFIG: {"latency_dir": DIR, "links": [{"listen": "10.77.0.2:25400", "to": "10.77.0.1:5432",
-         "peer": "us-east", "delay": 0.015}, ...]}
-The delay of a link is its base `delay` plus the extra seconds in DIR/<peer> (a latency fault
-writes that file; healing writes 0). Chunks keep their order and the link's throughput.
+CONFIG: {"listen": "10.77.0.1:25400", "mark": 30563, "connect_timeout": 3.0,
+         "peers": {"10.77.0.2": {"region": "eu-west", "delay": 0.015,
+                                 "out": ".../regions/us-east/proxy/latency/eu-west",
+                                 "in": ".../regions/eu-west/proxy/latency/us-east"}}}
+Data sent to a peer waits `delay` plus the seconds in its `out` file; data from it, `delay` plus
+the seconds in its `in` file (a latency fault writes those files, healing writes 0; a one-way
+fault A>B writes only A's). Chunks keep their order and the link's throughput.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REFRESH = 0.2  # seconds between reads of the latency files
+SO_ORIGINAL_DST = 80  # linux/netfilter_ipv4.h
 
 
-class Delays:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.extra: dict[str, float] = {}
+class ExtraDelays:
+    """The latency faults' extra seconds, one file each, re-read every REFRESH seconds."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def of(self, file: str) -> float:
+        if file not in self.seconds:
+            self.seconds[file] = read_seconds(file)
+        return self.seconds[file]
 
     async def watch(self) -> None:
         while True:
-            for peer in list(self.extra) or []:
-                self.extra[peer] = self.read(peer)
+            for file in list(self.seconds):
+                self.seconds[file] = read_seconds(file)
             await asyncio.sleep(REFRESH)
 
-    def read(self, peer: str) -> float:
-        try:
-            return max(0.0, float((self.directory / peer).read_text().strip() or 0))
-        except (OSError, ValueError):
-            return 0.0
 
-    def of(self, peer: str) -> float:
-        if peer not in self.extra:
-            self.extra[peer] = self.read(peer)
-        return self.extra[peer]
+def read_seconds(file: str) -> float:
+    try:
+        return max(0.0, float(Path(file).read_text().strip() or 0))
+    except (OSError, ValueError):
+        return 0.0
 
 
-async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: Any) -> None:
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: Callable[[], float]) -> None:
     """Copy reader to writer, each chunk released `delay()` seconds after it arrived."""
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
@@ -76,35 +90,62 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay
         writer.close()
 
 
+def original_destination(writer: asyncio.StreamWriter) -> tuple[str, int]:
+    raw = writer.get_extra_info("socket").getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
+    port = struct.unpack("!H", raw[2:4])[0]
+    return socket.inet_ntoa(raw[4:8]), port
+
+
+async def connect_marked(host: str, port: int, mark: int, timeout: float
+                         ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)  # the redirect rule lets marked packets pass
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (host, port)), timeout)
+    except BaseException:
+        sock.close()
+        raise
+    return await asyncio.open_connection(sock=sock)
+
+
 def split(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host, int(port)
 
 
 async def serve(config: dict[str, Any]) -> None:
-    delays = Delays(Path(config["latency_dir"]))
-    servers = []
-    for link in config["links"]:
-        base, peer, target = float(link["delay"]), str(link["peer"]), split(link["to"])
+    extra = ExtraDelays()
+    peers: dict[str, dict[str, Any]] = config["peers"]
+    mark, connect_timeout = int(config["mark"]), float(config.get("connect_timeout", 3.0))
 
-        def delay(base: float = base, peer: str = peer) -> float:
-            return base + delays.of(peer)
-
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                         target: tuple[str, int] = target, delay: Any = delay) -> None:
-            try:
-                up_reader, up_writer = await asyncio.open_connection(*target)
-            except OSError:
-                writer.close()
-                return
-            await asyncio.gather(pipe(reader, up_writer, delay), pipe(up_reader, writer, delay),
-                                 return_exceptions=True)
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            host, port = original_destination(writer)
+            peer = peers[host]  # anything else reached the proxy directly (a health check): nothing to relay
+            up_reader, up_writer = await connect_marked(host, port, mark, connect_timeout)
+        except (TimeoutError, OSError, KeyError):  # refused, or a partition drops the SYN: as a dead peer
             writer.close()
-            up_writer.close()
+            return
+        base = float(peer["delay"])
 
-        host, port = split(link["listen"])
-        servers.append(await asyncio.start_server(handle, host, port, reuse_address=True))
-    await delays.watch()
+        def outbound() -> float:
+            return base + extra.of(peer["out"])
+
+        def inbound() -> float:
+            return base + extra.of(peer["in"])
+
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await asyncio.gather(pipe(reader, up_writer, outbound), pipe(up_reader, writer, inbound),
+                             return_exceptions=True)
+        writer.close()
+        up_writer.close()
+
+    host, port = split(config["listen"])
+    server = await asyncio.start_server(handle, host, port, reuse_address=True)
+    async with server:
+        await extra.watch()
 
 
 def main() -> None:

@@ -15,14 +15,11 @@ from pathlib import Path
 
 from regionctl.sandbox.layout import (
     ETCD_PEER_PORT,
-    REGIONS,
     SUBNET,
     USER,
     NodeLayout,
     Paths,
     nodes,
-    proxy_links,
-    proxy_port,
 )
 
 q = shlex.quote
@@ -99,53 +96,10 @@ def init_postgres(paths: Paths, bin_dir: str) -> None:
         if not (data / "PG_VERSION").exists():
             conninfo = f"application_name={standby.name}"
             run_as_user(standby.region.netns,
-                        f"{q(bin_dir)}/pg_basebackup -h {standby.region.address} -p {proxy_port(primary)} "
+                        f"{q(bin_dir)}/pg_basebackup -h {primary.region.address} -p {primary.port} "
                         "-U postgres "
                         f"-D {q(str(data))} -R -X stream -d {q(conninfo)}")
         start_node(standby, paths)
-
-
-def start_proxies(paths: Paths) -> None:
-    """One delay proxy per region (system python3, standard library only), before any replica connects."""
-    import json
-    import socket
-
-    python = shutil.which("python3", path="/usr/bin:/usr/local/bin:/bin") or "python3"
-    paths.delayproxy.parent.mkdir(exist_ok=True)
-    shutil.copy2(Path(__file__).with_name("delayproxy.py"), paths.delayproxy)
-    paths.delayproxy.chmod(0o755)
-    for region in REGIONS:
-        d = paths.proxy_dir(region)
-        (d / "latency").mkdir(parents=True, exist_ok=True)
-        for sub in (d, d / "latency"):
-            shutil.chown(sub, USER, USER)
-        config = {"latency_dir": str(d / "latency"), "links": proxy_links(region)}
-        (d / "proxies.json").write_text(json.dumps(config, indent=1))
-        run_as_user(region.netns, f"cd {q(str(d))} && setsid {q(python)} {q(str(paths.delayproxy))} proxies.json "
-                                  f">proxy.log 2>&1 </dev/null & echo $! > {q(str(d / 'proxy.pid'))}")
-    deadline = time.monotonic() + 10.0
-    for region in REGIONS:
-        for link in proxy_links(region):
-            host, _, port = str(link["listen"]).rpartition(":")
-            while True:
-                try:
-                    socket.create_connection((host, int(port)), timeout=0.5).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"delay proxy of {region.name} did not listen on {link['listen']}: "
-                                           f"{(paths.proxy_dir(region) / 'proxy.log').read_text()[-300:]}") from None
-                    time.sleep(0.05)
-
-
-def proxy_pids(paths: Paths) -> dict[str, int]:
-    found = {}
-    for region in REGIONS:
-        try:
-            found[f"proxy@{region.name}"] = int((paths.proxy_dir(region) / "proxy.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
 
 
 def init_redis(paths: Paths) -> None:

@@ -38,11 +38,11 @@ REGIONS = (RegionLayout("us-east", 0), RegionLayout("eu-west", 1), RegionLayout(
 ENGINES = (("orders", "pg", "postgres"), ("cache", "cache", "redis"), ("config", "etcd", "etcd"))
 PORTS = {"postgres": 5432, "redis": 6379, "etcd": 2379}
 ETCD_PEER_PORT = 2380
-# Replication links cross regions through a delay proxy in the follower's region (no netem here):
-# the proxy for a node of region i listens on PROXY_BASE[kind] + i. etcd's peer traffic is not proxied,
-# nor Redis's: Sentinel repoints any replica whose master address differs from the master's own
-# (+fix-slave-config), so Redis replicas replicate from the master's address directly.
-PROXY_BASE = {"postgres": 25400}
+# Every TCP connection from one region to another goes through the delay proxy of the region that
+# opens it (nftables redirects it; no netem here): PostgreSQL, Redis, Sentinel and etcd peers alike.
+PROXY_PORT = 25400
+PROXY_MARK = 0x7763  # the proxy's own connections carry it, so the redirect lets them pass
+PROXY_TABLE = "regionctl_delay"
 # One Redis Sentinel per region watches the cache cluster (quorum 2): quick enough for tests and runbooks.
 SENTINEL_PORT = 26379
 SENTINEL_DOWN_AFTER_MS = 3000
@@ -67,23 +67,22 @@ class NodeLayout:
         return PORTS[self.kind]
 
 
-def proxy_port(node: NodeLayout) -> int:
-    return PROXY_BASE[node.kind] + node.region.index
+def proxy_config(region: RegionLayout, paths: Paths) -> dict[str, Any]:
+    """The delay proxy of `region`: each other region's address, its one-way delay and latency-fault files."""
+    return {"listen": f"{region.address}:{PROXY_PORT}", "mark": PROXY_MARK, "connect_timeout": 3.0,
+            "peers": {other.address: {"region": other.name, "delay": rtt(region.name, other.name) / 2,
+                                      "out": str(paths.latency_file(region, other)),
+                                      "in": str(paths.latency_file(other, region))}
+                      for other in REGIONS if other != region}}
 
 
-def peers(node: NodeLayout) -> dict[str, str]:
-    """How `node` reaches the other members of its cluster: through its own region's proxies."""
-    if node.kind not in PROXY_BASE:
-        return {}
-    return {o.name: f"{node.region.address}:{proxy_port(o)}" for o in nodes()
-            if o.cluster == node.cluster and o.name != node.name}
-
-
-def proxy_links(region: RegionLayout) -> list[dict[str, object]]:
-    """The delay proxy of `region`: one listener per replicated node of another region."""
-    return [{"listen": f"{region.address}:{proxy_port(n)}", "to": f"{n.region.address}:{n.port}",
-             "peer": n.region.name, "delay": rtt(region.name, n.region.name) / 2}
-            for n in nodes() if n.kind in PROXY_BASE and n.region != region]
+def redirect_rules(region: RegionLayout) -> str:
+    """nft script for `region`'s namespace: TCP to the other regions goes to the local delay proxy."""
+    others = ", ".join(r.address for r in REGIONS if r != region)
+    return (f"table ip {PROXY_TABLE} {{\n"
+            f"  chain out {{\n    type nat hook output priority -100; policy accept;\n"
+            f"    meta mark {PROXY_MARK:#x} return\n"
+            f"    ip daddr {{ {others} }} meta l4proto tcp dnat to {region.address}:{PROXY_PORT}\n  }}\n}}\n")
 
 
 def nodes() -> list[NodeLayout]:
@@ -136,6 +135,10 @@ class Paths:
 
     def proxy_dir(self, region: RegionLayout) -> Path:
         return self.root / "regions" / region.name / "proxy"
+
+    def latency_file(self, region: RegionLayout, peer: RegionLayout) -> Path:
+        """Extra one-way seconds for data from `region` to `peer` (the topology's `ssh.latency` writes it)."""
+        return self.proxy_dir(region) / "latency" / peer.name
 
     @property
     def delayproxy(self) -> Path:
@@ -241,8 +244,6 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
                                        "stop": f"sh {node_dir}/stop.sh"}
             if kind == "postgres":
                 adapter["data_dir"] = str(node_dir / "data")
-            if peers(n):
-                adapter["peers"] = peers(n)
             entry["nodes"].append({"name": n.name, "region": n.region.name, "role": "leader" if n.leader else
                                    "follower", "host": n.region.address, "adapter": adapter})
         clusters.append(entry)
@@ -252,7 +253,8 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
         "description": "regionctl sandbox: three regions as network namespaces on this machine, real "
                        "PostgreSQL, Redis and etcd, reached over real SSH.",
         "regions": [{"name": r.name} for r in REGIONS],
-        # The replication links' RTT, as the delay proxies give it (probes and etcd peers see ~0.1 ms).
+        # Every region-to-region TCP connection gets this RTT from the delay proxies (the controller's probes
+        # do not: it is not a region).
         "network": {"rtt": {f"{a.name}|{b.name}": f"{rtt(a.name, b.name) * 1000:g}ms"
                             for a in REGIONS for b in REGIONS if a.index < b.index}, "jitter": "0%"},
         "ssh": {"user": USER, "port": SSH_PORT, "known_hosts": str(paths.known_hosts),

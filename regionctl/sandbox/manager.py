@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from regionctl.sandbox import engines, network, sentinel, sshd
+from regionctl.sandbox import delays, engines, network, sentinel, sshd
 from regionctl.sandbox.layout import (
     REGIONS,
     RTT,
@@ -89,7 +89,7 @@ def status(directory: Path) -> Status:
     for region in REGIONS:
         pid = state.get("sshd", {}).get(region.name)
         result.processes[f"sshd@{region.name}"] = pid if isinstance(pid, int) and engines.alive(pid) else None
-    for name, pid in {**engines.proxy_pids(paths), **sentinel.sentinel_pids(paths)}.items():
+    for name, pid in {**delays.proxy_pids(paths), **sentinel.sentinel_pids(paths)}.items():
         result.processes[name] = pid if engines.alive(pid) else None
     pids = engines.engine_pids(paths)
     for node in nodes():
@@ -144,8 +144,9 @@ def up(directory: Path, log: Any = print) -> Path:
     (directory / "nodes").mkdir(exist_ok=True)
     shutil.chown(directory / "nodes", USER, USER)
     engines.write_scripts(paths, bin_dir)
-    engines.start_proxies(paths)
-    log("delay proxies: replication links " + ", ".join(f"{a}|{b} {v * 1000:g}ms" for (a, b), v in RTT.items()))
+    delays.start(paths)
+    log("delay proxies: every region-to-region TCP connection gets its link's RTT: "
+        + ", ".join(f"{a}|{b} {v * 1000:g}ms" for (a, b), v in RTT.items()))
     engines.init_postgres(paths, bin_dir)
     log("postgres: pg-1 primary (us-east), pg-2 and pg-3 streaming standbys")
     engines.init_redis(paths)
@@ -197,7 +198,7 @@ def down(directory: Path, log: Any = print) -> list[str]:
     state = _read_state(paths)
     removed = []
     # Sentinels first, so none of them reacts to the engines going away.
-    pids = {**sentinel.sentinel_pids(paths), **engines.engine_pids(paths), **engines.proxy_pids(paths)}
+    pids = {**sentinel.sentinel_pids(paths), **engines.engine_pids(paths), **delays.proxy_pids(paths)}
     for name, pid in pids.items():
         if engines.alive(pid):
             _kill(pid)

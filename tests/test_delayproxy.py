@@ -1,0 +1,56 @@
+"""The sandbox's delay proxy on loopback: chunks wait their delay, keep their order, and EOF passes through.
+(The redirect and SO_ORIGINAL_DST need the sandbox's namespaces: test_sandbox_integration covers them.)"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from regionctl.sandbox.delayproxy import ExtraDelays, pipe, read_seconds
+
+
+async def test_pipe_holds_each_chunk_for_the_delay_keeps_order_and_passes_eof() -> None:
+    arrivals: list[tuple[float, bytes]] = []
+    done = asyncio.Event()
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            arrivals.append((time.monotonic(), data))
+        done.set()  # EOF reached us through the relay
+        writer.close()
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _, up_writer = await asyncio.open_connection("127.0.0.1", target.sockets[0].getsockname()[1])
+        await pipe(reader, up_writer, lambda: 0.2)
+        up_writer.close()
+        writer.close()
+
+    target = await asyncio.start_server(upstream, "127.0.0.1", 0)
+    proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
+    async with target, proxy:
+        _, writer = await asyncio.open_connection("127.0.0.1", proxy.sockets[0].getsockname()[1])
+        sent = time.monotonic()
+        for part in (b"one ", b"two ", b"three"):
+            writer.write(part)
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        writer.write_eof()
+        await asyncio.wait_for(done.wait(), 5)
+        writer.close()
+    assert b"".join(data for _, data in arrivals) == b"one two three"
+    assert arrivals[0][0] - sent >= 0.19  # the first chunk waited the delay
+
+
+def test_latency_files_read_as_seconds_and_anything_odd_as_none(tmp_path: Path) -> None:
+    file = tmp_path / "eu-west"
+    assert read_seconds(str(file)) == 0.0  # no fault yet
+    file.write_text("0.25\n")
+    assert read_seconds(str(file)) == 0.25
+    file.write_text("-1")
+    assert read_seconds(str(file)) == 0.0
+    file.write_text("soon")
+    assert read_seconds(str(file)) == 0.0
+    extra = ExtraDelays()
+    file.write_text("0.5")
+    assert extra.of(str(file)) == 0.5
