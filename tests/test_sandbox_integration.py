@@ -150,6 +150,16 @@ async def test_every_region_to_region_connection_gets_the_links_rtt(sandbox: Pat
         assert done.ok, done.message
         local, eu_west, ap_south = (float(ms) for ms in done.message.split())
         assert local < 10 and 29 <= eu_west < 60 and 59 <= ap_south < 100, done.message
+        # A latency fault adds to one link, every protocol on it, both ways; healing takes it away.
+        assert (await backend.apply(InjectFault("latency:us-east|eu-west=50ms"))).ok
+        await backend.advance(0.5)  # the proxies re-read their setting every 0.2 s
+        done = await backend.apply(RunCommand("cache-1", ROUND_TRIPS + "6379 PING 10.77.0.2 10.77.0.3", timeout=30))
+        eu_west, ap_south = (float(ms) for ms in done.message.split())
+        assert 129 <= eu_west < 180 and 59 <= ap_south < 100, done.message
+        assert (await backend.apply(HealFault("latency:us-east|eu-west=50ms"))).ok
+        await backend.advance(0.5)
+        done = await backend.apply(RunCommand("cache-1", ROUND_TRIPS + "6379 PING 10.77.0.2", timeout=30))
+        assert 29 <= float(done.message) < 60, done.message
         leader = backend.snapshot().cluster("config").leader
         assert leader is not None
         region = next(r for r in REGIONS if r.name == backend.snapshot().node(leader).region)
