@@ -24,6 +24,7 @@ from regionctl.backends.protocol import (
     Repoint,
     RunCommand,
 )
+from regionctl.backends.snapshot import Snapshot
 from regionctl.backends.ssh import open_ssh_backend
 from regionctl.backends.ssh.backend import SshBackend
 from regionctl.model.loader import load_topology
@@ -230,13 +231,24 @@ async def test_redis_failover_by_sentinel(sandbox: Path) -> None:
     cli = "redis-cli -h {addr} -p 6379 {args}"
     address = {n.name: f"10.77.0.{i + 1}" for i, n in enumerate(backend.snapshot().cluster("cache").nodes)}
     old = backend.snapshot().cluster("cache").leader
+    epoch = backend.snapshot().cluster("cache").term  # Sentinel's config epoch
     assert old is not None
+    seen: list[str] = []  # what the failover column said on the way
+
+    def failed_over(snap: Snapshot) -> bool:
+        seen.append(snap.cluster("cache").election)
+        return snap.cluster("cache").leader not in (None, old) and snap.cluster("cache").writable
+
     try:
         assert (await backend.apply(InjectFault(f"node:{old}"))).ok
-        await wait_for(backend, lambda s: s.cluster("cache").leader not in (None, old) and s.cluster("cache").writable,
-                       timeout=30)
+        await wait_for(backend, failed_over, timeout=30)
         new = backend.snapshot().cluster("cache").leader
         assert new is not None
+        # The dashboard showed Sentinel at work (the master unreachable for down-after's 3 s; the down flags and
+        # the failover pass quicker than a probe round: test_ssh_adapters reads them from captured outputs) ...
+        assert f"sentinel: {old} unreachable" in seen, seen
+        # ... and a newer epoch once done (one more per failover, or more when a Sentinel vote had to be retried)
+        await wait_for(backend, lambda s: s.cluster("cache").term > epoch)
         other = next(n for n in address if n not in (old, new))
         # Every Sentinel names the new master once the failover is done, and the other replica follows it.
         for node in address:
@@ -248,6 +260,7 @@ async def test_redis_failover_by_sentinel(sandbox: Path) -> None:
         assert (await backend.apply(HealFault(f"node:{old}"))).ok  # back as an empty master, for a few seconds
         await wait_for(backend, lambda s: s.node(old).role == "follower" and s.node(old).lag_ops == 0, timeout=30)
         assert backend.snapshot().cluster("cache").leader == new
+        assert backend.snapshot().cluster("cache").election == ""  # every Sentinel agrees, nothing under way
         got = await backend.apply(RunCommand(old, cli.format(addr=address[old], args="GET k")))
         assert got.message == "after"  # resynced from the new master
     finally:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from regionctl.backends.ssh.adapters import adapter_for, kind_for_engine
-from regionctl.backends.ssh.adapters.base import ClusterState, ParseError, Probe, Target
+from regionctl.backends.ssh.adapters.base import ClusterState, ParseError, Probe, SentinelView, Target
 from regionctl.backends.ssh.adapters.command import render
 from regionctl.backends.ssh.adapters.etcd import EtcdAdapter, parse_members
 from regionctl.backends.ssh.adapters.postgres import PostgresAdapter, parse_lsn
-from regionctl.backends.ssh.adapters.redis import RedisAdapter
+from regionctl.backends.ssh.adapters.redis import RedisAdapter, parse_sentinel_state
 
 DATA = Path(__file__).parent / "data" / "ssh"
 
@@ -140,14 +140,47 @@ def test_redis_master_and_replica_offsets() -> None:
     assert status["r-2"].lag_ops == 20 and status["r-2"].lag_seconds is None  # the backend measures it
 
 
-def test_sentinel_view_before_and_after_its_failover() -> None:
-    from regionctl.backends.ssh.adapters.redis import parse_sentinel_master
+C1, C2, C3 = (Target(f"cache-{i}", f"h{i}", f"10.77.0.{i}", 6379, sentinel=(f"10.77.0.{i}", 26379, "cache"))
+              for i in (1, 2, 3))
 
-    assert parse_sentinel_master(captured("sentinel_master.txt")) == ("127.0.0.1", 56390)
-    assert parse_sentinel_master(captured("sentinel_after_failover.txt")) == ("127.0.0.1", 56391)
-    assert parse_sentinel_master(captured("sentinel_unknown.txt")) is None  # a master name it does not monitor
-    assert shlex.split(REDIS.sentinel_master_command(R1))[-5:] == [
-        "-p", "26379", "SENTINEL", "get-master-addr-by-name", "mymaster"]
+
+def with_sentinel(info: str, sentinel: str) -> str:
+    """One probe's output: INFO replication, then the Sentinel's `SENTINEL master cache` (captured in the sandbox)."""
+    return captured(info) + "==sentinel==\n" + captured(sentinel)
+
+
+def test_sentinel_state_as_redis_cli_prints_it() -> None:
+    assert parse_sentinel_state(captured("sentinel_state_ok.txt")) == SentinelView(
+        "10.77.0.1:6379", ("master",), epoch=0, quorum=2, sentinels=3)
+    assert parse_sentinel_state(captured("sentinel_state_failing_over.txt")) == SentinelView(
+        "10.77.0.1:6379", ("s_down", "o_down", "master", "disconnected", "failover_in_progress"), 0, 2, 3)
+    assert parse_sentinel_state(captured("sentinel_state_unknown.txt")) is None  # a name it does not monitor
+    assert parse_sentinel_state("Could not connect to Redis at 10.77.0.2:26379: Connection refused") is None
+    words = shlex.split(REDIS.probe_command(C2))
+    assert words[:5] == ["redis-cli", "-h", "10.77.0.2", "-p", "6379"] and words[5:8] == ["INFO", "replication", "&&"]
+    assert words[-11:-4] == ["-h", "10.77.0.2", "-p", "26379", "SENTINEL", "master", "cache"]
+    assert REDIS.probe_command(R1) == "redis-cli -h 127.0.0.1 -p 56380 INFO replication"  # no Sentinel named
+
+
+def test_the_dashboard_follows_sentinel_through_a_failover() -> None:
+    def state(sentinel: str, master: str | None = None) -> ClusterState:
+        probes = (REDIS.parse_probe(C1, with_sentinel("redis_master.txt", sentinel)) if master else None,
+                  REDIS.parse_probe(C2, with_sentinel("redis_replica.txt", sentinel)),
+                  REDIS.parse_probe(C3, with_sentinel("redis_replica.txt", sentinel)))
+        st = ClusterState((C1, C2, C3), probes)
+        return ClusterState(st.targets, st.probes, REDIS.leader(st.targets, st.probes))
+
+    assert REDIS.election(state("sentinel_state_ok.txt", master="cache-1")) == ""
+    assert REDIS.election(state("sentinel_state_sdown.txt")) == "sentinel: cache-1 s_down 2/2"  # cache-1 is gone
+    assert REDIS.election(state("sentinel_state_failing_over.txt")) == "sentinel failing over cache-1"
+    after = state("sentinel_state_after.txt")
+    assert REDIS.election(after) == "sentinel names cache-2"  # the probes do not see cache-2 as master yet
+    assert after.probe("cache-2").term == 1  # the config epoch: one failover
+    # cache-2 promoted, and cache-1 back as a master too: the one Sentinel names leads.
+    promoted = REDIS.parse_probe(C2, with_sentinel("redis_promoted.txt", "sentinel_state_after.txt"))
+    old = REDIS.parse_probe(C1, with_sentinel("redis_master.txt", "sentinel_state_after.txt"))
+    assert REDIS.leader((C1, C2), (old, promoted)) == "cache-2"
+    assert REDIS.election(ClusterState((C1, C2), (old, promoted), "cache-2")) == ""
 
 
 def test_redis_actions() -> None:

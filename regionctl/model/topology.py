@@ -99,6 +99,15 @@ class Failover(StrictModel):
 AdapterKind = Literal["postgres", "redis", "etcd", "command"]
 
 
+class Sentinel(StrictModel):
+    """redis: the Redis Sentinel beside each node, whose view of the master the dashboard shows."""
+
+    master: Name = Field(description="The master name the Sentinels monitor (`sentinel monitor NAME ...`).")
+    port: PositiveInt = Field(26379, description="The Sentinels' port.")
+    address: str | None = Field(None, description="Where the Sentinel listens, as seen from the node's host "
+                                                  "(default: the engine's address).")
+
+
 class Adapter(StrictModel):
     """How the SSH backend probes and drives one engine (ssh backend only; the simulator ignores it)."""
 
@@ -112,6 +121,8 @@ class Adapter(StrictModel):
     stop: str | None = Field(None, description="Shell command that stops the engine (node fault, fence).")
     probe: str | None = Field(None, description="kind command: prints `role=leader|follower`, and optionally "
                                                 "`position=N`, `term=N`, `lag_seconds=X`, one per line.")
+    sentinel: Sentinel | None = Field(None, description="redis: ask the Sentinel beside each node for its view "
+                                                         "(master, down flags, failover, epoch).")
     peers: dict[str, str] = Field(
         default_factory=dict,
         description="How this node reaches other nodes of its cluster for replication, as node: 'address:port' "

@@ -238,6 +238,8 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
         }
         if kind == "postgres":
             entry["adapter"]["bin_dir"] = bin_dir
+        if kind == "redis":  # the dashboard shows what the Sentinels say (down flags, failover, epoch)
+            entry["adapter"]["sentinel"] = {"master": cluster, "port": SENTINEL_PORT}
         for n in members:
             node_dir = paths.node_dir(n)
             adapter: dict[str, Any] = {"address": n.region.address, "start": f"sh {node_dir}/start.sh",

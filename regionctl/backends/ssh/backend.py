@@ -160,7 +160,8 @@ class SshBackend:
             clusters.append(ClusterView(
                 cp.cluster.name, cp.cluster.engine, mode_of(self.topology, index), leader,
                 max((n.term for n in nodes), default=0), tuple(nodes), writable=writable,
-                election="" if leader else "no leader", availability=1.0 if writable else 0.0))
+                election=(cp.adapter.election(state) if state else "") or ("" if leader else "no leader"),
+                availability=1.0 if writable else 0.0))
         regions = tuple(RegionView(name, "isolated" if name in cut and _region_status(states) == "up"
                                    else _region_status(states)) for name, states in health.items())
         can_write = {c.name: c.writable for c in clusters}

@@ -30,7 +30,8 @@ def _merged(cluster: Cluster, node: Node) -> Adapter:
     base = cluster.adapter or Adapter()
     if node.adapter is None:
         return base
-    overrides = {k: v for k, v in node.adapter.model_dump(exclude_unset=True).items() if v is not None}
+    overrides = {k: getattr(node.adapter, k) for k in node.adapter.model_fields_set
+                 if getattr(node.adapter, k) is not None}
     return base.model_copy(update=overrides)
 
 
@@ -54,12 +55,17 @@ def cluster_plans(topology: Topology) -> list[ClusterPlan]:
                 continue
             if adapter.kind == "command" and not settings.probe:
                 problems.append(f"node {node.name}: adapter kind command needs a `probe` command")
+            if settings.sentinel and adapter.kind != "redis":
+                problems.append(f"node {node.name}: adapter.sentinel is for redis, not {adapter.kind}")
+            sentinel = settings.sentinel
+            address = settings.address or "127.0.0.1"
             targets.append(Target(
-                node=node.name, host=node.host, address=settings.address or "127.0.0.1",
+                node=node.name, host=node.host, address=address,
                 port=settings.port or adapter.default_port, data_dir=settings.data_dir or "",
                 bin_dir=settings.bin_dir or "", start=settings.start or "", stop=settings.stop or "",
                 probe=settings.probe or "", actions=tuple(sorted(settings.actions.items())),
-                peers=tuple(sorted(settings.peers.items()))))
+                peers=tuple(sorted(settings.peers.items())),
+                sentinel=(sentinel.address or address, sentinel.port, sentinel.master) if sentinel else None))
         plans.append(ClusterPlan(cluster, adapter, tuple(targets)))
     if problems:
         raise TopologyNotReachable("; ".join(problems))

@@ -26,6 +26,7 @@ class Target:
     probe: str = ""
     actions: tuple[tuple[str, str], ...] = ()
     peers: tuple[tuple[str, str], ...] = ()  # other node -> "address:port" this node replicates through
+    sentinel: tuple[str, int, str] | None = None  # redis: (address, port, master name) of its Sentinel
 
     def route(self, other: Target) -> tuple[str, int]:
         """Where this node reaches `other` for replication (a declared peer route, else other's own address)."""
@@ -49,6 +50,17 @@ class ReplicaRow:
 
 
 @dataclass(frozen=True, slots=True)
+class SentinelView:
+    """What one Redis Sentinel says of the master it monitors (`SENTINEL master NAME`)."""
+
+    master: str  # "address:port"
+    flags: tuple[str, ...]  # master, s_down, o_down, failover_in_progress, ...
+    epoch: int  # config-epoch: one more per failover
+    quorum: int
+    sentinels: int  # this one and the others it knows
+
+
+@dataclass(frozen=True, slots=True)
 class Probe:
     """What one probe of one node found."""
 
@@ -62,6 +74,7 @@ class Probe:
     link_up: bool = True  # follower: its replication link is up
     lag_seconds: float | None = None  # when the node itself reports it (command adapter)
     replicas: tuple[ReplicaRow, ...] = ()
+    sentinel: SentinelView | None = None  # redis: its Sentinel's view, when the topology names one
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,10 @@ class EngineAdapter:
 
         return max(leaders, key=rank)[0].node
 
+    def election(self, state: ClusterState) -> str:
+        """What the engine's own failover machinery is doing (Sentinel, ...); empty when nothing or unknown."""
+        return ""
+
     def statuses(self, targets: tuple[Target, ...], probes: tuple[Probe | None, ...],
                  leader: str | None) -> dict[str, NodeStatus]:
         lead = next((p for t, p in zip(targets, probes, strict=True) if t.node == leader), None)

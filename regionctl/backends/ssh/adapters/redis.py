@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
+
 from regionctl.backends.ssh.adapters.base import (
     ClusterState,
     ParseError,
     Plan,
     Probe,
     ReplicaRow,
+    SentinelView,
     Step,
     Target,
     nonempty_lines,
@@ -15,6 +19,7 @@ from regionctl.backends.ssh.adapters.base import (
 )
 from regionctl.backends.ssh.adapters.engine import EngineAdapter
 
+SENTINEL_SECTION = "==sentinel=="  # separates INFO replication from the Sentinel's answer in one probe
 # Writes need this many replicas: far more than exist, so a master refuses writes (NOREPLICAS).
 READ_ONLY_REPLICAS = 1_000_000
 
@@ -30,12 +35,16 @@ def parse_info(text: str) -> dict[str, str]:
     return info
 
 
-def parse_sentinel_master(text: str) -> tuple[str, int] | None:
-    """`SENTINEL get-master-addr-by-name NAME` prints the address and the port on two lines, or nothing."""
-    lines = [line.strip() for line in nonempty_lines(text)]
-    if len(lines) != 2 or not lines[1].isdigit():
+def parse_sentinel_state(text: str) -> SentinelView | None:
+    """`SENTINEL master NAME` prints field and value on alternate lines; an error (unknown name, no Sentinel
+    listening) prints one line: None. A value may be empty (runid, just after a failover)."""
+    lines = [line.strip() for line in text.strip("\r\n").splitlines()]
+    fields = dict(zip(lines[::2], lines[1::2], strict=False)) if len(lines) % 2 == 0 else {}
+    try:
+        return SentinelView(f"{fields['ip']}:{fields['port']}", tuple(fields["flags"].split(",")),
+                            int(fields["config-epoch"]), int(fields["quorum"]), int(fields["num-other-sentinels"]) + 1)
+    except (KeyError, ValueError):
         return None
-    return lines[0], int(lines[1])
 
 
 class RedisAdapter(EngineAdapter):
@@ -49,9 +58,22 @@ class RedisAdapter(EngineAdapter):
         return self.endpoint(t)
 
     def probe_command(self, t: Target) -> str:
-        return self.cli(t, "INFO", "replication")
+        info = self.cli(t, "INFO", "replication")
+        if t.sentinel is None:
+            return info
+        address, port, name = t.sentinel
+        ask = quote(t.program("redis-cli"), "-h", address, "-p", port, "SENTINEL", "master", name)
+        # A down node fails the probe as before; a missing Sentinel only leaves its view out.
+        return f"{info} && {{ echo {SENTINEL_SECTION}; {ask} 2>&1 || true; }}"
 
     def parse_probe(self, t: Target, output: str) -> Probe:
+        output, marked, sentinel_part = output.partition(SENTINEL_SECTION + "\n")
+        probe = self._parse_info(output)
+        view = parse_sentinel_state(sentinel_part) if marked else None
+        # Sentinel's config epoch grows by one per failover: the cluster's term, as Raft's would be.
+        return dataclasses.replace(probe, sentinel=view, term=view.epoch) if view else probe
+
+    def _parse_info(self, output: str) -> Probe:
         info = parse_info(output)
         role = info.get("role")
         try:
@@ -70,10 +92,41 @@ class RedisAdapter(EngineAdapter):
             raise ParseError(f"redis INFO replication: missing or bad field {exc}") from exc
         raise ParseError(f"redis INFO replication: unexpected role {role!r} in {output[:200]!r}")
 
-    def sentinel_master_command(self, t: Target, sentinel_port: int = 26379, name: str = "mymaster") -> str:
-        """Ask the Sentinel beside `t` whom it considers master (parse with parse_sentinel_master)."""
-        return quote(t.program("redis-cli"), "-h", t.address, "-p", sentinel_port,
-                     "SENTINEL", "get-master-addr-by-name", name)
+    # -- Sentinel's view -----------------------------------------------------------------------------
+    def named_master(self, targets: tuple[Target, ...], probes: tuple[Probe | None, ...]) -> Counter[str]:
+        """How many Sentinels name each node (or address) as the master."""
+        names = {self.endpoint(t): t.node for t in targets}
+        return Counter(names.get(p.sentinel.master, p.sentinel.master) for p in probes
+                       if p is not None and p.sentinel is not None)
+
+    def leader(self, targets: tuple[Target, ...], probes: tuple[Probe | None, ...]) -> str | None:
+        """Two masters (an old one back before Sentinel turns it into a replica): the one Sentinels name."""
+        masters = {t.node for t, p in zip(targets, probes, strict=True) if p is not None and p.role == "leader"}
+        named = self.named_master(targets, probes).most_common(1)
+        if len(masters) > 1 and named and named[0][0] in masters:
+            return named[0][0]
+        return super().leader(targets, probes)
+
+    def election(self, state: ClusterState) -> str:
+        views = [p.sentinel for p in state.probes if p is not None and p.sentinel is not None]
+        if not views:
+            return ""
+        named = self.named_master(state.targets, state.probes)
+        master = named.most_common(1)[0][0]
+        flags = Counter(flag for view in views for flag in view.flags)
+        if flags["failover_in_progress"]:
+            return f"sentinel failing over {master}"
+        if flags["o_down"]:
+            return f"sentinel: {master} o_down"
+        if flags["s_down"]:
+            return f"sentinel: {master} s_down {flags['s_down']}/{len(views)}"
+        if flags["disconnected"]:
+            return f"sentinel: {master} unreachable"
+        if len(named) > 1:
+            return "sentinels split: " + ", ".join(sorted(named))
+        if master != state.leader:
+            return f"sentinel names {master}"
+        return ""
 
     def promote(self, state: ClusterState, node: str) -> Plan:
         return Plan((Step(node, self.cli(state.target(node), "REPLICAOF", "NO", "ONE"), 10.0),))
