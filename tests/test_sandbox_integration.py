@@ -328,6 +328,9 @@ async def test_latency_fault_slows_only_that_link_through_the_delay_proxy(sandbo
         await wait_for(backend, lambda s: s.node(slow).lag_ops == 0)
         assert (await backend.apply(HealFault(spec))).ok
         assert backend.snapshot().to_status_json()["faults"] == []
+        # The second of delay hit every protocol on the link, etcd's heartbeats too (100 ms, election after
+        # 1 s): Raft may have lost its leader meanwhile. Healed, every cluster leads and takes writes again.
+        await wait_for(backend, lambda s: all(c.leader and c.writable for c in s.clusters), timeout=30)
     finally:
         await backend.close()
 
