@@ -10,8 +10,9 @@ from pathlib import Path
 from regionctl.sandbox.delayproxy import ExtraDelays, pipe, read_seconds
 
 
-async def test_pipe_holds_each_chunk_for_the_delay_keeps_order_and_passes_eof() -> None:
+async def test_pipe_holds_each_chunk_for_the_delay_keeps_order_and_passes_eof(tmp_path: Path) -> None:
     arrivals: list[tuple[float, bytes]] = []
+    payload = b"".join(i.to_bytes(4, "big") for i in range(50_000))  # 200 kB: several chunks
     done = asyncio.Event()
 
     async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -22,24 +23,27 @@ async def test_pipe_holds_each_chunk_for_the_delay_keeps_order_and_passes_eof() 
 
     async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         _, up_writer = await asyncio.open_connection("127.0.0.1", target.sockets[0].getsockname()[1])
-        await pipe(reader, up_writer, lambda: 0.2)
+        await pipe(reader, up_writer, lambda: 0.05 + extra.of(str(fault)))
         up_writer.close()
         writer.close()
 
+    fault = tmp_path / "eu-west"
+    fault.write_text("0.15\n")  # a latency fault's extra one-way seconds, on top of the link's 0.05
+    extra = ExtraDelays()
     target = await asyncio.start_server(upstream, "127.0.0.1", 0)
     proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
     async with target, proxy:
         _, writer = await asyncio.open_connection("127.0.0.1", proxy.sockets[0].getsockname()[1])
         sent = time.monotonic()
-        for part in (b"one ", b"two ", b"three"):
+        for part in (b"one ", b"two ", payload):
             writer.write(part)
             await writer.drain()
             await asyncio.sleep(0.05)
         writer.write_eof()
         await asyncio.wait_for(done.wait(), 5)
         writer.close()
-    assert b"".join(data for _, data in arrivals) == b"one two three"
-    assert arrivals[0][0] - sent >= 0.19  # the first chunk waited the delay
+    assert b"".join(data for _, data in arrivals) == b"one two " + payload  # every byte, in order
+    assert arrivals[0][0] - sent >= 0.19  # the first chunk waited the link's delay plus the fault's
 
 
 def test_latency_files_read_as_seconds_and_anything_odd_as_none(tmp_path: Path) -> None:

@@ -181,6 +181,10 @@ def test_the_dashboard_follows_sentinel_through_a_failover() -> None:
     old = REDIS.parse_probe(C1, with_sentinel("redis_master.txt", "sentinel_state_after.txt"))
     assert REDIS.leader((C1, C2), (old, promoted)) == "cache-2"
     assert REDIS.election(ClusterState((C1, C2), (old, promoted), "cache-2")) == ""
+    # One Sentinel has moved on to cache-2, the other still fails cache-1 over: each flag names its own master.
+    lagging = REDIS.parse_probe(C3, with_sentinel("redis_replica.txt", "sentinel_state_failing_over.txt"))
+    assert REDIS.election(ClusterState((C1, C2, C3), (None, promoted, lagging), "cache-2")) == (
+        "sentinel failing over cache-1")
 
 
 def test_redis_actions() -> None:

@@ -261,16 +261,25 @@ async def test_sixteen_hosts_at_once_are_throttled_below_max_startups(loopback_s
 
 
 async def test_probes_are_retried_once_actions_never(loopback_sshd: LoopbackSshd, tmp_path: Path) -> None:
+    """A probe that gave no answer (here: timed out) is asked again; one that answered with an exit status is not
+    (the engine said no, and a second try would hold up the round); an action is never retried."""
     work = loopback_sshd.work
-    flaky = f"test -e {work}/probe-failed || {{ touch {work}/probe-failed; exit 1; }}; cat {work}/n1.state"
+    hung = f"test -e {work}/probe-hung || {{ touch {work}/probe-hung; sleep 3; }}; cat {work}/n1.state"
+    refusing = f"echo x >> {work}/probe-refused; exit 1"
     path = write_topology(loopback_sshd, tmp_path)
-    path.write_text(path.read_text().replace(f"probe: cat {work}/n1.state", f"probe: '{flaky}'"))
-    for name in ("probe-failed", "action-failed"):
+    text = path.read_text().replace(f"probe: cat {work}/n1.state", f"probe: '{hung}'")
+    text = text.replace(f"probe: cat {work}/n2.state", f"probe: '{refusing}'")
+    path.write_text(text.replace("  connect_timeout:", "  command_timeout: 1s\n  connect_timeout:"))
+    for name in ("probe-hung", "probe-refused", "action-failed"):
         (work / name).unlink(missing_ok=True)
     backend = await open_ssh_backend(load_topology(path), base_dir=path.parent)
     try:
-        assert (work / "probe-failed").exists()  # the first probe failed...
+        assert (work / "probe-hung").exists()  # the first probe timed out...
         assert backend.snapshot().node("n1").health == "up"  # ...and its retry succeeded
+        assert backend.snapshot().node("n2").health == "down"
+        asked = len((work / "probe-refused").read_text().split())
+        await backend.refresh()
+        assert len((work / "probe-refused").read_text().split()) == asked + 1  # once per round: exit 1 is an answer
         action = f"test -e {work}/action-failed || {{ touch {work}/action-failed; exit 1; }}"
         assert not (await backend.apply(RunCommand("n1", action))).ok  # not retried: it may not be idempotent
     finally:

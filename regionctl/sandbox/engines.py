@@ -45,8 +45,10 @@ def scripts(node: NodeLayout, paths: Paths, bin_dir: str) -> tuple[str, str]:
         stop = f"exec {q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} -m immediate -w stop\n"
         return start, stop
     pid = q(str(d / f"{node.kind}.pid"))
+    # Dead is enough: a zombie waits for whoever reaps orphans here (up to a second or so).
     stop = (f"pid=$(cat {pid} 2>/dev/null) || exit 0\nkill -9 \"$pid\" 2>/dev/null\n"
-            f"while kill -0 \"$pid\" 2>/dev/null; do sleep 0.05; done\nrm -f {pid}\n")
+            f"while [ \"$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null || echo Z)\" != Z ]; do sleep 0.05; done\n"
+            f"rm -f {pid}\n")
     if node.kind == "redis":
         master = next(n for n in nodes() if n.cluster == node.cluster and n.leader)
         replica = "" if node.leader else f" --replicaof {master.region.address} {master.port}"

@@ -240,6 +240,8 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
             entry["adapter"]["bin_dir"] = bin_dir
         if kind == "redis":  # the dashboard shows what the Sentinels say (down flags, failover, epoch)
             entry["adapter"]["sentinel"] = {"master": cluster, "port": SENTINEL_PORT}
+            # The simulator's Sentinel (run --compare) waits as long as the sandbox's before it calls a master down.
+            entry["timings"] = {"down_after": f"{SENTINEL_DOWN_AFTER_MS}ms"}
         for n in members:
             node_dir = paths.node_dir(n)
             adapter: dict[str, Any] = {"address": n.region.address, "start": f"sh {node_dir}/start.sh",
@@ -268,6 +270,8 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
         "traffic": [{"from": "us-east", "cluster": "orders", "writes_per_s": 50, "reads_per_s": 200,
                      "routing": "client"},
                     {"from": "us-east", "cluster": "cache", "writes_per_s": 100, "reads_per_s": 500,
+                     "routing": "client"},
+                    {"from": "us-east", "cluster": "config", "writes_per_s": 20, "reads_per_s": 100,
                      "routing": "client"}],
         "runbooks": _runbooks(),
     }

@@ -36,6 +36,7 @@ from regionctl.model.crosscheck import mode_of
 from regionctl.model.topology import SshSettings, Topology
 
 PROBE_RETRIES = 1  # read-only probes only; actions are never retried
+WATCH_INTERVAL = 0.25  # seconds between probe rounds while an action or fault runs
 
 
 @dataclass
@@ -198,9 +199,25 @@ class SshBackend:
 
     async def apply(self, command: Command) -> CommandResult:
         self._observer.action(self.now())
-        result = await self._apply(command)
+        finished = asyncio.Event()
+        watcher = asyncio.create_task(self._watch(finished))
+        try:
+            result = await self._apply(command)
+        finally:
+            finished.set()
+            await watcher  # ends after its current round: never cancelled halfway through one
         await self.refresh()
         return result
+
+    async def _watch(self, finished: asyncio.Event) -> None:
+        """Keep probing while an action runs (stopping an engine, a rewind): an outage that starts and ends
+        meanwhile, such as a Raft election, is seen and counted in RTO."""
+        while True:
+            try:
+                await asyncio.wait_for(finished.wait(), WATCH_INTERVAL)
+                return
+            except TimeoutError:
+                await self.refresh()
 
     async def _apply(self, command: Command) -> CommandResult:
         if isinstance(command, InjectFault | HealFault | HealAll):

@@ -155,14 +155,17 @@ class HostPool:
 
     async def run(self, key: HostKey, command: str, timeout: float, retries: int = 0,
                   backoff: float = 0.2) -> RunResult:
-        """Run one shell command on `key`'s host. Retries (for read-only probes only) back off exponentially."""
+        """Run one shell command on `key`'s host. Retries (for read-only probes only) back off exponentially.
+
+        Only a command that gave no answer (connection lost, sshd refused the session, timed out) is retried:
+        an exit status is the engine's answer, and asking again would only hold up the probe round."""
         host = self._hosts.get(key)
         if host is None:
             host = self._hosts[key] = _Host(key)
         attempt = 0
         while True:
             result = await self._run_once(host, command, timeout)
-            if result.ok or attempt >= retries:
+            if result.ok or attempt >= retries or result.exit_status is not None:
                 return result
             await asyncio.sleep(backoff * 2**attempt)
             attempt += 1

@@ -15,6 +15,9 @@ from regionctl.backends.ssh.adapters.engine import EngineAdapter
 
 # Bounded: a dead endpoint otherwise blocks etcdctl for 5 s (generous enough for a loaded 2-core host).
 TIMEOUTS = ("--dial-timeout=1s", "--command-timeout=2s")
+# A probe asks the member on its own host (~20 ms when it is up); a dead member costs the whole probe
+# round this long, so it is shorter than an action's.
+PROBE_TIMEOUTS = ("--dial-timeout=500ms", "--command-timeout=1s")
 
 
 def _reject_float(text: str) -> float:
@@ -47,11 +50,11 @@ class EtcdAdapter(EngineAdapter):
     def url(self, t: Target) -> str:
         return f"http://{t.address}:{t.port}"
 
-    def ctl(self, t: Target, *args: str) -> str:
-        return "ETCDCTL_API=3 " + quote(t.program("etcdctl"), f"--endpoints={self.url(t)}", *TIMEOUTS, *args)
+    def ctl(self, t: Target, *args: str, timeouts: tuple[str, ...] = TIMEOUTS) -> str:
+        return "ETCDCTL_API=3 " + quote(t.program("etcdctl"), f"--endpoints={self.url(t)}", *timeouts, *args)
 
     def probe_command(self, t: Target) -> str:
-        return self.ctl(t, "endpoint", "status", "-w", "json")
+        return self.ctl(t, "endpoint", "status", "-w", "json", timeouts=PROBE_TIMEOUTS)
 
     def parse_probe(self, t: Target, output: str) -> Probe:
         entry = parse_status(output)[0]

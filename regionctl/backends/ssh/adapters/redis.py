@@ -111,19 +111,24 @@ class RedisAdapter(EngineAdapter):
         views = [p.sentinel for p in state.probes if p is not None and p.sentinel is not None]
         if not views:
             return ""
+        names = {self.endpoint(t): t.node for t in state.targets}
+
+        def flagged(flag: str) -> list[str]:
+            """The masters of the Sentinels that set `flag` on theirs (one may lag behind the others)."""
+            return [names.get(v.master, v.master) for v in views if flag in v.flags]
+
+        if who := flagged("failover_in_progress"):
+            return f"sentinel failing over {who[0]}"
+        if who := flagged("o_down"):
+            return f"sentinel: {who[0]} o_down"
+        if who := flagged("s_down"):
+            return f"sentinel: {who[0]} s_down {len(who)}/{len(views)}"
+        if who := flagged("disconnected"):
+            return f"sentinel: {who[0]} unreachable"
         named = self.named_master(state.targets, state.probes)
-        master = named.most_common(1)[0][0]
-        flags = Counter(flag for view in views for flag in view.flags)
-        if flags["failover_in_progress"]:
-            return f"sentinel failing over {master}"
-        if flags["o_down"]:
-            return f"sentinel: {master} o_down"
-        if flags["s_down"]:
-            return f"sentinel: {master} s_down {flags['s_down']}/{len(views)}"
-        if flags["disconnected"]:
-            return f"sentinel: {master} unreachable"
         if len(named) > 1:
             return "sentinels split: " + ", ".join(sorted(named))
+        master = next(iter(named))
         if master != state.leader:
             return f"sentinel names {master}"
         return ""
