@@ -274,6 +274,19 @@ steps:
         assert fragment in messages
 
 
+def test_an_argument_that_is_not_a_name_is_a_problem_not_a_crash() -> None:
+    raw = runbook("""
+name: odd-args
+steps:
+  - {id: drain, kind: action, action: shift-traffic, target: eu-west, args: {from: []}}
+  - {id: follow, kind: action, action: repoint, target: pg-3, args: {to: {node: pg-2}}}
+""")
+    with pytest.raises(PlanError) as info:
+        build_plan(raw, AP, {})
+    assert [(p.loc[-2:], p.message) for p in info.value.problems] == [
+        (("args", "from"), "expected a name, found []"), (("args", "to"), "expected a name, found {'node': 'pg-2'}")]
+
+
 def test_steps_run_in_dependency_order() -> None:
     raw = runbook("""
 name: ordered

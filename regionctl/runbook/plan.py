@@ -261,6 +261,8 @@ def _command(step: Step, topology: Topology, names: checks.Names, loc: Loc, prob
             problems.append(Problem((*loc, "args", key), f"action {step.action} has no argument {key!r} ({hint})"))
         elif not isinstance(value, str):
             problems.append(Problem((*loc, "args", key), f"expected a name, found {value!r}"))
+    if any(not isinstance(value, str) for value in step.args.values()):
+        return None  # reported above; a list or mapping cannot be looked up as a name
     to = step.args.get("to")
     if step.action == "repoint" and to is not None and to not in names.node:
         problems.append(Problem((*loc, "args", "to"), f"no node named {to!r}"))
