@@ -29,8 +29,11 @@ def test_cache_is_sentinel_managed_and_no_runbook_repoints_it(tmp_path: Path) ->
     cache = {"cache"} | {n.name for n in nodes() if n.cluster == "cache"}
     manual = [(book["name"], step["id"]) for book in data["runbooks"]
               for step in book["steps"] + book.get("rollback", [])
-              if step["kind"] == "action" and (step.get("target") in cache or step.get("args", {}).get("to") in cache)]
-    assert manual == []
+              if step["kind"] == "action" and step["action"] != "command"
+              and (step.get("target") in cache or step.get("args", {}).get("to") in cache)]
+    assert manual == []  # no REPLICAOF behind Sentinel's back: the switchback asks Sentinel (SENTINEL FAILOVER)
+    switchback = next(b for b in data["runbooks"] if b["name"] == "cache-switchback")
+    assert any("SENTINEL FAILOVER cache" in step.get("command", "") for step in switchback["steps"])
     failover = next(b for b in data["runbooks"] if b["name"] == "cache-failover")
     assert [s["kind"] for s in failover["steps"]] == ["fault", "wait", "measure", "heal", "wait", "wait"]
     file = tmp_path / "sandbox.yaml"

@@ -22,7 +22,7 @@ PLANS = [ClusterPlan(CLUSTER, PostgresAdapter(),
 
 
 def plan(spec: str, latency: str | None = None):  # type: ignore[no-untyped-def]
-    return plan_fault(parse_fault(spec), 7, PLANS, PLACEMENT, "/sb/bin/nft", latency)
+    return plan_fault(parse_fault(spec), PLANS, PLACEMENT, "/sb/bin/nft", latency)
 
 
 def test_region_outage_stops_its_nodes_and_heals_by_starting_them() -> None:
@@ -36,12 +36,16 @@ def test_partition_drops_the_other_sides_addresses_on_both_sides_and_heals_by_de
     inject = {s.node: shlex.split(s.command) for s in fp.inject.steps}
     assert set(inject) == {"pg-1", "pg-3"}
     script = inject["pg-1"][1]
-    assert inject["pg-1"][0] == "/sb/bin/nft" and "add table inet regionctl_fault_7" in script
+    table = next(word.rstrip(";") for word in script.split() if word.startswith("regionctl_fault_"))
+    assert inject["pg-1"][0] == "/sb/bin/nft" and f"add table inet {table}" in script
+    # Named after the spec: another process (recover) rebuilds the same name; another fault gets another.
+    assert table in plan("partition:us-east|ap-south").heal.steps[0].command
+    assert table not in plan("partition:us-east>ap-south").heal.steps[0].command
     assert "out ip daddr { 10.77.0.3 } drop" in script and "in ip saddr { 10.77.0.3 } drop" in script
     assert "10.77.0.2" not in script  # eu-west is not part of it
     assert "ip saddr { 10.77.0.1 } drop" in inject["pg-3"][1]
-    assert {shlex.join(shlex.split(s.command)) for s in fp.heal.steps} == {
-        "/sb/bin/nft delete table inet regionctl_fault_7"}
+    assert {shlex.join(shlex.split(s.command)) for s in fp.heal.steps} == {  # succeeds if already healed too
+        f"/sb/bin/nft 'add table inet {table}; delete table inet {table}'"}
     one_way = {s.node: s.command for s in plan("partition:us-east>ap-south").inject.steps}
     assert "daddr" in one_way["pg-1"] and "saddr" not in one_way["pg-1"]
     assert "saddr" in one_way["pg-3"] and "daddr" not in one_way["pg-3"]
@@ -49,7 +53,7 @@ def test_partition_drops_the_other_sides_addresses_on_both_sides_and_heals_by_de
 
 def test_partition_refuses_hosts_on_127_0_0_1() -> None:
     local = Placement(PLACEMENT.region, PLACEMENT.zone, {n: ("127.0.0.1",) for n in NODES})
-    fp = plan_fault(parse_fault("partition:us-east|eu-west"), 1, PLANS, local, "nft")
+    fp = plan_fault(parse_fault("partition:us-east|eu-west"), PLANS, local, "nft")
     assert "own IP addresses" in fp.inject.refusal
 
 

@@ -20,7 +20,8 @@ from regionctl.cli.run_help import RUN_EPILOG
                    "computes). Useful with --metrics-port, or to watch and interrupt a run.")
 @click.option("--compare", is_flag=True,
               help="Run the runbook on the simulator, then on the topology's hosts over SSH, and print RTO, RPO, "
-                   "lag and step times side by side: how well the simulator predicts your estate.")
+                   "lag and step times side by side: how well the simulator predicts your estate. The exit "
+                   "code is the real hosts' result.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a runbook parameter.")
 @click.option("--dry-run", is_flag=True, help="Check and print the plan; connect to nothing, change nothing.")
 @click.option("--yes", is_flag=True, help="Approve every approval gate (and go on past `pause` guards).")

@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
 STYLE = {"down": "red", "degraded": "yellow", "ok": "green"}
@@ -115,4 +116,4 @@ def render_blast(result: dict[str, Any]) -> Group:
 
 
 def print_blast(result: dict[str, Any], console: Console | None = None) -> None:
-    (console or Console()).print(render_blast(result))
+    (console or report_console()).print(render_blast(result))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
 FIGURES = (("rto_seconds", "RTO", "seconds"), ("rpo_seconds", "RPO", "seconds"),
@@ -49,10 +49,13 @@ def print_comparison(runbook: str, rows: list[dict[str, Any]], sim: dict[str, An
     table.add_column("real hosts", justify="right")
     for row in rows:
         table.add_row(row["figure"], _show(row.get("key"), row["sim"]), _show(row.get("key"), row["ssh"]))
-    console = Console()
-    console.print(table)
+    out = report_console()
+    out.print(table)
     for name, report in (("simulator", sim), ("real hosts", real)):
         if report.get("reason"):
-            console.print(f"{name}: {report['reason']}")
-    console.print("n/a: the backend does not measure it (real hosts carry no client traffic, so no RPO or "
+            out.print(f"{name}: {report['reason']}")
+    if "precheck" in str(sim.get("reason", "")) and "precheck" not in str(real.get("reason", "")):
+        out.print("The simulator starts from the topology file's state; this runbook expects the state an "
+                      "earlier runbook leaves (the exit code is the real hosts' result).", style="dim")
+    out.print("n/a: the backend does not measure it (real hosts carry no client traffic, so no RPO or "
                   "writes lost)", style="dim")

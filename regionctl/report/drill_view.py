@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
 
@@ -119,4 +120,4 @@ def cap_table(clusters: dict[str, Any]) -> Table:
 
 
 def print_drill(report: dict[str, Any], console: Console | None = None) -> None:
-    (console or Console()).print(render_drill(report))
+    (console or report_console()).print(render_drill(report))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.text import Text
 
 from regionctl.model.lab import Lab
+from regionctl.report.console import report_console
 
 
 def render_lab_check(lab: Lab, report: dict[str, Any]) -> Group:
@@ -30,4 +31,4 @@ def render_lab_check(lab: Lab, report: dict[str, Any]) -> Group:
 
 
 def print_lab_check(lab: Lab, report: dict[str, Any]) -> None:
-    Console().print(render_lab_check(lab, report))
+    report_console().print(render_lab_check(lab, report))

@@ -6,10 +6,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
 if TYPE_CHECKING:
@@ -91,23 +92,23 @@ def _fmt_target(name: str, value: float) -> str:
 
 def print_plan(topology: Topology, plan: Plan, backend: str, source: str,
                blast: dict[str, dict[str, Any]] | None = None) -> None:
-    Console().print(render_plan(topology, plan, backend, source, blast))
+    report_console().print(render_plan(topology, plan, backend, source, blast))
 
 
 def progress_printer() -> Callable[[RunEvent], None]:
     """One line on stderr per step as it ends (and for guards and rollbacks)."""
-    console = Console(file=sys.stderr, highlight=False)
+    err = report_console(sys.stderr, highlight=False)
 
     def on_event(event: RunEvent) -> None:
         at = f"[{event.at:8.1f}s]"
         if event.kind == "step-ended":
             symbol, style = SYMBOLS.get(event.status or "", ("?", ""))
-            console.print(Text.assemble(at, " ", (symbol, style), f" {event.step}  ", (event.detail, "dim")))
+            err.print(Text.assemble(at, " ", (symbol, style), f" {event.step}  ", (event.detail, "dim")))
         elif event.kind in ("guard-tripped", "rollback-started", "approval-needed"):
-            console.print(Text.assemble(at, " ", (f"{event.kind}: ", "yellow"), event.detail))
+            err.print(Text.assemble(at, " ", (f"{event.kind}: ", "yellow"), event.detail))
         elif event.kind == "rollback-step":
             symbol, style = SYMBOLS.get(event.status or "", ("?", ""))
-            console.print(Text.assemble(at, " ", ("↺", "cyan"), " ", (symbol, style), f" {event.detail}"))
+            err.print(Text.assemble(at, " ", ("↺", "cyan"), " ", (symbol, style), f" {event.detail}"))
 
     return on_event
 
@@ -166,4 +167,4 @@ def render_run(report: dict[str, Any]) -> Group:
 
 
 def print_run(report: dict[str, Any]) -> None:
-    Console().print(render_run(report))
+    report_console().print(render_run(report))

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from regionctl.backends.snapshot import Snapshot
+from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
 ROLE_MARK = {"old-leader": "☆ old leader",
@@ -79,4 +80,4 @@ def render_status(snapshot: Snapshot) -> Group:
 
 
 def print_status(snapshot: Snapshot, console: Console | None = None) -> None:
-    (console or Console()).print(render_status(snapshot))
+    (console or report_console()).print(render_status(snapshot))

@@ -40,24 +40,27 @@ def scripts(node: NodeLayout, paths: Paths, bin_dir: str) -> tuple[str, str]:
     addr = node.region.address
     if node.kind == "postgres":
         options = f"-p {node.port} -k {d} -c listen_addresses={addr}"
-        start = (f"exec {q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} -l {q(str(d / 'postgres.log'))} -w -t 60 "
+        # Starting a running server is a no-op (a heal from `recover` may meet one that is up already).
+        start = (f"{q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} status >/dev/null 2>&1 && exit 0\n"
+                 f"exec {q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} -l {q(str(d / 'postgres.log'))} -w -t 60 "
                  f"start -o {q(options)} >/dev/null 2>&1 </dev/null\n")
         stop = f"exec {q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} -m immediate -w stop\n"
         return start, stop
     pid = q(str(d / f"{node.kind}.pid"))
     # Dead is enough: a zombie waits for whoever reaps orphans here (up to a second or so).
+    alive = "[ \"$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null || echo Z)\" != Z ]"
     stop = (f"pid=$(cat {pid} 2>/dev/null) || exit 0\nkill -9 \"$pid\" 2>/dev/null\n"
-            f"while [ \"$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null || echo Z)\" != Z ]; do sleep 0.05; done\n"
-            f"rm -f {pid}\n")
+            f"while {alive}; do sleep 0.05; done\nrm -f {pid}\n")
+    running = f"pid=$(cat {pid} 2>/dev/null) && [ -n \"$pid\" ] && {alive} && exit 0\n"  # start: a no-op then
     if node.kind == "redis":
         master = next(n for n in nodes() if n.cluster == node.cluster and n.leader)
         replica = "" if node.leader else f" --replicaof {master.region.address} {master.port}"
-        start = (f"exec redis-server --port {node.port} --bind {addr} --daemonize yes --pidfile {pid} "
+        start = running + (f"exec redis-server --port {node.port} --bind {addr} --daemonize yes --pidfile {pid} "
                  f"--logfile {q(str(d / 'redis.log'))} --dir {q(str(d))} --save '' --appendonly no "
                  f"--protected-mode no --repl-diskless-sync-delay 0{replica} </dev/null\n")
         return start, stop
     members = ",".join(f"{n.name}=http://{n.region.address}:{ETCD_PEER_PORT}" for n in nodes() if n.kind == "etcd")
-    start = (f"cd {q(str(d))}\nsetsid etcd --name {node.name} --data-dir data "
+    start = running + (f"cd {q(str(d))}\nsetsid etcd --name {node.name} --data-dir data "
              f"--listen-client-urls http://{addr}:{node.port} --advertise-client-urls http://{addr}:{node.port} "
              f"--listen-peer-urls http://{addr}:{ETCD_PEER_PORT} "
              f"--initial-advertise-peer-urls http://{addr}:{ETCD_PEER_PORT} "

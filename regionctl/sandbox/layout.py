@@ -46,7 +46,8 @@ PROXY_TABLE = "regionctl_delay"
 # One Redis Sentinel per region watches the cache cluster (quorum 2): quick enough for tests and runbooks.
 SENTINEL_PORT = 26379
 SENTINEL_DOWN_AFTER_MS = 3000
-SENTINEL_FAILOVER_TIMEOUT_MS = 10000
+# A split vote (every Sentinel calls the master down at once and votes for itself) is retried after twice this.
+SENTINEL_FAILOVER_TIMEOUT_MS = 4000
 RTT = {("us-east", "eu-west"): 0.030, ("us-east", "ap-south"): 0.060, ("eu-west", "ap-south"): 0.040}
 
 
@@ -207,19 +208,48 @@ def _runbook_list() -> list[dict[str, Any]]:
               "needs": ["restart"]},
              {"id": "check", "kind": "wait", "condition": 'leader(cache) != "cache-1" and lag_ops(cache-1) == 0',
               "timeout": "30s", "needs": ["rejoined"]}]},
-        {"name": "config-move-leader", "title": "etcd: hand Raft leadership to etcd-2 (move-leader)",
+        {"name": "cache-switchback", "title": "Redis: planned Sentinel failover back to cache-1",
+         "precheck": ['role(cache-1) == "follower"', "lag_ops(cache-1) == 0"],
+         "steps": [
+             # Sentinel promotes the best replica: make cache-1 the only candidate, then ask for a failover.
+             *[{"id": f"hold-{n}", "kind": "action", "action": "command", "target": n,
+                "command": f"redis-cli -h {a} -p 6379 CONFIG SET replica-priority 0"}
+               for n, a in (("cache-2", "10.77.0.2"), ("cache-3", "10.77.0.3"))],
+             {"id": "failover", "kind": "action", "action": "command", "target": "cache-1",
+              "command": f"redis-cli -h 10.77.0.1 -p {SENTINEL_PORT} SENTINEL FAILOVER cache",
+              "needs": ["hold-cache-2", "hold-cache-3"]},
+             {"id": "home", "kind": "wait", "condition": 'leader(cache) == "cache-1" and writable(cache)',
+              "timeout": "30s", "needs": ["failover"]},
+             {"id": "record", "kind": "measure", "needs": ["home"]},
+             *[{"id": f"release-{n}", "kind": "action", "action": "command", "target": n, "needs": ["record"],
+                "command": f"redis-cli -h {a} -p 6379 CONFIG SET replica-priority 100"}
+               for n, a in (("cache-2", "10.77.0.2"), ("cache-3", "10.77.0.3"))]],
+         "rollback": [{"id": f"restore-{n}", "kind": "action", "action": "command", "target": n,
+                       "command": f"redis-cli -h {a} -p 6379 CONFIG SET replica-priority 100"}
+                      for n, a in (("cache-2", "10.77.0.2"), ("cache-3", "10.77.0.3"))]},
+        {"name": "config-move-leader", "title": "etcd: hand Raft leadership to etcd-2 and back (move-leader)",
          "steps": [
              {"id": "move", "kind": "action", "action": "promote", "target": "etcd-2"},
              {"id": "moved", "kind": "wait", "condition": 'leader(config) == "etcd-2" and writable(config)',
               "timeout": "15s", "needs": ["move"]},
-             {"id": "record", "kind": "measure", "needs": ["moved"]}]},
+             {"id": "record", "kind": "measure", "needs": ["moved"]},
+             {"id": "back", "kind": "action", "action": "promote", "target": "etcd-1", "needs": ["record"]},
+             {"id": "home", "kind": "wait", "condition": 'leader(config) == "etcd-1" and writable(config)',
+              "timeout": "15s", "needs": ["back"]}]},
         {"name": "config-leader-loss", "title": "etcd: crash the leader's member, Raft elects another",
+         "precheck": ['leader(config) == "etcd-1"'],
          "steps": [
              {"id": "crash", "kind": "fault", "fault": "node:etcd-1"},
              {"id": "elected", "kind": "wait", "condition": 'leader(config) != "etcd-1" and writable(config)',
               "timeout": "30s", "needs": ["crash"]},
-             {"id": "restart", "kind": "heal", "fault": "node:etcd-1", "needs": ["elected"]},
-             {"id": "record", "kind": "measure", "needs": ["restart"]}]},
+             {"id": "record", "kind": "measure", "needs": ["elected"]},
+             {"id": "restart", "kind": "heal", "fault": "node:etcd-1", "needs": ["record"]},
+             {"id": "caught-up", "kind": "wait", "condition": "lag_ops(etcd-1) == 0", "timeout": "30s",
+              "needs": ["restart"]},
+             # Leadership back where the precheck wants it: the runbook can run again.
+             {"id": "back", "kind": "action", "action": "promote", "target": "etcd-1", "needs": ["caught-up"]},
+             {"id": "home", "kind": "wait", "condition": 'leader(config) == "etcd-1" and writable(config)',
+              "timeout": "15s", "needs": ["back"]}]},
     ]
 
 

@@ -6,6 +6,7 @@ runs one (every node at once, each bounded by its own timeouts, so a dead host n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass
@@ -68,9 +69,9 @@ class SshBackend:
         self._caught_up: dict[str, float] = {}  # node -> last time it had no lag
         self._faults: list[_ActiveFault] = []
         self._healed: list[FaultView] = []
-        self._fault_ids = 0
         self._last_round = 0.0
         self._observer = Observer()
+        self._round: asyncio.Future[Snapshot] | None = None
         self._snapshot = self._build()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -96,7 +97,13 @@ class SshBackend:
             return NodeProbe(None, True, str(exc))
 
     async def refresh(self) -> Snapshot:
-        """Probe every node at once and publish a new snapshot."""
+        """Probe every node at once and publish a new snapshot. Callers that overlap (the dashboard's poll, a
+        runbook's wait, the watch during an action) share the round under way rather than start another."""
+        if self._round is None or self._round.done():
+            self._round = asyncio.ensure_future(self._refresh())
+        return await asyncio.shield(self._round)
+
+    async def _refresh(self) -> Snapshot:
         started = time.monotonic()
         jobs = [(cp, i) for cp in self.plans for i in range(len(cp.targets))]
         results = await asyncio.gather(*(self._probe(cp, i) for cp, i in jobs))
@@ -275,13 +282,17 @@ class SshBackend:
             check_targets(fault, self.topology)
         except FaultSpecError as exc:
             return CommandResult(False, str(exc))
+        plan = plan_fault(fault, self.plans, self._placement(), self.ssh.nft, self.ssh.latency)
         if isinstance(command, HealFault):
             active = next((f for f in self._faults if f.spec == fault.spec), None)
             if active is None:
-                return CommandResult(False, f"no active fault {command.spec!r}")
+                if plan.inject.refusal:
+                    return CommandResult(False, plan.inject.refusal)
+                # Injected by another process (a crashed run, the dashboard, --keep-faults): its rollback is
+                # rebuilt from the spec, the same commands that process would have run.
+                active = _ActiveFault(fault.spec, self.now(), plan)
+                self._faults.append(active)
             return await self._heal(active)
-        self._fault_ids += 1
-        plan = plan_fault(fault, self._fault_ids, self.plans, self._placement(), self.ssh.nft, self.ssh.latency)
         if plan.inject.refusal:
             return CommandResult(False, plan.inject.refusal)
         active = _ActiveFault(fault.spec, self.now(), plan)
@@ -302,6 +313,10 @@ class SshBackend:
         return CommandResult(False, f"healing {active.spec} failed: {result.message}")
 
     async def close(self) -> None:
+        if self._round is not None and not self._round.done():
+            self._round.cancel()  # a poll left running by a caller that went away
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._round
         await self.pool.close()
 
 

@@ -5,6 +5,7 @@
     zone:R/Z      stop every node of the zone           heal: start them
     partition:A|B nftables table on A's and B's hosts dropping the other side's addresses
                   (A>B: only A's packets to B)          heal: delete the table
+                  The table is named after the spec, so any later process (`regionctl recover`) can heal it.
     latency:A|B=X the topology's `ssh.latency` command on one host of each side (e.g. a delay proxy's
                   setting)                              heal: the same command with 0 seconds
 slow and clock faults, and latency without `ssh.latency`, are refused with a reason.
@@ -12,8 +13,8 @@ slow and clock faults, and latency without `ssh.latency`, are refused with a rea
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
-import re
 import shlex
 import string
 from dataclasses import dataclass
@@ -62,8 +63,9 @@ def _side(name: str, placement: Placement) -> set[str]:
     return {n for n, r in placement.region.items() if r == name}
 
 
-def _table(fault_id: int) -> str:
-    return f"regionctl_fault_{fault_id}"
+def _table(spec: str) -> str:
+    """One name per fault spec: a heal from another process (recover after a crash) finds the same table."""
+    return f"regionctl_fault_{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 
 
 def _is_ip(text: str) -> bool:
@@ -89,7 +91,7 @@ def partition_commands(nft: str, table: str, drop_out: list[str], drop_in: list[
     return quote(nft, "; ".join(script))
 
 
-def plan_fault(fault: Fault, fault_id: int, plans: list[ClusterPlan], placement: Placement, nft: str,
+def plan_fault(fault: Fault, plans: list[ClusterPlan], placement: Placement, nft: str,
                latency: str | None = None) -> FaultPlan:
     if fault.kind == "node":
         return _stop_start(plans, {fault.target}, fault.spec)
@@ -100,7 +102,7 @@ def plan_fault(fault: Fault, fault_id: int, plans: list[ClusterPlan], placement:
         nodes = {n for n, r in placement.region.items() if r == region and placement.zone.get(n) == zone}
         return _stop_start(plans, nodes, fault.spec)
     if fault.kind == "partition":
-        return _partition(fault, fault_id, placement, nft)
+        return _partition(fault, placement, nft)
     if fault.kind == "latency" and latency:
         return _latency(fault, placement, latency)
     return FaultPlan(Plan.refuse(
@@ -108,7 +110,7 @@ def plan_fault(fault: Fault, fault_id: int, plans: list[ClusterPlan], placement:
         "on this path); use the simulator for them"), Plan())
 
 
-def _partition(fault: Fault, fault_id: int, placement: Placement, nft: str) -> FaultPlan:
+def _partition(fault: Fault, placement: Placement, nft: str) -> FaultPlan:
     side_a, side_b = _side(fault.a, placement), _side(fault.b, placement)
     if not side_a or not side_b:
         return FaultPlan(Plan.refuse(f"{fault.spec}: no node with a host on one side"), Plan())
@@ -118,9 +120,7 @@ def _partition(fault: Fault, fault_id: int, placement: Placement, nft: str) -> F
                                          for a in addrs_a + addrs_b):
         return FaultPlan(Plan.refuse(f"{fault.spec}: partitions need each side's hosts and engines on their own "
                                      "IP addresses (not 127.0.0.1 or host names)"), Plan())
-    table = _table(fault_id)
-    if not re.fullmatch(r"[A-Za-z0-9_]+", table):  # pragma: no cover - built from an int
-        raise ValueError(table)
+    table = _table(fault.spec)
     inject: list[Step] = []
     heal: list[Step] = []
     seen: set[str] = set()
@@ -132,7 +132,8 @@ def _partition(fault: Fault, fault_id: int, placement: Placement, nft: str) -> F
                 continue
             seen.add(host)
             inject.append(Step(node, partition_commands(nft, table, drop_out, drop_in), 10.0))
-            heal.append(Step(node, quote(nft, "delete", "table", "inet", table), 10.0))
+            # add-then-delete: healing a partition that is already gone (or was never made here) succeeds
+            heal.append(Step(node, quote(nft, f"add table inet {table}; delete table inet {table}"), 10.0))
     return FaultPlan(Plan(tuple(inject)), Plan(tuple(heal)))
 
 

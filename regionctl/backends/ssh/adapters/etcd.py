@@ -60,10 +60,12 @@ class EtcdAdapter(EngineAdapter):
         entry = parse_status(output)[0]
         try:
             status = entry["Status"]
-            member, leader = int(status["header"]["member_id"]), int(status["leader"])
+            # etcd leaves zero fields out of its JSON: no `leader` means this member knows of none (it is cut
+            # off, or an election is under way); it is up all the same.
+            member, leader = int(status["header"]["member_id"]), int(status.get("leader", 0))
             return Probe("leader" if member == leader else "follower",
                          position=int(status.get("raftAppliedIndex", status["raftIndex"])),
-                         term=int(status["raftTerm"]), member_id=member, leader_id=leader)
+                         term=int(status["raftTerm"]), member_id=member, leader_id=leader or None)
         except (KeyError, TypeError, ValueError) as exc:
             raise ParseError(f"etcd endpoint status: missing field {exc}") from exc
 

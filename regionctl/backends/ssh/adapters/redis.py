@@ -117,20 +117,22 @@ class RedisAdapter(EngineAdapter):
             """The masters of the Sentinels that set `flag` on theirs (one may lag behind the others)."""
             return [names.get(v.master, v.master) for v in views if flag in v.flags]
 
+        # Short texts, the node first: the dashboard's failover column is about 20 characters wide.
         if who := flagged("failover_in_progress"):
-            return f"sentinel failing over {who[0]}"
+            return f"failing over {who[0]}"
         if who := flagged("o_down"):
-            return f"sentinel: {who[0]} o_down"
+            return f"{who[0]} o_down"
         if who := flagged("s_down"):
-            return f"sentinel: {who[0]} s_down {len(who)}/{len(views)}"
-        if who := flagged("disconnected"):
-            return f"sentinel: {who[0]} unreachable"
+            return f"{who[0]} s_down {len(who)}/{len(views)}"
+        # A Sentinel connects to a just-promoted master a moment after it answers our probes: not news.
+        if who := [name for name in flagged("disconnected") if name != state.leader]:
+            return f"{who[0]} unreachable"
         named = self.named_master(state.targets, state.probes)
         if len(named) > 1:
             return "sentinels split: " + ", ".join(sorted(named))
         master = next(iter(named))
         if master != state.leader:
-            return f"sentinel names {master}"
+            return f"sentinels name {master}"
         return ""
 
     def promote(self, state: ClusterState, node: str) -> Plan:
