@@ -259,3 +259,13 @@ def test_command_adapter_parses_key_values_and_quotes_placeholders() -> None:
 def test_engines_map_to_adapters() -> None:
     assert [kind_for_engine(e) for e in ("postgres-patroni", "pg-auto-failover", "redis-sentinel", "etcd",
                                          "mongodb")] == ["postgres", "postgres", "redis", "etcd", "command"]
+
+
+def test_an_etcd_member_cut_off_from_the_others_is_up_but_knows_no_leader() -> None:
+    # Captured from the sandbox's etcd-1 behind a partition: etcd leaves `leader` out when it is 0.
+    cut_off = ETCD.parse_probe(E[0], captured("etcd_status_no_leader.txt"))
+    assert (cut_off.role, cut_off.leader_id, cut_off.term) == ("follower", None, 2)
+    m2 = ETCD.parse_probe(E[1], captured("etcd_status_m2.txt"))
+    m3 = ETCD.parse_probe(E[2], captured("etcd_status_m3_after_move.txt"))
+    assert ETCD.leader(E, (cut_off, m2, m3)) is None  # m1 led: the others still name it, and it does not lead
+    assert ETCD.statuses(E, (cut_off, m2, m3), None)["m1"].role == "follower"

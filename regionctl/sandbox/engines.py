@@ -65,6 +65,8 @@ def scripts(node: NodeLayout, paths: Paths, bin_dir: str) -> tuple[str, str]:
              f"--listen-peer-urls http://{addr}:{ETCD_PEER_PORT} "
              f"--initial-advertise-peer-urls http://{addr}:{ETCD_PEER_PORT} "
              f"--initial-cluster {members} --initial-cluster-state new --initial-cluster-token regionctl-sandbox "
+             # etcd 3.5+ default: a member cut off from the leader cannot unseat it when it comes back
+             "--pre-vote "
              f">>etcd.log 2>&1 </dev/null &\necho $! > {pid}\n")
     return start, stop
 
