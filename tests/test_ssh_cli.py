@@ -51,3 +51,17 @@ def test_a_password_in_the_ssh_block_is_rejected(tmp_path: Path) -> None:
     result = invoke("validate", str(topology))
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "pw.yaml:4:18: ssh.password: expected one of the fields" in result.output
+
+
+def test_status_ssh_when_no_host_answers_exits_4(tmp_path: Path) -> None:
+    from regionctl.sandbox.sshd import free_port
+
+    topology = tmp_path / "gone.yaml"
+    topology.write_text("name: gone\nkind: single-region\nregions: [{name: r}]\n"
+                        f"ssh: {{port: {free_port()}, connect_timeout: 1s, known_hosts: {tmp_path / 'kh'}}}\n"
+                        "clusters:\n  - name: c\n    engine: etcd\n"
+                        "    nodes: [{name: e1, region: r, role: leader, host: 127.0.0.1}, {name: e2, region: r, host: 127.0.0.1}]\n")
+    (tmp_path / "kh").write_text("")
+    result = invoke("status", str(topology), "--backend", "ssh")
+    assert result.exit_code == ExitCode.STEP_ERROR, result.output
+    assert "e1: 127.0.0.1" in result.output and "no host answered" in result.output

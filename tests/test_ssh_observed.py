@@ -26,3 +26,14 @@ def test_without_an_action_the_outage_starts_at_the_last_writable_round() -> Non
     obs.round(4.5, {"config": True}, [])
     assert obs.metrics(5.0)["rto_seconds"] == 3.5
     assert Observer().metrics(1.0) == {}
+
+
+def test_after_several_actions_the_outage_starts_at_the_first_one_since_it_was_seen_writable() -> None:
+    obs = Observer()
+    obs.action(0.5)  # an earlier step, before the last round that saw orders writable: not the cause
+    obs.round(1.0, {"orders": True}, [])
+    obs.action(1.2)  # read-only: writes refused from here, though no round has looked yet
+    obs.action(1.5)  # fence the old primary
+    obs.round(1.6, {"orders": False}, [])
+    obs.round(2.5, {"orders": True}, [])  # promoted
+    assert obs.metrics(3.0)["rto_seconds"] == 1.3  # 1.2 -> 2.5, not 1.5 -> 2.5

@@ -88,4 +88,10 @@ def _ssh_snapshot(model: Topology, base_dir: Path) -> Snapshot:
         fail(f"status --backend ssh: {exc}")
     for node, error in errors.items():
         click.echo(f"regionctl: {node}: {error}", err=True)
+    nodes = [n.name for c in snapshot.clusters for n in c.nodes]
+    if nodes and all(n in errors and "unreachable" in errors[n] for n in nodes):
+        from regionctl.exit_codes import ExitCode
+
+        fail("status --backend ssh: no host answered (wrong address, port or key? see the reasons above)",
+             ExitCode.STEP_ERROR)
     return snapshot

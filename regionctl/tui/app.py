@@ -377,13 +377,15 @@ class Dashboard(App[int]):
             assert isinstance(binding, Binding)
             keys = binding.key.replace("question_mark", "?").replace("equals_sign", "=").replace("underscore", "_")
             keys = keys.replace("plus", "+").replace("minus", "-").replace(",", " ")
+            if not self.paced and binding.action in ("faster", "slower"):
+                continue  # real hosts run in real time
             rows.append((keys, self.EXPLAIN[binding.action]))
         rows.append(("ctrl+p", "command palette: every action above by name"))
         rows.append(("Esc", "close a dialog / step back in the fault picker"))
         return rows
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.binding_rows()))
+        self.push_screen(HelpScreen(self.binding_rows(), live=not self.paced))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -101,6 +101,7 @@ class SloState:
     # Client regions that are down: their users' requests fail until traffic is shifted away,
     # whatever the databases do (RTO counts only live clients).
     stranded_clients: tuple[str, ...] = ()
+    clients: bool = True  # the backend measures client traffic (RPO, writes lost); real hosts do not
 
 
 class DashboardModel:
@@ -209,7 +210,7 @@ class DashboardModel:
         return SloState(level, availability, slo.availability, burn, running, rto, slo.rto, rpo, slo.rpo,
                         int(metrics.get("writes_acked") or 0), int(metrics.get("writes_failed") or 0),
                         int(metrics.get("writes_lost") or 0), int(metrics.get("stale_reads") or 0),
-                        tuple(breaches), bool(faults), _stranded(snap))
+                        tuple(breaches), bool(faults), _stranded(snap), "writes_acked" in metrics)
 
 
 def _stranded(snap: Snapshot | None) -> tuple[str, ...]:

@@ -98,6 +98,10 @@ def slo_text(slo: SloState) -> Text:
     else:
         out.append("— no incident", "dim")
     out.append(target_rto + "\n", "dim")
+    if not slo.clients:
+        out.append("RPO           n/a\nwrites lost   n/a", "dim")
+        out.append("  (no client traffic on real hosts: RTO and availability come from probing writability)", "dim")
+        return out
     rpo_bad = "rpo" in slo.breaches
     out.append("RPO           ")
     out.append(f"{'✘' if rpo_bad else '✔'} {dur(slo.rpo)}", "bold red" if rpo_bad else "green")

@@ -1,8 +1,10 @@
 """Figures measured on real hosts from successive probe rounds (pure: times are passed in).
 
-RTO: the longest stretch a cluster had no writable leader, from the moment something was done
-to it (a fault or action started) or, failing that, the last round that saw it writable, to the
-first round that saw it writable again; its resolution is one probe round. Availability: the
+RTO: the longest stretch a cluster had no writable leader, from the first thing done (a fault or
+action started) since the last round that saw it writable, or failing that that round, to the
+first round that saw it writable again; its resolution is one probe round. (The first action, not
+the last: a switchback's read-only step refuses writes before the probes notice, and the steps
+after it would otherwise hide that.) Availability: the
 share of observed time every cluster was writable (averaged over clusters). There is no client
 traffic on real hosts, so RPO and lost writes are not measured (left out, shown as n/a).
 """
@@ -24,14 +26,17 @@ class _Cluster:
 @dataclass
 class Observer:
     started: float = 0.0
-    last_action: float = float("-inf")
+    actions: list[float] = field(default_factory=list)  # when each fault or action started
     max_lag: float = 0.0
     last_round: float | None = None
     clusters: dict[str, _Cluster] = field(default_factory=dict)
 
     def action(self, now: float) -> None:
         """Something that may take a cluster down starts now."""
-        self.last_action = now
+        self.actions.append(now)
+
+    def _outage_start(self, seen_writable: float) -> float:
+        return next((at for at in self.actions if at >= seen_writable), seen_writable)
 
     def round(self, now: float, writable: dict[str, bool], lags: list[float]) -> None:
         previous = self.last_round if self.last_round is not None else self.started
@@ -44,7 +49,7 @@ class Observer:
                     c.down_since = None
                 c.writable_at = now
             elif c.down_since is None:
-                c.down_since = max(self.last_action, c.writable_at if c.writable_at is not None else previous)
+                c.down_since = self._outage_start(c.writable_at if c.writable_at is not None else previous)
         self.max_lag = max([self.max_lag, *lags])
         self.last_round = now
 
