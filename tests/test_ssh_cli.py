@@ -60,7 +60,8 @@ def test_status_ssh_when_no_host_answers_exits_4(tmp_path: Path) -> None:
     topology.write_text("name: gone\nkind: single-region\nregions: [{name: r}]\n"
                         f"ssh: {{port: {free_port()}, connect_timeout: 1s, known_hosts: {tmp_path / 'kh'}}}\n"
                         "clusters:\n  - name: c\n    engine: etcd\n"
-                        "    nodes: [{name: e1, region: r, role: leader, host: 127.0.0.1}, {name: e2, region: r, host: 127.0.0.1}]\n")
+                        "    nodes: [{name: e1, region: r, role: leader, host: 127.0.0.1},\n"
+                        "            {name: e2, region: r, host: 127.0.0.1}]\n")
     (tmp_path / "kh").write_text("")
     result = invoke("status", str(topology), "--backend", "ssh")
     assert result.exit_code == ExitCode.STEP_ERROR, result.output
