@@ -170,6 +170,8 @@ def _wait_ready(paths: Paths, timeout: float = 30.0) -> None:
     from regionctl.model.loader import load_topology
 
     async def probe() -> str:
+        from regionctl.backends.protocol import Promote
+
         backend = await open_ssh_backend(load_topology(paths.topology))
         try:
             deadline = time.monotonic() + timeout
@@ -177,6 +179,10 @@ def _wait_ready(paths: Paths, timeout: float = 30.0) -> None:
                 snap = backend.snapshot()
                 bad = [c.name for c in snap.clusters if c.leader is None]
                 bad += [n.name for c in snap.clusters for n in c.nodes if n.health != "up"]
+                if not bad and snap.cluster("config").leader != "etcd-1":
+                    # Raft elects whom it likes; the runbooks start from every leader in us-east.
+                    await backend.apply(Promote("etcd-1"))
+                    bad = ["config"]
                 if not bad or time.monotonic() > deadline:
                     errors = backend.errors()
                     return "; ".join(f"{b}: {errors.get(b, 'no leader')}" for b in bad)
