@@ -73,3 +73,15 @@ def test_the_latency_command_writes_the_file_the_proxy_reads(tmp_path: Path) -> 
     template = topology(paths, "/usr/lib/postgresql/15/bin")["ssh"]["latency"]
     command = template.format(region="us-east", peer="ap-south", seconds="0.25")
     assert command.endswith(f"> {paths.latency_file(REGIONS[0], REGIONS[2])}")
+
+
+def test_every_runbook_condition_on_a_nodes_lag_or_role_checks_the_node_is_up_first(tmp_path: Path) -> None:
+    """A node that is down reads as a follower with no lag; a wait on its lag alone would pass at once."""
+    import re
+
+    for book in topology(Paths(tmp_path), "/usr/lib/postgresql/15/bin")["runbooks"]:
+        conditions = [" and ".join(book.get("precheck", []))]
+        conditions += [step["condition"] for step in book["steps"] if step["kind"] == "wait"]
+        for condition in conditions:
+            for node in re.findall(r"(?:lag_ops|lag|role)\(([\w-]+)\)", condition):
+                assert f'health({node}) == "up"' in condition, (book["name"], condition)

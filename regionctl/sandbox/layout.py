@@ -166,21 +166,23 @@ def _runbook_list() -> list[dict[str, Any]]:
               "needs": ["promote"]},
              {"id": "serving", "kind": "wait", "condition": 'leader(orders) == "pg-2" and writable(orders)',
               "timeout": "30s", "needs": ["repoint"]},
-             {"id": "caught-up", "kind": "wait", "condition": "lag(pg-3) < 5s", "timeout": "30s",
-              "needs": ["serving"]},
+             {"id": "caught-up", "kind": "wait", "condition": 'health(pg-3) == "up" and lag(pg-3) < 5s',
+              "timeout": "30s", "needs": ["serving"]},
              {"id": "record", "kind": "measure", "needs": ["caught-up"]},
              # On real hosts pg-1 comes back as a second primary: repoint rewinds it (pg_rewind) to follow pg-2.
              {"id": "restart", "kind": "heal", "fault": "node:pg-1", "needs": ["record"]},
              {"id": "rejoin", "kind": "action", "action": "repoint", "target": "pg-1", "args": {"to": "pg-2"},
               "needs": ["restart"]},
-             {"id": "rejoined", "kind": "wait", "condition": 'role(pg-1) == "follower" and lag_ops(pg-1) == 0',
+             # A node that is down reads as a follower with no lag: health first.
+             {"id": "rejoined", "kind": "wait",
+              "condition": 'health(pg-1) == "up" and role(pg-1) == "follower" and lag_ops(pg-1) == 0',
               "timeout": "30s", "needs": ["rejoin"]}]},
         {"name": "orders-switchback", "title": "PostgreSQL: planned switchover back to pg-1, nothing lost",
-         "precheck": ['leader(orders) == "pg-2"', 'role(pg-1) == "follower"'],
+         "precheck": ['leader(orders) == "pg-2"', 'health(pg-1) == "up"', 'role(pg-1) == "follower"'],
          "steps": [
              {"id": "freeze", "kind": "action", "action": "read-only", "target": "orders"},
-             {"id": "drain", "kind": "wait", "condition": "lag_ops(pg-1) == 0 and lag_ops(pg-3) == 0",
-              "timeout": "30s", "needs": ["freeze"]},
+             {"id": "drain", "kind": "wait", "condition": 'health(pg-1) == "up" and lag_ops(pg-1) == 0 and '
+              'health(pg-3) == "up" and lag_ops(pg-3) == 0', "timeout": "30s", "needs": ["freeze"]},
              # Stop the old primary before promoting: no WAL it writes later can strand a standby
              # on the old timeline.
              {"id": "stop-old", "kind": "action", "action": "fence", "target": "pg-2", "needs": ["drain"]},
@@ -191,7 +193,8 @@ def _runbook_list() -> list[dict[str, Any]]:
               "needs": ["repoint"], "description": "pg_rewind, then it streams from pg-1"},
              {"id": "reopen", "kind": "action", "action": "read-write", "target": "orders", "needs": ["rejoin"]},
              {"id": "home", "kind": "wait", "condition": 'leader(orders) == "pg-1" and writable(orders) and '
-              'role(pg-2) == "follower" and lag_ops(pg-3) == 0', "timeout": "30s", "needs": ["reopen"]},
+              'health(pg-2) == "up" and role(pg-2) == "follower" and health(pg-3) == "up" and lag_ops(pg-3) == 0',
+              "timeout": "30s", "needs": ["reopen"]},
              {"id": "record", "kind": "measure", "needs": ["home"]}],
          "rollback": [{"id": "reopen-writes", "kind": "action", "action": "read-write", "target": "orders"}]},
         {"name": "cache-failover", "title": "Redis: lose the master, Sentinel promotes a replica, cache-1 rejoins",
@@ -204,12 +207,14 @@ def _runbook_list() -> list[dict[str, Any]]:
              {"id": "record", "kind": "measure", "needs": ["promoted"]},
              # cache-1 restarts as an empty master; Sentinel turns it into a replica of the new master.
              {"id": "restart", "kind": "heal", "fault": "node:cache-1", "needs": ["record"]},
-             {"id": "rejoined", "kind": "wait", "condition": 'role(cache-1) == "follower"', "timeout": "30s",
+             {"id": "rejoined", "kind": "wait",
+              "condition": 'health(cache-1) == "up" and role(cache-1) == "follower"', "timeout": "30s",
               "needs": ["restart"]},
-             {"id": "check", "kind": "wait", "condition": 'leader(cache) != "cache-1" and lag_ops(cache-1) == 0',
+             {"id": "check", "kind": "wait",
+              "condition": 'leader(cache) != "cache-1" and health(cache-1) == "up" and lag_ops(cache-1) == 0',
               "timeout": "30s", "needs": ["rejoined"]}]},
         {"name": "cache-switchback", "title": "Redis: planned Sentinel failover back to cache-1",
-         "precheck": ['role(cache-1) == "follower"', "lag_ops(cache-1) == 0"],
+         "precheck": ['health(cache-1) == "up"', 'role(cache-1) == "follower"', "lag_ops(cache-1) == 0"],
          "steps": [
              # Sentinel promotes the best replica: make cache-1 the only candidate, then ask for a failover.
              *[{"id": f"hold-{n}", "kind": "action", "action": "command", "target": n,
@@ -244,7 +249,8 @@ def _runbook_list() -> list[dict[str, Any]]:
               "timeout": "30s", "needs": ["crash"]},
              {"id": "record", "kind": "measure", "needs": ["elected"]},
              {"id": "restart", "kind": "heal", "fault": "node:etcd-1", "needs": ["record"]},
-             {"id": "caught-up", "kind": "wait", "condition": "lag_ops(etcd-1) == 0", "timeout": "30s",
+             {"id": "caught-up", "kind": "wait", "condition": 'health(etcd-1) == "up" and lag_ops(etcd-1) == 0',
+              "timeout": "30s",
               "needs": ["restart"]},
              # Leadership back where the precheck wants it: the runbook can run again.
              {"id": "back", "kind": "action", "action": "promote", "target": "etcd-1", "needs": ["caught-up"]},
