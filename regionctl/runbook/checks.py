@@ -12,8 +12,8 @@ from regionctl.runbook.expr import Attr, BoolOp, Call, Compare, ExprError, Liter
 FUNCTIONS: dict[str, tuple[str, str]] = {
     "leader": ("cluster", "the cluster's leader (a node: .name .region .zone .role .health .term), or null"),
     "node": ("node", "a node: .name .region .zone .role .health .term .lag .lag_ops"),
-    "lag": ("node", "replication lag of a node, in seconds"),
-    "lag_ops": ("node", "replication lag of a node, in operations"),
+    "lag": ("node", "replication lag of a node, in seconds (infinite while it is down)"),
+    "lag_ops": ("node", "replication lag of a node, in operations (infinite while it is down)"),
     "role": ("node", "leader | follower | replica | candidate | old-leader"),
     "health": ("node", "up | down | isolated"),
     "term": ("cluster", "the cluster's term / epoch / timeline"),

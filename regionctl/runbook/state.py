@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from regionctl.backends.snapshot import NodeView, Snapshot
@@ -27,6 +28,8 @@ class SnapshotState:
         try:
             if func in ("node", "lag", "lag_ops", "role", "health"):
                 node = snap.node(arg)
+                if func in ("lag", "lag_ops") and node.health == "down":
+                    return math.inf  # a node that is down is not caught up, whatever its last figures said
                 return {"node": _node_record(node), "lag": node.lag_seconds, "lag_ops": node.lag_ops,
                         "role": node.role, "health": node.health}[func]
             if func in ("region",):
