@@ -7,6 +7,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from regionctl.sandbox.delayproxy import ExtraDelays, pipe, read_seconds
 
 
@@ -58,3 +60,25 @@ def test_latency_files_read_as_seconds_and_anything_odd_as_none(tmp_path: Path) 
     extra = ExtraDelays()
     file.write_text("0.5")
     assert extra.of(str(file)) == 0.5
+
+
+async def test_a_far_side_that_stops_reading_stops_the_sender_instead_of_filling_the_proxy() -> None:
+    stalled = asyncio.Event()
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await stalled.wait()  # never reads: a partition, or a peer that hangs
+        writer.close()
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _, up_writer = await asyncio.open_connection("127.0.0.1", target.sockets[0].getsockname()[1])
+        await pipe(reader, up_writer, lambda: 0.0, limit=64 * 1024)
+
+    target = await asyncio.start_server(upstream, "127.0.0.1", 0)
+    proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
+    async with target, proxy:
+        _, writer = await asyncio.open_connection("127.0.0.1", proxy.sockets[0].getsockname()[1])
+        writer.write(b"x" * (64 * 1024 * 1024))  # far more than every socket buffer on the way holds
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(writer.drain(), 2.0)  # the proxy stopped reading: the sender waits
+        writer.transport.abort()
+        stalled.set()

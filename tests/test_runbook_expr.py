@@ -65,6 +65,9 @@ def test_conditions_during_a_region_outage(outage: SnapshotState) -> None:
     # An unknown figure (no recovery yet) satisfies no ordering, but equals null.
     assert not holds(outage, "rto_seconds <= 60s")
     assert holds(outage, "rto_seconds == null")
+    # A node that is down is not caught up, whatever figures it last had: a wait for it cannot pass yet.
+    assert not holds(outage, "lag_ops(pg-1) == 0") and not holds(outage, "lag(pg-1) < 1h")
+    assert not holds(outage, "node(pg-1).lag_ops == 0") and holds(outage, "lag_ops(pg-1) > 1000000")
 
 
 def test_units_become_seconds_and_fractions() -> None:

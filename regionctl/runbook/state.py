@@ -10,9 +10,17 @@ from regionctl.backends.snapshot import NodeView, Snapshot
 from regionctl.runbook import expr
 
 
+def _lags(node: NodeView) -> tuple[float, float]:
+    """(lag, lag_ops): infinite while the node is down; it is not caught up, whatever it last reported."""
+    if node.health == "down":
+        return math.inf, math.inf
+    return node.lag_seconds, node.lag_ops
+
+
 def _node_record(node: NodeView) -> expr.Record:
+    lag, lag_ops = _lags(node)
     return expr.Record({"name": node.name, "region": node.region, "zone": node.zone, "role": node.role,
-                        "health": node.health, "term": node.term, "lag": node.lag_seconds, "lag_ops": node.lag_ops,
+                        "health": node.health, "term": node.term, "lag": lag, "lag_ops": lag_ops,
                         "cluster": node.cluster})
 
 
@@ -28,9 +36,8 @@ class SnapshotState:
         try:
             if func in ("node", "lag", "lag_ops", "role", "health"):
                 node = snap.node(arg)
-                if func in ("lag", "lag_ops") and node.health == "down":
-                    return math.inf  # a node that is down is not caught up, whatever its last figures said
-                return {"node": _node_record(node), "lag": node.lag_seconds, "lag_ops": node.lag_ops,
+                lag, lag_ops = _lags(node)
+                return {"node": _node_record(node), "lag": lag, "lag_ops": lag_ops,
                         "role": node.role, "health": node.health}[func]
             if func in ("region",):
                 region = next(r for r in snap.regions if r.name == arg)

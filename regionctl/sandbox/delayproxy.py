@@ -15,8 +15,9 @@ CONFIG: {"listen": "10.77.0.1:25400", "mark": 30563, "connect_timeout": 3.0,
                                  "out": ".../regions/us-east/proxy/latency/eu-west",
                                  "in": ".../regions/eu-west/proxy/latency/us-east"}}}
 Data sent to a peer waits `delay` plus the seconds in its `out` file; data from it, `delay` plus
-the seconds in its `in` file (a latency fault writes those files, healing writes 0; a one-way
-fault A>B writes only A's). Chunks keep their order and the link's throughput.
+the seconds in its `in` file (a latency fault A|B writes A's file for B and B's for A, healing writes
+0). Chunks keep their order; at most HELD_LIMIT bytes wait per direction (then the proxy stops reading).
+A connection to a region that a partition cuts off is accepted here and closed after connect_timeout.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 REFRESH = 0.2  # seconds between reads of the latency files
+HELD_LIMIT = 8 * 1024 * 1024  # bytes one direction may hold in flight (a 60 ms link at ~1 Gbit/s)
 SO_ORIGINAL_DST = 80  # linux/netfilter_ipv4.h
 
 
@@ -60,11 +62,17 @@ def read_seconds(file: str) -> float:
         return 0.0
 
 
-async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: Callable[[], float]) -> None:
-    """Copy reader to writer, each chunk released `delay()` seconds after it arrived."""
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: Callable[[], float],
+               limit: int = HELD_LIMIT) -> None:
+    """Copy reader to writer, each chunk released `delay()` seconds after it arrived. At most `limit` bytes
+    are held: past that the proxy stops reading, and the sender's TCP window closes as it would on a WAN."""
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+    held = 0
+    room = asyncio.Event()
+    room.set()
 
     async def release() -> None:
+        nonlocal held
         while True:
             due, data = await queue.get()
             wait = due - time.monotonic()
@@ -76,18 +84,25 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay
                 return
             writer.write(data)
             await writer.drain()
+            held -= len(data)
+            if held <= limit:
+                room.set()
 
     sender = asyncio.create_task(release())
     try:
         while True:
+            await room.wait()
             data = await reader.read(65536)
+            held += len(data)
+            if held > limit:
+                room.clear()
             await queue.put((time.monotonic() + delay(), data))
             if not data:
                 break
         await sender
     except (ConnectionError, OSError):
         sender.cancel()
-        writer.close()
+        writer.transport.abort()  # a peer that is gone: do not wait for its send buffer to drain
 
 
 def original_destination(writer: asyncio.StreamWriter) -> tuple[str, int]:
@@ -125,8 +140,10 @@ async def serve(config: dict[str, Any]) -> None:
             host, port = original_destination(writer)
             peer = peers[host]  # anything else reached the proxy directly (a health check): nothing to relay
             up_reader, up_writer = await connect_marked(host, port, mark, connect_timeout)
-        except (TimeoutError, OSError, KeyError):  # refused, or a partition drops the SYN: as a dead peer
-            writer.close()
+        except (TimeoutError, OSError, KeyError) as exc:  # refused, or a partition drops the SYN: a dead peer
+            print(f"{time.strftime('%H:%M:%S')} closing a connection: {type(exc).__name__}: {exc}",
+                  file=sys.stderr, flush=True)
+            writer.transport.abort()
             return
         base = float(peer["delay"])
 

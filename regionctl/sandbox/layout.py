@@ -4,6 +4,7 @@ paths under the sandbox directory, and the topology file `up` writes. Pure: no I
 from __future__ import annotations
 
 import glob
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,7 @@ def _runbooks() -> list[dict[str, Any]]:
 
 
 def _runbook_list() -> list[dict[str, Any]]:
+    others = [(n.name, n.region.address) for n in nodes() if n.kind == "redis" and not n.leader]  # cache-2, -3
     return [
         {"name": "orders-failover", "title": "PostgreSQL: lose the primary, promote pg-2, repoint pg-3",
          "precheck": ['leader(orders) == "pg-1"'],
@@ -214,24 +216,27 @@ def _runbook_list() -> list[dict[str, Any]]:
               "condition": 'leader(cache) != "cache-1" and health(cache-1) == "up" and lag_ops(cache-1) == 0',
               "timeout": "30s", "needs": ["rejoined"]}]},
         {"name": "cache-switchback", "title": "Redis: planned Sentinel failover back to cache-1",
-         "precheck": ['health(cache-1) == "up"', 'role(cache-1) == "follower"', "lag_ops(cache-1) == 0"],
+         "precheck": ['health(cache-1) == "up"', 'role(cache-1) == "follower"'],
          "steps": [
+             # Sentinel's hello messages move the master's offset every second or so: wait, do not precheck.
+             {"id": "synced", "kind": "wait", "condition": 'health(cache-1) == "up" and lag_ops(cache-1) == 0',
+              "timeout": "15s"},
              # Sentinel promotes the best replica: make cache-1 the only candidate, then ask for a failover.
-             *[{"id": f"hold-{n}", "kind": "action", "action": "command", "target": n,
+             *[{"id": f"hold-{n}", "kind": "action", "action": "command", "target": n, "needs": ["synced"],
                 "command": f"redis-cli -h {a} -p 6379 CONFIG SET replica-priority 0"}
-               for n, a in (("cache-2", "10.77.0.2"), ("cache-3", "10.77.0.3"))],
+               for n, a in others],
              {"id": "failover", "kind": "action", "action": "command", "target": "cache-1",
-              "command": f"redis-cli -h 10.77.0.1 -p {SENTINEL_PORT} SENTINEL FAILOVER cache",
-              "needs": ["hold-cache-2", "hold-cache-3"]},
+              "command": f"redis-cli -h {REGIONS[0].address} -p {SENTINEL_PORT} SENTINEL FAILOVER cache",
+              "needs": [f"hold-{n}" for n, _ in others]},
              {"id": "home", "kind": "wait", "condition": 'leader(cache) == "cache-1" and writable(cache)',
               "timeout": "30s", "needs": ["failover"]},
              {"id": "record", "kind": "measure", "needs": ["home"]},
              *[{"id": f"release-{n}", "kind": "action", "action": "command", "target": n, "needs": ["record"],
                 "command": f"redis-cli -h {a} -p 6379 CONFIG SET replica-priority 100"}
-               for n, a in (("cache-2", "10.77.0.2"), ("cache-3", "10.77.0.3"))]],
+               for n, a in others]],
          "rollback": [{"id": f"restore-{n}", "kind": "action", "action": "command", "target": n,
                        "command": f"redis-cli -h {a} -p 6379 CONFIG SET replica-priority 100"}
-                      for n, a in (("cache-2", "10.77.0.2"), ("cache-3", "10.77.0.3"))]},
+                      for n, a in others]},
         {"name": "config-move-leader", "title": "etcd: hand Raft leadership to etcd-2 and back (move-leader)",
          "steps": [
              {"id": "move", "kind": "action", "action": "promote", "target": "etcd-2"},
@@ -299,7 +304,8 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
                             for a in REGIONS for b in REGIONS if a.index < b.index}, "jitter": "0%"},
         "ssh": {"user": USER, "port": SSH_PORT, "known_hosts": str(paths.known_hosts),
                 "identity": [str(paths.client_key)], "nft": str(paths.nft), "keepalive": "1s",
-                "latency": f"printf '%s\\n' {{seconds}} > {paths.root}/regions/{{region}}/proxy/latency/{{peer}}",
+                "latency": "printf '%s\\n' {seconds} > " + shlex.quote(str(paths.root)).replace("{", "{{").replace(
+                    "}", "}}") + "/regions/{region}/proxy/latency/{peer}",
                 "connect_timeout": "3s"},
         "clusters": clusters,
         # Clients for the simulator's side of `run --compare` (the SSH backend sends no traffic).

@@ -187,7 +187,8 @@ class DashboardModel:
         snap = self.snapshot
         metrics = snap.metrics if snap else {}
         slo = self.topology.slo
-        availability = float(metrics.get("availability") or 1.0)
+        measured = metrics.get("availability")
+        availability = 1.0 if measured is None else float(measured)  # 0.0 is a figure: down all along
         burn = None
         if slo.availability is not None and slo.availability < 1.0:
             burn = (1.0 - availability) / (1.0 - slo.availability)

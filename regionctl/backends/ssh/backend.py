@@ -72,6 +72,7 @@ class SshBackend:
         self._last_round = 0.0
         self._observer = Observer()
         self._round: asyncio.Future[Snapshot] | None = None
+        self._round_at = 0.0  # when the round under way sent its probes
         self._snapshot = self._build()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -96,10 +97,14 @@ class SshBackend:
         except ParseError as exc:
             return NodeProbe(None, True, str(exc))
 
-    async def refresh(self) -> Snapshot:
+    async def refresh(self, after: float | None = None) -> Snapshot:
         """Probe every node at once and publish a new snapshot. Callers that overlap (the dashboard's poll, a
-        runbook's wait, the watch during an action) share the round under way rather than start another."""
+        runbook's wait, the watch during an action) share the round under way rather than start another,
+        unless they need probes sent at or after `after` (monotonic time; e.g. once an action is done)."""
+        if self._round is not None and not self._round.done() and after is not None and self._round_at < after:
+            await asyncio.shield(self._round)  # too old for this caller: let it finish, then start another
         if self._round is None or self._round.done():
+            self._round_at = time.monotonic()
             self._round = asyncio.ensure_future(self._refresh())
         return await asyncio.shield(self._round)
 
@@ -212,8 +217,8 @@ class SshBackend:
             result = await self._apply(command)
         finally:
             finished.set()
-            await watcher  # ends after its current round: never cancelled halfway through one
-        await self.refresh()
+            await watcher
+        await self.refresh(after=time.monotonic())  # what the hosts say now that the action is done
         return result
 
     async def _watch(self, finished: asyncio.Event) -> None:
@@ -307,6 +312,8 @@ class SshBackend:
     async def _heal(self, active: _ActiveFault) -> CommandResult:
         result = await self.run_plan(active.plan.heal)
         if result.ok:
+            if active not in self._faults:  # healed meanwhile by another caller (the dashboard and a runbook)
+                return CommandResult(True, f"healed {active.spec}")
             self._faults.remove(active)
             self._healed.append(FaultView(active.spec, active.at, self.now()))
             return CommandResult(True, f"healed {active.spec}")

@@ -63,9 +63,11 @@ def _side(name: str, placement: Placement) -> set[str]:
     return {n for n, r in placement.region.items() if r == name}
 
 
-def _table(spec: str) -> str:
-    """One name per fault spec: a heal from another process (recover after a crash) finds the same table."""
-    return f"regionctl_fault_{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
+def _table(fault: Fault) -> str:
+    """One name per fault: a heal from another process (recover after a crash) finds the same table, however
+    the two sides of a two-way partition were ordered."""
+    key = fault.spec if fault.one_way else f"partition:{'|'.join(sorted((fault.a, fault.b)))}"
+    return f"regionctl_fault_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
 def _is_ip(text: str) -> bool:
@@ -120,7 +122,7 @@ def _partition(fault: Fault, placement: Placement, nft: str) -> FaultPlan:
                                          for a in addrs_a + addrs_b):
         return FaultPlan(Plan.refuse(f"{fault.spec}: partitions need each side's hosts and engines on their own "
                                      "IP addresses (not 127.0.0.1 or host names)"), Plan())
-    table = _table(fault.spec)
+    table = _table(fault)
     inject: list[Step] = []
     heal: list[Step] = []
     seen: set[str] = set()

@@ -62,7 +62,8 @@ class RedisAdapter(EngineAdapter):
         if t.sentinel is None:
             return info
         address, port, name = t.sentinel
-        ask = quote(t.program("redis-cli"), "-h", address, "-p", port, "SENTINEL", "master", name)
+        # Bounded: a Sentinel that hangs (stopped, cut off) must not make the Redis node look down.
+        ask = quote("timeout", "2", t.program("redis-cli"), "-h", address, "-p", port, "SENTINEL", "master", name)
         # A down node fails the probe as before; a missing Sentinel only leaves its view out.
         return f"{info} && {{ echo {SENTINEL_SECTION}; {ask} 2>&1 || true; }}"
 
@@ -95,7 +96,7 @@ class RedisAdapter(EngineAdapter):
     # -- Sentinel's view -----------------------------------------------------------------------------
     def named_master(self, targets: tuple[Target, ...], probes: tuple[Probe | None, ...]) -> Counter[str]:
         """How many Sentinels name each node (or address) as the master."""
-        names = {self.endpoint(t): t.node for t in targets}
+        names = {f"{t.host}:{t.port}": t.node for t in targets} | {self.endpoint(t): t.node for t in targets}
         return Counter(names.get(p.sentinel.master, p.sentinel.master) for p in probes
                        if p is not None and p.sentinel is not None)
 
@@ -111,7 +112,8 @@ class RedisAdapter(EngineAdapter):
         views = [p.sentinel for p in state.probes if p is not None and p.sentinel is not None]
         if not views:
             return ""
-        names = {self.endpoint(t): t.node for t in state.targets}
+        names = {f"{t.host}:{t.port}": t.node for t in state.targets} | {self.endpoint(t): t.node
+                                                                            for t in state.targets}
 
         def flagged(flag: str) -> list[str]:
             """The masters of the Sentinels that set `flag` on theirs (one may lag behind the others)."""
