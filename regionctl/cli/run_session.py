@@ -256,6 +256,8 @@ def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan:
         code, report = asyncio.run(_run(one, topology, topology_path, plan, warmup if backend == "sim" else 0.0))
         reports[backend] = report
         codes.append(code)
+        if backend == "sim" and code == ExitCode.INTERRUPTED:  # Ctrl-C meant stop: the real hosts stay untouched
+            fail("interrupted during the simulator's run; nothing was done on the real hosts", ExitCode.INTERRUPTED)
     rows = comparison(reports["sim"], reports["ssh"])
     if request.as_json:
         print_json({"comparison": rows, "sim": reports["sim"], "ssh": reports["ssh"]})
