@@ -72,8 +72,10 @@ def render_plan(topology: Topology, plan: Plan, backend: str, source: str,
             f"{k} {_fmt_target(k, v)}" for k, v in plan.slo.items())))
     for spec, reach in (blast or {}).items():
         rto = reach.get("expected_rto_seconds")
+        # Simulated without the runbook's own steps: "never" means nothing recovers by itself.
+        expected = "never, unaided" if rto is None else format_duration(rto)
         parts.append(Text(f"predicted blast radius of {spec} (simulated alone from a steady state): "
-                          f"expected RTO {'never' if rto is None else format_duration(rto)}", style="bold"))
+                          f"expected RTO {expected}", style="bold"))
         parts.append(Text(f"  regions {', '.join(reach.get('regions', [])) or '-'}"
                           f" · nodes {', '.join(reach.get('nodes', [])) or '-'} · clusters "
                           f"{', '.join(reach.get('clusters', [])) or '-'} · tenants "
