@@ -232,6 +232,9 @@ async def test_redis_failover_by_sentinel(sandbox: Path) -> None:
     backend = await open_sandbox(sandbox)
     cli = "redis-cli -h {addr} -p 6379 {args}"
     address = {n.name: f"10.77.0.{i + 1}" for i, n in enumerate(backend.snapshot().cluster("cache").nodes)}
+    # Start from quiet Sentinels: the switchback run before may still be wrapping up its failover.
+    await wait_for(backend, lambda s: s.cluster("cache").election == "" and s.cluster("cache").leader is not None,
+                   timeout=30)
     old = backend.snapshot().cluster("cache").leader
     epoch = backend.snapshot().cluster("cache").term  # Sentinel's config epoch
     assert old is not None
@@ -370,6 +373,32 @@ steps:
                             text=True, check=False, timeout=60)
     health = {n["name"]: n["health"] for c in json.loads(status.stdout)["clusters"] for n in c["nodes"]}
     assert health["pg-3"] == "up" and set(health.values()) == {"up"}, health
+
+
+def test_the_exporter_serves_the_real_hosts(sandbox: Path) -> None:
+    """`regionctl exporter SANDBOX --backend ssh`: each tick a probe round, the same metric families."""
+    import signal
+
+    from tests.exporterhelpers import read_url, scrape, start
+
+    proc = start("exporter", str(sandbox), "--backend", "ssh", "--port", "0")
+    try:
+        url = read_url(proc.stdout, proc)
+        families = scrape(url)
+        snap = json.loads(subprocess.run([REGIONCTL, "status", str(sandbox), "--backend", "ssh", "--json"],
+                                         capture_output=True, text=True, check=True, timeout=60).stdout)
+        for cluster in snap["clusters"]:
+            assert families["regionctl_leader"].value(node=cluster["leader"]) == 1.0, cluster["name"]
+        assert sum(families["regionctl_node_up"].samples.values()) == 9.0
+        t0 = families["regionctl_backend_time_seconds"].value()
+        time.sleep(1.0)
+        assert scrape(url)["regionctl_backend_time_seconds"].value() > t0  # live: the hosts are probed again
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert "SIGTERM received" in out
 
 
 async def test_the_dashboard_runs_on_the_real_hosts(sandbox: Path) -> None:

@@ -24,8 +24,8 @@ async def open_backend(name: str, topology: Topology, *, seed: int = 1, speed: f
     if name == "ssh":
         try:
             module = importlib.import_module("regionctl.backends.ssh")
-        except ImportError:
-            raise BackendUnavailable("the SSH backend is not built yet (issue 7); use --backend sim") from None
+        except ImportError as exc:  # asyncssh missing from a broken install
+            raise BackendUnavailable(f"cannot load the SSH backend ({exc}); reinstall regionctl") from None
         try:
             backend: Backend = await module.open_ssh_backend(topology, base_dir=base_dir)
         except Exception as exc:  # connection problems: one clear sentence, no traceback

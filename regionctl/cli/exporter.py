@@ -3,21 +3,50 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from regionctl.faults import FAULT_HELP
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def ssh_backend_or_exit() -> None:
-    """The SSH backend (issue 7) is not built yet: say so plainly instead of serving a simulator under its name."""
-    import importlib.util
 
+def serve_real_hosts(model: Any, base_dir: Path, port: int, host: str) -> None:
+    """The exporter on real hosts over SSH: each tick is a probe round; serves until SIGINT/SIGTERM."""
+    import asyncio
+
+    from regionctl.backends.ssh import open_ssh_backend
+    from regionctl.backends.ssh.targets import TopologyNotReachable
     from regionctl.cli.common import fail
+    from regionctl.cli.metrics_option import HZ, serve_metrics_or_exit
+    from regionctl.exporter import MetricsExporter
+    from regionctl.exporter.live import play_until_stopped
 
-    if importlib.util.find_spec("regionctl.backends.ssh") is None:
-        fail("--backend ssh: the SSH backend is not built yet (issue 7); use --backend sim")
-    fail("--backend ssh: the exporter does not drive the SSH backend yet; use --backend sim")
+    async def serve() -> str | None:
+        try:
+            backend = await open_ssh_backend(model, base_dir)
+        except TopologyNotReachable as exc:
+            fail(f"exporter --backend ssh: {exc}")
+        metrics = MetricsExporter(backend.snapshot())
+        server = serve_metrics_or_exit(metrics, port, host)
+
+        def announce() -> None:
+            click.echo(f"regionctl exporter: {model.name} on real hosts over SSH, metrics at {server.url} "
+                       "(Ctrl-C stops)")
+            for node, error in backend.errors().items():
+                click.echo(f"  {node}: {error}", err=True)
+
+        try:
+            return await play_until_stopped(backend, metrics, hz=HZ, on_ready=announce)
+        finally:
+            server.close()
+            await backend.close()
+
+    stopped_by = asyncio.run(serve())
+    click.echo(f"regionctl exporter: {stopped_by or 'stopped'} received; metrics server closed")
+    sys.exit(0)
 
 
 @click.command(epilog="\b\nFault specs:\n" + FAULT_HELP)
@@ -30,7 +59,8 @@ def ssh_backend_or_exit() -> None:
               help="Simulated seconds per wall second (10: a minute of drill every 6 s).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same run.")
 @click.option("--backend", default="sim", show_default=True, type=click.Choice(["sim", "ssh"]),
-              help="sim: the embedded simulator, paced at --speed; ssh: real hosts (not built yet).")
+              help="sim: the embedded simulator, paced at --speed; ssh: the topology's real hosts, probed "
+                   "over SSH every tick (--speed, --seed and --fault are for the simulator).")
 @click.option("--fault", "faults", multiple=True, metavar="SPEC[@T][+D]",
               help="Inject a fault at simulated time T (default 0) for D (default: until stopped). Repeatable.")
 def exporter(topology: str, port: int, host: str, speed: float, seed: int, backend: str,
@@ -39,8 +69,9 @@ def exporter(topology: str, port: int, host: str, speed: float, seed: int, backe
 
     The simulator runs at --speed; every quarter of a wall second the latest snapshot
     (lag, leaders, terms, node and region health, faults, writes acknowledged and lost,
-    availability, RPO, RTO, split brain) replaces the one served. Serves until SIGINT or
-    SIGTERM.
+    availability, RPO, RTO, split brain) replaces the one served. With --backend ssh each
+    tick is a probe round of the real hosts (no client traffic there: no RPO or writes lost).
+    Serves until SIGINT or SIGTERM.
 
     \b
     Exit codes: 0 stopped on purpose (SIGINT/SIGTERM: the normal end of a server),
@@ -55,11 +86,15 @@ def exporter(topology: str, port: int, host: str, speed: float, seed: int, backe
     from regionctl.cli.metrics_option import HZ, serve_metrics_or_exit, speed_or_exit
     from regionctl.units import format_duration
 
-    model, _ = load_topology_or_exit(topology)
+    model, path = load_topology_or_exit(topology)
     speed_or_exit(speed)
     schedule = faults_or_exit(faults, model)
     if backend == "ssh":
-        ssh_backend_or_exit()
+        if schedule or speed != 1.0:
+            from regionctl.cli.common import fail
+
+            fail("exporter --backend ssh serves the real hosts as they are: --fault and --speed are for the simulator")
+        serve_real_hosts(model, path.parent, port, host)
 
     import asyncio
 

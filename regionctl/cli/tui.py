@@ -38,8 +38,8 @@ def _ssh_module() -> Any:
 
     try:
         return importlib.import_module("regionctl.backends.ssh")
-    except ImportError:
-        fail("--backend ssh: the SSH backend is not built yet (issue 7); use --backend sim")
+    except ImportError as exc:  # asyncssh missing from a broken install
+        fail(f"--backend ssh: cannot load the SSH backend ({exc}); reinstall regionctl")
 
 
 def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:

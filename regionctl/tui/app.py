@@ -135,13 +135,13 @@ class Dashboard(App[int]):
             self.run_worker(self._tick(), name="tick", group="tick", exclusive=True)
 
     async def _tick(self) -> None:
-        """The one tick source: the simulator paces itself; a live backend is polled."""
+        """The one tick source: the backend's play loop (the simulator paces itself; real hosts are probed)."""
         play = getattr(self.backend, "play", None)
         self._playing = True
         try:
             if play is not None:
                 await play(self.apply_snapshot, self.hz)
-            else:  # a live backend: each pass waits, probes the real hosts, and shows what they said
+            else:  # a backend without a play loop: poll it
                 while True:
                     await self.backend.advance(1.0 / self.hz)
                     self.apply_snapshot(self.backend.snapshot())

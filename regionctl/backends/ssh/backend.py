@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +192,14 @@ class SshBackend:
         if seconds > 0:
             await asyncio.sleep(seconds)
         await self.refresh()
+
+    async def play(self, on_snapshot: Callable[[Snapshot], None], hz: float = 4.0,
+                   until: float | None = None) -> None:
+        """The tick source on real hosts (dashboard, exporter): probe, publish, at most `hz` times a second,
+        until `until` seconds of wall time since the backend opened (None: until cancelled)."""
+        while until is None or self.now() < until:
+            await self.advance(1.0 / hz)
+            on_snapshot(self.snapshot())
 
     async def run_plan(self, plan: Plan, label: str = "") -> CommandResult:
         if plan.refusal:
