@@ -11,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from regionctl.sandbox.engines import read_pids
 from regionctl.sandbox.layout import REGIONS, USER, Paths, proxy_config, redirect_rules
 
 q = shlex.quote
@@ -56,10 +57,4 @@ def start(paths: Paths) -> None:
 
 
 def proxy_pids(paths: Paths) -> dict[str, int]:
-    found = {}
-    for region in REGIONS:
-        try:
-            found[f"proxy@{region.name}"] = int((paths.proxy_dir(region) / "proxy.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    return read_pids({f"proxy@{r.name}": paths.proxy_dir(r) / "proxy.pid" for r in REGIONS})

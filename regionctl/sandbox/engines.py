@@ -131,17 +131,21 @@ def init_etcd(paths: Paths) -> None:
             time.sleep(0.3)
 
 
-def engine_pids(paths: Paths) -> dict[str, int]:
-    """node -> PID of its engine, from the engines' own pid files (postgres: postmaster.pid)."""
+def read_pids(files: dict[str, Path]) -> dict[str, int]:
+    """name -> PID, from each pid file whose first word is a number (missing or torn files are left out)."""
     found = {}
-    for node in nodes():
-        d = paths.node_dir(node)
-        pid_file = d / "data" / "postmaster.pid" if node.kind == "postgres" else d / f"{node.kind}.pid"
+    for name, pid_file in files.items():
         try:
-            found[node.name] = int(pid_file.read_text().split()[0])
+            found[name] = int(pid_file.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+def engine_pids(paths: Paths) -> dict[str, int]:
+    """node -> PID of its engine, from the engines' own pid files (postgres: postmaster.pid)."""
+    return read_pids({node.name: paths.node_dir(node) / "data" / "postmaster.pid" if node.kind == "postgres"
+                      else paths.node_dir(node) / f"{node.kind}.pid" for node in nodes()})
 
 
 def alive(pid: int) -> bool:

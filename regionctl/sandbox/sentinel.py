@@ -11,7 +11,7 @@ import shlex
 import shutil
 import time
 
-from regionctl.sandbox.engines import run_as_user
+from regionctl.sandbox.engines import read_pids, run_as_user
 from regionctl.sandbox.layout import (
     REGIONS,
     SENTINEL_DOWN_AFTER_MS,
@@ -68,10 +68,4 @@ def start_sentinels(paths: Paths, timeout: float = 30.0) -> None:
 
 
 def sentinel_pids(paths: Paths) -> dict[str, int]:
-    found = {}
-    for region in REGIONS:
-        try:
-            found[f"sentinel@{region.name}"] = int((paths.sentinel_dir(region) / "sentinel.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    return read_pids({f"sentinel@{r.name}": paths.sentinel_dir(r) / "sentinel.pid" for r in REGIONS})

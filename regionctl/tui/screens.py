@@ -238,24 +238,22 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"  {line}\n")
         text.append("\nStatus is shown by symbol as well as colour: ✔ ok · ▲ behind/degraded · ✘ down/far behind ·"
                     " ⚠ isolated · ★ leader · ☆ old leader · ⏱ RTO running\n", "dim")
-        if self.live:
-            text.append("Real hosts: the screen polls them several times a second (live); there is no simulated "
-                        "clock to speed up. slow: and clock: faults, and latency: without the topology's "
-                        "ssh.latency command, are refused with a reason. Faults and runbooks change the real "
-                        "estate: H heals what was injected here, `regionctl recover JOURNAL` what a run left; each "
-                        "runbook's precheck says the state it needs.\n", "dim")
-            with VerticalScroll(classes="modal help"):
-                yield Static(text, id="help-text")
-                yield Label("Esc / ? close", classes="hint")
-            return
-        text.append("A newcomer's tour: first r, failover-to-eu-west, then n step by step: the runbook takes "
-                    "us-east down itself; press + to speed up and watch the lag, pg-3 taking over (term 2), the blast "
-                    "radius and the RTO timer; it heals us-east at the end. Then inject faults yourself: f, ↓ Enter "
-                    "(region), Enter (us-east), read the prediction, Enter; H heals everything. The bundled runbooks "
-                    "expect the estate as it starts (pg-1 leading): restart regionctl for a fresh one.\n", "dim")
+        text.append(LIVE_HELP if self.live else TOUR_HELP, "dim")
         with VerticalScroll(classes="modal help"):
             yield Static(text, id="help-text")
             yield Label("Esc / ? close", classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+LIVE_HELP = ("Real hosts: the screen polls them several times a second (live); there is no simulated "
+             "clock to speed up. slow: and clock: faults, and latency: without the topology's "
+             "ssh.latency command, are refused with a reason. Faults and runbooks change the real "
+             "estate: H heals what was injected here, `regionctl recover JOURNAL` what a run left; each "
+             "runbook's precheck says the state it needs.\n")
+TOUR_HELP = ("A newcomer's tour: first r, failover-to-eu-west, then n step by step: the runbook takes "
+             "us-east down itself; press + to speed up and watch the lag, pg-3 taking over (term 2), the blast "
+             "radius and the RTO timer; it heals us-east at the end. Then inject faults yourself: f, ↓ Enter "
+             "(region), Enter (us-east), read the prediction, Enter; H heals everything. The bundled runbooks "
+             "expect the estate as it starts (pg-1 leading): restart regionctl for a fresh one.\n")

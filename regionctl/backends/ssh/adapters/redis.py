@@ -94,10 +94,14 @@ class RedisAdapter(EngineAdapter):
         raise ParseError(f"redis INFO replication: unexpected role {role!r} in {output[:200]!r}")
 
     # -- Sentinel's view -----------------------------------------------------------------------------
+    def node_named(self, targets: tuple[Target, ...], address: str) -> str:
+        """The node a Sentinel means by "address:port" (its engine address, or its host), else the address."""
+        names = {f"{t.host}:{t.port}": t.node for t in targets} | {self.endpoint(t): t.node for t in targets}
+        return names.get(address, address)
+
     def named_master(self, targets: tuple[Target, ...], probes: tuple[Probe | None, ...]) -> Counter[str]:
         """How many Sentinels name each node (or address) as the master."""
-        names = {f"{t.host}:{t.port}": t.node for t in targets} | {self.endpoint(t): t.node for t in targets}
-        return Counter(names.get(p.sentinel.master, p.sentinel.master) for p in probes
+        return Counter(self.node_named(targets, p.sentinel.master) for p in probes
                        if p is not None and p.sentinel is not None)
 
     def leader(self, targets: tuple[Target, ...], probes: tuple[Probe | None, ...]) -> str | None:
@@ -112,12 +116,9 @@ class RedisAdapter(EngineAdapter):
         views = [p.sentinel for p in state.probes if p is not None and p.sentinel is not None]
         if not views:
             return ""
-        names = {f"{t.host}:{t.port}": t.node for t in state.targets} | {self.endpoint(t): t.node
-                                                                            for t in state.targets}
-
         def flagged(flag: str) -> list[str]:
             """The masters of the Sentinels that set `flag` on theirs (one may lag behind the others)."""
-            return [names.get(v.master, v.master) for v in views if flag in v.flags]
+            return [self.node_named(state.targets, v.master) for v in views if flag in v.flags]
 
         # Short texts, the node first: the dashboard's failover column is about 20 characters wide.
         if who := flagged("failover_in_progress"):
