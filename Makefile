@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/tui_bench.py
 	$(BIN)/python bench/exporter_scrape.py
 	$(BIN)/python bench/blast_speed.py
+	$(BIN)/python bench/fidelity.py
+
+fuzz: $(STAMP) ## the simulator's properties with 20x the examples of the suite (a few minutes)
+	REGIONCTL_FUZZ_EXAMPLES=$${EXAMPLES:-4000} $(BIN)/pytest -q tests/test_sim_properties.py --hypothesis-show-statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -229,4 +229,5 @@ def test_an_added_latency_reaches_both_ends_and_shows_the_lag_it_causes() -> Non
     assert predicted["regions"] == ["eu-west", "us-east"]
     assert {"pg-1", "pg-3"} <= set(predicted["nodes"])
     assert predicted["lag"]["orders"]["max_lag_seconds"] >= 5.0 > predicted["lag"]["orders"]["before_seconds"]
-    assert predicted["clusters"] == [] and predicted["traffic_fraction"] == 0.0
+    # 5 s each way puts eu-west's writes to pg-1 (10 s round trip) past their 5 s timeout.
+    assert predicted["clusters"] == [] and 0.0 < predicted["traffic_fraction"] < 0.5

@@ -176,8 +176,8 @@ def _cases() -> list[tuple[str, str | bytes, list[Expect]]]:
                    "      - {name: pg-2, region: us-east, zone: b, colour: blue}")
     add("unknown-key-far", text,
         Expect("clusters[0].nodes[1].colour", _at(text, "colour"), (),
-               exact="expected one of the fields adapter, host, name, priority, region, role, ssh_port, zone, "
-                     "found the unknown field 'colour'"))
+               exact="expected one of the fields adapter, capacity, host, name, priority, region, role, ssh_port, "
+                     "zone, found the unknown field 'colour'"))
     text = _mutate("tenants:", "tenant:")
     add("unknown-top-level-key", text,
         Expect("tenant", _at(text, "tenant:"), ("did you mean 'tenants'?",)))
@@ -310,7 +310,8 @@ def _cases() -> list[tuple[str, str | bytes, list[Expect]]]:
     text = _mutate("timings: {election_timeout: 2s}", "timings: {election_timout: 2s}")
     add("timing-unknown-for-engine", text,
         Expect("clusters[1].timings.election_timout", _at(text, "election_timout"), (),
-               exact="expected a timing of the etcd preset (election_timeout, heartbeat), "
+               exact="expected a timing of the etcd preset (client_retry, election_timeout, "
+                     "health_check_interval, heartbeat, proxy_inter), "
                      "found 'election_timout'; did you mean 'election_timeout'?"))
     return cases
 

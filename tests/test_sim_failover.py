@@ -37,10 +37,19 @@ def test_patroni_failover_about_thirty_to_forty_seconds() -> None:
     assert 25.0 <= statistics.median(times) <= 40.0
 
 
-def test_orchestrator_failover_about_ten_to_fifteen_seconds() -> None:
-    times = _times("hybrid", "catalog", "mysql-1")
-    assert all(8.0 <= t <= 15.0 for t in times), times
-    assert 9.5 <= statistics.median(times) <= 13.0
+def test_orchestrator_outage_about_ten_to_thirteen_seconds() -> None:
+    # GitHub publishes 10-13 s of total outage: detection, promotion and the proxy's reroute.
+    rtos = []
+    for seed in SEEDS:
+        sim = Simulation(bundled("hybrid"), seed=seed)
+        sim.run_until(30.0)
+        sim.inject(parse_fault("node:mysql-1"))
+        sim.run_until(120.0)
+        rto = sim.metrics()["clusters"]["catalog"]["rto_seconds"]
+        assert rto is not None, f"seed {seed}: not recovered"
+        rtos.append(rto)
+    assert all(7.0 <= t <= 17.0 for t in rtos), rtos
+    assert 10.0 <= statistics.median(rtos) <= 13.0, rtos
 
 
 def test_sentinel_failover_down_after_plus_election() -> None:
@@ -54,18 +63,38 @@ def test_manual_policy_never_promotes_by_itself(tmp_path) -> None:  # type: igno
 
 
 def test_replica_too_far_behind_is_not_promoted(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # Patroni's maximum_lag_on_failover: a standby further behind is never promoted.
-    strict = variant("active-passive", lambda d: d["clusters"][0]["failover"].update(max_lag="1KiB"), tmp_path)
+    # Patroni's maximum_lag_on_failover, against the last leader position recorded in the DCS: pg-3 lost
+    # its stream at 30 s while pg-1 kept recording its position; pg-1 then dies with pg-2 already down.
+    strict = variant("active-passive", lambda d: d["clusters"][0]["failover"].update(max_lag="1MiB"), tmp_path)
     sim = Simulation(strict, seed=3)
     sim.run_until(30)
-    sim.inject(parse_fault("slow:pg-3=100x"))
+    sim.inject(parse_fault("partition:pg-1|pg-3"))
     sim.inject(parse_fault("node:pg-2"))
     sim.run_until(60)
     sim.inject(parse_fault("node:pg-1"))
     sim.run_until(200)
     c = lf(sim, "orders")
     assert c.leader is not None and c.leader.name == "pg-1"  # still the dead node: nobody eligible
-    assert "no failover" in c.election
+    assert "maximum_lag_on_failover" in c.election
+
+
+def test_a_replica_that_applies_slowly_but_has_received_everything_is_promoted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Patroni compares received WAL (max of received and replayed), so a slow apply does not block a
+    # failover; the promotion waits for the replay, which takes as long as the backlog.
+    strict = variant("active-passive", lambda d: d["clusters"][0]["failover"].update(max_lag="1MiB"), tmp_path)
+    sim = Simulation(strict, seed=3)
+    sim.run_until(30)
+    sim.inject(parse_fault("slow:pg-3=500x"))  # 200 writes/s applied against 250 written
+    sim.inject(parse_fault("node:pg-2"))
+    sim.run_until(90)
+    c = lf(sim, "orders")
+    backlog = c.by_name["pg-3"].backlog(90.0)
+    assert backlog > 1000
+    sim.inject(parse_fault("node:pg-1"))
+    sim.run_until(300)
+    assert c.leader is not None and c.leader.name == "pg-3"
+    promoted_at = c.history[-1][0]
+    assert promoted_at - 90.0 >= backlog / 200.0  # the replay of the backlog is part of the promotion
 
 
 @pytest.mark.parametrize("topology,cluster,mode", [
@@ -95,9 +124,8 @@ def test_async_leader_crash_loses_some_writes_but_no_more_than_in_flight() -> No
         crash_at = 40.0 + seed * 0.003  # early inside the ~40 ms one-way trip to eu-west
         sim.run_until(crash_at)
         c = lf(sim, "orders")
-        c.settle(crash_at)
-        leader_pos = c.leader.pos  # type: ignore[union-attr]
-        remote = c.by_name["pg-3"].pos  # the only survivor of a us-east outage
+        leader_pos = c.leader.received(crash_at)  # type: ignore[union-attr]
+        remote = c.by_name["pg-3"].received(crash_at)  # the only survivor of a us-east outage
         in_flight = leader_pos - remote
         sim.inject(parse_fault("region:us-east"))
         sim.run_until(200)

@@ -12,7 +12,6 @@ from typing import Any
 
 from regionctl.faults import Fault, check_targets, parse_fault
 from regionctl.model.topology import Topology
-from regionctl.sim.accounting import OutageClock
 from regionctl.sim.simulator import Simulation
 
 DEFAULT_AT = 30.0  # a steady state: replication streams running, lag at its usual level
@@ -42,15 +41,10 @@ def predict_blast(source: Simulation | Topology, faults: Sequence[Fault | str], 
     for fault in parsed:
         check_targets(fault, topology)
     start = fork.now
-    # The fork keeps its own books from here: earlier outages are not this fault's doing.
-    for cluster in fork.clusters.values():
-        cluster.clock = OutageClock()
-        for traffic in cluster.sources:
-            traffic.failed_any = False
+    # The fork keeps its own books from here: earlier outages (and the worst lag so far) are not this
+    # fault's doing.
+    steady_lag = {name: c.restart_books(start) for name, c in fork.clusters.items()}
     fork.impact.reset()
-    steady_lag = {name: c.max_lag_seconds for name, c in fork.clusters.items()}
-    for cluster in fork.clusters.values():
-        cluster.max_lag_seconds = 0.0  # the forecast's own worst lag, not the run's so far
     for fault in parsed:
         fork.inject(fault)
     fork.run_until(start + horizon)

@@ -136,8 +136,11 @@ def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, lis
                 f"expected a timing of the {cluster.engine} preset ({', '.join(known)}), "
                 f"found {key!r}{did_you_mean(key, known)}")
     for j, witness in enumerate(cluster.failover.witnesses or []):
-        if witness not in regions:
-            yield (*base, "failover", "witnesses", j), _unknown("region", witness, regions)
+        region, _, zone = witness.partition("/")
+        if region not in regions:
+            yield (*base, "failover", "witnesses", j), _unknown("region", region, regions)
+        elif zone and zone not in zones.get(region, []):
+            yield (*base, "failover", "witnesses", j), _unknown(f"zone in {region}", zone, zones.get(region, []))
 
     node_names = [n.name for n in cluster.nodes]
     for j, node in enumerate(cluster.nodes):

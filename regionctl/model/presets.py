@@ -1,8 +1,10 @@
 """Engine presets: the published default timings of real failover systems.
 
-Each preset cites its source (see ../shared/REFERENCE.md). A topology picks a preset
-with `engine:` and may override single timings under `timings:`. Pure data: the
-simulator, the linter and the docs read it.
+Every timing the simulator runs with is here, with its source: the engine's own
+(election timeouts, TTLs, down-after...) and the clients' (driver retry, proxy health
+checks, DNS health checks), which every preset shares. A topology picks a preset with
+`engine:` and may override any single timing under `timings:`; the report lists the
+timings each cluster ran with. Pure data: the simulator, the linter and the docs read it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,17 @@ from typing import Literal
 FailoverFamily = Literal["raft", "lock-ttl", "poll", "sentinel", "cluster-bus", "managed", "none"]
 ReplicationMode = Literal["async", "semi-sync", "sync", "quorum", "leaderless", "multi-leader"]
 
+# How clients find the leader again; shared by every preset (overridable per cluster).
+CLIENT_TIMINGS: dict[str, tuple[float, str]] = {
+    "client_retry": (1.0, "a topology-aware driver's reconnect backoff (libpq/JDBC/redis-py retry defaults ~1 s)"),
+    "proxy_inter": (2.0, "HAProxy `inter` 2000 ms between health checks (rise 2, fall 3): "
+                         "docs.haproxy.org configuration manual, server options"),
+    "health_check_interval": (30.0, "Route 53 health check request interval 30 s (failure threshold 3): "
+                                    "docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html"),
+}
+# Counts, not durations: fixed.
+CLIENT_COUNTS = {"proxy_rise": 2, "proxy_fall": 3, "health_check_failures": 3}
+
 
 @dataclass(frozen=True)
 class EnginePreset:
@@ -21,48 +34,76 @@ class EnginePreset:
     family: FailoverFamily
     default_mode: ReplicationMode
     allowed_modes: tuple[ReplicationMode, ...]
-    timings: dict[str, float]  # seconds
+    engine_timings: dict[str, tuple[float, str]]  # seconds, source
     source: str
     max_lag_bytes: int | None = None  # replicas further behind are never promoted
     max_lag_seconds: float | None = None
-    flush_interval: float = 0.1  # replication batch interval in the simulator
+    flush_interval: float = 0.1  # kept for old topologies: streams are continuous in the simulator
     leader_based: bool = True
     extras: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def timings(self) -> dict[str, float]:
+        """Every timing this engine's clusters run with (seconds), engine and clients."""
+        merged = {k: v for k, (v, _) in CLIENT_TIMINGS.items()} if self.leader_based else {}
+        merged.update({k: v for k, (v, _) in self.engine_timings.items()})
+        return merged
+
+    @property
+    def sources(self) -> dict[str, str]:
+        merged = {k: s for k, (_, s) in CLIENT_TIMINGS.items()} if self.leader_based else {}
+        merged.update({k: s for k, (_, s) in self.engine_timings.items()})
+        return merged
+
+
+ETCD_TUNING = "etcd.io/docs/v3.5/tuning/"
+PATRONI = "patroni.readthedocs.io/en/latest/dynamic_configuration.html"
+SENTINEL_C = "github.com/redis/redis src/sentinel.c"
+SENTINEL_CONF = "github.com/redis/redis sentinel.conf"
+MEASURED = "measured on this kind of machine (docs/reference.md)"
 
 PRESETS: dict[str, EnginePreset] = {
     "etcd": EnginePreset(
         name="etcd",
-        description="Raft consensus (etcd): majority commit, randomized elections",
+        description="Raft consensus (etcd): majority commit, randomized elections, PreVote and CheckQuorum",
         family="raft",
         default_mode="quorum",
         allowed_modes=("quorum",),
-        # heartbeat 100 ms, election timeout 1000 ms (randomized in [T, 2T]); new leader ~1-2 s.
-        timings={"heartbeat": 0.1, "election_timeout": 1.0},
-        source="etcd.io/docs/v3.5/tuning/",
-        flush_interval=0.1,
+        engine_timings={
+            "heartbeat": (0.1, f"--heartbeat-interval 100 ms: {ETCD_TUNING}"),
+            "election_timeout": (1.0, f"--election-timeout 1000 ms, randomized in [T, 2T): {ETCD_TUNING}"),
+        },
+        source=ETCD_TUNING,
     ),
     "mongodb": EnginePreset(
         name="mongodb",
-        description="MongoDB replica set: Raft-like elections, w:majority for durable writes",
+        description="MongoDB replica set: Raft-like elections (protocol version 1, dry-run before a real vote)",
         family="raft",
         default_mode="quorum",
         allowed_modes=("quorum", "async"),
-        # heartbeat every 2 s, electionTimeoutMillis 10000; a new primary in ~10-12 s.
-        timings={"heartbeat": 2.0, "election_timeout": 10.0},
+        engine_timings={
+            "heartbeat": (2.0, "heartbeatIntervalMillis 2000: "
+                               "mongodb.com/docs/manual/reference/replica-configuration/"),
+            "election_timeout": (10.0, "electionTimeoutMillis 10000 (+ up to 15% random offset): "
+                                       "mongodb.com/docs/manual/reference/replica-configuration/"),
+        },
         source="mongodb.com/docs/manual/reference/replica-configuration/",
         extras={"election_jitter": 0.15},
     ),
     "postgres-patroni": EnginePreset(
         name="postgres-patroni",
-        description="PostgreSQL streaming replication managed by Patroni (leader lock with a TTL in a DCS)",
+        description="PostgreSQL streaming replication managed by Patroni (leader key with a TTL in a DCS)",
         family="lock-ttl",
         default_mode="async",
         allowed_modes=("async", "semi-sync", "sync", "quorum"),
-        # ttl 30 s, loop_wait 10 s, retry_timeout 10 s; loop_wait + 2 x retry_timeout <= ttl;
-        # maximum_lag_on_failover 1 MiB. Failover ~30-40 s (derived from ttl + loop_wait).
-        timings={"ttl": 30.0, "loop_wait": 10.0, "retry_timeout": 10.0, "promote": 1.0},
-        source="patroni.readthedocs.io/en/latest/dynamic_configuration.html",
+        # loop_wait + 2 x retry_timeout <= ttl; maximum_lag_on_failover 1 MiB.
+        engine_timings={
+            "ttl": (30.0, f"ttl 30 s: {PATRONI}"),
+            "loop_wait": (10.0, f"loop_wait 10 s: {PATRONI}"),
+            "retry_timeout": (10.0, f"retry_timeout 10 s: {PATRONI}"),
+            "promote": (1.0, f"pg_ctl promote plus Patroni's role change; pg_promote alone 12 ms ({MEASURED})"),
+        },
+        source=PATRONI,
         max_lag_bytes=1024 * 1024,
     ),
     "pg-auto-failover": EnginePreset(
@@ -71,8 +112,12 @@ PRESETS: dict[str, EnginePreset] = {
         family="poll",
         default_mode="sync",
         allowed_modes=("async", "semi-sync", "sync"),
-        # health check every 5 s, unhealthy after 20 s; ~20-50 s (derived).
-        timings={"poll": 5.0, "detection": 20.0, "promote": 5.0},
+        engine_timings={
+            "poll": (5.0, "health_check_period 5 s: pg-auto-failover.readthedocs.io/en/main/ref/configuration.html"),
+            "detection": (20.0, "node_considered_unhealthy_timeout 20 s: "
+                                "pg-auto-failover.readthedocs.io/en/main/ref/configuration.html"),
+            "promote": (5.0, "derived: ~20-50 s total failover minus detection"),
+        },
         source="pg-auto-failover.readthedocs.io/en/main/ref/configuration.html",
     ),
     "postgres-repmgr": EnginePreset(
@@ -81,8 +126,12 @@ PRESETS: dict[str, EnginePreset] = {
         family="poll",
         default_mode="async",
         allowed_modes=("async", "semi-sync", "sync"),
-        # 6 reconnect attempts x 10 s: ~60 s before promotion starts (derived).
-        timings={"poll": 10.0, "detection": 60.0, "promote": 2.0},
+        engine_timings={
+            "poll": (10.0, "reconnect_interval 10 s: repmgr.org/docs/current/repmgrd-basic-configuration.html"),
+            "detection": (60.0, "reconnect_attempts 6 x reconnect_interval 10 s: "
+                                "repmgr.org/docs/current/repmgrd-basic-configuration.html"),
+            "promote": (2.0, "derived: pg_ctl promote plus repmgr's bookkeeping"),
+        },
         source="repmgr.org/docs/current/repmgrd-basic-configuration.html",
     ),
     "mysql-orchestrator": EnginePreset(
@@ -91,10 +140,17 @@ PRESETS: dict[str, EnginePreset] = {
         family="poll",
         default_mode="semi-sync",
         allowed_modes=("async", "semi-sync"),
-        # InstancePollSeconds 5, detection ~1 s, ReasonableReplicationLagSeconds 10;
-        # GitHub publishes 10-13 s of total outage. The recovery figure is that total
-        # minus the mean detection time (derived).
-        timings={"poll": 5.0, "detection": 1.0, "promote": 7.0},
+        # GitHub publishes 10-13 s of total outage; recovery is that total minus the mean detection time.
+        engine_timings={
+            "poll": (5.0, "InstancePollSeconds 5: github.blog/2018-06-20-mysql-high-availability-at-github/"),
+            "detection": (1.0, "holistic detection ~1 s after a failed poll: "
+                               "github.blog/2018-06-20-mysql-high-availability-at-github/"),
+            "promote": (5.0, "derived: 10-13 s published total outage minus the mean detection (poll / 2 + 1 s) "
+                             "minus a proxy's reroute (~3 s) "
+                             "(github.blog/2018-06-20-mysql-high-availability-at-github/)"),
+            "semi_sync_timeout": (10.0, "rpl_semi_sync_source_timeout 10000 ms: dev.mysql.com/doc/refman/8.0/en/"
+                                        "replication-options-source.html"),
+        },
         source="github.blog/2018-06-20-mysql-high-availability-at-github/",
         max_lag_seconds=10.0,
     ),
@@ -104,8 +160,20 @@ PRESETS: dict[str, EnginePreset] = {
         family="sentinel",
         default_mode="async",
         allowed_modes=("async",),
-        # down-after-milliseconds 30000, failover-timeout 180000; ~30 s + election (derived).
-        timings={"down_after": 30.0, "ping": 1.0, "promote": 1.0},
+        engine_timings={
+            "down_after": (30.0, f"down-after-milliseconds 30000: {SENTINEL_CONF}"),
+            "ping": (1.0, f"SENTINEL_PING_PERIOD 1000 ms: {SENTINEL_C}"),
+            "info_period": (10.0, f"SENTINEL_INFO_PERIOD 10000 ms (an old master is converted ~10 s after it "
+                                  f"is reachable again): {SENTINEL_C}"),
+            "publish_period": (2.0, f"SENTINEL_PUBLISH_PERIOD 2000 ms (hello messages): {SENTINEL_C}"),
+            "election_timeout": (10.0, f"SENTINEL_ELECTION_TIMEOUT 10000 ms: {SENTINEL_C}"),
+            "failover_timeout": (180.0, f"failover-timeout 180000 ms (a new attempt after twice it): {SENTINEL_CONF}"),
+            "max_desync": (1.0, f"SENTINEL_MAX_DESYNC 1000 ms (random failover start delay): {SENTINEL_C}"),
+            "promote": (1.0, f"REPLICAOF NO ONE 0.8 ms, seen by Sentinel's next INFO (1 s during a failover): "
+                             f"{SENTINEL_C}; {MEASURED}"),
+            "min_replicas_max_lag": (10.0, "min-replicas-max-lag 10 (fencing: min-replicas-to-write 1): "
+                                           "github.com/redis/redis redis.conf"),
+        },
         source="github.com/redis/redis/blob/unstable/sentinel.conf",
     ),
     "redis-cluster": EnginePreset(
@@ -114,20 +182,34 @@ PRESETS: dict[str, EnginePreset] = {
         family="cluster-bus",
         default_mode="async",
         allowed_modes=("async",),
-        # cluster-node-timeout 15 s; election delay 0.5 s + rand(0-0.5 s) + 1 s x rank; ~16 s (derived).
-        timings={"node_timeout": 15.0, "promote": 0.5},
+        engine_timings={
+            "node_timeout": (15.0, "cluster-node-timeout 15000: "
+                                   "redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/"),
+            "election_delay": (0.5, "replica election delay 500 ms + rand(0-500 ms) + 1 s x rank: "
+                                    "redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/"),
+            "promote": (0.5, "derived: the vote round and the role change"),
+        },
         source="redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/",
     ),
     "aurora-global": EnginePreset(
         name="aurora-global",
-        description="Aurora Global Database: async storage replication, managed cross-region promotion",
+        description="Aurora Global Database: async storage replication; failover by FailoverGlobalCluster "
+                    "(an automation with policy auto, a runbook step with policy manual)",
         family="managed",
         default_mode="async",
         allowed_modes=("async",),
-        # lag typically < 1 s; promotion < 1 min; rds.global_db_rpo >= 20 s when set.
-        timings={"detection": 30.0, "promote": 25.0},
+        engine_timings={
+            "alarm_period": (60.0, "a CloudWatch alarm on the writer with a 60 s period, one evaluation period: "
+                                   "docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html"),
+            "detection": (0.0, "the automation calls FailoverGlobalCluster at the alarm"),
+            "promote_min": (15.0, "FailoverGlobalCluster --allow-data-loss: promotion 'in under a minute' "
+                                  "(wellarchitectedlabs.com reliability/disaster-recovery, Aurora)"),
+            "promote_max": (60.0, "same"),
+            "global_db_rpo": (0.0, "rds.global_db_rpo: unset by default (0 here); when set, the primary blocks "
+                                   "commits while every secondary lags more than it (docs.aws.amazon.com/AmazonRDS/"
+                                   "latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html)"),
+        },
         source="docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html",
-        max_lag_seconds=20.0,
     ),
     "cassandra": EnginePreset(
         name="cassandra",
@@ -135,8 +217,8 @@ PRESETS: dict[str, EnginePreset] = {
         family="none",
         default_mode="leaderless",
         allowed_modes=("leaderless",),
-        # QUORUM = floor(RF/2)+1, RF 3 typical; hinted handoff and read repair.
-        timings={"hint_window": 10800.0},
+        engine_timings={"hint_window": (10800.0, "max_hint_window 3 h: cassandra.apache.org/doc/latest/"
+                                                 "cassandra/managing/configuration/cass_yaml_file.html")},
         source="docs.datastax.com (dmlConfigConsistency); Dynamo, SOSP 2007",
         leader_based=False,
     ),
@@ -146,7 +228,8 @@ PRESETS: dict[str, EnginePreset] = {
         family="none",
         default_mode="multi-leader",
         allowed_modes=("multi-leader",),
-        timings={"replication_delay": 1.0},
+        engine_timings={"replication_delay": (1.0, "replicates 'typically within a second': docs.aws.amazon.com/"
+                                                   "amazondynamodb/latest/developerguide/GlobalTables.html")},
         source="docs.aws.amazon.com/amazondynamodb/latest/developerguide/multi-region-strong-consistency-gt.html",
         leader_based=False,
     ),
@@ -156,9 +239,18 @@ PRESETS: dict[str, EnginePreset] = {
         family="none",
         default_mode="async",
         allowed_modes=("async", "semi-sync", "sync", "quorum"),
-        timings={"promote": 1.0},
+        engine_timings={
+            "promote": (1.0, "an operator's promotion (assumed)"),
+            "semi_sync_timeout": (10.0, "rpl_semi_sync_source_timeout 10000 ms (MySQL's default)"),
+        },
         source="(none: no automatic failover)",
     ),
 }
+
+# semi-sync everywhere it is allowed: MySQL's timeout unless the preset sets its own.
+for _preset in PRESETS.values():
+    if "semi-sync" in _preset.allowed_modes and "semi_sync_timeout" not in _preset.engine_timings:
+        _preset.engine_timings["semi_sync_timeout"] = (
+            10.0, "rpl_semi_sync_source_timeout 10000 ms (MySQL's default; PostgreSQL has no fallback)")
 
 ENGINE_NAMES: tuple[str, ...] = tuple(PRESETS)

@@ -8,9 +8,9 @@ Cross-references (a node's region, a tenant's cluster...) are checked in
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from regionctl.model.presets import ENGINE_NAMES
 from regionctl.model.types import Duration, Name, Percent, Size, StrictModel
@@ -63,7 +63,14 @@ ReplicationModeName = Literal["async", "semi-sync", "sync", "quorum", "leaderles
 class Replication(StrictModel):
     mode: ReplicationModeName | None = Field(None, description="Defaults to the engine preset's mode.")
     sync_replicas: list[Name] | None = Field(
-        None, description="mode sync: the followers that must acknowledge (default: every follower).")
+        None, description="mode sync: the nodes that may be synchronous standbys (default: every node). The set "
+        "follows the leader: after a failover the new leader's synchronous standbys are the others among them.")
+    sync_count: PositiveInt | None = Field(
+        None, description="mode sync: how many synchronous standbys confirm each commit (Patroni's "
+        "synchronous_node_count; default: all of `sync_replicas` but the leader).")
+    strict: bool = Field(
+        False, description="mode sync: with too few synchronous standbys, refuse to commit instead of going async "
+        "(Patroni's synchronous_mode_strict; without a manager PostgreSQL always waits).")
     n: PositiveInt | None = Field(None, description="mode leaderless: replicas per key (N).")
     r: PositiveInt | None = Field(None, description="mode leaderless: replies a read waits for (R).")
     w: PositiveInt | None = Field(
@@ -87,15 +94,20 @@ class Replication(StrictModel):
 class Failover(StrictModel):
     policy: Literal["auto", "manual"] = "auto"
     fencing: bool = Field(True, description="Leases/epochs stop an isolated old leader from taking writes.")
-    witnesses: list[Name] | None = Field(
+    witnesses: list[WitnessPlace] | None = Field(
         None,
-        description="Regions hosting the failover manager's quorum (DCS, Sentinels), one member each. "
-        "Default: one member beside each node of the cluster.",
+        description="Where the failover manager's quorum runs (DCS members, Sentinels, monitors), one member each: "
+        "a region, or REGION/ZONE for a member in one zone. Default: one member beside each node of the cluster.",
     )
     max_lag: Size | Duration | None = Field(
-        None, description="Replicas further behind than this are never promoted (size or duration).")
+        None, description="Replicas further behind than this are never promoted (size or duration), measured "
+        "against the last leader position the failover manager recorded (Patroni: the DCS optime).")
+    pre_vote: bool | None = Field(
+        None, description="Raft engines: run a PreVote round before raising the term (default: the preset's; "
+        "on for etcd 3.5+ and MongoDB's dry-run elections).")
 
 
+WitnessPlace = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?$")]
 AdapterKind = Literal["postgres", "redis", "etcd", "command"]
 
 
@@ -160,6 +172,8 @@ class Node(StrictModel):
     zone: Name | None = Field(None, description="Default: the region's first zone.")
     role: Literal["leader", "follower", "replica"] = "follower"
     priority: int = Field(100, ge=0, description="Promotion preference among equally caught-up replicas.")
+    capacity: PositiveFloat | None = Field(
+        None, description="Writes per second this node applies at full speed (default: the cluster's).")
     host: str | None = Field(None, description="ssh backend: the host name or address to log in to.")
     ssh_port: PositiveInt | None = Field(None, description="ssh backend: SSH port (default: ssh.port, then 22).")
     adapter: Adapter | None = Field(None, description="ssh backend: overrides of the cluster's adapter.")
@@ -174,6 +188,9 @@ class Cluster(StrictModel):
     timings: dict[str, Duration] = Field(default_factory=dict,
                                          description="Overrides of the engine preset's timings.")
     write_size: Size = Field(1024, description="Average size of one write (for byte-based lag limits).")
+    capacity: PositiveFloat | None = Field(
+        None, description="Writes per second a replica applies at full speed; slower than the write rate, its lag "
+        "grows (default 100000: a PostgreSQL 15 standby replayed ~120,000 1 KiB inserts/s here, docs/simulator.md).")
     nodes: list[Node] = Field(min_length=1)
     adapter: Adapter | None = Field(None, description="ssh backend: how to probe and drive this cluster's engine.")
 

@@ -1,16 +1,32 @@
-"""Counters, latency histograms and the RTO clock: the simulator's honest books."""
+"""Counters, latency histograms and the RTO books: the simulator's honest accounts."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 # Log-spaced latency buckets from 0.1 ms to ~100 s: percentiles within ~5%.
 _BUCKET_BASE = 1e-4
 _BUCKET_GROWTH = 1.1
 _BUCKETS = 146
+_INDEX: dict[float, int] = {}  # latency -> bucket; a run has few distinct path latencies
+
+
+def _bucket(seconds: float) -> int:
+    index = _INDEX.get(seconds)
+    if index is None:
+        if seconds <= _BUCKET_BASE:
+            index = 0
+        else:
+            index = min(_BUCKETS - 1, int(math.log(seconds / _BUCKET_BASE, _BUCKET_GROWTH)) + 1)
+        if len(_INDEX) < 100_000:
+            _INDEX[seconds] = index
+    return index
 
 
 class Histogram:
+    """Latencies by bucket, added as (latency of a path) x (requests that took it)."""
+
     __slots__ = ("counts", "total")
 
     def __init__(self) -> None:
@@ -18,17 +34,21 @@ class Histogram:
         self.total = 0
 
     def add(self, seconds: float, count: int) -> None:
-        if count <= 0:
+        if count == 0:
             return
-        if seconds <= _BUCKET_BASE:
-            index = 0
-        else:
-            index = min(_BUCKETS - 1, int(math.log(seconds / _BUCKET_BASE, _BUCKET_GROWTH)) + 1)
+        index = _bucket(seconds)
+        count = max(count, -self.counts[index])  # a retraction never takes away more than was added
         self.counts[index] += count
         self.total += count
 
+    def merge(self, other: Histogram) -> None:
+        for i, count in enumerate(other.counts):
+            if count:
+                self.counts[i] += count
+        self.total += other.total
+
     def percentile(self, q: float) -> float | None:
-        if self.total == 0:
+        if self.total <= 0:
             return None
         wanted = q * self.total
         running = 0
@@ -40,16 +60,28 @@ class Histogram:
 
 
 class Counters:
+    """Requests by outcome. Every write attempted is exactly one of acked, failed or unknown."""
+
     __slots__ = ("reads_attempted", "reads_ok", "stale_reads", "writes_acked", "writes_attempted",
-                 "writes_failed")
+                 "writes_failed", "writes_unknown")
 
     def __init__(self) -> None:
         self.writes_attempted = 0
         self.writes_acked = 0
-        self.writes_failed = 0
+        self.writes_failed = 0  # a clear error
+        self.writes_unknown = 0  # timed out: they may or may not have been committed
         self.reads_attempted = 0
         self.reads_ok = 0
         self.stale_reads = 0
+
+    def merge(self, other: Counters) -> None:
+        for field in Counters.__slots__:
+            setattr(self, field, getattr(self, field) + getattr(other, field))
+
+    def copy(self) -> Counters:
+        out = Counters()
+        out.merge(self)
+        return out
 
     def availability(self) -> float:
         attempted = self.writes_attempted + self.reads_attempted
@@ -58,50 +90,94 @@ class Counters:
         return (self.writes_acked + self.reads_ok) / attempted
 
 
-class OutageClock:
-    """RTO for one cluster: from the first fault to the moment every live client's
-    writes succeed again, with the failover's breakdown recorded on the way."""
+@dataclass(slots=True)
+class Outage:
+    """One stretch during which a cluster's live clients could not write."""
 
-    __slots__ = ("decided_at", "failing", "fault_at", "outage_started", "promoted_at", "recovered_at")
-
-    def __init__(self) -> None:
-        self.fault_at: float | None = None
-        self.outage_started: float | None = None
-        self.recovered_at: float | None = None
-        self.failing = False
-        self.decided_at: float | None = None
-        self.promoted_at: float | None = None
-
-    def note_fault(self, now: float) -> None:
-        if self.fault_at is None:
-            self.fault_at = now
-
-    def note_writes(self, now: float, attempted: int, failed: int) -> None:
-        if self.fault_at is None or attempted == 0:
-            return
-        if failed:
-            if self.outage_started is None:
-                self.outage_started = now
-            self.failing = True
-            self.recovered_at = None
-        elif self.failing:
-            self.failing = False
-            self.recovered_at = now
+    cause_at: float  # when the fault (or action) that made the cluster unavailable happened
+    cause: str
+    started: float
+    observed: bool  # live clients were there to see it (else RTO is unknown)
+    decided_at: float | None = None  # the failover machinery chose a new leader
+    promoted_at: float | None = None
+    recovered_at: float | None = None
 
     def rto(self) -> float | None:
-        """Seconds from the first fault to recovery; 0 if writes never failed; None if not recovered."""
-        if self.fault_at is None or self.outage_started is None:
-            return 0.0 if self.fault_at is not None else None
-        if self.failing or self.recovered_at is None:
+        if not self.observed or self.recovered_at is None:
             return None
-        return self.recovered_at - self.fault_at
+        return self.recovered_at - self.cause_at
 
     def breakdown(self) -> dict[str, float | None]:
-        if self.fault_at is None or self.outage_started is None:
-            return {"detection": None, "promotion": None, "reroute": None}
-        detection = None if self.decided_at is None else self.decided_at - self.fault_at
+        detection = None if self.decided_at is None else self.decided_at - self.cause_at
         promotion = None if self.decided_at is None or self.promoted_at is None else self.promoted_at - self.decided_at
         reroute = None
         if self.promoted_at is not None and self.recovered_at is not None:
             reroute = max(0.0, self.recovered_at - self.promoted_at)
         return {"detection": detection, "promotion": promotion, "reroute": reroute}
+
+
+class OutageClock:
+    """RTO per cluster: from the fault that made it unavailable to the moment every live client's
+    writes succeed again. Unrelated faults elsewhere, and faults that healed before, do not count."""
+
+    __slots__ = ("current", "fault_at", "outages", "touched_at", "touched_by")
+
+    def __init__(self) -> None:
+        self.touched_at: float | None = None  # the latest fault or action that reached this cluster
+        self.touched_by = ""
+        self.fault_at: float | None = None  # the first time anything reached it
+        self.outages: list[Outage] = []
+        self.current: Outage | None = None
+
+    def touch(self, now: float, what: str) -> None:
+        self.touched_at = now
+        self.touched_by = what
+        if self.fault_at is None:
+            self.fault_at = now
+
+    def update(self, now: float, failing: bool, observed: bool) -> None:
+        """`failing`: live clients' writes fail now (or, with no live client, the cluster is not writable)."""
+        current = self.current
+        if failing and current is None:
+            cause_at = self.touched_at if self.touched_at is not None else now
+            self.current = Outage(cause_at, self.touched_by, now, observed)
+            self.outages.append(self.current)
+        elif failing and current is not None and observed and not current.observed:
+            # Clients came back (a region healed) while the cluster is still down: still unknown from the start.
+            pass
+        elif not failing and current is not None:
+            current.recovered_at = now
+            self.current = None
+
+    def note_decided(self, now: float) -> None:
+        if self.current is not None and self.current.decided_at is None:
+            self.current.decided_at = now
+
+    def note_promoted(self, now: float) -> None:
+        if self.current is not None and self.current.promoted_at is None:
+            self.current.promoted_at = now
+
+    def worst(self) -> Outage | None:
+        if not self.outages:
+            return None
+        unknown = [o for o in self.outages if o.rto() is None]
+        if unknown:
+            return unknown[0]
+        return max(self.outages, key=lambda o: o.rto() or 0.0)
+
+    def rto(self) -> float | None:
+        """Seconds to recover from the worst outage; 0 if reached but never unavailable; None if an outage
+        has not ended or no live client saw it; None as well if nothing ever reached the cluster."""
+        if not self.outages:
+            return 0.0 if self.fault_at is not None else None
+        worst = self.worst()
+        return None if worst is None else worst.rto()
+
+    def breakdown(self) -> dict[str, float | None]:
+        worst = self.worst()
+        if worst is None:
+            return {"detection": None, "promotion": None, "reroute": None}
+        return worst.breakdown()
+
+    def open_unobserved(self) -> bool:
+        return self.current is not None and not self.current.observed

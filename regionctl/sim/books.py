@@ -1,4 +1,4 @@
-"""The run's figures in the shape of DESIGN.md's report `metrics`, plus detail."""
+"""The run's figures: the report's `metrics` (docs/report.md), plus detail per cluster."""
 
 from __future__ import annotations
 
@@ -14,17 +14,6 @@ def _round(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _merge(target: Counters, source: Counters) -> None:
-    for field in Counters.__slots__:
-        setattr(target, field, getattr(target, field) + getattr(source, field))
-
-
-def _merge_hist(target: Histogram, source: Histogram) -> None:
-    for i, count in enumerate(source.counts):
-        target.counts[i] += count
-    target.total += source.total
-
-
 def summarize(sim: Simulation) -> dict[str, Any]:
     total = Counters()
     writes = Histogram()
@@ -36,57 +25,61 @@ def summarize(sim: Simulation) -> dict[str, Any]:
     split_brain = 0.0
     max_lag = 0.0
     conflicts = lost_updates = 0
+    now = sim.now
+    per_source: dict[str, list[Counters]] = {}
     for name, cluster in sim.clusters.items():
-        _merge(total, cluster.counters)
-        _merge_hist(writes, cluster.write_latency)
-        _merge_hist(reads, cluster.read_latency)
+        c, sources, cluster_writes, cluster_reads = cluster.view_books(now)
+        per_source[name] = sources
+        total.merge(c)
+        writes.merge(cluster_writes)
+        reads.merge(cluster_reads)
         lost, cluster_rpo = cluster.lost_writes()
         lost_total += lost
         rpo = max(rpo, cluster_rpo)
         rto = cluster.clock.rto()
         if cluster.clock.fault_at is not None:
             rtos.append(rto)
-        split_brain += cluster.split_brain_seconds
-        max_lag = max(max_lag, cluster.max_lag_seconds)
-        c = cluster.counters
+        tally = cluster.tally_at(now)
+        split_brain += tally.get("split_brain_seconds")
+        max_lag = max(max_lag, tally.get("max_lag_seconds"))
         clusters[name] = {
             "replication": cluster.mode,
             "availability": _round(c.availability()),
             "writes_attempted": c.writes_attempted,
             "writes_acked": c.writes_acked,
             "writes_failed": c.writes_failed,
+            "writes_unknown": c.writes_unknown,
             "writes_lost": lost,
             "reads_attempted": c.reads_attempted,
             "stale_reads": c.stale_reads,
             "rpo_seconds": _round(cluster_rpo),
             "rto_seconds": _round(rto),
             "rto_breakdown": {k: _round(v) for k, v in cluster.clock.breakdown().items()},
-            "split_brain_seconds": _round(cluster.split_brain_seconds),
-            "max_lag_seconds": _round(cluster.max_lag_seconds),
-            "write_latency_p50": _round(cluster.write_latency.percentile(0.5)),
-            "write_latency_p99": _round(cluster.write_latency.percentile(0.99)),
+            "split_brain_seconds": _round(tally.get("split_brain_seconds")),
+            "max_lag_seconds": _round(tally.get("max_lag_seconds")),
+            "write_latency_p50": _round(cluster_writes.percentile(0.5)),
+            "write_latency_p99": _round(cluster_writes.percentile(0.99)),
             "writes_refused": c.writes_failed > 0 and cluster.mode in ("sync", "quorum"),
             "conflicts": 0,
             "lost_updates": 0,
         }
         # Replication-model figures (multi-leader conflicts, leaderless quorums), then CAP/PACELC.
-        figures = getattr(cluster, "figures", None)
-        if figures is not None:
-            clusters[name].update(figures())
+        clusters[name].update(cluster.figures(tally))
         conflicts += clusters[name]["conflicts"]
         lost_updates += clusters[name]["lost_updates"]
         clusters[name]["cap"] = cluster.cap.summary(
-            lost, cluster.write_latency.percentile(0.5), cluster.write_latency.percentile(0.99),
+            lost, cluster_writes.percentile(0.5), cluster_writes.percentile(0.99),
             cluster.consistency_cost())
+        clusters[name]["timings"] = {k: round(v, 6) for k, v in sorted(cluster.timings.items())}
     regions: dict[str, Counters] = {}
-    for cluster in sim.clusters.values():
+    for name, cluster in sim.clusters.items():
         for source in cluster.sources:
-            _merge(regions.setdefault(source.region, Counters()), source.counters)
+            regions.setdefault(source.region, Counters()).merge(per_source[name][source.index])
     tenants = {}
     for tenant in sim.topology.tenants:
         books = Counters()
         for name in sim.tenant_clusters(tenant.name):
-            _merge(books, sim.clusters[name].counters)
+            books.merge(sim.clusters[name].view_books(now)[0])
         tenants[tenant.name] = _round(books.availability())
     if any(r is None for r in rtos):
         overall_rto: float | None = None
@@ -97,6 +90,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         "writes_attempted": total.writes_attempted,
         "writes_acked": total.writes_acked,
         "writes_failed": total.writes_failed,
+        "writes_unknown": total.writes_unknown,
         "writes_lost": lost_total,
         "rpo_seconds": _round(rpo),
         "rto_seconds": _round(overall_rto),

@@ -2,9 +2,9 @@
 
 `Impact` answers "what state is this service / tenant in now" (for Snapshots) and keeps
 the observed blast radius: everything a fault reached at some moment of the run. It
-samples at each change of the fault set and every second while anything is impaired,
-so a leader fenced or a quorum lost seconds after the fault is seen too. Reading never
-changes the simulation (a sample may run between two ticks).
+samples at every change of state: each fault change, and each replan of a cluster (a
+leader fenced or a quorum lost seconds after the fault is a replan too), so nothing
+between two samples changes. Reading never changes the simulation.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from regionctl.sim.cluster_base import ClusterBase
     from regionctl.sim.simulator import Simulation
 
-SAMPLE_EVERY = 1.0  # seconds between samples while something is impaired
 RANK = {"ok": 0, "degraded": 1, "down": 2}
 
 
@@ -65,9 +64,11 @@ class Impact:
         self.leaders_lost: dict[str, set[str]] = {}
         self.lost_before = {name: c.lost_writes()[0] for name, c in self.sim.clusters.items()}
         self.since = self.sim.now
-        self.books_before = {name: (c.counters.writes_attempted + c.counters.reads_attempted,
-                                    c.counters.writes_acked + c.counters.reads_ok)
-                             for name, c in self.sim.clusters.items()}
+        self.books_before = {}
+        for name, c in self.sim.clusters.items():
+            books = c.view_books(self.sim.now)[0]
+            self.books_before[name] = (books.writes_attempted + books.reads_attempted,
+                                       books.writes_acked + books.reads_ok)
         self.service_down_seconds = {name: 0.0 for name in self.services}
         self._last_sample = self.sim.now
         self._down_now: set[str] = set()
@@ -76,13 +77,6 @@ class Impact:
 
     # -- states, now -----------------------------------------------------------------------
     def writable(self, cluster: ClusterBase) -> bool:
-        if isinstance(cluster, LeaderFollowerCluster):
-            # commit_rule remembers when semi-sync lost its last replica: a reader must not move that.
-            saved = cluster.no_ack_since
-            try:
-                return self.sim.writable(cluster)
-            finally:
-                cluster.no_ack_since = saved
         return self.sim.writable(cluster)
 
     def cluster_state(self, cluster: ClusterBase) -> str:
@@ -210,13 +204,16 @@ class Impact:
             survivors = [n for n in cluster.nodes if n is not leader and sim.network.up(n.loc)]
             if sim._health(leader.loc, cluster) == "up" or not survivors:
                 continue
-            best = max(survivors, key=lambda n: n.pos if n.timeline is leader.timeline else -1)
-            have = best.pos if best.timeline is leader.timeline else leader.timeline.fork_pos
-            writes = leader.timeline.acked_in(have, leader.pos)
-            first = leader.timeline.commit_time(have + 1) if writes else None
+            timeline = leader.timeline
+            best = max(survivors, key=lambda n: n.received(now) if timeline.holds(n.timeline, n.received(now))
+                       or n.timeline is timeline else -1.0)
+            have = best.received(now) if best.timeline is timeline else timeline.fork_pos
+            top = leader.received(now)
+            writes = timeline.acked_in(have, top)
+            first = timeline.commit_time(have) if writes >= 0.5 else None
             seconds = max(0.0, now - first) if first is not None else 0.0
             entry = self.at_risk.setdefault(name, {"writes": 0, "seconds": 0.0})
-            entry["writes"] += writes
+            entry["writes"] += round(writes)
             entry["seconds"] = max(entry["seconds"], round(seconds, 6))
 
     def clusters_reached(self) -> list[str]:
@@ -256,7 +253,7 @@ class Impact:
         """Requests served over requests made, on the tenant's clusters, since the record began."""
         made = served = 0
         for name in self.tenant_clusters[tenant]:
-            c = self.sim.clusters[name].counters
+            c = self.sim.clusters[name].view_books(self.sim.now)[0]
             made_before, served_before = self.books_before[name]
             made += c.writes_attempted + c.reads_attempted - made_before
             served += c.writes_acked + c.reads_ok - served_before
@@ -277,7 +274,7 @@ class Impact:
         sim = self.sim
         # Read-only: reading the books must not change them, or a watched run (the dashboard, a
         # paced drill) would report other figures than an unwatched one. The samples taken at each
-        # fault change and every second while impaired are what counts.
+        # change of state are what counts.
         clusters = self.clusters_reached()
         rtos: dict[str, float | None] = {}
         data: dict[str, dict[str, Any]] = {}

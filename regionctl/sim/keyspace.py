@@ -12,6 +12,7 @@ give the same figures.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from regionctl.model.topology import Keyspace as KeyspaceSpec
 
@@ -66,6 +67,27 @@ class Keyspace:
                 memo.clear()
             memo[unseen] = value
         return value
+
+    def hit_f(self, unseen: float) -> float:
+        """`hit` for a fractional count (the expected writes in a fluid), interpolated."""
+        if unseen <= 0.0:
+            return 0.0
+        low = int(unseen)
+        frac = unseen - low
+        value = self.hit(low)
+        return value + frac * (self.hit(low + 1) - value) if frac else value
+
+    def mean_hit(self, unseen: Callable[[float], float], t0: float, t1: float) -> float:
+        """The integral over [t0, t1] of hit(unseen(t)): Simpson's rule on four panels (exact when
+        `unseen` is constant, the steady state)."""
+        span = t1 - t0
+        if span <= 0.0:
+            return 0.0
+        h = span / 4
+        values = [self.hit_f(unseen(t0 + i * h)) for i in range(5)]
+        if values[0] == values[4] == values[2]:
+            return values[0] * span
+        return h / 3 * (values[0] + 4 * values[1] + 2 * values[2] + 4 * values[3] + values[4])
 
     def hit_in(self, unseen: float, share: float) -> float:
         """As `hit`, for a slice holding `share` of the keys (of every popularity) and `unseen`

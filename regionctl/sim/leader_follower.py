@@ -1,420 +1,577 @@
-"""Leader-follower replication (async, semi-sync, sync, quorum) with honest acks.
+"""Leader-follower replication (async, semi-sync, sync, quorum) with honest acknowledgements.
 
-The leader appends each tick's writes as one batch to its timeline and ships the
-new tail to every connected follower; arrival = one-way delay (with jitter) plus
-apply time at the follower's speed. A write is acknowledged to its client when the
-mode's commit rule is met and the answer has travelled back; until then it is
-pending, and a fault before that moment makes it unacknowledged (the client saw an
-error or a timeout), never silently "acked".
+The data plane of every leader-based cluster. A leader writes its timeline at the rate
+of the client groups whose writes reach it; followers receive it one network delay
+later and apply it at their capacity. A write is acknowledged when the mode's commit
+rule is met and the answer has travelled back within the client's timeout; a write
+whose answer a fault intercepts is unknown to its client, never silently "acked".
+Who leads, and when followers move, is the controller's business (Raft, Patroni,
+Sentinel, a poller, a managed control plane, or only an operator).
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections import deque
+from typing import TYPE_CHECKING, Protocol
 
 from regionctl.model.resolved import node_zone
-from regionctl.sim.cluster_base import ClusterBase
-from regionctl.sim.log import Timeline
+from regionctl.sim.cluster_base import ClusterBase, Tally
+from regionctl.sim.log import Timeline, shared_prefix
 from regionctl.sim.node import SimNode
-from regionctl.sim.routing import switch_window
-from regionctl.sim.workload import TrafficSource
+from regionctl.sim.routing import Router, router_for
+from regionctl.sim.workload import Group, Outcome, Path, TrafficSource, arrivals
 
-# MySQL's rpl_semi_sync_master_timeout: after 10 s without a replica ack, semi-sync degrades to async.
-SEMI_SYNC_TIMEOUT = 10.0
+if TYPE_CHECKING:
+    from regionctl.sim.network import Loc
+
 SERVICE_TIME = 0.0005  # a node's own work per request, before any network
+# Apply capacity of a replica, in writes per second, when the topology gives none: one PostgreSQL 15
+# standby replayed 1,000,000 single-row 1 KiB inserts in 8.3 s on this kind of machine (bench/pg_replay.sh),
+# ~120,000/s; rounded down for heavier writes.
+DEFAULT_CAPACITY = 100_000.0
+
+
+class Controller(Protocol):
+    """What leads a cluster: a consensus protocol, an external failover manager, or an operator."""
+
+    forwards: bool  # members forward client requests to the leader (Raft)
+
+    def on_change(self, now: float) -> None:
+        """The world changed (a fault, a role): re-arm timers, start or stop mechanisms."""
+
+    def discover(self, loc: Loc) -> str | None:
+        """Where a topology-aware client at `loc` sends its writes, asking what it can reach."""
+
+    def describe(self) -> str:
+        """What the failover machinery is doing now ('' when idle)."""
 
 
 class LeaderFollowerCluster(ClusterBase):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self._timelines = 0
-        root = self.new_timeline(None, 0, 1)
-        self.root_timeline = root
-        self.nodes: list[SimNode] = []
+        self.timelines: list[Timeline] = []
+        root = self.new_timeline(None, 0.0, 1, 0.0)
+        rep = self.spec.replication
         for spec in self.spec.nodes:
-            node = SimNode(spec.name, self.name, spec.region, node_zone(self.topology, spec), spec.priority, root)
+            capacity = spec.capacity or self.spec.capacity or DEFAULT_CAPACITY
+            node = SimNode(spec.name, self.name, spec.region, node_zone(self.topology, spec), spec.priority, root,
+                           capacity)
             self.nodes.append(node)
         self.by_name = {n.name: n for n in self.nodes}
-        self.leader: SimNode | None = next(
-            (self.by_name[n.name] for n in self.spec.nodes if n.role == "leader"), None)
+        self.leader = next((self.by_name[n.name] for n in self.spec.nodes if n.role == "leader"), None)
         if self.leader is not None:
             self.leader.role = "leader"
+            self.leader.writing = True
             for node in self.nodes:
                 if node is not self.leader:
                     node.upstream = self.leader
         self.initial_leader = self.leader.name if self.leader else None
-        self.sync_names = set(self.spec.replication.sync_replicas or [n.name for n in self.nodes
-                                                                      if n is not self.leader])
-        self.pending: deque[tuple[float, SimNode, Timeline, int, int]] = deque()
-        self.acked_pos: dict[int, int] = {}  # timeline id -> newest position acknowledged to a client
-        self.no_ack_since: float | None = None
-        # The writes of one batch arrived over the interval, so their acks are spread over it too.
-        self.interval = self.dt
-        self.pending_span: dict[int, float] = {}
-        self.history: list[tuple[float, str, int]] = []  # (time, new leader, term)
-        self.controller: object | None = None  # failover manager or Raft, set by the simulator
+        self.dns_record = self.initial_leader
+        # Synchronous standbys: the candidates (default every node), and how many must confirm each commit.
+        self.sync_candidates = list(rep.sync_replicas or [n.name for n in self.nodes])
+        self.sync_count = rep.sync_count
+        self.strict = rep.strict
+        self.sync_standbys: list[str] = self.default_sync_standbys(self.leader)
+        self.semi_no_ack_since: float | None = None
+        self.semi_off = False  # semi-sync fell back to async after its timeout
+        self.promoting: set[str] = set()
+        self.rpo_blocked = False  # Aurora's rds.global_db_rpo holds commits
+        self.restarted: list[SimNode] = []  # nodes back up since the controller last looked
+        self.routers: list[Router] = []
+        self.controller: Controller | None = None
+        self._commit: dict[str, tuple[bool, float]] = {}
+        self._lag_key: tuple[int, float, float] = (-1, -1.0, -1.0)
+        self._lag_memo: dict[str, tuple[float, int]] = {}
+        self._accepting = 0
+        self._ack_wait = 0.0
 
-    def new_timeline(self, parent: Timeline | None, fork_pos: int, term: int) -> Timeline:
-        self._timelines += 1
-        return Timeline(self._timelines, parent, fork_pos, term)
+    # -- set-up ----------------------------------------------------------------------------
+    def new_timeline(self, parent: Timeline | None, fork_pos: float, term: int, at: float) -> Timeline:
+        timeline = Timeline(len(self.timelines) + 1, parent, fork_pos, term, at)
+        self.timelines.append(timeline)
+        return timeline
+
+    def start(self) -> None:
+        self.routers = [router_for(self, s) for s in self.sources]
+        for router in self.routers:
+            router.initial(self.initial_leader)
+        self.changed(0.0)
+
+    def default_sync_standbys(self, leader: SimNode | None) -> list[str]:
+        if self.mode != "sync":
+            return []
+        names = [n for n in self.sync_candidates if leader is None or n != leader.name]
+        count = len(names) if self.sync_count is None else self.sync_count
+        return names[:count]
 
     # -- predicates ----------------------------------------------------------------------
     def up(self, node: SimNode) -> bool:
         return self.network.up(node.loc)
 
     def accepting(self, node: SimNode) -> bool:
-        return node.role == "leader" and not node.fenced and self.network.up(node.loc)
+        return (node.role == "leader" and not node.fenced and self.network.up(node.loc)
+                and node.name not in self.promoting)
 
-    def streaming(self, follower: SimNode, leader: SimNode) -> bool:
-        """follower is attached to leader, both up, the link works, on leader's timeline."""
-        return (follower.upstream is leader and follower.timeline is leader.timeline
-                and self.network.connected(leader.loc, follower.loc))
+    def claims_primary(self, node: SimNode) -> bool:
+        """What a health check of this node answers (Patroni's /primary, Redis' role:master)."""
+        return node.role == "leader" and self.network.up(node.loc) and node.name not in self.promoting
 
     def ackers(self, leader: SimNode) -> list[SimNode]:
-        return [n for n in self.nodes if n is not leader and self.streaming(n, leader)]
+        return [n for n in self.nodes if n is not leader and n.streaming and n.upstream is leader
+                and n.timeline is leader.timeline]
 
-    def commit_rule(self, leader: SimNode, now: float) -> tuple[bool, float]:
-        """(can commit now, extra wait for replica acknowledgements)."""
+    def commit_rule(self, leader: SimNode) -> tuple[bool, float]:
+        """(blocked, seconds a commit waits for replica acknowledgements) at the current state."""
         mode = self.mode
-        if mode == "async":
+        if self.rpo_blocked:
             return True, 0.0
-        followers = self.ackers(leader)
-        rtts = sorted(self.network.rtt(leader.loc, f.loc) + self._apply_time(f) for f in followers)
+        if mode == "async":
+            return False, 0.0
+        rtts = sorted((self.network.rtt(leader.loc, f.loc) + SERVICE_TIME * self.network.slowness(f.name), f.name)
+                      for f in self.ackers(leader))
         if mode == "semi-sync":
             if rtts:
-                self.no_ack_since = None
-                return True, rtts[0]
-            if self.no_ack_since is None:
-                self.no_ack_since = now
-            return now - self.no_ack_since >= SEMI_SYNC_TIMEOUT, 0.0  # then async, like MySQL
+                return False, rtts[0][0]
+            return (not self.semi_off), 0.0
         if mode == "sync":
-            needed = [f for f in self.nodes if f.name in self.sync_names and f is not leader]
-            if not needed:
-                return True, 0.0
-            if any(f not in followers for f in needed):
+            required = [n for n in self.sync_standbys if n != leader.name]
+            if not required:
                 return False, 0.0
-            return True, max(self.network.rtt(leader.loc, f.loc) + self._apply_time(f) for f in needed)
-        # quorum: a majority of all nodes, the leader's own copy included
-        need = len(self.nodes) // 2
+            have = {name: rtt for rtt, name in rtts}
+            if all(n in have for n in required):
+                return False, max(have[n] for n in required)
+            return True, 0.0
+        need = len(self.nodes) // 2  # the leader's own copy is one of the majority
         if len(rtts) < need:
-            return False, 0.0
-        return True, rtts[need - 1] if need else 0.0
+            return True, 0.0
+        return False, rtts[need - 1][0] if need else 0.0
 
-    def _replicated_at(self, leader: SimNode, now: float) -> float:
-        """When the mode's required replicas hold everything shipped so far, plus their ack's trip back."""
-        followers = self.ackers(leader)
-        if self.mode == "sync":
-            followers = [f for f in followers if f.name in self.sync_names]
-        times = sorted(f.last_arrive + self.network.rtt(leader.loc, f.loc) / 2 for f in followers)
-        if not times:
-            return now
-        if self.mode == "semi-sync":
-            return times[0]
-        if self.mode == "sync":
-            return times[-1]
-        need = len(self.nodes) // 2
-        return times[need - 1] if need else now
+    def writable(self) -> bool:
+        if self.read_only:
+            return False
+        return any(self.accepting(n) and not self.commit_rule(n)[0] for n in self.nodes)
 
-    def _apply_time(self, node: SimNode) -> float:
-        return SERVICE_TIME * self.network.slowness(node.name)
-
-    # -- the tick --------------------------------------------------------------------------
-    def tick(self, now: float, dt: float) -> None:
-        self.interval = dt
-        self.settle(now)
-        self.serve_traffic(now, dt)
-        self.ship(now)
-        self.account(now, dt)
-
-    def settle(self, now: float) -> None:
-        for node in self.nodes:
-            if node.inflight:
-                node.settle(now)
-        pending = self.pending
-        while pending and pending[0][0] <= now:
-            _, _, timeline, _, last = pending.popleft()
-            self.pending_span.pop(last, None)
-            if last > self.acked_pos.get(timeline.tid, 0):
-                self.acked_pos[timeline.tid] = last
-        for source in self.sources:
-            source.route.settle(now)
-
-    def ship(self, now: float) -> None:
+    # -- streams -----------------------------------------------------------------------------
+    def refresh_streams(self, now: float) -> None:
         network = self.network
-        for follower in self.nodes:
-            upstream = follower.upstream
-            if upstream is None or follower.timeline is not upstream.timeline:
+        for node in self.nodes:
+            if not network.up(node.loc):
+                if not node.halted:
+                    node.down_lag = (self._lag_seconds(node, now), self._lag_ops(node, now), now)
+                    node.stop_stream(now)
+                    node.anchor(now)
+                    node.halted = True
                 continue
-            if upstream.pos <= follower.sent:
+            if node.halted:
+                node.halted = False
+                node.down_lag = None
+                node.apply_t = now
+                self.restarted.append(node)
+            capacity = self.capacity_of(node)
+            if capacity != node.capacity:
+                node.anchor(now)
+                node.capacity = capacity
+            if node.writing:
                 continue
-            if not network.connected(upstream.loc, follower.loc):
-                continue
-            count = upstream.pos - follower.sent
-            speed = follower.capacity / network.slowness(follower.name)
-            arrive = now + network.one_way(upstream.loc, follower.loc) + count / speed
-            if arrive < follower.last_arrive:
-                arrive = follower.last_arrive
-            # The batch's writes were committed over the last interval: they arrive spread over it too.
-            start = max(follower.last_arrive, arrive - max(self.dt, count / speed))
-            follower.last_arrive = arrive
-            follower.inflight.append((arrive, upstream.pos, start, follower.sent))
-            follower.sent = upstream.pos
+            upstream = node.upstream
+            ok = (upstream is not None and upstream is not node and network.up(upstream.loc)
+                  and network.connected(upstream.loc, node.loc) and self._compatible(node, upstream, now))
+            if ok and upstream is not None:
+                delay = network.mean_one_way(upstream.loc, node.loc)
+                if not node.streaming or abs(node.delay - delay) > 1e-12:
+                    node.start_stream(now, delay)
+            elif node.streaming:
+                node.stop_stream(now)
 
-    def account(self, now: float, dt: float) -> None:
-        # Split brain: two nodes of one cluster would each acknowledge a write.
-        accepting = sum(1 for node in self.nodes if self.accepting(node))
-        if accepting >= 2:
-            self.split_brain_seconds += dt
-        leader = self.leader
-        if leader is not None and self.accepting(leader):
-            for node in self.nodes:
-                if node is not leader and node.upstream is leader:
-                    lag = self.lag_seconds(node, now)
-                    if lag > self.max_lag_seconds:
-                        self.max_lag_seconds = lag
-            if self._timelines and leader.timeline.end - leader.timeline.fork_pos > 5000:
-                floor = min((n.pos for n in self.nodes if n.timeline is leader.timeline), default=0)
-                leader.timeline.trim(floor)
+    def capacity_of(self, node: SimNode) -> float:
+        spec = next(s for s in self.spec.nodes if s.name == node.name)
+        base = spec.capacity or self.spec.capacity or DEFAULT_CAPACITY
+        return base / self.network.slowness(node.name)
 
-    # -- lag as a real tool reads it -----------------------------------------------------
-    def lag_ops(self, node: SimNode) -> int:
-        leader = self.leader
-        if leader is None or node is leader:
-            return 0
-        if node.timeline is not leader.timeline:
-            base = leader.timeline.fork_pos if node.timeline in leader.timeline.lineage() else 0
-            return max(0, leader.pos - min(node.pos, base))
-        return max(0, leader.pos - node.pos)
+    def _compatible(self, node: SimNode, upstream: SimNode, now: float) -> bool:
+        """Can `node` stream from `upstream` as it is (same history), switching timelines if it need?"""
+        if node.timeline is upstream.timeline:
+            return True
+        fork = upstream.timeline.fork_point_with(node.timeline)
+        if fork is not None and node.received(now) <= fork + 1e-9:
+            node.anchor(now)
+            node.recv_base = node.received(now)
+            node.timeline = upstream.timeline  # PostgreSQL's recovery_target_timeline=latest
+            return True
+        return False
 
-    def lag_seconds(self, node: SimNode, now: float) -> float:
-        """How old the oldest write this node is missing is (PostgreSQL's replay lag)."""
-        leader = self.leader
-        if leader is None or node is leader or self.lag_ops(node) == 0:
-            return 0.0
-        first_missing = min(node.pos, leader.timeline.fork_pos) + 1 if node.timeline is not leader.timeline \
-            else node.pos + 1
-        committed = leader.timeline.commit_time(first_missing)
-        return max(0.0, now - committed) if committed is not None else 0.0
+    # -- client paths -------------------------------------------------------------------------
+    def _host_up(self, node: SimNode) -> bool:
+        region, zone, _ = node.loc
+        return self.network.up((region, zone, ""))
 
-    # -- client requests -------------------------------------------------------------------
-    def _targets(self, source: TrafficSource, count: int, now: float) -> list[tuple[SimNode | None, int]]:
-        route = source.route
-        if route.target is None:
-            route.target = self.leader.name if self.leader else None
-        share = route.share_new(now)
-        new = self.by_name.get(route.target) if route.target else None
-        if route.old is None or share >= 1.0:
-            return [(new, count)]
-        to_new = int(count * share)
-        return [(new, to_new), (self.by_name.get(route.old), count - to_new)]
+    def write_path(self, source: TrafficSource, group: Group) -> Path:
+        network = self.network
+        if not network.up(source.loc):
+            return Path(Outcome.CLIENT_DOWN)
+        target = self.by_name.get(group.target) if group.target else None
+        if target is None:
+            return Path(Outcome.REFUSED, why="no leader known")
+        extra = 0.0
+        if not network.up(target.loc):
+            if self._host_up(target):
+                return Path(Outcome.REFUSED, why=f"{target.name} is down (connection refused)")
+            return Path(Outcome.NO_ANSWER, why=f"{target.name} does not answer")
+        if not network.connected(source.loc, target.loc):
+            return Path(Outcome.NO_ANSWER, why=f"{target.name} unreachable")
+        entry = target
+        if target.role != "leader" and self.controller is not None and self.controller.forwards:
+            # A Raft member forwards the proposal to the leader it follows.
+            leader = target.upstream if target.upstream is not None and target.upstream.role == "leader" else None
+            if leader is None:
+                return Path(Outcome.REFUSED, why=f"{target.name} knows no leader")
+            if not network.connected(target.loc, leader.loc):
+                return Path(Outcome.NO_ANSWER, why=f"{target.name} cannot reach its leader")
+            extra = network.rtt(target.loc, leader.loc)
+            target = leader
+        if self.read_only:
+            return Path(Outcome.REFUSED, why="read-only")
+        if target.role != "leader" or target.name in self.promoting:
+            return Path(Outcome.REFUSED, why=f"{target.name} is not the primary")
+        if target.fenced or not network.up(target.loc):
+            return Path(Outcome.REFUSED, why=f"{target.name} is fenced")
+        blocked, wait = self._commit.get(target.name, (True, 0.0))
+        latency = (network.rtt(source.loc, entry.loc) + extra + SERVICE_TIME * network.slowness(target.name)
+                   + wait)
+        if blocked:
+            return Path(Outcome.PENDING, target, source.timeout, why="waiting for replicas")
+        if latency > source.timeout:
+            return Path(Outcome.PENDING, target, source.timeout, why="slower than the client's timeout")
+        return Path(Outcome.OK, target, latency)
 
-    def write(self, source: TrafficSource, count: int, now: float) -> tuple[int, float]:
-        ok_total = 0
-        latency = 0.0
-        for target, n in self._targets(source, count, now):
-            if n <= 0 or target is None:
-                continue
-            if not self.accepting(target) or not self.network.connected(source.loc, target.loc):
-                continue
-            can, wait = self.commit_rule(target, now)
-            if not can:
-                continue
-            client_rtt = self.network.rtt(source.loc, target.loc)
-            first, last = target.timeline.append(n, now, acked=True)
-            target.pos = last
-            ack_at = now + self._apply_time(target)
-            if self.mode != "async" and wait > 0:
-                # Ship now and acknowledge only once the required replicas really hold the batch.
-                self.ship(now)
-                ack_at = max(ack_at, self._replicated_at(target, now))
-            latency = ack_at - now + client_rtt
-            self.pending.append((ack_at + client_rtt / 2, target, target.timeline, first, last))
-            if self.mode == "async" or wait == 0:
-                self.pending_span[last] = self.interval  # replica acks are not spread: conservative
-            ok_total += n
-        return ok_total, latency
-
-    def read(self, source: TrafficSource, count: int, now: float) -> tuple[int, int, float]:
-        ok = stale = 0
-        latency = 0.0
+    def read_path(self, source: TrafficSource, group: Group, write: Path) -> Path:
+        network = self.network
+        if not network.up(source.loc):
+            return Path(Outcome.CLIENT_DOWN)
         if source.reads_from == "leader":
-            targets = self._targets(source, count, now)
+            node = write.node
+            if write.outcome == Outcome.OK or (write.outcome == Outcome.PENDING and node is not None
+                                               and not self._linearizable_reads()):
+                pass
+            elif write.outcome == Outcome.REFUSED and write.why == "read-only":
+                node = self.by_name.get(group.target) if group.target else None
+            else:
+                return Path(write.outcome if write.outcome != Outcome.PENDING else Outcome.NO_ANSWER, why=write.why)
+            if node is None:
+                return Path(Outcome.REFUSED, why="no leader known")
         else:
-            targets = [(self._read_replica(source), count)]
-        for node, n in targets:
-            if node is None or n <= 0 or not self.network.connected(source.loc, node.loc):
-                continue
-            if node.role == "leader" and not self.accepting(node):
-                continue
-            ok += n
-            latency = self.network.rtt(source.loc, node.loc) + self._apply_time(node)
-            stale += self._stale_reads(node, n)
-        return ok, stale, latency
+            node = self._read_replica(source)
+            if node is None:
+                return Path(Outcome.NO_ANSWER, why="no replica reachable")
+        latency = network.rtt(source.loc, node.loc) + SERVICE_TIME * network.slowness(node.name)
+        if latency > source.timeout:
+            return Path(Outcome.NO_ANSWER, node, why="slower than the client's timeout")
+        return Path(Outcome.OK, node, latency)
+
+    def _linearizable_reads(self) -> bool:
+        return self.controller is not None and self.controller.forwards  # Raft reads go through a quorum
 
     def _read_replica(self, source: TrafficSource) -> SimNode | None:
-        candidates = [n for n in self.nodes if self.network.connected(source.loc, n.loc)]
+        network = self.network
+        candidates = [n for n in self.nodes if network.connected(source.loc, n.loc)]
         if source.reads_from == "local":
             local = [n for n in candidates if n.region == source.region]
             candidates = local or [n for n in candidates if n is self.leader]
         if not candidates:
             return None
-        return min(candidates, key=lambda n: (self.network.rtt(source.loc, n.loc), n.role != "leader", n.name))
+        return min(candidates, key=lambda n: (network.rtt(source.loc, n.loc), n.role != "leader", n.name))
 
-    def _stale_reads(self, node: SimNode, count: int) -> int:
-        """Reads here that miss an acknowledged write. Reads spread over the interval; a
-        streaming replica is behind by its one-way delay, during which writes keep being
-        acknowledged (Poisson): P(miss) = 1 - exp(-ack rate x delay)."""
-        if self._is_stale(node):
-            return count
-        leader = self.leader
-        if leader is None or node is leader or node.upstream is not leader or self.interval <= 0:
-            return 0
-        rate = leader.timeline.last_batch_size() / self.interval
-        delay = self.network.rtt(leader.loc, node.loc) / 2
-        return round(count * (1.0 - math.exp(-rate * delay)))
-
-    def _is_stale(self, node: SimNode) -> bool:
-        """A read here misses a write already acknowledged to some client."""
-        leader = self.leader
-        if leader is None:
-            return False
-        acked = self.acked_pos.get(leader.timeline.tid, leader.timeline.fork_pos)
-        if node.timeline is leader.timeline:
-            return node.pos < acked
-        return acked > leader.timeline.fork_pos or node.pos > leader.timeline.fork_pos
-
-    # -- faults --------------------------------------------------------------------------
-    def invalidate_pending(self, now: float) -> None:
-        """A fault struck: writes whose acknowledgement had not reached the client by now
-        are not acknowledged (the client got an error or timed out)."""
-        keep: deque[tuple[float, SimNode, Timeline, int, int]] = deque()
-        for entry in self.pending:
-            ack_at, leader, timeline, first, last = entry
-            if ack_at <= now:
-                keep.append(entry)
-                continue
-            broken = not self.accepting(leader) or not self.commit_rule(leader, now)[0] or not any(
-                self.network.connected(s.loc, leader.loc) for s in self.sources if self.network.up(s.loc))
-            if broken:
-                # Writes early in the batch were answered already: only the rest is unacknowledged.
-                span = self.pending_span.pop(last, 0.0)
-                start = ack_at - span
-                heard = 0
-                if span > 0 and now > start:
-                    heard = int((last - first + 1) * (now - start) / span)
-                if first + heard <= last:
-                    timeline.unack(first - 1 + heard, last)
-            else:
-                keep.append(entry)
-        self.pending = keep
-
-    def on_change(self, now: float) -> None:
-        self.settle(now)
+    # -- the replan ---------------------------------------------------------------------------
+    def replan(self, now: float, moved: bool = True) -> None:
+        self.version += 1
+        self._lag_key = (-1, -1.0, -1.0)
+        self.refresh_streams(now)
+        self._commit = {n.name: self.commit_rule(n) for n in self.nodes if self.accepting(n)}
+        self._semi_sync_timer(now)
+        rates: dict[str, float] = {}
+        for source in self.sources:
+            for group in source.groups:
+                old = group.write
+                write = self.write_path(source, group)
+                group.read = self.read_path(source, group, write)
+                self._transition(source, group, old, write, now)
+                group.write = write
+                if write.node is not None and write.outcome in (Outcome.OK, Outcome.PENDING):
+                    rates[write.node.name] = rates.get(write.node.name, 0.0) + group.writes_per_s
         for node in self.nodes:
-            upstream = node.upstream
-            if node.inflight and (upstream is None or not self.network.connected(upstream.loc, node.loc)):
-                node.drop_inflight()
-            elif upstream is not None and not self.network.connected(upstream.loc, node.loc):
-                node.sent = node.pos
-        self.invalidate_pending(now)
-        self.clock.note_fault(now)
-        controller = self.controller
-        if controller is not None:
-            controller.on_change(now)  # type: ignore[attr-defined]
+            if node.writing:
+                node.timeline.set_rate(now, rates.get(node.name, 0.0))
+        self._accepting = sum(1 for n in self.nodes if self.accepting(n) and not self._commit[n.name][0])
+        leader = self.leader
+        self._ack_wait = self._commit.get(leader.name, (False, 0.0))[1] if leader is not None else 0.0
+        self._lag_key = (-1, -1.0, -1.0)  # the streams changed: lags computed on the way are stale
+        self.mark_failures(now)
+        self.update_clock(now)
+        self.notify()
+        for router in self.routers:
+            router.after_replan(now, moved)
 
-    # -- leadership changes, used by failover managers, Raft and runbook actions ---------
+    def changed(self, now: float) -> None:
+        """The cluster's state changed (the caller settled first): replan, let the controller react,
+        and replan again for what it did."""
+        self.replan(now)
+        if self.controller is not None:
+            self.controller.on_change(now)
+            self.restarted.clear()
+            self.replan(now)
+
+    def on_network(self, now: float) -> None:
+        self.changed(now)
+
+    def _semi_sync_timer(self, now: float) -> None:
+        if self.mode != "semi-sync":
+            return
+        leader = self.leader
+        has_acker = leader is not None and bool(self.ackers(leader))
+        if has_acker:
+            self.semi_no_ack_since = None
+            self.semi_off = False
+        elif self.semi_no_ack_since is None and leader is not None and self.accepting(leader):
+            self.semi_no_ack_since = now
+            timeout = self.timings.get("semi_sync_timeout", 10.0)
+            self.loop.schedule(now + timeout, self._semi_sync_fallback, now)
+
+    def _semi_sync_fallback(self, since: float) -> None:
+        if self.semi_no_ack_since != since or self.semi_off:
+            return
+        now = self.loop.now
+        self.settle(now)
+        self.semi_off = True
+        self.log("semi-sync: no replica acknowledged within the timeout; falling back to async")
+        self.changed(now)
+
+    def _transition(self, source: TrafficSource, group: Group, old: Path, new: Path, now: float) -> None:
+        if old.outcome == Outcome.OK and not (new.outcome == Outcome.OK and new.node is old.node):
+            node = old.node
+            if node is not None and not self._still_answers(source, node):
+                # The answers to writes sent within the last round trip never arrive.
+                start = max(now - old.latency, group.ok_since)
+                k = arrivals(group.writes_per_s, start, now)
+                if k:
+                    self._retract(source, k, old.latency)
+                # On the log, the fluid's share: this group's writes among everyone's in that window.
+                timeline = node.timeline
+                timeline.add_unknown(timeline.end(start), timeline.end(now), group.writes_per_s * (now - start))
+        if old.outcome == Outcome.PENDING and new.outcome == Outcome.OK and old.node is new.node \
+                and old.why == "waiting for replicas":
+            # Unblocked: the writes whose clients were still waiting get their answer now.
+            start = max(now - source.timeout, group.ok_since)
+            k = arrivals(group.writes_per_s, start, now)
+            if k:
+                self._retract(source, -k, source.timeout / 2)
+            node = new.node
+            if node is not None:
+                timeline = node.timeline
+                timeline.add_unknown(timeline.end(start), timeline.end(now), -group.writes_per_s * (now - start))
+        if not old.same_route(new) or old.latency != new.latency:
+            group.ok_since = now
+
+    def _retract(self, source: TrafficSource, k: int, latency: float) -> None:
+        """Move k writes from acknowledged to unknown (k < 0: the other way)."""
+        for counters in (self.counters, source.counters):
+            counters.writes_acked -= k
+            counters.writes_unknown += k
+        self.write_latency.add(latency, -k)
+
+    def _still_answers(self, source: TrafficSource, node: SimNode) -> bool:
+        return (self.accepting(node) and self.network.connected(source.loc, node.loc)
+                and not self._commit.get(node.name, (True, 0.0))[0])
+
+    # -- books over a quiet stretch -------------------------------------------------------------
+    def account(self, t0: float, t1: float, tally: Tally, commit: bool) -> None:
+        if self._accepting >= 2:
+            tally.add("split_brain_seconds", t1 - t0)
+        if commit:
+            for node in self.nodes:
+                if node.down_lag is not None:
+                    node.down_lag = (self.lag_seconds(node, t1), self.lag_ops(node, t1), t1)
+        leader = self.leader
+        if leader is None or not self.accepting(leader):
+            return
+        for node in self.nodes:
+            # The lag an operator reads: of the replicas configured to follow the leader (an old primary that
+            # has not rejoined yet is not one of them).
+            if node is leader or not self.network.up(node.loc) or node.upstream is not leader:
+                continue
+            # Lag only grows or only shrinks within a stretch, so its worst is at an end: at t0 it is the
+            # last stretch's t1, already counted, except just after a change such as a rejoining replica
+            # that replays its backlog at once, whose first instant a lag monitor never sees.
+            tally.peak("max_lag_seconds", self.lag_seconds(node, t1))
+
+    def stale_share(self, source: TrafficSource, group: Group, node: SimNode, t0: float, t1: float) -> float:
+        reference = self.reference()
+        if reference is None or node is reference:
+            return 0.0
+        wait = self._ack_wait
+        timeline = reference.timeline
+        cut = shared_prefix(timeline, node.timeline)
+
+        def unseen(t: float) -> float:
+            acked = timeline.position_at(t - wait) if t - wait >= 0 else 0.0
+            have = min(node.applied(t), cut)
+            return acked - have if acked > have else 0.0
+
+        return self.keyspace.mean_hit(unseen, t0, t1)
+
+    # -- lag as a real tool reads it -----------------------------------------------------
+    def reference(self) -> SimNode | None:
+        """The log lag is measured against: the leader; with none, the node a Raft election would pick (the
+        most up-to-date log: latest term, then longest)."""
+        if self.leader is not None:
+            return self.leader
+        now = self.loop.now
+        return max(self.nodes, key=lambda n: (n.timeline.term, n.received(now), n.name), default=None)
+
+    def lag_ops(self, node: SimNode, now: float) -> int:
+        return self._lags(node, now)[1]
+
+    def lag_seconds(self, node: SimNode, now: float) -> float:
+        """How old the oldest write this node is missing is (PostgreSQL's replay lag); for a down node, at
+        least its lag when it went down plus the time since."""
+        return self._lags(node, now)[0]
+
+    def _lags(self, node: SimNode, now: float) -> tuple[float, int]:
+        # Asked several times per snapshot (the view, the worst lag, the books): computed once per state.
+        key = (self.version, self.settled, now)
+        if self._lag_key != key:
+            self._lag_key = key
+            self._lag_memo = {}
+        found = self._lag_memo.get(node.name)
+        if found is None:
+            found = self._lag_memo[node.name] = (self._lag_seconds_now(node, now), self._lag_ops_now(node, now))
+        return found
+
+    def _lag_ops_now(self, node: SimNode, now: float) -> int:
+        lag = self._lag_ops(node, now)
+        if node.down_lag is not None:
+            # A down node falls further behind; a failover that drops what it missed does not bring it closer.
+            return max(lag, node.down_lag[1])
+        return lag
+
+    def _lag_seconds_now(self, node: SimNode, now: float) -> float:
+        lag = self._lag_seconds(node, now)
+        if node.down_lag is not None:
+            seconds, _, since = node.down_lag
+            return max(lag, seconds + now - since)
+        return lag
+
+    def _lag_ops(self, node: SimNode, now: float) -> int:
+        reference = self.reference()
+        if reference is None or node is reference:
+            return 0
+        end = reference.received(now)
+        have = min(node.applied(now), shared_prefix(reference.timeline, node.timeline))
+        return max(0, round(end - have))
+
+    def _lag_seconds(self, node: SimNode, now: float) -> float:
+        reference = self.reference()
+        if reference is None or node is reference:
+            return 0.0
+        end = reference.received(now)
+        have = min(node.applied(now), shared_prefix(reference.timeline, node.timeline))
+        if end - have < 0.5:
+            return 0.0
+        committed = reference.timeline.commit_time(have)
+        return max(0.0, now - committed) if committed is not None else 0.0
+
+    # -- leadership changes, used by controllers and operator actions ----------------------
     def promote(self, node: SimNode, now: float, reason: str) -> None:
-        node.settle(now)
-        node.inflight.clear()
-        old = self.leader
+        """`node` becomes the leader, on a new timeline from what it received (the caller settled)."""
+        node.stop_stream(now)
+        position = node.received(now)
+        node.anchor(now)
         self.term += 1
         node.term = self.term
         node.role = "leader"
         node.fenced = False
         node.upstream = None
-        node.timeline = self.new_timeline(node.timeline, node.pos, self.term)
-        node.sent = node.pos
+        node.timeline = self.new_timeline(node.timeline, position, self.term, now)
+        node.writing = True
+        node.recv_base = position
+        self.promoting.discard(node.name)
         self.leader = node
         self.history.append((now, node.name, self.term))
-        self.clock.promoted_at = self.clock.promoted_at or (now if self.clock.fault_at is not None else None)
+        self.clock.note_promoted(now)
         self.election = ""
+        self.dns_record = node.name
+        self.sync_standbys = self.default_sync_standbys(node)
         self.log(f"{node.name} promoted to leader (term {self.term}): {reason}")
-        for other in self.nodes:
-            if other is not node and self.network.up(other.loc) and other.role != "leader":
-                self.repoint(other, node, now)
-        lost_at = self.clock.fault_at if self.clock.fault_at is not None else now
-        for source in self.sources:
-            old_target = source.route.target
-            if old_target == node.name:
-                continue
-            start, end = switch_window(source.routing, source.dns_ttl, now, lost_at)
-            source.route.old = old_target if old_target is not None else (old.name if old else None)
-            source.route.target = node.name
-            source.route.start, source.route.end = start, end
 
-    def repoint(self, node: SimNode, leader: SimNode, now: float) -> None:
-        """Follow `leader`; a node whose log went past the fork point is rewound first."""
-        node.settle(now)
-        node.inflight.clear()
+    def repoint(self, node: SimNode, leader: SimNode, now: float) -> bool:
+        """Follow `leader`, rewinding first if the node's log went past the fork (pg_rewind, Raft's
+        truncation). Needs a working connection to it: returns False if there is none."""
+        if node is leader or not self.network.connected(node.loc, leader.loc):
+            return False
+        if node.writing:
+            node.stop_writing(now)
+        else:
+            node.stop_stream(now)
         if node.timeline is not leader.timeline:
-            lineage = leader.timeline.lineage()
-            fork = None
-            for child, parent in itertools.pairwise(lineage):
-                if parent is node.timeline:
-                    fork = child.fork_pos
-                    break
-            if fork is None or node.pos > fork:
-                target = leader.timeline.fork_pos if fork is None else fork
-                node.pos = min(node.pos, target)  # pg_rewind / Raft truncation
-                self.log(f"{node.name} rewound to position {node.pos} to follow {leader.name}")
+            fork = shared_prefix(leader.timeline, node.timeline)
+            if node.received(now) > fork + 1e-9:
+                node.anchor(now)
+                node.recv_base = fork
+                node.apply_p = min(node.apply_p, fork)
+                self.log(f"{node.name} rewound to position {round(fork)} to follow {leader.name}")
             node.timeline = leader.timeline
         node.role = "follower"
         node.fenced = False
         node.upstream = leader
-        node.term = leader.term
-        node.sent = node.pos
-        node.last_arrive = now
+        node.term = max(node.term, leader.term)
+        return True
+
+    def resume_leader(self, node: SimNode, now: float) -> None:
+        """A leader that restarted as a replica starts writing its own timeline again (Patroni still held
+        the leader key)."""
+        node.role = "leader"
+        node.upstream = None
+        node.writing = True
+        self.leader = node
+        self.log(f"{node.name} resumes as the leader (it still holds the leader key)")
 
     def demote(self, node: SimNode, now: float, reason: str) -> None:
+        node.stop_writing(now)
+        node.role = "follower"
+        node.upstream = None
         if self.leader is node:
             self.leader = None
-        node.role = "follower"
         self.log(f"{node.name} demoted: {reason}")
-        if self.leader is not None:
-            self.repoint(node, self.leader, now)
 
     # -- accounting of lost writes ---------------------------------------------------------
     def lost_writes(self) -> tuple[int, float]:
         """Acknowledged writes that are not in the history of the current leader."""
-        leader = self.leader
-        if leader is None:
-            survivor = max(self.nodes, key=lambda n: (n.timeline.term, n.pos))
-            surviving, end = survivor.timeline, survivor.pos
-        else:
-            surviving, end = leader.timeline, leader.pos
-        lineage = surviving.lineage()
-        in_lineage = {t.tid for t in lineage}
-        cut: dict[int, int] = {}  # timeline id -> last position that survives on it
-        cut[surviving.tid] = end
-        for child, parent in itertools.pairwise(lineage):
-            cut[parent.tid] = child.fork_pos
-        timelines: dict[int, Timeline] = {}
-        for node in self.nodes:
-            for t in node.timeline.lineage():
-                timelines[t.tid] = t
-        for _, _, t, _, _ in self.pending:
-            timelines[t.tid] = t
-        lost = 0
+        now = self.loop.now
+        survivor = self.reference()
+        if survivor is None:
+            survivor = max(self.nodes, key=lambda n: (n.timeline.term, n.received(now)))
+        surviving = survivor.timeline
+        end = survivor.received(now)
+        lost = 0.0
         rpo = 0.0
-        for tid, t in timelines.items():
-            keep = cut[tid] if tid in in_lineage else t.fork_pos
-            n = t.acked_in(keep, t.end)
-            if n:
+        for timeline in self.timelines:
+            top = timeline.end(now)
+            if timeline is surviving:
+                keep = end  # the survivor's own timeline beyond what it holds (a dead writer's tail)
+            elif surviving.holds(timeline, top):
+                continue  # wholly in the surviving history
+            else:
+                keep = min(shared_prefix(surviving, timeline), end)
+            n = timeline.acked_in(keep, top)
+            if n >= 0.5:
                 lost += n
-                newest = t.last_acked_time_in(keep, t.end)
-                kept = t.commit_time(keep) if keep > 0 else None
+                newest = timeline.last_acked_time_in(keep, top)
+                kept = timeline.commit_time(keep) if keep > 0 else None
                 if newest is not None:
                     rpo = max(rpo, newest - (kept if kept is not None else newest))
-        return lost, rpo
+        # The log is a fluid and the clients' books are whole requests: never more lost than acknowledged.
+        return min(round(lost), self.counters.writes_acked), rpo
+
+    # -- CAP ---------------------------------------------------------------------------------
+    def write_diverges(self, source: TrafficSource) -> bool:
+        from regionctl.sim.cap import leader_follower_diverges
+
+        return leader_follower_diverges(self)

@@ -12,21 +12,24 @@ keys spread evenly over the ranges. A client's request goes to its nearest live 
   has an acknowledged write none of them holds yet: still in flight (only when R + W <= N
   can a read avoid every replica a write was acknowledged by) or missed during a fault.
   With read repair (R >= 2), a read that finds one replica behind another fixes that key.
-Keys are counted by popularity bucket (keyspace.py), as expected values: same inputs,
-same figures.
+- timestamps are the coordinator's clock (last-writer-wins): a coordinator whose clock runs
+  behind another's writes values that lose to older writes made through the other.
+What each replica misses is a fluid too: it grows at the rate of the writes it misses and
+decays at the rate reads repair it, in closed form between events; counts are expected
+values over keys by popularity (keyspace.py).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from regionctl.model.resolved import node_zone
-from regionctl.sim.cluster_base import ClusterBase
-from regionctl.sim.keyspace import Carry, Keyspace
+from regionctl.sim.cluster_base import ClusterBase, Tally
 from regionctl.sim.log import Timeline
 from regionctl.sim.network import Loc
 from regionctl.sim.node import SimNode
-from regionctl.sim.workload import TrafficSource
+from regionctl.sim.workload import Group, Outcome, Path, TrafficSource
 
 SERVICE_TIME = 0.0005
 
@@ -46,15 +49,16 @@ class Plan:
     # Acknowledged writes a read from here misses because they are still in flight to its replicas
     # (the writers' rates times how long after each ack a read still reaches none of them)
     inflight: float
+    coordinator: SimNode | None
 
 
 class LeaderlessCluster(ClusterBase):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         rep = self.spec.replication
-        log = Timeline(1, None, 0, 0)
+        log = Timeline(1, None, 0.0, 0, 0.0)
         for s in self.spec.nodes:
-            node = SimNode(s.name, self.name, s.region, node_zone(self.topology, s), s.priority, log)
+            node = SimNode(s.name, self.name, s.region, node_zone(self.topology, s), s.priority, log, 0.0)
             node.role = "replica"
             self.nodes.append(node)
         self.by_name = {n.name: n for n in self.nodes}
@@ -65,7 +69,6 @@ class LeaderlessCluster(ClusterBase):
         self.hinted_handoff = rep.hinted_handoff
         self.read_repair = rep.read_repair
         self.hint_window = self.timings.get("hint_window", 10800.0)
-        self.keyspace = Keyspace(rep.keyspace)
         size = len(self.nodes)
         self.ranges = [[self.nodes[(g + i) % size] for i in range(self.n)] for g in range(size)]
         # missing[g][i][o]: acknowledged writes of range g, from the o-th client source, that the range's
@@ -74,24 +77,18 @@ class LeaderlessCluster(ClusterBase):
         # while writes of different sources missed by different replicas do not overlap at all.
         self.missing: list[list[list[float]]] = []
         self.hinted: list[list[list[float]]] = []
-        self._origin: dict[int, int] = {}
-        self.total: list[list[float]] = []
+        self.grow: list[list[list[float]]] = []
+        self.hint_grow: list[list[list[float]]] = []
+        self.decay: list[list[float]] = []
         self._places = {n.name: [(g, i) for g, replicas in enumerate(self.ranges)
                                  for i, m in enumerate(replicas) if m is n] for n in self.nodes}
         self.behind_since: dict[str, float] = {}
         self.cut_since: dict[str, float] = {}
-        self.leader = None
-        self.initial_leader = None
-        self.history: list[tuple[float, str, int]] = []
         self.term = 0
-        self.repaired = 0.0
         self._plans: dict[Loc, list[Plan]] = {}
-        # Per location: (every range writes to all replicas, slowest write, every read overlaps, slowest read)
-        self._fast: dict[Loc, tuple[bool, float, bool, float]] = {}
-        self.clean = True  # no replica lacks an acknowledged write
         self._version = -1
-        self._turn: dict[str, int] = {}
-        self._stale = Carry()
+        self._coordinated: dict[str, float] = {}  # coordinator -> writes per second it timestamps
+        self.clean = True  # no replica lacks an acknowledged write
 
     # -- plans: per fault set, per client location ------------------------------------------
     def _coordinator(self, loc: Loc) -> SimNode | None:
@@ -99,20 +96,16 @@ class LeaderlessCluster(ClusterBase):
         return min(live, key=lambda n: (self.network.rtt(loc, n.loc), n.name)) if live else None
 
     def _writers(self) -> list[tuple[Loc, float]]:
-        return [(s.loc, s.writes_per_s) for s in self.sources if s.writes_per_s > 0]
+        return [(s.loc, s.writes_per_s) for s in self.sources if s.writes_per_s > 0 and self.network.up(s.loc)]
 
     def plans(self, loc: Loc) -> list[Plan]:
         if self._version != self.network.version:
             self._version = self.network.version
             self._plans.clear()
-            self._fast.clear()
         plans = self._plans.get(loc)
         if plans is None:
             plans = [self._plan(loc, g) for g in range(len(self.ranges))]
             self._plans[loc] = plans
-            self._fast[loc] = (
-                all(p.write_ok and not p.missed for p in plans), max(p.write_latency for p in plans),
-                all(p.read_ok and not p.inflight for p in plans), max(p.read_latency for p in plans))
         return plans
 
     def _plan(self, loc: Loc, g: int) -> Plan:
@@ -120,7 +113,7 @@ class LeaderlessCluster(ClusterBase):
         replicas = self.ranges[g]
         coord = self._coordinator(loc)
         if coord is None:
-            return Plan(False, 0.0, tuple(range(self.n)), False, False, False, 0.0, (), 0.0)
+            return Plan(False, 0.0, tuple(range(self.n)), False, False, False, 0.0, (), 0.0, None)
         to_coord = network.rtt(loc, coord.loc)
         reach = sorted((network.rtt(coord.loc, n.loc), i) for i, n in enumerate(replicas)
                        if network.connected(coord.loc, n.loc))
@@ -142,7 +135,7 @@ class LeaderlessCluster(ClusterBase):
         inflight = sum(rate / size * self._read_window(w_loc, g, loc, coord, read_set)
                        for w_loc, rate in self._writers())
         return Plan(write_ok, write_latency, missed, self.hinted_handoff or stand_in, diverges, read_ok,
-                    read_latency, read_set, inflight)
+                    read_latency, read_set, inflight, coord)
 
     def _read_window(self, w_loc: Loc, g: int, r_loc: Loc, r_coord: SimNode, read_set: tuple[int, ...]) -> float:
         """Seconds after a write from w_loc is acknowledged during which a read from r_loc still
@@ -164,119 +157,175 @@ class LeaderlessCluster(ClusterBase):
                       for i in read_set if i in arrive), default=0.0)
         return max(0.0, window - acked_at)
 
-    def _parts(self, key: str, count: int, size: int) -> list[int]:
-        """Each range's share of `count` requests: even, the remainder rotating over the ranges."""
-        base, extra = divmod(count, size)
-        start = self._turn.get(key, 0)
-        self._turn[key] = (start + extra) % size
-        return [base + (1 if (g - start) % size < extra else 0) for g in range(size)]
-
     def start(self) -> None:
-        self._origin = {id(source): o for o, source in enumerate(self.sources)}
-        self.missing = [[[0.0] * len(self.sources) for _ in range(self.n)] for _ in self.ranges]
-        self.hinted = [[[0.0] * len(self.sources) for _ in range(self.n)] for _ in self.ranges]
-        self.total = [[0.0] * self.n for _ in self.ranges]  # missing[g][i] summed over sources
-        super().start()
+        size = len(self.ranges)
+        for source in self.sources:
+            source.groups = [Group(1.0 / size, source.writes_per_s, source.reads_per_s, 0.0) for _ in range(size)]
+            for g, group in enumerate(source.groups):
+                group.key_range = g
+        sources = len(self.sources)
 
-    # -- the tick ----------------------------------------------------------------------------
-    def tick(self, now: float, dt: float) -> None:
-        self.serve_traffic(now, dt)
+        def grid() -> list[list[list[float]]]:
+            return [[[0.0] * sources for _ in range(self.n)] for _ in self.ranges]
+
+        self.missing, self.hinted, self.grow, self.hint_grow = grid(), grid(), grid(), grid()
+        self.decay = [[0.0] * self.n for _ in self.ranges]
+        self.replan(0.0)
+
+    # -- the replan ----------------------------------------------------------------------------
+    def replan(self, now: float, moved: bool = True) -> None:
+        self.version += 1
+        network = self.network
+        for row in self.grow:
+            for cell in row:
+                cell[:] = [0.0] * len(cell)
+        for row in self.hint_grow:
+            for cell in row:
+                cell[:] = [0.0] * len(cell)
+        self.decay = [[0.0] * self.n for _ in self.ranges]
+        coordinated: dict[str, float] = {}
+        collision = self.keyspace.collision
+        for source in self.sources:
+            plans = self.plans(source.loc)
+            live = network.up(source.loc)
+            for group in source.groups:
+                if not live:
+                    group.write = group.read = Path(Outcome.CLIENT_DOWN)
+                    continue
+                g = group.key_range
+                plan = plans[g]
+                if plan.write_ok:
+                    outcome = Outcome.OK if plan.write_latency <= source.timeout else Outcome.PENDING
+                    group.write = Path(outcome, plan.coordinator, plan.write_latency)
+                    rate = group.writes_per_s
+                    if plan.coordinator is not None:
+                        coordinated[plan.coordinator.name] = coordinated.get(plan.coordinator.name, 0.0) + rate
+                    for i in plan.missed:
+                        self.grow[g][i][source.index] += rate
+                        name = self.ranges[g][i].name
+                        if plan.hinted and now - self.cut_since.get(name, now) < self.hint_window:
+                            self.hint_grow[g][i][source.index] += rate
+                else:
+                    group.write = Path(Outcome.REFUSED if plan.coordinator is not None else Outcome.NO_ANSWER,
+                                       why=f"fewer than W={self.w} replicas reachable")
+                if plan.read_ok:
+                    group.read = Path(Outcome.OK if plan.read_latency <= source.timeout else Outcome.NO_ANSWER,
+                                      plan.coordinator, plan.read_latency)
+                    if self.read_repair and self.r >= 2:
+                        for i in plan.read_set:
+                            self.decay[g][i] += group.reads_per_s * len(self.ranges) * collision
+                else:
+                    group.read = Path(Outcome.REFUSED if plan.coordinator is not None else Outcome.NO_ANSWER,
+                                      why=f"fewer than R={self.r} replicas reachable")
+        self._coordinated = coordinated
+        if any(v for row in self.grow for cell in row for v in cell):
+            self.clean = False
+        for node in self.nodes:
+            if self.lag_ops(node, now) > 0 or any(self.grow[g][i][o] for g, i in self._places[node.name]
+                                                  for o in range(len(self.sources))):
+                self.behind_since.setdefault(node.name, now)
+        self.mark_failures(now)
+        self.update_clock(now)
+        self.notify()
+
+    def writable(self) -> bool:
+        return any(p.write_ok for s in self.sources for p in self.plans(s.loc)) or any(
+            self.network.up(n.loc) for n in self.nodes)
+
+    # -- the fluid of missed writes ---------------------------------------------------------------
+    def _least(self, g: int, o: int) -> float:
+        return min(self.missing[g][i][o] for i in range(self.n))
+
+    def _missing_at(self, g: int, i: int, o: int, dt: float) -> float:
+        """missing[g][i][o] dt seconds after the last settle, under the current rates."""
+        m0 = self.missing[g][i][o]
+        a = self.grow[g][i][o]
+        lam = self.decay[g][i]
+        if lam <= 0.0 or (m0 <= 0.0 and a <= 0.0):
+            return m0 + a * dt
+        least = self._least(g, o)
+        excess = m0 - least
+        steady = a / lam
+        return least + steady + (excess - steady) * math.exp(-lam * dt)
+
+    def account(self, t0: float, t1: float, tally: Tally, commit: bool) -> None:
+        dt = t1 - t0
+        skew = self.network.skew
+        if skew and self._coordinated:
+            hit = self.keyspace.hit_f
+            for x, rate_x in self._coordinated.items():
+                for y, rate_y in self._coordinated.items():
+                    ahead = skew.get(y, 0.0) - skew.get(x, 0.0)
+                    if x != y and ahead > 0.0:
+                        # x's writes carry older timestamps than y's writes of the last `ahead` seconds:
+                        # on those keys the newer write from x loses.
+                        lost = rate_x * hit(rate_y * ahead) * dt
+                        tally.add("lost_updates", lost)
+                        tally.add("skew_overwrites", lost)
         if self.clean:
             return
         clean = True
-        for g, totals in enumerate(self.total):
-            for i, value in enumerate(totals):
-                if 0.0 < value < 0.5:  # read repair decays geometrically: the last half write is done
-                    totals[i] = 0.0
-                    self.missing[g][i] = [0.0] * len(self.sources)
-                    self.hinted[g][i] = [0.0] * len(self.sources)
-                elif value:
+        sources = len(self.sources)
+        for g in range(len(self.ranges)):
+            for i in range(self.n):
+                new = [self._missing_at(g, i, o, dt) for o in range(sources)]
+                old = self.missing[g][i]
+                if self.decay[g][i] > 0.0:
+                    for o in range(sources):
+                        growth = self.grow[g][i][o] * dt
+                        tally.add("repaired", max(0.0, old[o] + growth - new[o]))
+                total = sum(new)
+                if not commit:
+                    if total >= 0.5:
+                        clean = False
+                    continue
+                hints = self.hinted[g][i]
+                for o in range(sources):
+                    hints[o] = min(hints[o] + self.hint_grow[g][i][o] * dt, new[o])
+                if 0.0 < total < 0.5 and not any(self.grow[g][i]):
+                    new = [0.0] * sources  # read repair decays geometrically: the last half write is done
+                    self.hinted[g][i] = [0.0] * sources
+                    total = 0.0
+                self.missing[g][i] = new
+                if total:
                     clean = False
-        self.clean = clean
-        behind = self.behind_since
         for node in self.nodes:
-            if self.lag_ops(node) > 0:
-                since = behind.setdefault(node.name, now)
-                if now - since > self.max_lag_seconds:
-                    self.max_lag_seconds = now - since
-            elif behind:
-                behind.pop(node.name, None)
+            if self.lag_ops(node, t1) > 0:
+                since = self.behind_since.get(node.name, t0)
+                if commit:
+                    self.behind_since[node.name] = since
+                tally.peak("max_lag_seconds", t1 - since)
+            elif commit:
+                self.behind_since.pop(node.name, None)
+        if commit:
+            self.clean = clean
 
-    def write(self, source: TrafficSource, count: int, now: float) -> tuple[int, float]:
-        plans = self.plans(source.loc)
-        fast = self._fast[source.loc]
-        if fast[0]:
-            return count, fast[1]
-        self.clean = False
-        size = len(plans)
-        ok = 0
-        latency = 0.0
-        o = self._origin[id(source)]
-        for g, part in enumerate(self._parts(source.region, count, size)):
-            plan = plans[g]
-            if not part or not plan.write_ok:
-                continue
-            ok += part
-            latency = max(latency, plan.write_latency)
-            for i in plan.missed:
-                self.missing[g][i][o] += part
-                self.total[g][i] += part
-                name = self.ranges[g][i].name
-                if plan.hinted and now - self.cut_since.get(name, now) < self.hint_window:
-                    self.hinted[g][i][o] += part
-        # Ranges differ only in which replicas are nearest: the slowest is what a batch waits for.
-        return ok, latency
+    def stale_share(self, source: TrafficSource, group: Group, node: SimNode, t0: float, t1: float) -> float:
+        g = group.key_range
+        plan = self.plans(source.loc)[g]
+        if not plan.read_ok:
+            return 0.0
+        if self.clean and not plan.inflight and not any(v for row in self.grow[g] for v in row):
+            return 0.0
+        size = len(self.ranges)
+        read_set = plan.read_set
+        sources = len(self.sources)
 
-    def read(self, source: TrafficSource, count: int, now: float) -> tuple[int, int, float]:
-        plans = self.plans(source.loc)
-        fast = self._fast[source.loc]
-        if fast[2] and self.clean:
-            return count, 0, fast[3]
-        size = len(plans)
-        ok = 0
-        stale = 0.0
-        latency = 0.0
-        hit = self.keyspace.hit
-        for g, part in enumerate(self._parts(source.region + "/r", count, size)):
-            plan = plans[g]
-            if not part or not plan.read_ok:
-                continue
-            ok += part
-            latency = max(latency, plan.read_latency)
-            read_set = plan.read_set
-            totals = self.total[g]
-            lagging = [i for i in read_set if totals[i]]
-            missing = self.missing[g]
-            if len(lagging) < len(read_set):
-                # A replica of the read set has every acknowledged write but those in flight.
-                behind = [0.0] * len(self.sources)
-                unseen = plan.inflight
-            elif len(read_set) == 1:
-                behind = missing[read_set[0]]
-                unseen = totals[read_set[0]] + plan.inflight
+        def unseen(t: float) -> float:
+            dt = t - t0
+            rows = [[self._missing_at(g, i, o, dt) for o in range(sources)] for i in read_set]
+            if any(sum(row) <= 0.0 for row in rows):
+                behind = 0.0  # a replica of the read set has every acknowledged write but those in flight
+            elif len(rows) == 1:
+                behind = sum(rows[0])
             else:
-                behind = [min(missing[i][o] for i in read_set) for o in range(len(self.sources))]
-                unseen = sum(behind) + plan.inflight
-            if unseen > 0.0:
-                stale += part * hit(round(unseen * size))
-            if lagging and self.read_repair and self.r >= 2:
-                # Each read repairs its key on the replicas it found behind: the share of
-                # missed writes fixed is the chance a read lands on one of their keys.
-                fixed = min(1.0, part * size * self.keyspace.collision)
-                for i in lagging:
-                    row, hints = missing[i], self.hinted[g][i]
-                    for o, least in enumerate(behind):
-                        excess = row[o] - least
-                        if excess > 0.0:
-                            row[o] -= excess * fixed
-                            totals[i] -= excess * fixed
-                            hints[o] = min(hints[o], row[o])
-                            self.repaired += excess * fixed
-        return ok, self._stale.take(source.region, stale), latency
+                behind = sum(min(row[o] for row in rows) for o in range(sources))
+            return (behind + plan.inflight) * size
+
+        return self.keyspace.mean_hit(unseen, t0, t1)
 
     # -- faults --------------------------------------------------------------------------------
-    def on_change(self, now: float) -> None:
-        self.clock.note_fault(now)
+    def on_network(self, now: float) -> None:
         network = self.network
         for node in self.nodes:
             reachable = network.up(node.loc) and all(
@@ -293,17 +342,31 @@ class LeaderlessCluster(ClusterBase):
                         peer is not node and network.connected(peer.loc, node.loc) for peer in self.nodes):
                     row = self.missing[g][i]
                     for o, value in enumerate(hints):
-                        row[o] -= value
-                        self.total[g][i] -= value
+                        row[o] = max(0.0, row[o] - value)
                         hints[o] = 0.0
+        self.replan(now)
+        # The hint window closes while a replica is still cut off: stop hinting then.
+        for name, since in self.cut_since.items():
+            end = since + self.hint_window
+            if end > now:
+                self.loop.schedule(end, self._hint_window_closed, name, since)
+
+    def _hint_window_closed(self, name: str, since: float) -> None:
+        if self.cut_since.get(name) != since:
+            return
+        now = self.loop.now
+        self.settle(now)
+        self.replan(now)
 
     # -- reading the state -----------------------------------------------------------------------
-    def lag_ops(self, node: SimNode) -> int:
-        return round(sum(self.total[g][i] for g, i in self._places[node.name]))
+    def lag_ops(self, node: SimNode, now: float) -> int:
+        dt = max(0.0, now - self.settled)
+        return round(sum(self._missing_at(g, i, o, dt) for g, i in self._places[node.name]
+                         for o in range(len(self.sources))))
 
     def lag_seconds(self, node: SimNode, now: float) -> float:
         since = self.behind_since.get(node.name)
-        return 0.0 if since is None or self.lag_ops(node) == 0 else now - since
+        return 0.0 if since is None or self.lag_ops(node, now) == 0 else now - since
 
     def write_diverges(self, source: TrafficSource) -> bool:
         return any(p.write_ok and p.diverges for p in self.plans(source.loc))
@@ -319,9 +382,20 @@ class LeaderlessCluster(ClusterBase):
         extra = weighted / total if total else 0.0
         return extra, f"waits for W={self.w} of N={self.n} replicas instead of the nearest one"
 
-    def figures(self) -> dict[str, object]:
+    def missing_total(self, now: float) -> float:
+        dt = max(0.0, now - self.settled)
+        total = 0.0
+        for g in range(len(self.ranges)):
+            for i in range(self.n):
+                value = sum(self._missing_at(g, i, o, dt) for o in range(len(self.sources)))
+                total += value if value >= 0.5 or any(self.grow[g][i]) else 0.0
+        return total
+
+    def figures(self, tally: Tally) -> dict[str, object]:
         return {"quorum": {"n": self.n, "r": self.r, "w": self.w, "overlapping": self.r + self.w > self.n,
                            "sloppy_quorum": self.sloppy, "hinted_handoff": self.hinted_handoff,
                            "read_repair": self.read_repair},
-                "replica_writes_missing": round(sum(sum(m) for row in self.missing for m in row)),
-                "read_repaired_writes": round(self.repaired)}
+                "replica_writes_missing": round(self.missing_total(self.loop.now)),
+                "read_repaired_writes": round(tally.get("repaired")),
+                "lost_updates": round(tally.get("lost_updates")),
+                "skew_overwrites": round(tally.get("skew_overwrites"))}

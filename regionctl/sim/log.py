@@ -1,118 +1,90 @@
-"""Replicated logs as timelines of batches, counted exactly, stored compactly.
+"""Replicated logs as timelines: a fluid of writes, counted exactly, stored compactly.
 
 A timeline owns the log positions (fork_pos, end]; positions up to fork_pos belong
-to its parent (PostgreSQL's timelines, Raft's log after truncation). Writes arrive
-in batches (first position, count, commit time); acknowledgement is kept as
-run-length segments, so memory grows with batches and flips, never with writes.
+to its parent (PostgreSQL's timelines, Raft's log after a new term). Its growth is a
+piecewise-linear `Curve`, so a commit time is an exact inverse, never an estimate
+from trimmed batches. Every position on it was committed by its leader; what the
+clients heard is kept apart: `unknown` records position ranges some of whose writes
+were never acknowledged (the client timed out, or the answer was lost to a fault).
+Memory grows with events, not with writes or duration.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import itertools
+
+from regionctl.sim.curve import Curve
 
 
 class Timeline:
-    __slots__ = ("_ack", "_ends", "_head", "_times", "end", "fork_pos", "parent", "term", "tid")
+    __slots__ = ("curve", "fork_pos", "fork_time", "parent", "term", "tid", "unknown")
 
-    def __init__(self, tid: int, parent: Timeline | None, fork_pos: int, term: int) -> None:
+    def __init__(self, tid: int, parent: Timeline | None, fork_pos: float, term: int, at: float) -> None:
         self.tid = tid
         self.parent = parent
         self.fork_pos = fork_pos
+        self.fork_time = at
         self.term = term
-        self.end = fork_pos
-        self._ends: list[int] = []
-        self._times: list[float] = []
-        self._head = 0
-        # run-length acknowledgement: [first, last, acked] with positions inclusive
-        self._ack: list[list[int]] = []
+        self.curve = Curve(at, fork_pos)
+        # (first, last, count): within positions (first, last], `count` writes were not acknowledged
+        self.unknown: list[tuple[float, float, float]] = []
 
-    def append(self, count: int, commit_time: float, acked: bool) -> tuple[int, int]:
-        first = self.end + 1
-        self.end += count
-        self._ends.append(self.end)
-        self._times.append(commit_time)
-        flag = 1 if acked else 0
-        if self._ack and self._ack[-1][2] == flag and self._ack[-1][1] == first - 1:
-            self._ack[-1][1] = self.end
-        else:
-            self._ack.append([first, self.end, flag])
-        return first, self.end
+    def end(self, t: float) -> float:
+        return self.curve.value(t)
 
-    def last_batch_size(self) -> int:
-        if not self._ends:
-            return 0
-        before = self._ends[-2] if len(self._ends) - self._head > 1 else self.fork_pos
-        return self._ends[-1] - before
+    def set_rate(self, at: float, rate: float) -> None:
+        self.curve.set_rate(at, rate)
 
-    def commit_time(self, pos: int) -> float | None:
-        """When position `pos` was committed (None if unknown: trimmed or not yet written)."""
-        if pos <= self.fork_pos:
-            return self.parent.commit_time(pos) if self.parent is not None else None
-        index = bisect_right(self._ends, pos - 1, self._head)
-        if index >= len(self._ends):
-            return None
-        if index == self._head:
-            return self._times[index]
-        # A batch's writes were committed over the interval since the previous batch: interpolate.
-        prev_end, prev_time = self._ends[index - 1], self._times[index - 1]
-        end, time = self._ends[index], self._times[index]
-        return prev_time + (time - prev_time) * (pos - prev_end) / (end - prev_end)
+    def commit_time(self, pos: float) -> float | None:
+        """When position `pos` was committed, on this timeline or its ancestors (None: not yet)."""
+        timeline: Timeline | None = self
+        while timeline is not None:
+            if pos > timeline.fork_pos or timeline.parent is None:
+                return timeline.curve.time_of(max(pos, timeline.fork_pos))
+            timeline = timeline.parent
+        return None  # pragma: no cover
 
-    def position_at(self, when: float) -> int:
-        """The last position committed at or before `when` (whole batches; trimmed history counts as before)."""
-        index = bisect_right(self._times, when, self._head)
-        return self._ends[index - 1] if index > 0 else self.fork_pos
+    def position_at(self, t: float) -> float:
+        """The position committed by time `t` along this lineage."""
+        timeline: Timeline = self
+        while t < timeline.fork_time and timeline.parent is not None:
+            timeline = timeline.parent
+        return timeline.curve.value(t)
 
-    def acked_in(self, low: int, high: int) -> int:
-        """Acknowledged writes among this timeline's own positions in (low, high]."""
-        low = max(low, self.fork_pos)
-        total = 0
-        for first, last, flag in self._ack:
-            if not flag or last <= low or first > high:
-                continue
-            total += min(last, high) - max(first, low + 1) + 1
+    def add_unknown(self, first: float, last: float, count: float) -> None:
+        """`count` of the writes in (first, last] were not acknowledged (negative: were after all)."""
+        if count and last > first:
+            width = last - first
+            self.unknown.append((first, last, max(-width, min(width, count))))
+
+    def unknown_in(self, low: float, high: float) -> float:
+        """Writes in (low, high] of this timeline's own positions that no client heard acknowledged."""
+        total = 0.0
+        for first, last, count in self.unknown:
+            overlap = min(last, high) - max(first, low)
+            if overlap > 0.0:
+                total += count * overlap / (last - first)
         return total
 
-    def last_acked_time_in(self, low: int, high: int) -> float | None:
-        """Commit time of the newest acknowledged write in (low, high]."""
-        for first, last, flag in reversed(self._ack):
-            if flag and last > low and first <= high:
-                return self.commit_time(min(last, high))
+    def acked_in(self, low: float, high: float) -> float:
+        """Acknowledged writes among this timeline's own positions in (low, high]."""
+        low = max(low, self.fork_pos)
+        if high <= low:
+            return 0.0
+        return max(0.0, high - low - self.unknown_in(low, high))
+
+    def last_acked_time_in(self, low: float, high: float) -> float | None:
+        """Commit time of the newest acknowledged write in (low, high] (approximately: the newest
+        position not wholly unacknowledged)."""
+        low = max(low, self.fork_pos)
+        if high <= low:
+            return None
+        # Walk back from the top in the unknown ranges' breakpoints to the first part with an ack.
+        cuts = sorted({high, low, *(p for f, t, _ in self.unknown for p in (f, t) if low < p < high)}, reverse=True)
+        for top, bottom in itertools.pairwise(cuts):
+            if self.acked_in(bottom, top) > 1e-9 * (top - bottom) + 1e-12:
+                return self.commit_time(top)
         return None
-
-    def unack(self, low: int, high: int) -> None:
-        """Mark (low, high] as not acknowledged (the client never heard back)."""
-        out: list[list[int]] = []
-        for first, last, flag in self._ack:
-            if last <= low or first > high or not flag:
-                out.append([first, last, flag])
-                continue
-            if first <= low:
-                out.append([first, low, 1])
-            out.append([max(first, low + 1), min(last, high), 0])
-            if last > high:
-                out.append([high + 1, last, 1])
-        merged: list[list[int]] = []
-        for seg in out:
-            if merged and merged[-1][2] == seg[2] and merged[-1][1] == seg[0] - 1:
-                merged[-1][1] = seg[1]
-            else:
-                merged.append(seg)
-        self._ack = merged
-
-    def trim(self, below: int) -> None:
-        """Forget batch times for positions every reader already has (bounded memory)."""
-        index = bisect_right(self._ends, below, self._head)
-        if index - self._head > 256:
-            self._head = index
-            if self._head > 4096:
-                del self._ends[: self._head]
-                del self._times[: self._head]
-                self._head = 0
-        if len(self._ack) > 64:
-            keep = [s for s in self._ack if s[1] > below]
-            if keep and len(keep) < len(self._ack):
-                self._ack = keep
 
     def lineage(self) -> list[Timeline]:
         out: list[Timeline] = []
@@ -122,11 +94,43 @@ class Timeline:
             node = node.parent
         return out
 
-    def contains_history_of(self, other: Timeline, pos: int) -> bool:
+    def fork_point_with(self, other: Timeline) -> float | None:
+        """The last position `other`'s history shares with this lineage (None: `other` is not an
+        ancestor of this timeline nor this timeline itself)."""
+        if other is self:
+            return None
+        child: Timeline = self
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor is other:
+                return child.fork_pos
+            child, ancestor = ancestor, ancestor.parent
+        return None
+
+    def holds(self, other: Timeline, pos: float) -> bool:
         """True if `other` up to `pos` is a prefix of this timeline's history."""
         if other is self:
             return True
-        for ancestor_child, ancestor in zip(self.lineage(), self.lineage()[1:], strict=False):
-            if ancestor is other:
-                return pos <= ancestor_child.fork_pos
-        return False
+        fork = self.fork_point_with(other)
+        return fork is not None and pos <= fork + 1e-9
+
+
+def shared_prefix(a: Timeline, b: Timeline) -> float:
+    """The last log position on which the histories of `a` and `b` agree."""
+    if a is b:
+        return float("inf")
+    below_a: dict[int, float] = {}  # ancestor id -> fork position of a's branch below it
+    cut = float("inf")
+    node: Timeline | None = a
+    while node is not None:
+        below_a[node.tid] = cut
+        cut = min(cut, node.fork_pos)
+        node = node.parent
+    cut = float("inf")
+    node = b
+    while node is not None:
+        if node.tid in below_a:
+            return min(cut, below_a[node.tid])
+        cut = min(cut, node.fork_pos)
+        node = node.parent
+    return 0.0

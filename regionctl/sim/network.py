@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from regionctl.faults import Fault
 from regionctl.model.resolved import region_rtt
 from regionctl.model.topology import Topology
 
 Loc = tuple[str, str, str]  # (region, zone, node) — zone/node may be ""
+
+
+def witness_loc(place: str) -> Loc:
+    """A failover-manager member's place: REGION or REGION/ZONE."""
+    region, _, zone = place.partition("/")
+    return (region, zone, "")
 
 
 @dataclass
@@ -32,6 +39,9 @@ class Network:
     skew: dict[str, float] = field(default_factory=dict)
     _rtt: dict[tuple[str, str], float] = field(default_factory=dict)
     _cache: dict[tuple[Loc, Loc], bool] = field(default_factory=dict)
+    _rtt_cache: dict[tuple[Loc, Loc], float] = field(default_factory=dict)
+    _held: dict[tuple[str, object], int] = field(default_factory=dict)  # copies of each outage in effect
+    _values: dict[tuple[str, str], list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.jitter = self.topology.network.jitter
@@ -42,45 +52,50 @@ class Network:
 
     # -- faults ------------------------------------------------------------------------
     def apply(self, fault: Fault, active: bool) -> None:
-        """Add (active=True) or remove one fault's effect."""
-        def toggle(collection: set, item: object) -> None:  # type: ignore[type-arg]
-            if active:
+        """Add (active=True) or remove one fault's effect. Copies of one fault overlap: a node is up again
+        only once every copy that took it down has healed."""
+        kind = str(fault.kind)
+        if kind in ("node", "region", "zone"):
+            item: object = (fault.a, fault.b) if kind == "zone" else fault.target
+            key = (kind, item)
+            count = self._held.get(key, 0) + (1 if active else -1)
+            collection: set[Any] = (self.down_nodes if kind == "node" else self.down_regions if kind == "region"
+                                    else self.down_zones)
+            if count > 0:
+                self._held[key] = count
                 collection.add(item)
             else:
+                self._held.pop(key, None)
                 collection.discard(item)
-
-        if fault.kind == "node":
-            toggle(self.down_nodes, fault.target)
-        elif fault.kind == "region":
-            toggle(self.down_regions, fault.target)
-        elif fault.kind == "zone":
-            toggle(self.down_zones, (fault.a, fault.b))
-        elif fault.kind == "partition":
+        elif kind == "partition":
             entry = (fault.a, fault.b, fault.one_way)
             if active:
                 self.partitions.append(entry)
             elif entry in self.partitions:
                 self.partitions.remove(entry)
-        elif fault.kind == "latency":
-            key = frozenset((fault.a, fault.b))
-            if active:
-                self.extra_latency[key] = self.extra_latency.get(key, 0.0) + fault.value
+        elif kind == "latency":
+            pair = frozenset((fault.a, fault.b))
+            total = self.extra_latency.get(pair, 0.0) + (fault.value if active else -fault.value)
+            if total <= 1e-12:
+                self.extra_latency.pop(pair, None)
             else:
-                self.extra_latency[key] = self.extra_latency.get(key, 0.0) - fault.value
-                if self.extra_latency[key] <= 1e-12:
-                    del self.extra_latency[key]
-        elif fault.kind == "slow":
+                self.extra_latency[pair] = total
+        elif kind in ("slow", "clock"):
+            # The latest copy of a slow-down or a skew on a node is the one in effect.
+            stack = self._values.setdefault((kind, fault.target), [])
             if active:
-                self.slow[fault.target] = fault.value
+                stack.append(fault.value)
+            elif fault.value in stack:
+                stack.remove(fault.value)
+            target = self.slow if kind == "slow" else self.skew
+            if stack:
+                target[fault.target] = stack[-1]
             else:
-                self.slow.pop(fault.target, None)
-        elif fault.kind == "clock":
-            if active:
-                self.skew[fault.target] = fault.value
-            else:
-                self.skew.pop(fault.target, None)
+                target.pop(fault.target, None)
+                del self._values[(kind, fault.target)]
         self.version += 1
         self._cache.clear()
+        self._rtt_cache.clear()
 
     # -- questions ---------------------------------------------------------------------
     def up(self, loc: Loc) -> bool:
@@ -120,6 +135,13 @@ class Network:
 
     def rtt(self, a: Loc, b: Loc) -> float:
         """Round trip without jitter: region pair, zone or local, plus injected latency (both ways)."""
+        key = (a, b)
+        cached = self._rtt_cache.get(key)
+        if cached is None:
+            cached = self._rtt_cache[key] = self._compute_rtt(a, b)
+        return cached
+
+    def _compute_rtt(self, a: Loc, b: Loc) -> float:
         if a[0] != b[0]:
             base = self._rtt[(a[0], b[0])]
         elif a[1] and b[1] and a[1] != b[1]:
@@ -140,6 +162,10 @@ class Network:
         if self.jitter:
             base *= 1.0 + self.jitter * (2.0 * self.rng.random() - 1.0)
         return base
+
+    def mean_one_way(self, a: Loc, b: Loc) -> float:
+        """Half the round trip: a stream's delay (its jitter averages out over many writes)."""
+        return self.rtt(a, b) / 2
 
     def slowness(self, node: str) -> float:
         return self.slow.get(node, 1.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from regionctl.sim.cluster_base import ClusterBase
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.node import SimNode
 
@@ -40,10 +41,11 @@ def demote(sim: Simulation, name: str) -> None:
         raise ValueError(f"cannot demote {name}: it is down")
     if node.role != "leader":
         raise ValueError(f"cannot demote {name}: it is a {node.role}, not the leader")
-    cluster.settle(sim.now)
-    cluster.clock.note_fault(sim.now)  # a planned disruption starts the outage clock like a fault
-    cluster.demote(node, sim.now, "demoted by an operator")
-    cluster.on_change(sim.now)
+    now = sim.now
+    cluster.settle(now)
+    cluster.clock.touch(now, f"demote {name}")  # a planned disruption starts the outage clock like a fault
+    cluster.demote(node, now, "demoted by an operator")
+    cluster.changed(now)
 
 
 def repoint(sim: Simulation, name: str, to: str | None) -> None:
@@ -56,29 +58,36 @@ def repoint(sim: Simulation, name: str, to: str | None) -> None:
         raise ValueError(f"cannot repoint {name} to itself")
     if not sim.network.up(node.loc):
         raise ValueError(f"cannot repoint {name}: it is down")
-    cluster.settle(sim.now)
-    cluster.repoint(node, target, sim.now)
+    now = sim.now
+    cluster.settle(now)
+    if not cluster.repoint(node, target, now):
+        raise ValueError(f"cannot repoint {name}: it cannot reach {target.name}")
     cluster.log(f"{name} repointed to follow {target.name} by an operator")
-    cluster.on_change(sim.now)
+    cluster.changed(now)
 
 
 def fence(sim: Simulation, name: str, fenced: bool) -> None:
     cluster, node = find_node(sim, name)
-    cluster.settle(sim.now)
+    now = sim.now
+    cluster.settle(now)
     node.fenced = fenced
+    if fenced:
+        cluster.clock.touch(now, f"fence {name}")
     cluster.log(f"{name} {'fenced' if fenced else 'unfenced'} by an operator")
-    cluster.on_change(sim.now)
+    cluster.changed(now)
 
 
 def set_read_only(sim: Simulation, cluster_name: str, read_only: bool) -> None:
     cluster = sim.clusters.get(cluster_name)
     if cluster is None:
         raise ValueError(f"no cluster named {cluster_name!r}")
-    cluster.catch_up(sim.now)
+    now = sim.now
+    cluster.settle(now)
     cluster.read_only = read_only
     if read_only:
-        cluster.clock.note_fault(sim.now)  # writes stop now: RTO runs until they succeed again
+        cluster.clock.touch(now, f"read-only {cluster_name}")  # writes stop now: RTO runs until they succeed
     cluster.log(f"set {'read-only' if read_only else 'read-write'} by an operator")
+    cluster.replan(now)
 
 
 def shift_traffic(sim: Simulation, to_region: str, from_region: str | None, cluster_name: str | None) -> int:
@@ -90,28 +99,30 @@ def shift_traffic(sim: Simulation, to_region: str, from_region: str | None, clus
         raise ValueError(f"no region named {to_region!r}")
     if from_region is not None and from_region not in regions:
         raise ValueError(f"no region named {from_region!r}")
+    if cluster_name is not None and cluster_name not in sim.clusters:
+        raise ValueError(f"no cluster named {cluster_name!r}")
     if not sim.network.up((to_region, "", "")):
         raise ValueError(f"cannot shift traffic to {to_region}: the region is down")
     moved = 0
     for cluster in sim.clusters.values():
         if cluster_name is not None and cluster.name != cluster_name:
             continue
-        cluster.catch_up(sim.now)
         for source in cluster.sources:
             if source.loc[0] == to_region or (from_region is not None and source.region != from_region):
                 continue
             delay = source.dns_ttl if source.routing in ("dns", "health-check-dns") else 0.0
-
-            def move(source=source, cluster=cluster) -> None:  # type: ignore[no-untyped-def]
-                cluster.catch_up(sim.now)
-                source.loc = (to_region, "", "")
-
             if delay > 0:
-                sim.loop.schedule(sim.now + delay, move)
+                sim.loop.schedule(sim.now + delay, move_source, cluster, source.index, to_region)
             else:
-                move()
+                move_source(cluster, source.index, to_region)
             moved += 1
-    if cluster_name is not None and cluster_name not in sim.clusters:
-        raise ValueError(f"no cluster named {cluster_name!r}")
     sim._record(sim.now, "", f"traffic shifted to {to_region} ({moved} client group(s))")
     return moved
+
+
+def move_source(cluster: ClusterBase, index: int, to_region: str) -> None:
+    """The clients of one traffic source now enter through `to_region` (plain data: a fork copies it)."""
+    now = cluster.loop.now
+    cluster.settle(now)
+    cluster.sources[index].loc = (to_region, "", "")
+    cluster.replan(now)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import random
-import types
 from dataclasses import dataclass
 
 from regionctl.backends.snapshot import (
@@ -26,13 +25,18 @@ from regionctl.model.resolved import preset, replication_mode
 from regionctl.model.topology import Topology
 from regionctl.sim.cluster_base import ClusterBase
 from regionctl.sim.core import EventLoop
-from regionctl.sim.failover import FailoverManager
-from regionctl.sim.impact import SAMPLE_EVERY, Impact, worst
+from regionctl.sim.failover import ClusterBus, ManagedControlPlane, Manager, OperatorOnly, Poller
+from regionctl.sim.history import ProbeRecorder, ProbeSettings
+from regionctl.sim.impact import Impact, worst
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.leaderless import LeaderlessCluster
 from regionctl.sim.multi_leader import MultiLeaderCluster
-from regionctl.sim.network import Network
-from regionctl.sim.raft import RaftController
+from regionctl.sim.network import Network, witness_loc
+from regionctl.sim.node import SimNode
+from regionctl.sim.patroni import Patroni
+from regionctl.sim.raft import Raft
+from regionctl.sim.routing import groups_for
+from regionctl.sim.sentinel import Sentinel
 from regionctl.sim.workload import TrafficSource
 
 MAX_EVENT_LOG = 2000
@@ -58,8 +62,8 @@ class Simulation:
         self.faults: list[ActiveFault] = []
         self.clusters: dict[str, ClusterBase] = {}
         for spec in topology.clusters:
-            args = (spec, topology, self.network, self.loop, self._record)
             rng = random.Random(self.rng.getrandbits(64))
+            args = (spec, topology, self.network, self.loop, self._record, rng)
             mode = replication_mode(spec)
             cluster: ClusterBase
             if mode == "multi-leader":
@@ -68,21 +72,31 @@ class Simulation:
                 cluster = LeaderlessCluster(*args)
             else:
                 lf = LeaderFollowerCluster(*args)
-                family = preset(spec).family
-                if family == "raft":
-                    jitter = preset(spec).extras.get("election_jitter", 1.0)
-                    lf.controller = RaftController(lf, rng, jitter)
-                else:
-                    lf.controller = FailoverManager(lf, rng)
+                lf.controller = controller_for(lf, random.Random(rng.getrandbits(64)))
                 cluster = lf
             self.clusters[spec.name] = cluster
-        for traffic in topology.traffic:
-            self.clusters[traffic.cluster].sources.append(TrafficSource(traffic))
+        for _index, traffic in enumerate(topology.traffic):
+            cluster = self.clusters[traffic.cluster]
+            groups = groups_for(traffic.routing)
+            offset = self.rng.random()
+            phases = [(i + offset) / groups for i in range(groups)]
+            cluster.sources.append(TrafficSource(traffic, len(cluster.sources), groups, phases))
         for cluster in self.clusters.values():
             cluster.start()
+        self._signatures = {name: self._signature(c) for name, c in self.clusters.items()}
+        self._health_version = -1
+        self._health_memo: dict[tuple[str, tuple[str, str, str]], str] = {}
         # The observed blast radius and the services' and tenants' states.
         self.impact = Impact(self)
-        self._sampling = False
+        for cluster in self.clusters.values():
+            cluster.observer = self.impact.note
+        self.probes: ProbeRecorder | None = None
+
+    def enable_probes(self, settings: ProbeSettings | None = None) -> ProbeRecorder:
+        """Record what a few client sessions per traffic source see, operation by operation (docs/history.md)."""
+        if self.probes is None:
+            self.probes = ProbeRecorder(self, settings or ProbeSettings(), self.rng.getrandbits(64))
+        return self.probes
 
     # -- time ------------------------------------------------------------------------------
     @property
@@ -102,10 +116,8 @@ class Simulation:
         check_targets(fault, self.topology)
         fid = len(self.faults) + 1
         self.faults.append(ActiveFault(fid, fault, self.now))
-        self._catch_up()
-        self.network.apply(fault, True)
         self._record(self.now, "", f"fault injected: {fault.spec}")
-        self._changed()
+        self._apply(fault, True, f"fault {fault.spec}")
         self.impact.note_fault()
         return fid
 
@@ -114,10 +126,40 @@ class Simulation:
         if entry.healed_at is not None:
             return
         entry.healed_at = self.now
-        self._catch_up()
-        self.network.apply(entry.fault, False)
         self._record(self.now, "", f"fault healed: {entry.fault.spec}")
-        self._changed()
+        self._apply(entry.fault, False, f"heal of {entry.fault.spec}")
+
+    def _apply(self, fault: Fault, active: bool, what: str) -> None:
+        """Change the network under every cluster: settle each at the old state first, then let each
+        react; a cluster whose nodes, clients or witnesses saw the change records it as the cause of
+        any outage that follows."""
+        now = self.now
+        for cluster in self.clusters.values():
+            cluster.settle(now)
+        self.network.apply(fault, active)
+        for name, cluster in self.clusters.items():
+            signature = self._signature(cluster)
+            if signature != self._signatures[name]:
+                self._signatures[name] = signature
+                cluster.clock.touch(now, what)
+            cluster.on_network(now)
+        if self.probes is not None:
+            self.probes.on_network(now)
+        self.impact.note()
+
+    def _signature(self, cluster: ClusterBase) -> tuple[object, ...]:
+        """What of the network this cluster can tell apart: its nodes', clients' and witnesses' health,
+        reachability, delays, speed and clocks."""
+        network = self.network
+        locs = [n.loc for n in cluster.nodes] + [s.loc for s in cluster.sources]
+        witnesses = cluster.spec.failover.witnesses or []
+        locs += [witness_loc(w) for w in witnesses]
+        return (tuple(network.up(loc) for loc in locs),
+                tuple(network.connected(a, b) and network.hears(a, b) and network.hears(b, a)
+                      for i, a in enumerate(locs) for b in locs[i + 1:]),
+                tuple(round(network.rtt(a, b), 9) for i, a in enumerate(locs) for b in locs[i + 1:]),
+                tuple(network.slowness(n.name) for n in cluster.nodes),
+                tuple(network.skew.get(n.name, 0.0) for n in cluster.nodes))
 
     def heal_all(self) -> None:
         for entry in self.faults:
@@ -142,25 +184,9 @@ class Simulation:
     def active_faults(self) -> list[ActiveFault]:
         return [f for f in self.faults if f.healed_at is None]
 
-    def _catch_up(self) -> None:
+    def settle_all(self) -> None:
         for cluster in self.clusters.values():
-            cluster.catch_up(self.now)
-
-    def _changed(self) -> None:
-        for cluster in self.clusters.values():
-            cluster.on_change(self.now)
-        self.impact.note()
-        if not self._sampling:
-            self._sampling = True
-            self.loop.schedule(self.now + SAMPLE_EVERY, self._sample)
-
-    def _sample(self) -> None:
-        # While anything is impaired, look every second: a fencing or a lost quorum comes later.
-        self.impact.note()
-        if self.impact.impaired():
-            self.loop.schedule(self.now + SAMPLE_EVERY, self._sample)
-        else:
-            self._sampling = False
+            cluster.settle(self.now)
 
     def observed_blast_radius(self) -> dict[str, object]:
         """Everything the faults reached so far (the drill report's `blast_radius`)."""
@@ -168,86 +194,103 @@ class Simulation:
 
     def fork(self) -> Simulation:
         """An independent copy at this instant, to run a what-if forward (`blast`). The topology
-        and its models are immutable and shared; everything else is copied."""
+        and its models are immutable and shared; everything else is plain data and bound methods,
+        which a deep copy rebinds to the copies."""
         shared: list[object] = [self.topology, *self.topology.clusters, *self.topology.traffic,
                                 *self.topology.services, *self.topology.tenants, *self.topology.regions]
         shared += [n for c in self.topology.clusters for n in c.nodes]
         memo: dict[int, object] = {id(o): o for o in shared}
-        forked = copy.deepcopy(self, memo)
-        # deepcopy keeps plain functions as they are: a closure waiting in the queue (an operator's
-        # delayed traffic shift) would act on the original. Rebuild it over the fork's objects.
-        heap = forked.loop._heap
-        for i, (at, seq, callback, args) in enumerate(heap):
-            if isinstance(callback, types.FunctionType) and (callback.__closure__ or callback.__defaults__):
-                heap[i] = (at, seq, _rebind(callback, memo), args)
-        return forked
+        return copy.deepcopy(self, memo)
 
     # -- operator actions ------------------------------------------------------------------
     def promote(self, node_name: str) -> None:
+        """An operator's promotion (patronictl failover/switchover, REPLICAOF NO ONE, pg_ctl promote):
+        a reachable old primary is demoted and follows; replicas that can reach the new leader are
+        repointed to it."""
         for cluster in self.clusters.values():
             if isinstance(cluster, LeaderFollowerCluster) and node_name in cluster.by_name:
                 node = cluster.by_name[node_name]
                 if not self.network.up(node.loc):
                     raise ValueError(f"cannot promote {node_name}: it is down")
-                cluster.settle(self.now)
+                now = self.now
+                cluster.settle(now)
                 old = cluster.leader if cluster.leader is not node else None
+                cluster.promoting.discard(node_name)
+                cluster.clock.note_decided(now)
+                cluster.promote(node, now, "promoted by an operator")
                 if old is not None and self.network.up(old.loc):
-                    old.fenced = True
-                cluster.promote(node, self.now, "promoted by an operator")
-                if old is not None and self.network.up(old.loc) and self.network.connected(old.loc, node.loc):
-                    # A switchover (patronictl switchover, orchestrator graceful-master-takeover)
-                    # demotes the old primary and makes it follow the new one.
-                    cluster.demote(old, self.now, f"switched over to {node.name}")
+                    if self.network.connected(old.loc, node.loc):
+                        # A switchover demotes the old primary and makes it follow the new one.
+                        cluster.demote(old, now, f"switched over to {node.name}")
+                        cluster.repoint(old, node, now)
+                    else:
+                        old.fenced = True  # cut off: fenced (STONITH) so it cannot split the brain
+                        cluster.log(f"{old.name} fenced: cut off from {node.name}")
+                for other in cluster.nodes:
+                    if other is not node and other.role != "leader" and self.network.up(other.loc):
+                        cluster.repoint(other, node, now)
+                controller = cluster.controller
+                if isinstance(controller, Patroni):
+                    controller.holder, controller.expiry = node.name, now + controller.ttl
+                cluster.changed(now)
                 return
         raise ValueError(f"no leader-based cluster has a node named {node_name!r}")
 
     # -- reading the state -----------------------------------------------------------------
     def _health(self, node_loc: tuple[str, str, str], cluster: ClusterBase) -> str:
-        if not self.network.up(node_loc):
-            return "down"
-        nodes = getattr(cluster, "nodes", [])
-        # Isolated: a peer that is up cannot be reached (a partition, not a crash).
-        for peer in nodes:
-            if peer.loc != node_loc and self.network.up(peer.loc) and not self.network.connected(node_loc, peer.loc):
-                return "isolated"
-        return "up"
+        # A node's health changes only with the faults: cached per fault-set version.
+        version = self.network.version
+        if self._health_version != version:
+            self._health_version = version
+            self._health_memo = {}
+        key = (cluster.name, node_loc)
+        found = self._health_memo.get(key)
+        if found is None:
+            found = self._health_memo[key] = node_health(self.network, node_loc, cluster.nodes)
+        return found
 
     def cluster_view(self, cluster: ClusterBase) -> ClusterView:
         now = self.now
         nodes = []
-        leader = getattr(cluster, "leader", None)
-        for node in getattr(cluster, "nodes", []):
-            node.settle(now)
+        leader = cluster.leader
+        multi = cluster.mode == "multi-leader"
+        for node in cluster.nodes:
+            role = node.role
+            if role == "precandidate":
+                role = "candidate"
+            elif role == "leader" and not multi and node is not leader:
+                role = "fenced" if node.fenced else "old-leader"
             nodes.append(NodeView(
-                name=node.name, cluster=cluster.name, region=node.region, zone=node.zone,
-                role="old-leader" if node.role == "leader" and leader is not None and node is not leader
-                and cluster.mode not in ("multi-leader",) else node.role,
+                name=node.name, cluster=cluster.name, region=node.region, zone=node.zone, role=role,
                 health=self._health(node.loc, cluster),
-                lag_seconds=round(cluster.lag_seconds(node, now), 6),  # type: ignore[attr-defined]
-                lag_ops=cluster.lag_ops(node),  # type: ignore[attr-defined]
-                term=node.term, position=node.pos,
+                lag_seconds=round(cluster.lag_seconds(node, now), 6),
+                lag_ops=cluster.lag_ops(node, now),
+                term=node.term, position=round(node.received(now)),
                 accepting_writes=node.role == "leader" and not node.fenced and self.network.up(node.loc)))
+        total, _, _, _ = cluster.view_books(now)
         return ClusterView(
             name=cluster.name, engine=cluster.spec.engine, replication=cluster.mode,
             leader=leader.name if leader is not None else None, term=cluster.term, nodes=tuple(nodes),
             writable=self.writable(cluster), election=cluster.election,
-            availability=cluster.counters.availability())
+            availability=total.availability())
 
     def writable(self, cluster: ClusterBase) -> bool:
-        if cluster.read_only:
-            return False
-        if isinstance(cluster, LeaderFollowerCluster):
-            leader = cluster.leader
-            return leader is not None and cluster.accepting(leader) and cluster.commit_rule(leader, self.now)[0]
-        return any(self.network.up(n.loc) for n in getattr(cluster, "nodes", []))
+        return cluster.writable()
 
     def region_status(self, name: str) -> str:
-        if name in self.network.down_regions:
+        """down; degraded (a zone down); isolated (it reaches no majority of the live regions, itself
+        included); or up."""
+        network = self.network
+        if name in network.down_regions:
             return "down"
-        if any(z[0] == name for z in self.network.down_zones):
+        if any(z[0] == name for z in network.down_zones):
             return "degraded"
-        if any(name in (a, b) for a, b, _ in self.network.partitions):
-            return "isolated"
+        if network.partitions:
+            live = [r.name for r in self.topology.regions if r.name not in network.down_regions]
+            here = (name, "", "")
+            reach = sum(1 for r in live if r == name or network.connected(here, (r, "", "")))
+            if len(live) > 1 and reach * 2 <= len(live):
+                return "isolated"
         return "up"
 
     def tenant_status(self, tenant_clusters: list[str]) -> str:
@@ -259,12 +302,7 @@ class Simulation:
         return list(self.impact.tenant_clusters[tenant_name])
 
     def snapshot(self, backend: str = "sim", serve_elapsed: bool = True) -> Snapshot:
-        # Serve the part of the tick that has passed, so the leader's log is current: a replica's
-        # lag then shows its streaming delay at any instant, not only just after a tick.
-        # That splits the tick's batch, which shifts the books slightly: a run whose report must not
-        # depend on when it was watched (a paced drill) passes serve_elapsed=False.
-        if serve_elapsed:
-            self._catch_up()
+        """The state now. Reading never changes the books (`serve_elapsed` is kept for callers)."""
         clusters = self.impact.cluster_states()
         services = self.impact.service_states(clusters)
         return Snapshot(
@@ -293,12 +331,28 @@ class Simulation:
         return out
 
 
-def _rebind(function: types.FunctionType, memo: dict[int, object]) -> types.FunctionType:
-    """The same function over the copies `memo` made of what it closes over and defaults to."""
-    cells = None
-    if function.__closure__:
-        cells = tuple(types.CellType(copy.deepcopy(cell.cell_contents, memo)) for cell in function.__closure__)
-    rebound = types.FunctionType(function.__code__, function.__globals__, function.__name__,
-                                 copy.deepcopy(function.__defaults__, memo), cells)
-    rebound.__kwdefaults__ = copy.deepcopy(function.__kwdefaults__, memo)
-    return rebound
+def node_health(network: Network, loc: tuple[str, str, str], peers: list[SimNode]) -> str:
+    """down; isolated (a peer that is up cannot be reached: a partition, not a crash); or up."""
+    if not network.up(loc):
+        return "down"
+    for peer in peers:
+        if peer.loc != loc and network.up(peer.loc) and not network.connected(loc, peer.loc):
+            return "isolated"
+    return "up"
+
+
+def controller_for(cluster: LeaderFollowerCluster, rng: random.Random) -> Manager:
+    family = preset(cluster.spec).family
+    if family == "raft":
+        return Raft(cluster, rng, preset(cluster.spec).extras.get("election_jitter", 1.0))
+    if family == "lock-ttl":
+        return Patroni(cluster, rng)
+    if family == "sentinel":
+        return Sentinel(cluster, rng)
+    if family == "poll":
+        return Poller(cluster, rng)
+    if family == "cluster-bus":
+        return ClusterBus(cluster, rng)
+    if family == "managed":
+        return ManagedControlPlane(cluster, rng)
+    return OperatorOnly(cluster, rng)
