@@ -1,0 +1,229 @@
+"""Probe sessions: what individual clients actually saw, operation by operation.
+
+Beside the fluid of traffic, a few sessions per traffic source (region and cluster) run one
+operation at a time on a small keyspace: a write of a unique value, or a read. Each goes where
+its source's clients go (the same view, the same path, the same outcome) and a read returns
+what the node that serves it really holds at that moment:
+- leader-follower: the newest write of the key on the node's history up to what it has applied
+  (a write on a timeline a failover dropped is never seen again);
+- multi-leader: the write with the largest timestamp among those the node has applied (last
+  writer wins, skewed clocks included);
+- leaderless: the newest by timestamp among the writes the read's replicas hold; replicas a write
+  missed get it from hinted handoff when they are reachable again, or from read repair.
+Records go to a bounded buffer the caller drains (`drain`), in the history format of
+docs/history.md. Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from regionctl.sim.leader_follower import LeaderFollowerCluster
+from regionctl.sim.leaderless import LeaderlessCluster
+from regionctl.sim.log import Timeline, shared_prefix
+from regionctl.sim.multi_leader import MultiLeaderCluster
+from regionctl.sim.node import SimNode
+from regionctl.sim.workload import Outcome, Path, TrafficSource
+
+if TYPE_CHECKING:
+    from regionctl.sim.cluster_base import ClusterBase
+    from regionctl.sim.simulator import Simulation
+
+FAILED_FAST = 0.001  # a refused request answers within a millisecond
+# Versions of one probe key kept: a replica further behind than this many writes of one key reads the
+# oldest kept (a probe keyspace is small and its sessions slow, so this is minutes of history).
+MAX_VERSIONS = 4096
+
+
+@dataclass
+class Version:
+    """One write of a probe key, where it lives."""
+
+    value: int
+    at: float
+    node: str
+    timeline: Timeline | None = None  # leader-follower: the log it was committed on, at `pos`
+    pos: float = 0.0
+    stamp: float = 0.0  # multi-leader, leaderless: the writer's clock (last writer wins)
+    replicas: dict[str, float] = field(default_factory=dict)  # leaderless: replica -> when it has it
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    sessions: int = 2  # per traffic source (region and cluster)
+    keys: int = 8  # per cluster
+    interval: float = 1.0  # mean think time between a session's operations, seconds
+    cap: int = 1_000_000  # records kept before the buffer stops (a note says so)
+
+
+@dataclass
+class Session:
+    name: str
+    cluster: ClusterBase
+    source: TrafficSource
+    group: int
+    rng: random.Random
+
+
+class ProbeRecorder:
+    def __init__(self, sim: Simulation, settings: ProbeSettings, seed: int) -> None:
+        self.sim = sim
+        self.settings = settings
+        self.records: list[dict[str, Any]] = []
+        self.total = 0
+        self.dropped = 0
+        self.versions: dict[tuple[str, str], list[Version]] = {}
+        self.next_value: dict[tuple[str, str], int] = {}
+        rng = random.Random(seed)
+        self.sessions: list[Session] = []
+        for cluster in sim.clusters.values():
+            for source in cluster.sources:
+                for i in range(settings.sessions):
+                    group = i % len(source.groups)
+                    name = f"{source.region}/{cluster.name}/{source.index}.{i}"
+                    session = Session(name, cluster, source, group, random.Random(rng.getrandbits(64)))
+                    self.sessions.append(session)
+                    sim.loop.schedule(session.rng.uniform(0.0, settings.interval), self._op, session)
+
+    # -- the buffer ------------------------------------------------------------------------------
+    def _emit(self, record: dict[str, Any]) -> None:
+        self.total += 1
+        if len(self.records) >= self.settings.cap:
+            self.dropped += 1
+            return
+        self.records.append(record)
+
+    def drain(self) -> list[dict[str, Any]]:
+        out, self.records = self.records, []
+        return out
+
+    def note(self) -> str:
+        if not self.dropped:
+            return ""
+        return (f"the probe history reached its cap of {self.settings.cap:,} buffered operations: "
+                f"{self.dropped:,} were not recorded (drain it more often, or raise the cap)")
+
+    # -- one operation -----------------------------------------------------------------------------
+    def _op(self, session: Session) -> None:
+        sim = self.sim
+        now = sim.now
+        cluster = session.cluster
+        source = session.source
+        cluster.settle(now)
+        end = now
+        if sim.network.up(source.loc):
+            key = f"k{session.rng.randrange(self.settings.keys)}"
+            group = source.groups[session.group]
+            if session.rng.random() < 0.5:
+                end = self._write(session, key, group.write, now)
+            else:
+                end = self._read(session, key, group.read, now)
+        sim.loop.schedule(end + session.rng.expovariate(1.0 / self.settings.interval), self._op, session)
+
+    def _record(self, session: Session, op: str, key: str, value: int | None, start: float, end: float | None,
+                outcome: str, node: SimNode | None) -> None:
+        self._emit({"op": op, "key": key, "value": value, "session": session.name, "start": round(start, 6),
+                    "end": None if end is None else round(end, 6), "outcome": outcome,
+                    "node": node.name if node is not None else None, "cluster": session.cluster.name,
+                    "region": session.source.region})
+
+    def _write(self, session: Session, key: str, path: Path, now: float) -> float:
+        cluster = session.cluster
+        ident = (cluster.name, key)
+        value = self.next_value.get(ident, 0) + 1
+        self.next_value[ident] = value
+        timeout = session.source.timeout
+        node = path.node
+        if path.outcome in (Outcome.OK, Outcome.PENDING) and node is not None:
+            # The write reaches its node one client-to-node delay after it is sent.
+            arrives = now + self.sim.network.mean_one_way(session.source.loc, node.loc)
+            versions = self.versions.setdefault(ident, [])
+            versions.append(self._version(cluster, node, key, value, arrives))
+            if len(versions) > MAX_VERSIONS:
+                del versions[: len(versions) - MAX_VERSIONS]
+        if path.outcome == Outcome.OK:
+            end = now + path.latency
+            self._record(session, "write", key, value, now, end, "ok", node)
+            return end
+        if path.outcome in (Outcome.PENDING, Outcome.NO_ANSWER):
+            self._record(session, "write", key, value, now, None, "unknown", node)
+            return now + timeout
+        self._record(session, "write", key, value, now, now + FAILED_FAST, "fail", node)
+        return now + FAILED_FAST
+
+    def _version(self, cluster: ClusterBase, node: SimNode, key: str, value: int, now: float) -> Version:
+        skew = self.sim.network.skew.get(node.name, 0.0)
+        if isinstance(cluster, LeaderFollowerCluster):
+            return Version(value, now, node.name, node.timeline, node.timeline.end(now))
+        if isinstance(cluster, MultiLeaderCluster):
+            return Version(value, now, node.name, cluster.origin_log[node.name],
+                           cluster.origin_log[node.name].end(now), stamp=now + skew)
+        version = Version(value, now, node.name, stamp=now + skew)
+        if isinstance(cluster, LeaderlessCluster):
+            network = self.sim.network
+            for replica in cluster.ranges[key_range(key, len(cluster.ranges))]:
+                if network.connected(node.loc, replica.loc):
+                    version.replicas[replica.name] = now + network.mean_one_way(node.loc, replica.loc)
+        return version
+
+    def _read(self, session: Session, key: str, path: Path, now: float) -> float:
+        node = path.node
+        if path.outcome != Outcome.OK or node is None:
+            outcome = "unknown" if path.outcome in (Outcome.PENDING, Outcome.NO_ANSWER) else "fail"
+            end = now + (session.source.timeout if outcome == "unknown" else FAILED_FAST)
+            self._record(session, "read", key, None, now, None if outcome == "unknown" else end, outcome, node)
+            return end
+        served = now + path.latency / 2
+        version = self.visible(session.cluster, key, node, served)
+        end = now + path.latency
+        self._record(session, "read", key, version.value if version is not None else None, now, end, "ok", node)
+        return end
+
+    def on_network(self, now: float) -> None:
+        """Hinted handoff for the probe keys: replicas a write missed get it when reachable again."""
+        network = self.sim.network
+        for (cluster_name, key), versions in self.versions.items():
+            cluster = self.sim.clusters[cluster_name]
+            if not isinstance(cluster, LeaderlessCluster) or not cluster.hinted_handoff:
+                continue
+            replicas = cluster.ranges[key_range(key, len(cluster.ranges))]
+            for v in versions:
+                for replica in replicas:
+                    if replica.name not in v.replicas and network.up(replica.loc) and any(
+                            network.connected(peer.loc, replica.loc) for peer in cluster.nodes if peer is not replica):
+                        v.replicas[replica.name] = now
+
+    # -- what a node holds -------------------------------------------------------------------------
+    def visible(self, cluster: ClusterBase, key: str, node: SimNode, t: float) -> Version | None:
+        versions = self.versions.get((cluster.name, key), [])
+        if isinstance(cluster, LeaderFollowerCluster):
+            # Versions are kept in commit order, and along any one history positions grow with time: the
+            # first one the node holds, from the newest back, is the newest it holds.
+            have = node.applied(t)
+            for v in reversed(versions):
+                if v.timeline is not None and v.at <= t \
+                        and min(have, shared_prefix(node.timeline, v.timeline)) >= v.pos - 1e-9:
+                    return v
+            return None
+        if isinstance(cluster, MultiLeaderCluster):
+            seen = [v for v in versions if v.at <= t and (
+                v.node == node.name or cluster.links[(node.name, v.node)].applied(t) >= v.pos - 1e-9)]
+            return max(seen, key=lambda v: (v.stamp, v.value), default=None)
+        if isinstance(cluster, LeaderlessCluster):
+            g = key_range(key, len(cluster.ranges))
+            replicas = cluster.ranges[g]
+            read_set = [replicas[i].name for i in cluster.plans(node.loc)[g].read_set]
+            held = [v for v in versions if any(v.replicas.get(r, float("inf")) <= t for r in read_set)]
+            newest = max(held, key=lambda v: (v.stamp, v.value), default=None)
+            if newest is not None and cluster.read_repair and cluster.r >= 2:
+                for r in read_set:  # the read repairs the replicas it found behind
+                    newest.replicas.setdefault(r, t)
+            return newest
+        return None
+
+
+def key_range(key: str, ranges: int) -> int:
+    """The ring position of a probe key (k0, k1, ... spread over the ranges)."""
+    return int(key[1:]) % ranges
