@@ -20,6 +20,11 @@ def _rto(cluster: dict[str, Any]) -> str:
     """RTO counts live clients only: where every failed request came from a lost region, there is
     no live client to wait for, and `0ms` would read as a perfect failover."""
     rto = cluster["rto_seconds"]
+    outage = cluster.get("outage")
+    if outage == "none":
+        return "-"
+    if outage == "unobserved":
+        return "unknown (no live client)"
     if rto == 0 and (cluster.get("availability") or 1.0) < 1.0 and cluster.get("writes_failed", 0) > 0:
         return "n/a (no live client)"
     return _secs(rto)

@@ -54,6 +54,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
             "stale_reads": c.stale_reads,
             "rpo_seconds": _round(cluster_rpo),
             "rto_seconds": _round(rto),
+            "outage": cluster.clock.state(),
             "rto_breakdown": {k: _round(v) for k, v in cluster.clock.breakdown().items()},
             "split_brain_seconds": _round(tally.get("split_brain_seconds")),
             "max_lag_seconds": _round(tally.get("max_lag_seconds")),
