@@ -202,9 +202,10 @@ class Traffic(StrictModel):
     reads_per_s: NonNegativeFloat = 0.0
     routing: Literal["dns", "health-check-dns", "proxy", "client"] = "dns"
     dns_ttl: Duration = 5.0
-    reads_from: Literal["leader", "local", "nearest"] = Field(
+    reads_from: Literal["leader", "local", "nearest", "balanced"] = Field(
         "leader",
-        description="Where reads go: the leader, a replica in the clients' region, or the nearest node.")
+        description="Where reads go: the leader, a replica in the clients' region, the nearest node, or "
+                    "spread over every reachable node as a load balancer does (leader-follower clusters).")
     timeout: Duration = Field(5.0, description="How long a client waits before a request counts as failed.")
 
 

@@ -119,6 +119,8 @@ class ProbeRecorder:
             if session.rng.random() < 0.5:
                 end = self._write(session, key, group.write, now)
             else:
+                if source.reads_from == "balanced":  # each read lands where the balancer sends it
+                    group = source.groups[session.rng.randrange(len(source.groups))]
                 end = self._read(session, key, group.read, now)
         sim.loop.schedule(end + session.rng.expovariate(1.0 / self.settings.interval), self._op, session)
 

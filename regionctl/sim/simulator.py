@@ -344,7 +344,8 @@ def node_health(network: Network, loc: tuple[str, str, str], peers: list[SimNode
 def controller_for(cluster: LeaderFollowerCluster, rng: random.Random) -> Manager:
     family = preset(cluster.spec).family
     if family == "raft":
-        return Raft(cluster, rng, preset(cluster.spec).extras.get("election_jitter", 1.0))
+        extras = preset(cluster.spec).extras
+        return Raft(cluster, rng, extras.get("election_jitter", 1.0), bool(extras.get("liveness_step_down")))
     if family == "lock-ttl":
         return Patroni(cluster, rng)
     if family == "sentinel":
