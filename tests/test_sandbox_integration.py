@@ -1,7 +1,7 @@
 """The real sandbox: three namespaces, real sshd, PostgreSQL, Redis and etcd, driven over SSH.
 
-Started once for the module. CI installs the packages (.ci/run); when one is missing the test
-fails with the apt command instead of skipping.
+Started once for the module. `make test` installs the packages as root (scripts/system-packages); without
+root or a package the tests skip, and fail under REGIONCTL_REQUIRE_REAL=1 (CI).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from regionctl.model.loader import load_topology
 from regionctl.sandbox import manager, network
 from regionctl.sandbox.layout import CTL_NS, REGIONS, USER, rtt
 from tests.modelhelpers import REGIONCTL
+from tests.realdeps import require, require_root
 
 SANDBOX_DIR = Path(f"/var/tmp/regionctl-sandbox-test-{os.getpid()}")
 
@@ -54,12 +55,9 @@ def _user_processes() -> list[str]:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.fail("the sandbox tests need root (CI runs them as root)")
+    require_root("the sandbox (network namespaces)")
     missing = manager.missing_requirements()
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run `apt-get update && {manager.APT_COMMAND}` "
-                    "(.ci/run installs them)")
+    require("the sandbox", f"not installed: {', '.join(missing)}" if missing else None)
     try:
         topology = manager.up(SANDBOX_DIR, log=lambda _m: None)
         yield topology

@@ -53,6 +53,18 @@ def duration_or_exit(option: str, value: str) -> float:
         fail(f"{option}: {exc}")
 
 
+def speed_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """`--speed` on every command: the same forms (units.parse_speed), the same error, exit 2."""
+    from regionctl.units import UnitError, parse_speed
+
+    if value is None:
+        return None
+    try:
+        return parse_speed(value)
+    except UnitError as exc:
+        fail(f"--speed: {exc}")
+
+
 def faults_or_exit(texts: tuple[str, ...], topology: Topology) -> list[ScheduledFault]:
     """Parse `--fault SPEC[@T][+D]` options and check their targets against the topology."""
     from regionctl.faults import FaultSpecError, check_targets, parse_scheduled

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from regionctl.cli.common import speed_callback
 from regionctl.faults import FAULT_HELP
 
 
@@ -22,8 +23,9 @@ from regionctl.faults import FAULT_HELP
               help="Serve Prometheus metrics on this port (0: any free one) while the drill runs in real time "
                    "at --speed.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
-@click.option("--speed", type=float, metavar="X",
-              help="With --metrics-port: simulated seconds per wall second (default 1; 60 runs 10m in 10s).")
+@click.option("--speed", metavar="X", callback=speed_callback,
+              help="With --metrics-port: simulated seconds per wall second, 10x, 10 or 0.5x (default 1x; 60x runs "
+                   "10m in 10s).")
 def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_json: bool,
           junit: str | None, metrics_port: int | None, metrics_host: str, speed: float | None) -> None:
     """Run faults on a schedule against the simulated TOPOLOGY and judge the SLOs.
@@ -47,14 +49,15 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     import time
 
     from regionctl.cli.common import duration_or_exit, fail, faults_or_exit, load_topology_or_exit, print_json
+    from regionctl.units import format_duration
 
     model, _ = load_topology_or_exit(topology)
     total = duration_or_exit("--duration", duration)
     schedule = faults_or_exit(faults, model)
     for item in schedule:
         if item.at > total:
-            fail(f"--fault {item.fault.spec}@{item.at:g}s starts after the drill ends ({total:g}s); "
-                 "raise --duration")
+            fail(f"--fault {item.fault.spec}@{format_duration(item.at)} starts after the drill ends "
+                 f"({format_duration(total)}); raise --duration")
 
     if metrics_port is None:
         if speed is not None:

@@ -9,23 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit
+from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit, speed_callback
 
 if TYPE_CHECKING:
     from regionctl.backends.protocol import Backend
     from regionctl.backends.snapshot import Snapshot
-
-
-def _speed(value: str) -> float:
-    from regionctl.units import UnitError, parse_factor
-
-    try:
-        speed = parse_factor(value if value.endswith("x") else f"{value}x")  # `--speed 10` means 10x
-    except UnitError:
-        fail(f"--speed: expected a factor like 10x or 0.5x, found {value!r}")
-    if not 0 < speed <= 1000:
-        fail(f"--speed: expected a factor between 0 and 1000, found {value!r}")
-    return speed
 
 
 def _interactive() -> bool:
@@ -42,11 +30,12 @@ def _ssh_module() -> Any:
         fail(f"--backend ssh: cannot load the SSH backend ({exc}); reinstall regionctl")
 
 
-def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
+def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend: str,
+                  metrics_port: int | None) -> None:
     from regionctl.data import default_topology_path
 
     model, path = load_topology_or_exit(topology_arg or str(default_topology_path()))
-    factor = _speed(speed)
+    factor = speed
     ssh = _ssh_module() if backend == "ssh" else None
     if not _interactive():
         fail("the dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
@@ -101,12 +90,13 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
 @click.command(epilog=TOPOLOGY_ARG_HELP)
 @click.argument("topology", required=False)
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the simulator's RNG.")
-@click.option("--speed", default="1x", show_default=True, help="Simulated seconds per wall second (e.g. 10x).")
+@click.option("--speed", default="1x", show_default=True, callback=speed_callback,
+              help="Simulated seconds per wall second: 10x, 10 or 0.5x.")
 @click.option("--backend", type=click.Choice(["sim", "ssh"]), default="sim", show_default=True,
               help="The embedded simulator, or real hosts over SSH.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Also serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any free port).")
-def tui(topology: str | None, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
+def tui(topology: str | None, seed: int, speed: float, backend: str, metrics_port: int | None) -> None:
     """Open the live dashboard on TOPOLOGY (default: the bundled active-passive).
 
     Keys: f inject a fault, h/H heal, space pause, +/- speed, r runbook, ? help, q quit.
@@ -130,4 +120,4 @@ def default_entry() -> None:
         click.echo("(not a terminal: this is the simulated status after 30s; in a terminal, "
                    "`regionctl` opens the live dashboard)", err=True)
         return
-    run_dashboard(None, seed=1, speed="1x", backend="sim", metrics_port=None)
+    run_dashboard(None, seed=1, speed=1.0, backend="sim", metrics_port=None)

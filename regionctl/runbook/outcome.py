@@ -87,7 +87,9 @@ def severity(code: ExitCode) -> int:
 
 
 def fmt_seconds(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.2f}s"
+    from regionctl.units import format_duration
+
+    return "n/a" if value is None else format_duration(value)
 
 
 def measure(snapshot: Snapshot) -> dict[str, Any]:
