@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from regionctl.faults import FAULT_HELP
+from regionctl.contract.faults import FAULT_HELP
 
 
 @click.command(epilog="\b\nFault specs:\n" + FAULT_HELP)
