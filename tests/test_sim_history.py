@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from regionctl.faults import parse_fault
+from regionctl.contract.faults import parse_fault
 from regionctl.sim.history import ProbeSettings
 from regionctl.sim.simulator import Simulation
 from tests.simhelpers import bundled

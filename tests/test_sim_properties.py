@@ -14,8 +14,8 @@ import os
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from regionctl.contract.faults import ScheduledFault, parse_fault
 from regionctl.drill.runner import finish_drill, start_drill
-from regionctl.faults import ScheduledFault, parse_fault
 from regionctl.model.resolved import preset
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.simulator import Simulation

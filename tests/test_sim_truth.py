@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from regionctl.faults import parse_fault
+from regionctl.contract.faults import parse_fault
 from regionctl.model.loader import load_topology
 from regionctl.model.topology import Topology
 from regionctl.sim.simulator import Simulation

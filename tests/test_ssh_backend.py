@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from regionctl.backends.protocol import Fence, HealFault, InjectFault, Promote, Repoint, RunCommand, ShiftTraffic
-from regionctl.backends.snapshot import Snapshot
 from regionctl.backends.ssh import open_ssh_backend
 from regionctl.backends.ssh.backend import SshBackend
+from regionctl.contract.commands import Fence, HealFault, InjectFault, Promote, Repoint, RunCommand, ShiftTraffic
+from regionctl.contract.faults import parse_fault
+from regionctl.contract.snapshot import Snapshot
 from regionctl.model.loader import load_topology
 from tests.sshhelpers import LoopbackSshd, loopback_sshd_fixture  # noqa: F401  (the fixture)
 
@@ -130,11 +131,11 @@ async def test_node_fault_runs_stop_and_heal_runs_start(loopback_sshd: LoopbackS
     up = loopback_sshd.work / "up"
     try:
         up.touch()
-        assert (await backend.apply(InjectFault("node:n1"))).ok
+        assert (await backend.apply(InjectFault(parse_fault("node:n1")))).ok
         assert not up.exists() and [f.spec for f in backend.snapshot().faults] == ["node:n1"]
-        assert (await backend.apply(HealFault("node:n1"))).ok
+        assert (await backend.apply(HealFault(parse_fault("node:n1")))).ok
         assert up.exists() and backend.snapshot().to_status_json()["faults"] == []
-        latency = await backend.apply(InjectFault("latency:east|west=50ms"))
+        latency = await backend.apply(InjectFault(parse_fault("latency:east|west=50ms")))
         assert not latency.ok and "not available on real hosts" in latency.message
     finally:
         await backend.close()

@@ -12,7 +12,7 @@ import click
 from regionctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from regionctl.faults import ScheduledFault
+    from regionctl.contract.faults import ScheduledFault
     from regionctl.model.topology import Topology
 
 
@@ -67,7 +67,7 @@ def speed_callback(ctx: click.Context, param: click.Parameter, value: str | None
 
 def faults_or_exit(texts: tuple[str, ...], topology: Topology) -> list[ScheduledFault]:
     """Parse `--fault SPEC[@T][+D]` options and check their targets against the topology."""
-    from regionctl.faults import FaultSpecError, check_targets, parse_scheduled
+    from regionctl.contract.faults import FaultSpecError, check_targets, parse_scheduled
 
     schedule = []
     for text in texts:

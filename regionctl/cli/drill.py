@@ -7,7 +7,7 @@ import sys
 import click
 
 from regionctl.cli.common import speed_callback
-from regionctl.faults import FAULT_HELP
+from regionctl.contract.faults import FAULT_HELP
 
 
 @click.command(epilog="\b\nFault specs:\n" + FAULT_HELP)

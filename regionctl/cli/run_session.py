@@ -102,12 +102,12 @@ def _predicted_blast(topology: Topology, plan: Plan, seed: int, at: float) -> di
     """Each fault step's reach, predicted on the simulator (alone, from a steady state): a dry run
     on real hosts also gets it, and connects to nothing."""
     from regionctl.analysis.blast import predict_blast
-    from regionctl.backends.protocol import InjectFault
+    from regionctl.contract.commands import InjectFault
 
     out: dict[str, dict[str, Any]] = {}
     for planned in plan.steps:
         if isinstance(planned.command, InjectFault) and planned.command.spec not in out:
-            prediction = predict_blast(topology, [planned.command.spec], at=max(at, 30.0), seed=seed)
+            prediction = predict_blast(topology, [planned.command.fault], at=max(at, 30.0), seed=seed)
             out[planned.command.spec] = prediction["blast_radius"]
     return out
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from regionctl.backends.snapshot import Snapshot
+    from regionctl.contract.snapshot import Snapshot
     from regionctl.model.topology import Topology
 
 

@@ -12,8 +12,8 @@ import click
 from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit, speed_callback
 
 if TYPE_CHECKING:
-    from regionctl.backends.protocol import Backend
-    from regionctl.backends.snapshot import Snapshot
+    from regionctl.contract.commands import Backend
+    from regionctl.contract.snapshot import Snapshot
 
 
 def _interactive() -> bool:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from regionctl.contract.faults import ScheduledFault
 from regionctl.exit_codes import ExitCode
-from regionctl.faults import ScheduledFault
 from regionctl.model.topology import Topology
 from regionctl.sim.simulator import Simulation
 

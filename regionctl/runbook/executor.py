@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from regionctl.backends.protocol import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.commands import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
+from regionctl.contract.snapshot import Snapshot
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook import expr
@@ -322,15 +322,15 @@ class RunbookExecutor:
 
     def _owe_heal_if_unknown(self, command: Command, planned: PlannedStep, why: str) -> None:
         """A fault whose injection may have happened is healed at the end all the same."""
-        if isinstance(command, InjectFault) and HealFault(command.spec) not in self.undo:
-            heal = HealFault(command.spec)
+        if isinstance(command, InjectFault) and HealFault(command.fault) not in self.undo:
+            heal = HealFault(command.fault)
             self.undo.append(heal)
             self._log("undo-pushed", command=command_to_json(heal), step=planned.id, why=f"outcome unknown: {why}")
 
     def _after_apply(self, command: Command) -> None:
         """Keep the undo stack: a fault owes its heal; a heal step pays what it heals."""
         if isinstance(command, InjectFault):
-            heal = HealFault(command.spec)
+            heal = HealFault(command.fault)
             if heal not in self.undo:
                 self.undo.append(heal)
                 self._log("undo-pushed", command=command_to_json(heal))

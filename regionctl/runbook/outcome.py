@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.snapshot import Snapshot
 from regionctl.exit_codes import ExitCode
 
 Approver = Callable[[str, str], Awaitable[bool]]  # (gate id, text) -> approved?

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.snapshot import Snapshot
 from regionctl.runbook.journal import redact
 
 if TYPE_CHECKING:

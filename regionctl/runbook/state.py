@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from regionctl.backends.snapshot import NodeView, Snapshot
+from regionctl.contract.snapshot import NodeView, Snapshot
 from regionctl.runbook import expr
 
 

@@ -170,7 +170,7 @@ def _wait_ready(paths: Paths, timeout: float = 30.0) -> None:
     from regionctl.model.loader import load_topology
 
     async def probe() -> str:
-        from regionctl.backends.protocol import Promote
+        from regionctl.contract.commands import Promote
 
         backend = await open_ssh_backend(load_topology(paths.topology))
         try:

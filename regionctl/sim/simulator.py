@@ -10,7 +10,8 @@ import copy
 import random
 from dataclasses import dataclass
 
-from regionctl.backends.snapshot import (
+from regionctl.contract.faults import Fault, check_targets
+from regionctl.contract.snapshot import (
     ClusterView,
     EventView,
     FaultView,
@@ -20,7 +21,6 @@ from regionctl.backends.snapshot import (
     Snapshot,
     TenantView,
 )
-from regionctl.faults import Fault, check_targets
 from regionctl.model.resolved import preset, replication_mode
 from regionctl.model.topology import Topology
 from regionctl.sim.cluster_base import ClusterBase
@@ -317,7 +317,7 @@ class Simulation:
             services=tuple(ServiceView(s.name, services[s.name][0], tuple(s.depends_on), services[s.name][1])
                            for s in self.topology.services),
             runbooks=tuple(self.topology.runbook_names()),
-            faults=tuple(FaultView(f.fault.spec, f.at, f.healed_at) for f in self.faults),
+            faults=tuple(FaultView(f.fault, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(),
             events=tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:]),
             observed_blast_radius=self.observed_blast_radius(),

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from regionctl.backends.snapshot import Snapshot
-from regionctl.faults import check_targets, parse_fault
+from regionctl.contract.faults import check_targets, parse_fault
+from regionctl.contract.snapshot import Snapshot
 from regionctl.model.topology import Topology
 
 
@@ -158,9 +158,10 @@ def forked_predictor(fork: Callable[[], Any], horizon: float = 300.0) -> Predict
     def predict(topology: Topology, snapshot: Snapshot, spec: str) -> Thunk:
         from regionctl.analysis.blast import predict_blast
 
-        check_targets(parse_fault(spec), topology)
+        fault = parse_fault(spec)  # the picker's edge: what was typed
+        check_targets(fault, topology)
         copy = fork()
-        return lambda: reach_from_prediction(predict_blast(copy, [spec], horizon=horizon))
+        return lambda: reach_from_prediction(predict_blast(copy, [fault], horizon=horizon))
 
     return predict
 

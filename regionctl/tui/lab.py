@@ -19,9 +19,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
-from regionctl.backends.protocol import Backend
 from regionctl.backends.sim_backend import SimBackend
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.commands import Backend
+from regionctl.contract.snapshot import Snapshot
 from regionctl.labs.compile import CompiledLab, compile_lab
 from regionctl.labs.session import LabSession
 from regionctl.model.lab import Lab

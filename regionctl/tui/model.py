@@ -10,8 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from regionctl.backends.snapshot import EventView, NodeView, Snapshot
-from regionctl.faults import FaultSpecError, parse_fault
+from regionctl.contract.snapshot import EventView, NodeView, Snapshot
 from regionctl.model.resolved import region_rtt
 from regionctl.model.topology import Topology
 from regionctl.units import format_duration
@@ -159,14 +158,8 @@ class DashboardModel:
 
     def links(self) -> list[Link]:
         snap = self.snapshot
-        active = [f.spec for f in snap.faults if f.healed_at is None] if snap else []
+        faults = [f.fault for f in snap.faults if f.healed_at is None] if snap else []
         down = {r.name for r in snap.regions if r.status == "down"} if snap else set()
-        faults = []
-        for spec in active:
-            try:
-                faults.append(parse_fault(spec))
-            except FaultSpecError:  # another backend's spec the parser does not know
-                continue
         out = []
         for a, b, rtt in self._pairs:
             state, detail = "ok", ""

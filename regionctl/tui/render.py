@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.text import Text
 
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.snapshot import Snapshot
 from regionctl.tui.blast import Reach
 from regionctl.tui.model import HEALTH, DashboardModel, SloState, countdown, dur, lag_level
 
