@@ -12,6 +12,7 @@ import click
 from regionctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
+    from regionctl.consistency import History
     from regionctl.contract.faults import ScheduledFault
     from regionctl.model.topology import Topology
 
@@ -78,3 +79,17 @@ def faults_or_exit(texts: tuple[str, ...], topology: Topology) -> list[Scheduled
             fail(f"--fault {exc}")
         schedule.append(item)
     return schedule
+
+
+def write_history(path: str, history: History, **meta: Any) -> None:
+    """Write a probe history as JSONL (docs/history.md); an unwritable path is a clear error."""
+    from dataclasses import replace
+
+    from regionctl.consistency.history import format_lines
+
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            for line in format_lines(replace(history, meta={**history.meta, **meta})):
+                out.write(line + "\n")
+    except OSError as exc:
+        fail(f"--history {path}: {exc.strerror or exc}")

@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from regionctl.consistency import History
 from regionctl.contract.faults import ScheduledFault
+from regionctl.drill.consistency import consistency_section, violated
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
+from regionctl.sim.history import ProbeSettings
 from regionctl.sim.simulator import Simulation
 
 
@@ -16,6 +19,7 @@ from regionctl.sim.simulator import Simulation
 class DrillResult:
     report: dict[str, Any]
     events: list[tuple[float, str, str]] = field(default_factory=list)
+    history: History | None = None  # the probe sessions' operations, when probes were on
 
     @property
     def exit_code(self) -> ExitCode:
@@ -58,10 +62,13 @@ def start_drill(sim: Simulation, schedule: list[ScheduledFault]) -> dict[str, st
 
 
 def run_drill(topology: Topology, schedule: list[ScheduledFault], duration: float, seed: int = 1,
-              wall_clock: Any = None) -> DrillResult:
-    """`wall_clock` is a callable returning seconds (the CLI passes time.perf_counter)."""
+              wall_clock: Any = None, probes: ProbeSettings | None = None) -> DrillResult:
+    """`wall_clock` is a callable returning seconds (the CLI passes time.perf_counter). With `probes`
+    (or a cluster that promises a consistency model) probe sessions record a history that is checked."""
     started = wall_clock() if wall_clock else 0.0
     sim = Simulation(topology, seed=seed)
+    if probes is not None:
+        sim.enable_probes(probes)
     before = start_drill(sim, schedule)
     sim.run_until(duration)
     return finish_drill(sim, topology, before, duration, seed,
@@ -71,9 +78,10 @@ def run_drill(topology: Topology, schedule: list[ScheduledFault], duration: floa
 def finish_drill(sim: Simulation, topology: Topology, before: dict[str, str | None], duration: float,
                  seed: int, wall: float) -> DrillResult:
     """The report of a drill whose simulation has run to `duration` (at once, or paced by a backend)."""
+    consistency = consistency_section(sim)  # first: the figures then read the final check
     metrics = sim.metrics()
     checks = slo_checks(topology, metrics)
-    passed = all(c["ok"] for c in checks)
+    passed = all(c["ok"] for c in checks) and not violated(consistency)
     report: dict[str, Any] = {
         "result": "pass" if passed else "fail",
         "exit_code": int(ExitCode.PASSED if passed else ExitCode.FAILED),
@@ -92,4 +100,7 @@ def finish_drill(sim: Simulation, topology: Topology, before: dict[str, str | No
         "events": [{"t": round(t, 6), "cluster": c, "message": m} for t, c, m in sim.events],
         "sim_events": sim.loop.events,
     }
-    return DrillResult(report, list(sim.events))
+    if consistency is not None:
+        report["consistency"] = consistency
+    history = sim.probe_checks.history() if sim.probe_checks is not None else None
+    return DrillResult(report, list(sim.events), history)

@@ -179,6 +179,10 @@ class Node(StrictModel):
     adapter: Adapter | None = Field(None, description="ssh backend: overrides of the cluster's adapter.")
 
 
+ConsistencyModel = Literal["linearizable", "causal", "read-your-writes", "monotonic-reads", "monotonic-writes",
+                           "writes-follow-reads"]
+
+
 class Cluster(StrictModel):
     name: Name
     engine: EngineName = Field(description="A preset of published default timings (see `regionctl schema`).")
@@ -193,6 +197,9 @@ class Cluster(StrictModel):
         "grows (default 100000: a PostgreSQL 15 standby replayed ~120,000 1 KiB inserts/s here, docs/simulator.md).")
     nodes: list[Node] = Field(min_length=1)
     adapter: Adapter | None = Field(None, description="ssh backend: how to probe and drive this cluster's engine.")
+    consistency: ConsistencyModel | None = Field(
+        None, description="The consistency model the cluster promises its clients. With it, drills, runs and labs "
+                          "record probe sessions and check them (docs/history.md); a violation fails the run.")
 
 
 class Traffic(StrictModel):

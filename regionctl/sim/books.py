@@ -72,6 +72,8 @@ def summarize(sim: Simulation) -> dict[str, Any]:
             lost, cluster_writes.percentile(0.5), cluster_writes.percentile(0.99),
             cluster.consistency_cost())
         clusters[name]["timings"] = {k: round(v, 6) for k, v in sorted(cluster.timings.items())}
+        if sim.probe_checks is not None:
+            clusters[name]["consistency"] = sim.probe_checks.checked(name, now).figures
     regions: dict[str, Counters] = {}
     for name, cluster in sim.clusters.items():
         for source in cluster.sources:

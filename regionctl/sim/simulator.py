@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from regionctl.contract.faults import Fault, check_targets
 from regionctl.contract.snapshot import (
@@ -26,7 +27,6 @@ from regionctl.model.topology import Topology
 from regionctl.sim.cluster_base import ClusterBase
 from regionctl.sim.core import EventLoop
 from regionctl.sim.failover import ClusterBus, ManagedControlPlane, Manager, OperatorOnly, Poller
-from regionctl.sim.history import ProbeRecorder, ProbeSettings
 from regionctl.sim.impact import Impact, worst
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.leaderless import LeaderlessCluster
@@ -38,6 +38,10 @@ from regionctl.sim.raft import Raft
 from regionctl.sim.routing import groups_for
 from regionctl.sim.sentinel import Sentinel
 from regionctl.sim.workload import TrafficSource
+
+if TYPE_CHECKING:
+    from regionctl.sim.history import ProbeRecorder, ProbeSettings
+    from regionctl.sim.probe_checks import ProbeChecks
 
 MAX_EVENT_LOG = 2000
 EVENTS_IN_SNAPSHOT = 100
@@ -91,11 +95,19 @@ class Simulation:
         for cluster in self.clusters.values():
             cluster.observer = self.impact.note
         self.probes: ProbeRecorder | None = None
+        self.probe_checks: ProbeChecks | None = None
+        if any(c.consistency for c in topology.clusters):
+            self.enable_probes()
 
     def enable_probes(self, settings: ProbeSettings | None = None) -> ProbeRecorder:
         """Record what a few client sessions per traffic source see, operation by operation (docs/history.md)."""
+        from regionctl.sim.history import ProbeRecorder, ProbeSettings
+        from regionctl.sim.probe_checks import ProbeChecks
+
         if self.probes is None:
-            self.probes = ProbeRecorder(self, settings or ProbeSettings(), self.rng.getrandbits(64))
+            # Its own random stream: turning probes on changes none of the run's other figures.
+            self.probes = ProbeRecorder(self, settings or ProbeSettings(), self.seed * 1_000_003 + 7)
+            self.probe_checks = ProbeChecks(self.probes, {c.name: c.consistency for c in self.topology.clusters})
         return self.probes
 
     # -- time ------------------------------------------------------------------------------
