@@ -25,11 +25,13 @@ def edit_distance(a: str, b: str) -> int:
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice fewest edits away (ties: the first in sorted order), if close enough to be a typo:
-    at most two edits, or two fifths of the longer word's length."""
+    at most two edits, or two fifths of the longer word's length, and fewer edits than either word has
+    characters (`c` is not a typo of `a`)."""
     best: tuple[int, str] | None = None
     for choice in sorted(set(choices)):
         distance = edit_distance(word.lower(), choice.lower())
-        if distance <= max(2, 2 * max(len(word), len(choice)) // 5) and (best is None or distance < best[0]):
+        limit = min(max(2, 2 * max(len(word), len(choice)) // 5), min(len(word), len(choice)) - 1)
+        if distance <= limit and (best is None or distance < best[0]):
             best = (distance, choice)
     return best[1] if best else None
 
