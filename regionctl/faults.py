@@ -1,4 +1,4 @@
-"""Fault specs (DESIGN.md): parsing and checking against a topology. Pure, no I/O.
+"""Fault specs (the README, `regionctl drill --help`): parsing and checking against a topology. Pure, no I/O.
 
     node:NAME            crash a node               region:NAME         a whole region down
     zone:REGION/ZONE     one zone down              partition:A|B       A and B cannot talk

@@ -16,7 +16,7 @@ from regionctl.backends.snapshot import Snapshot
 
 @dataclass(frozen=True)
 class InjectFault:
-    spec: str  # a fault spec of DESIGN.md, e.g. region:us-east
+    spec: str  # a fault spec (regionctl.faults), e.g. region:us-east
 
 
 @dataclass(frozen=True)

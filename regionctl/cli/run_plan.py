@@ -1,4 +1,4 @@
-"""`regionctl run --dry-run --json`: the checked plan as one JSON document (shape in docs/reports.md)."""
+"""`regionctl run --dry-run --json`: the checked plan as one JSON document (shape in docs/report.md)."""
 
 from __future__ import annotations
 

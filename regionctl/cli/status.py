@@ -27,7 +27,7 @@ if TYPE_CHECKING:
               help="Faults to inject before the snapshot, as in `drill`. Repeatable.")
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True,
-              help="Print the status as JSON (its `time` is the moment shown; shape in docs/reports.md).")
+              help="Print the status as JSON (its `time` is the moment shown; shape in docs/report.md).")
 @click.pass_context
 def status(ctx: click.Context, topology: str, backend: str, at: str, faults: tuple[str, ...], seed: int,
            as_json: bool) -> None:
