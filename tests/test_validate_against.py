@@ -104,3 +104,12 @@ def test_a_swap_of_neighbours_is_one_edit() -> None:
 def test_a_misspelt_fault_target_gets_the_closest_region() -> None:
     result = invoke("drill", "active-passive", "--fault", "region:us-esat")
     assert result.exit_code == 2 and "did you mean 'us-east'?" in result.stderr
+
+
+def test_the_readmes_broken_example_shows_schema_and_reference_errors_together() -> None:
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "broken.yaml"
+    result = invoke("validate", str(example))
+    assert result.exit_code == 2
+    fields = [m["field"] for m in assert_clean_lines(result.stderr)]
+    assert {"kind", "clusters[0].nodez", "network.jitter", "slo.rto"} <= set(fields)  # the schema's
+    assert {"clusters[0].nodes[1].region", "traffic[0].cluster"} <= set(fields)  # the references'
