@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.modelhelpers import invoke
@@ -40,3 +42,24 @@ def test_a_fault_starting_at_a_negative_time_says_it_must_not_be_negative() -> N
     result = invoke("drill", "active-passive", "--fault", "region:us-east@-5s")
     assert result.exit_code == 2 and "must not be negative" in result.stderr
     assert "expected a duration with a unit" not in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--resume", "--journal", "--junit"])
+def test_an_empty_path_is_an_error_not_a_fresh_run(option: str) -> None:
+    result = invoke("run", "active-passive", BOOK, option, "")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"regionctl: {option}: expected the path of a file, found an empty string"
+
+
+def test_dry_run_json_prints_the_plan_as_json() -> None:
+    result = invoke("run", "active-passive", BOOK, "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["dry_run"] is True and plan["runbook"] == BOOK and plan["backend"] == "sim"
+    assert [s["id"] for s in plan["steps"]] == ["outage", "failover", "shift", "serving", "record"]
+    assert plan["steps"][0] == {"id": "outage", "kind": "fault", "does": "inject region:us-east", "needs": [],
+                                "where": "simulator"}
+    assert plan["guards"] == [{"name": "lag-bounded", "condition": "max_lag_seconds < 60s", "action": "abort"}]
+    assert plan["objectives"] == {"rto": 60.0, "rpo": 5.0}
+    reach = plan["predicted_blast_radius"]["region:us-east"]
+    assert reach["nodes"] == ["pg-1", "pg-2", "redis-1"]

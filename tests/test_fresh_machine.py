@@ -112,3 +112,19 @@ def test_the_dry_run_plan_does_not_depend_on_the_terminal_width() -> None:
     env = {**os.environ, "COLUMNS": "40"}
     proc = _pytest("tests/test_cli_run.py::test_dry_run_prints_the_plan_and_touches_nothing", env=env)
     assert proc.returncode == 0, proc.stdout
+
+
+def _make_dry_run(target: str, tmp_path: Path) -> str:
+    proc = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}"], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    return proc.stdout
+
+
+def test_make_run_installs_only_the_runtime_dependencies_and_shows_progress(tmp_path: Path) -> None:
+    installs = [line for line in _make_dry_run("run", tmp_path).splitlines() if "pip install" in line]
+    assert len(installs) == 1 and installs[0].rstrip().endswith("-e .")
+    assert "[test]" not in installs[0] and "--quiet" not in installs[0] and " -q" not in installs[0]
+    assert "--progress-bar on" in installs[0]
+    # The test extras have a stamp of their own: `make test` never counts as installed because `make run` ran.
+    test_plan = _make_dry_run("test", tmp_path)
+    assert "-e '.[test]'" in test_plan and "scripts/system-packages" in test_plan

@@ -1,4 +1,4 @@
-"""Import contracts (DESIGN.md): only `regionctl/tui/` imports Textual, and the entry point
+"""Import contracts (docs/architecture.md): only `regionctl/tui/` imports Textual, and the entry point
 imports nothing heavy, so that `regionctl --help` starts fast."""
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ def load_topology_or_exit(value: str) -> tuple[Topology, Path]:
     from regionctl.model.loader import load_topology
 
     path = resolve_topology_path(value)
+    if not path.exists() and "/" not in value and path.suffix not in (".yaml", ".yml"):
+        fail(unknown_bundled_name(value))
     try:
         return load_topology(path), path
     except InputError as exc:
@@ -37,11 +39,24 @@ def load_topology_or_exit(value: str) -> tuple[Topology, Path]:
         sys.exit(int(ExitCode.INVALID_INPUT))
 
 
+def unknown_bundled_name(value: str) -> str:
+    """`activ-passive`: neither a file nor a bundled name; suggest the closest bundled one."""
+    from regionctl.data import bundled_topologies
+    from regionctl.model.suggest import closest
+
+    names = [p.stem for p in bundled_topologies()]
+    near = closest(value, names)
+    hint = f"; did you mean {near!r}?" if near else ""
+    return f"{value}: no such file, and no bundled topology of that name{hint} (bundled: {', '.join(names)})"
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
 
 TOPOLOGY_ARG_HELP = "TOPOLOGY is a path to a YAML file, or the name of a bundled topology (active-passive)."
+# The simulated moment `status` shows by default, and the dashboard outside a terminal: leaders elected, lag steady.
+FIRST_VIEW_AT = "30s"
 
 
 def duration_or_exit(option: str, value: str) -> float:

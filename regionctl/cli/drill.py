@@ -17,7 +17,7 @@ from regionctl.contract.faults import FAULT_HELP
                    "Repeatable.")
 @click.option("--duration", default="10m", show_default=True, help="Simulated time to run.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same report.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (DESIGN.md shape).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (shape: docs/report.md).")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML file (one case per SLO).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
               help="Serve Prometheus metrics on this port (0: any free one) while the drill runs in real time "

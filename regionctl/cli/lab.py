@@ -15,7 +15,7 @@ import click
                                             "expectation (exit 0 when the lab teaches what it says, 1 otherwise).")
 @click.option("--control", is_flag=True, help="With --check: run the lab with its cause removed; its "
                                               "expectations should then fail (exit 1).")
-@click.option("--json", "as_json", is_flag=True, help="With --check: the JSON report (DESIGN.md shape).")
+@click.option("--json", "as_json", is_flag=True, help="With --check: the JSON report (shape: docs/report.md).")
 def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None:
     """Step through a guided region-outage lab, or list the labs with your progress.
 

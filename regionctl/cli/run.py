@@ -32,7 +32,8 @@ from regionctl.cli.run_help import RUN_EPILOG
               help="Write the journal here (default: a new file in ~/.local/state/regionctl/journals).")
 @click.option("--resume", "resume_path", type=click.Path(dir_okay=False),
               help="Continue a run that was killed, from its journal; completed steps are not run again.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (DESIGN.md shape) on stdout.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the JSON report on stdout (shape: docs/report.md); with --dry-run, the plan.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML: one case per step and SLO.")
 @click.option("--metrics-port", type=int, default=None,
               help="Serve Prometheus metrics on 127.0.0.1:PORT while running.")

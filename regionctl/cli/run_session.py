@@ -121,6 +121,10 @@ def default_journal_path(runbook: str) -> Path:
 
 
 def execute(request: RunRequest) -> None:
+    for option, given in (("--resume", request.resume_path), ("--journal", request.journal_path),
+                          ("--junit", request.junit)):
+        if given is not None and not given.strip():  # `--resume ""` must not quietly start a fresh run
+            fail(f"{option}: expected the path of a file, found an empty string")
     topology, plan, source, topology_path = load_plan(request.topology, request.runbook,
                                                       parse_vars(request.variables))
     warmup = duration_or_exit("--warmup", request.warmup) if request.backend == "sim" else 0.0
@@ -133,9 +137,15 @@ def execute(request: RunRequest) -> None:
         if target and not Path(target).resolve().parent.is_dir():
             fail(f"{option} {target}: the directory {Path(target).resolve().parent} does not exist")
     if request.dry_run:
-        from regionctl.report.run_view import print_plan
+        blast = _predicted_blast(topology, plan, request.seed, warmup)
+        if request.as_json:
+            from regionctl.cli.run_plan import plan_json
 
-        print_plan(topology, plan, request.backend, source, _predicted_blast(topology, plan, request.seed, warmup))
+            print_json(plan_json(topology, plan, request.backend, source, blast))
+        else:
+            from regionctl.report.run_view import print_plan
+
+            print_plan(topology, plan, request.backend, source, blast)
         sys.exit(int(ExitCode.PASSED))
     if request.compare:
         _compare(request, topology, topology_path, plan, warmup)

@@ -109,15 +109,17 @@ def default_entry() -> None:
     """What bare `regionctl` runs: the dashboard on the bundled default topology."""
     if not _interactive():
         # Piped or in CI: the simulated status after half a minute says the same in text.
+        from regionctl.cli.common import FIRST_VIEW_AT
         from regionctl.data import default_topology_path
         from regionctl.report.status_view import print_status
         from regionctl.sim.simulator import Simulation
+        from regionctl.units import parse_duration
 
         model, _ = load_topology_or_exit(str(default_topology_path()))
         sim = Simulation(model, seed=1)
-        sim.run_until(30.05)  # mid-tick: replicas show their streaming lag
+        sim.run_until(parse_duration(FIRST_VIEW_AT))  # the moment `regionctl status` shows by default
         print_status(sim.snapshot(backend="sim"))
-        click.echo("(not a terminal: this is the simulated status after 30s; in a terminal, "
-                   "`regionctl` opens the live dashboard)", err=True)
+        click.echo(f"(not a terminal: this is the simulated status at t={FIRST_VIEW_AT}, as `regionctl status` "
+                   "shows it; in a terminal, `regionctl` opens the live dashboard)", err=True)
         return
     run_dashboard(None, seed=1, speed=1.0, backend="sim", metrics_port=None)

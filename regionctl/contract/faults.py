@@ -127,10 +127,9 @@ def parse_fault(text: str) -> Fault:
         raise FaultSpecError(f"expected KIND:TARGET such as region:us-east, found {text!r} "
                              f"(kinds: {', '.join(FAULT_KINDS)})")
     if kind not in FAULT_KINDS:
-        from difflib import get_close_matches
+        from regionctl.model.suggest import did_you_mean
 
-        close = get_close_matches(kind, FAULT_KINDS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(kind, FAULT_KINDS)
         raise FaultSpecError(f"unknown fault kind {kind!r}{hint}; expected one of {', '.join(FAULT_KINDS)}")
     try:
         kind_ = FaultKind(kind)
@@ -187,15 +186,14 @@ def parse_scheduled(text: str) -> ScheduledFault:
 
 def check_targets(fault: Fault, topology: Topology) -> None:
     """Raise FaultSpecError if the fault names something the topology does not have."""
-    from difflib import get_close_matches
+    from regionctl.model.suggest import did_you_mean
 
     regions = [r.name for r in topology.regions]
     nodes = [n.name for c in topology.clusters for n in c.nodes]
 
     def need(name: str, choices: list[str], what: str) -> None:
         if name not in choices:
-            close = get_close_matches(name, choices, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, choices)
             raise FaultSpecError(f"{fault.spec}: no {what} named {name!r}{hint} (have: {', '.join(choices)})")
 
     if fault.kind == "region":

@@ -1,6 +1,6 @@
 """Non-fatal warnings: configurations that load but will surprise their owner.
 
-Each rule cites why (REFERENCE.md). Warnings never change the exit code of `validate`.
+Each rule cites why (docs/reference.md). Warnings never change the exit code of `validate`.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from regionctl.model.diagnostics import Diagnostic, InputError, KeyLoc, Loc, for
 from regionctl.model.errors import diagnostics_from_validation, validation_problems
 from regionctl.model.lab import Lab
 from regionctl.model.lint import lint
+from regionctl.model.rawrefs import raw_references
 from regionctl.model.runbook import Runbook
 from regionctl.model.topology import Topology
 from regionctl.model.yaml_source import YamlDocument, read_yaml_file
@@ -48,7 +49,12 @@ def _validate(doc: YamlDocument, kind: FileKind) -> Loaded:
     try:
         model = cls.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(doc.problems + _unrefused(doc, diagnostics_from_validation(doc, exc, cls))) from None
+        found = diagnostics_from_validation(doc, exc, cls)
+        if kind == "topology":  # misspelt names too, in the same pass, where the schema said nothing
+            said = {d.field for d in found}
+            found += [d for d in (doc.diagnostic(loc, msg, prefer_key=isinstance(loc, KeyLoc))
+                                  for loc, msg in raw_references(doc.data)) if d.field not in said]
+        raise InputError(doc.problems + _unrefused(doc, found)) from None
     warnings: list[Diagnostic] = []
     problems: list[Problem] = []
     if isinstance(model, Topology):
@@ -115,6 +121,24 @@ def _check_runbook_plans(doc: YamlDocument, topology: Topology) -> list[Diagnost
     for i, raw in enumerate(topology.runbooks):
         out += plan_diagnostics(doc, ("runbooks", i), check_runbook(raw, topology))
     return out
+
+
+def check_against(loaded: Loaded, topology_path: Path) -> list[Diagnostic]:
+    """`validate RUNBOOK_OR_LAB --topology T`: a runbook's or a lab's names, fault targets and conditions
+    checked against that topology, as `run` would check them, with FILE:LINE:COL in the runbook or lab."""
+    from regionctl.runbook.diagnostics import plan_diagnostics
+    from regionctl.runbook.plan import check_runbook
+
+    if loaded.kind == "runbook":
+        topology = load_topology(topology_path)
+        return plan_diagnostics(loaded.doc, (), check_runbook(loaded.doc.data, topology))
+    if loaded.kind == "lab":
+        assert isinstance(loaded.model, Lab)
+        try:
+            _check_lab(loaded.doc, loaded.model.model_copy(update={"topology": str(topology_path.resolve())}))
+        except InputError as exc:
+            return exc.diagnostics
+    return []
 
 
 def load_file(path: str | Path, kind: FileKind | None = None) -> Loaded:

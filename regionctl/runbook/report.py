@@ -1,4 +1,4 @@
-"""The report of a runbook run, in DESIGN.md's shape (shared with `drill` and `lab --check`)."""
+"""The report of a runbook run, in the shape of docs/report.md (shared with `drill` and `lab --check`)."""
 
 from __future__ import annotations
 

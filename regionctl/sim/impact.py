@@ -270,7 +270,7 @@ class Impact:
         return round(hit / total, 6) if total else 0.0
 
     def observed(self) -> dict[str, Any]:
-        """The blast radius in the shape `blast` predicts (DESIGN.md report `blast_radius`, extended)."""
+        """The blast radius in the shape `blast` predicts (the report's `blast_radius`, docs/report.md)."""
         sim = self.sim
         # Read-only: reading the books must not change them, or a watched run (the dashboard, a
         # paced drill) would report other figures than an unwatched one. The samples taken at each
