@@ -56,8 +56,8 @@ def load_plan(topology_value: str, runbook_value: str,
               given: dict[str, str]) -> tuple[Topology, Plan, str, Path]:
     """The topology and the checked plan of the runbook; on any problem print FILE:LINE:COL and exit 2."""
     from regionctl.data import resolve_topology_path
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_file
     from regionctl.model.yaml_source import read_yaml_file
     from regionctl.runbook.diagnostics import plan_diagnostics
     from regionctl.runbook.plan import PlanError, build_plan

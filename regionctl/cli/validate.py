@@ -46,8 +46,8 @@ def validate(paths: tuple[str, ...], as_json: bool, kind: str | None) -> None:
       ...
     """
     from regionctl.cli.common import print_json
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import Diagnostic, InputError
-    from regionctl.model.loader import load_file
 
     results = []
     failed = False

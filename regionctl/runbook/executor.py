@@ -148,7 +148,10 @@ class RunbookExecutor:
             if self.left_degraded:
                 code = ExitCode.ROLLBACK_FAILED
         final = self.backend.snapshot()
-        report = build_report(self, measured or final, final, leaders_before, self._wall() - wall_started)
+        report = build_report(self.plan, topology=self.topology.name, backend=self.backend.name, seed=self.seed,
+                              started_at=self._started_at, steps=self.steps, rollback_steps=self.rollback_steps,
+                              left_degraded=self.left_degraded, measured=measured or final, final=final,
+                              leaders_before=leaders_before, wall_seconds=self._wall() - wall_started)
         if code == ExitCode.PASSED and not all(c["ok"] for c in report["slo"]):
             code = ExitCode.FAILED
             self.stop_reason = "an objective was not met: " + ", ".join(
