@@ -185,7 +185,7 @@ async def open_lab(lab: Lab, path: Path, *, speed: float = 1.0, autoplay: bool =
                    **kwargs: Any) -> LabDashboard:
     """The lab's dashboard on a warmed-up simulator (leaders elected before the first step).
     `clock` and `sleep` pace the simulator (tests drive them)."""
-    from regionctl.tui.blast import forked_predictor
+    from regionctl.analysis.reach import forked_predictor
 
     compiled = compile_lab(lab, path)
     pacing: dict[str, Any] = {"clock": clock} if clock else {}
