@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -231,8 +232,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
                 pacer.cancel()
             if server is not None:
                 server.close()
-        outcome.report["journal"] = str(journal_file)
-        return outcome.exit_code, outcome.report
+        return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file)).to_json()
     finally:
         journal.close()
         await close_backend(backend)
