@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar
+
+from typing_extensions import TypedDict  # pydantic reads these for the schema, and needs this one on 3.11
 
 # -- the SLO judge -----------------------------------------------------------------------------------
 # objective -> (the metric that measures it, higher is better)
