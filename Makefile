@@ -34,6 +34,7 @@ test: $(STAMP)  ## the whole test suite (includes ruff and mypy)
 lint: $(STAMP)
 	$(BIN)/ruff check regionctl tests bench
 	$(BIN)/mypy regionctl
+	$(BIN)/lint-imports
 
 bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/startup.py

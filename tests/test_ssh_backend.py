@@ -86,6 +86,22 @@ async def test_snapshot_has_the_simulator_shape_with_real_probes(loopback_sshd: 
         await backend.close()
 
 
+async def test_services_and_tenants_follow_the_one_rule(loopback_sshd: LoopbackSshd, tmp_path: Path) -> None:
+    # n3 is unreachable: kv is writable with a node lost, so what needs it is degraded, as on the simulator
+    # (the SSH backend once called such a tenant ok, and had no services).
+    path = write_topology(loopback_sshd, tmp_path)
+    path.write_text(path.read_text() + "services:\n  - {name: api, depends_on: [kv]}\n"
+                    "tenants:\n  - {name: acme, model: pool, services: [api]}\n"
+                    "  - {name: globex, model: silo, clusters: [kv]}\n")
+    backend = await open_ssh_backend(load_topology(path), base_dir=path.parent)
+    try:
+        snap = backend.snapshot()
+        assert [(s.name, s.status, s.reason) for s in snap.services] == [("api", "degraded", "cluster kv lost a node")]
+        assert {t.name: t.status for t in snap.tenants} == {"acme": "degraded", "globex": "degraded"}
+    finally:
+        await backend.close()
+
+
 async def test_steady_state_refresh_reuses_the_connection(loopback_sshd: LoopbackSshd, tmp_path: Path) -> None:
     backend = await open_backend(loopback_sshd, tmp_path)
     try:

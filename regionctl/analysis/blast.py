@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from regionctl.contract.faults import Fault
+from regionctl.contract.report import BlastReport
 from regionctl.model.topology import Topology
 from regionctl.sim.simulator import Simulation
 
@@ -20,6 +21,12 @@ DEFAULT_HORIZON = 300.0  # long enough for every bundled failover policy to sett
 
 def predict_blast(source: Simulation | Topology, faults: Sequence[Fault], *, at: float = DEFAULT_AT,
                   seed: int = 1, horizon: float = DEFAULT_HORIZON) -> dict[str, Any]:
+    """`predict`'s report as JSON (what `blast --json` prints)."""
+    return predict(source, faults, at=at, seed=seed, horizon=horizon).to_json()
+
+
+def predict(source: Simulation | Topology, faults: Sequence[Fault], *, at: float = DEFAULT_AT,
+            seed: int = 1, horizon: float = DEFAULT_HORIZON) -> BlastReport:
     """What `faults` would reach if injected now, without touching `source`.
 
     `source` is a live Simulation (forked at its current time; `at` and `seed` are not used)
@@ -50,12 +57,12 @@ def predict_blast(source: Simulation | Topology, faults: Sequence[Fault], *, at:
     lag = {name: {"max_lag_seconds": round(c.max_lag_seconds, 6), "before_seconds": round(steady_lag[name], 6)}
            for name, c in fork.clusters.items() if c.max_lag_seconds > max(1.0, 2 * steady_lag[name])}
     slo = topology.slo
-    return {
-        "topology": topology.name,
-        "faults": [f.spec for f in parsed],
-        "at": round(start, 6),
-        "seed": seed,
-        "horizon_seconds": round(horizon, 6),
-        "slo": {"rto": slo.rto, "rpo": slo.rpo},
-        "blast_radius": {**fork.observed_blast_radius(), "lag": lag},
-    }
+    return BlastReport(
+        topology=topology.name,
+        faults=tuple(f.spec for f in parsed),
+        at=round(start, 6),
+        seed=seed,
+        horizon_seconds=round(horizon, 6),
+        slo={"rto": slo.rto, "rpo": slo.rpo},
+        blast_radius={**fork.observed_blast_radius(), "lag": lag},  # type: ignore[typeddict-item]
+    )

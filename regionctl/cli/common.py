@@ -25,8 +25,8 @@ def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
 def load_topology_or_exit(value: str) -> tuple[Topology, Path]:
     """Load a topology path (or bundled name); on any problem print them all and exit 2."""
     from regionctl.data import resolve_topology_path
+    from regionctl.loading import load_topology
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_topology
 
     path = resolve_topology_path(value)
     if not path.exists() and "/" not in value and path.suffix not in (".yaml", ".yml"):

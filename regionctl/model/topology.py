@@ -275,5 +275,23 @@ class Topology(StrictModel):
     def cluster(self, name: str) -> Cluster:
         return next(c for c in self.clusters if c.name == name)
 
+    def clusters_needed(self, roots: list[str]) -> list[str]:
+        """The one dependency walk: the clusters behind these clusters and services, following the
+        services' `depends_on` depth first (a cycle is crosscheck's to report; here it just stops)."""
+        services = {s.name: s for s in self.services}
+        clusters = {c.name for c in self.clusters}
+        out: list[str] = []
+        todo, seen = list(reversed(roots)), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in services:
+                todo.extend(reversed(services[name].depends_on))
+            elif name in clusters and name not in out:
+                out.append(name)
+        return out
+
     def runbook_names(self) -> list[str]:
         return [str(rb.get("name", f"runbook-{i + 1}")) for i, rb in enumerate(self.runbooks)]

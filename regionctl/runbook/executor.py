@@ -13,6 +13,7 @@ Frontends follow along through `on_event` and `steps`; `cancel()` interrupts (ex
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -148,19 +149,19 @@ class RunbookExecutor:
             if self.left_degraded:
                 code = ExitCode.ROLLBACK_FAILED
         final = self.backend.snapshot()
-        report = build_report(self, measured or final, final, leaders_before, self._wall() - wall_started)
-        if code == ExitCode.PASSED and not all(c["ok"] for c in report["slo"]):
+        report = build_report(self.plan, topology=self.topology.name, backend=self.backend.name, seed=self.seed,
+                              started_at=self._started_at, steps=self.steps, rollback_steps=self.rollback_steps,
+                              left_degraded=self.left_degraded, measured=measured or final, final=final,
+                              leaders_before=leaders_before, wall_seconds=self._wall() - wall_started)
+        if code == ExitCode.PASSED and not all(c.ok for c in report.slo):
             code = ExitCode.FAILED
-            self.stop_reason = "an objective was not met: " + ", ".join(
-                c["name"] for c in report["slo"] if not c["ok"])
+            self.stop_reason = "an objective was not met: " + ", ".join(c.name for c in report.slo if not c.ok)
         self.stop_reason = self._redact(self.stop_reason)
-        report["result"] = RESULTS[code]
-        report["exit_code"] = int(code)
-        report["reason"] = self.stop_reason
-        report["guards_tripped"] = sorted(self.guards_tripped)
-        self._log("run-ended", result=report["result"], exit_code=int(code), reason=self.stop_reason,
+        report = dataclasses.replace(report, result=RESULTS[code], exit_code=int(code), reason=self.stop_reason,
+                                     guards_tripped=tuple(sorted(self.guards_tripped)))
+        self._log("run-ended", result=report.result, exit_code=int(code), reason=self.stop_reason,
                   left_degraded=self.left_degraded)
-        self._emit("run-ended", status=report["result"], detail=self.stop_reason)
+        self._emit("run-ended", status=report.result, detail=self.stop_reason)
         return RunOutcome(code, report)
 
     async def _steps_then_verdict(self) -> ExitCode:

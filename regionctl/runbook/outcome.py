@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from regionctl.contract.report import RunReport
 from regionctl.contract.snapshot import Snapshot
 from regionctl.exit_codes import ExitCode
 
@@ -49,14 +50,19 @@ class RunEvent:
     detail: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOutcome:
     exit_code: ExitCode
-    report: dict[str, Any]
+    typed: RunReport
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The JSON form (`--json`), which the views and JUnit read."""
+        return self.typed.to_json()
 
     @property
     def result(self) -> str:
-        return str(self.report["result"])
+        return self.typed.result
 
 
 class StepFailed(Exception):

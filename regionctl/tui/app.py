@@ -19,11 +19,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, RichLog
 
+from regionctl.analysis.reach import Predictor, Thunk, current_reach, static_predictor
 from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
-from regionctl.tui.blast import Predictor, Thunk, current_reach, static_predictor
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.render import (
     LEADER_COLUMNS,

@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from regionctl.contract.report import judge_slo
 from regionctl.contract.snapshot import EventView, NodeView, Snapshot
 from regionctl.model.resolved import region_rtt
 from regionctl.model.topology import Topology
@@ -191,14 +192,13 @@ class DashboardModel:
         if faults and rto is None and snap is not None:
             running = snap.time - min(f.at for f in faults)
         rpo = float(metrics.get("rpo_seconds") or 0.0)
-        breaches = []
-        if slo.availability is not None and availability < slo.availability:
-            breaches.append("availability")
-        if slo.rpo is not None and rpo > slo.rpo:
-            breaches.append("rpo")
         observed_rto = running if running is not None else rto
-        if slo.rto is not None and observed_rto is not None and observed_rto > slo.rto:
-            breaches.append("rto")
+        # The one judge (contract.report), on the figures so far: an RTO still running counts as elapsed,
+        # no RTO yet (no outage) is no breach.
+        so_far = {"availability": availability, "rpo_seconds": rpo, "rto_seconds": observed_rto}
+        targets = {"availability": slo.availability, "rpo": slo.rpo,
+                   "rto": slo.rto if observed_rto is not None else None}
+        breaches = [check.name for check in judge_slo(targets, so_far) if not check.ok]
         active = any(f.healed_at is None for f in faults)
         level = "breached" if breaches else "at risk" if active or running is not None else "ok"
         return SloState(level, availability, slo.availability, burn, running, rto, slo.rto, rpo, slo.rpo,

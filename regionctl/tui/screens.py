@@ -18,9 +18,9 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from regionctl.analysis.reach import Reach, Thunk
 from regionctl.contract.faults import FAULT_HELP, FAULT_KINDS, Fault, FaultSpecError, check_targets, parse_fault
 from regionctl.model.topology import Topology
-from regionctl.tui.blast import Reach, Thunk
 from regionctl.tui.render import reach_text
 
 # The value a fault kind starts with in the picker (edited in the spec field before confirming).

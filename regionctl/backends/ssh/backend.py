@@ -33,8 +33,17 @@ from regionctl.contract.commands import (
     ShiftTraffic,
 )
 from regionctl.contract.faults import Fault, FaultKind
-from regionctl.contract.snapshot import ClusterView, FaultView, NodeView, RegionView, Snapshot, TenantView
-from regionctl.model.crosscheck import mode_of
+from regionctl.contract.health import cluster_state, service_states, tenant_state
+from regionctl.contract.snapshot import (
+    ClusterView,
+    FaultView,
+    NodeView,
+    RegionView,
+    ServiceView,
+    Snapshot,
+    TenantView,
+)
+from regionctl.model.resolved import node_zone, replication_mode
 from regionctl.model.topology import SshSettings, Topology
 
 PROBE_RETRIES = 1  # read-only probes only; actions are never retried
@@ -144,13 +153,13 @@ class SshBackend:
         cut = self._partitioned()
         clusters = []
         health: dict[str, list[str]] = {r.name: [] for r in self.topology.regions}
-        for index, cp in enumerate(self.plans):
+        for cp in self.plans:
             state = self._states.get(cp.cluster.name)
             statuses = cp.adapter.statuses(state.targets, state.probes, state.leader) if state else {}
             nodes = []
             for node in cp.cluster.nodes:
                 status = statuses.get(node.name)
-                zone = node.zone or self.topology.region(node.region).zones[0]
+                zone = node_zone(self.topology, node)
                 if status is None:
                     nodes.append(NodeView(node.name, cp.cluster.name, node.region, zone,
                                           "replica" if node.role == "replica" else "follower", "down"))
@@ -172,19 +181,25 @@ class SshBackend:
             lead = next((n for n in nodes if n.name == leader), None)
             writable = lead is not None and lead.accepting_writes
             clusters.append(ClusterView(
-                cp.cluster.name, cp.cluster.engine, mode_of(self.topology, index), leader,
+                cp.cluster.name, cp.cluster.engine, replication_mode(cp.cluster), leader,
                 max((n.term for n in nodes), default=0), tuple(nodes), writable=writable,
                 election=(cp.adapter.election(state) if state else "") or ("" if leader else "no leader"),
                 availability=1.0 if writable else 0.0))
         regions = tuple(RegionView(name, "isolated" if name in cut and _region_status(states) == "up"
                                    else _region_status(states)) for name, states in health.items())
-        can_write = {c.name: c.writable for c in clusters}
-        tenants = tuple(TenantView(t.name, t.model, "ok" if all(can_write.get(c, True) for c in t.clusters)
-                                   else "down") for t in self.topology.tenants)
+        # The one rule (contract.health) the simulator's snapshots use too.
+        states = {c.name: cluster_state(c.writable, (n.health for n in c.nodes)) for c in clusters}
+        region_status = {r.name: r.status for r in regions}
+        services = service_states(self.topology, states, lambda name: region_status.get(name, "up"))
+        tenants = tuple(TenantView(t.name, t.model, tenant_state(self.topology, t.name, states, services))
+                        for t in self.topology.tenants)
+        service_views = tuple(ServiceView(s.name, services[s.name][0], tuple(s.depends_on), services[s.name][1])
+                              for s in self.topology.services)
         faults = tuple(FaultView(f.fault, f.at) for f in self._faults) + tuple(self._healed)
         return Snapshot(self.topology.name, str(self.topology.kind), self.name, now, regions, tuple(clusters),
                         tenants, tuple(self.topology.runbook_names()), faults,
-                        {"probe_round_seconds": round(self._last_round, 4), "handshakes": self.pool.handshakes})
+                        {"probe_round_seconds": round(self._last_round, 4), "handshakes": self.pool.handshakes},
+                        services=service_views)
 
     # -- acting ----------------------------------------------------------------------------------
     async def advance(self, seconds: float) -> None:
@@ -282,7 +297,7 @@ class SshBackend:
         for cp in self.plans:
             for node, t in zip(cp.cluster.nodes, cp.targets, strict=True):
                 region[node.name] = node.region
-                zone[node.name] = node.zone or self.topology.region(node.region).zones[0]
+                zone[node.name] = node_zone(self.topology, node)
                 addresses[node.name] = tuple(dict.fromkeys(a for a in (t.host, t.address) if a))
         return Placement(region, zone, addresses)
 
