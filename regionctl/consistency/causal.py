@@ -62,6 +62,7 @@ class CausalCheck:
         self.cap = cap
         self.anomalies: list[Anomaly] = []
         self.found = 0
+        self.shapes: set[tuple[str, str | None, frozenset[int]]] = set()
         read_values = {(o.cluster, o.key, o.value) for o in ops
                        if o.op == "read" and o.outcome == "ok" and o.value is not None}
         chained = sorted((o for o in ops if o.outcome == "ok"), key=lambda o: (o.session, o.start, o.index))
@@ -150,6 +151,11 @@ class CausalCheck:
 
     # -- the bad patterns ----------------------------------------------------------------------------
     def _report(self, kind: str, at: Operation, ops: list[Operation], why: str, session: str | None) -> None:
+        """Once per shape: the same writes seen the same way again by the same session count once."""
+        shape = (kind, session, frozenset(o.index for o in ops if o.is_write))
+        if shape in self.shapes:
+            return
+        self.shapes.add(shape)
         self.found += 1
         if len(self.anomalies) < self.cap:
             ordered = sorted({o.index: o for o in ops}.values(), key=lambda o: (o.start, o.index))

@@ -164,7 +164,14 @@ def check_register(ops: Sequence[Operation], budget: int,
         witnesses = _Register(live, counter).scan(cap)
         if not witnesses and result.outcome == "violated":
             witnesses = [minimise(live, counter)]  # a witness longer than a window
+    shapes: set[tuple[frozenset[int], frozenset[str]]] = set()
     for witness in witnesses:
+        # The same writes missed again by the same reader: one anomaly.
+        shape = (frozenset(o.index for o in witness if o.is_write),
+                 frozenset(o.session for o in witness if not o.is_write))
+        if shape in shapes:
+            continue
+        shapes.add(shape)
         first = witness[0]
         anomalies.append(Anomaly("linearizability", first.cluster, first.key, None, tuple(witness),
                                  explain_linearizability(witness)))
