@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 from regionctl.consistency.explain import explain_linearizability
 from regionctl.consistency.history import History, Operation
+from regionctl.consistency.patterns import quick_witnesses
 from regionctl.consistency.result import Anomaly, CheckResult, verdict_of
 from regionctl.consistency.thinair import thin_air
-from regionctl.consistency.wgl import effective, search
+from regionctl.consistency.wgl import by_start, effective, search
 
 DEFAULT_BUDGET = 1_000_000  # search steps per register
 MINIMISE_LIMIT = 400  # beyond this many operations in a witness, skip the one-at-a-time pass
@@ -40,7 +41,8 @@ class _Counter:
     steps: int = 0
 
     def violated(self, ops: Sequence[Operation]) -> bool:
-        result = search(effective(ops), self.budget)
+        """`ops` in invocation order."""
+        result = search(*effective(ops), self.budget)
         self.steps += result.steps
         return result.outcome == "violated"
 
@@ -90,13 +92,26 @@ class _Register:
     """One register's effective operations in invocation order, and the witnesses found so far."""
 
     def __init__(self, ops: Sequence[Operation], counter: _Counter) -> None:
-        self.order = sorted(ops, key=lambda o: (o.start, o.index))
+        self.order = by_start(ops)
+        self.place = {op.index: i for i, op in enumerate(self.order)}
         self.writer = {op.value: op for op in self.order if op.op == "write" and op.value is not None}
         self.counter = counter
         self.removed: set[int] = set()
 
     def closed(self, a: int, b: int) -> list[Operation]:
-        return _closure([o for o in self.order[a:b] if o.index not in self.removed], self.writer)
+        """The operations in order[a:b] not retired, with the writes they read, in invocation order."""
+        removed, place, writer, order = self.removed, self.place, self.writer, self.order
+        chosen = [i for i in range(a, b) if order[i].index not in removed]
+        extra: set[int] = set()
+        for i in chosen:
+            value = order[i].value
+            if order[i].op == "read" and value is not None:
+                w = writer.get(value)
+                if w is not None and not a <= place[w.index] < b:
+                    extra.add(place[w.index])
+        if extra:
+            chosen = sorted(extra.union(chosen))
+        return [order[i] for i in chosen]
 
     def fails(self, a: int, b: int) -> bool:
         return self.counter.violated(self.closed(a, b))
@@ -155,13 +170,17 @@ def check_register(ops: Sequence[Operation], budget: int,
                    cap: int = MAX_ANOMALIES) -> tuple[str, list[Anomaly], int, int]:
     """One register: (outcome, anomalies, steps of the verdict search, steps in all)."""
     anomalies, rest = thin_air(ops)
-    live = [iv.op for iv in effective(rest)]
-    result = search(effective(rest), budget)
+    live, ends = effective(by_start(rest))
+    result = search(live, ends, budget)
     counter = _Counter(budget, result.steps)
     witnesses: list[list[Operation]] = []
     if result.outcome != "ok":
-        # Any failing window proves a violation, even where the whole register's search ran out.
-        witnesses = _Register(live, counter).scan(cap)
+        # Any failing set proves a violation, even where the whole register's search ran out. The
+        # commonest shapes come from one sweep; windows find the rest with those reads left out.
+        witnesses = quick_witnesses(live)[:cap]
+        register = _Register(live, counter)
+        register.removed = {w[-1].index if w[-1].op == "read" else w[0].index for w in witnesses}
+        witnesses.extend(register.scan(cap - len(witnesses)))
         if not witnesses and result.outcome == "violated":
             witnesses = [minimise(live, counter)]  # a witness longer than a window
     shapes: set[tuple[frozenset[int], frozenset[str]]] = set()
