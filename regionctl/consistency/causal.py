@@ -81,6 +81,9 @@ class CausalCheck:
             for place, o in enumerate(chain, start=1):
                 if o.op == "write":
                     self.places.setdefault((i, o.cluster, o.key), []).append(place)
+        self.writers_of: dict[tuple[str, str], list[tuple[int, list[int]]]] = {}
+        for (i, cluster, key), places in sorted(self.places.items()):
+            self.writers_of.setdefault((cluster, key), []).append((i, places))
         self.side_after: dict[tuple[int, int], list[Operation]] = {}  # (session, place before) -> side writes
         self.side_place: dict[int, tuple[int, int]] = {}
         self.side_by_index = {u.index: u for u in self.side}
@@ -164,13 +167,11 @@ class CausalCheck:
     def _later_writes(self, r: Operation, p: Past) -> list[Operation]:
         """The latest write of `r`'s register by each session, and the unknown-outcome ones, in `p`."""
         out = []
-        for i in range(len(self.s.names)):
-            places = self.places.get((i, r.cluster, r.key))
-            if places and p.clock[i]:
-                k = bisect.bisect_right(places, p.clock[i])
-                if k:
-                    out.append(self.s.chain[i][places[k - 1] - 1])
-        for index in sorted(p.unknown):
+        clock = p.clock
+        for i, places in self.writers_of.get(r.object, ()):
+            if clock[i] >= places[0]:
+                out.append(self.s.chain[i][places[bisect.bisect_right(places, clock[i]) - 1] - 1])
+        for index in sorted(p.unknown) if p.unknown else ():
             u = self.side_by_index[index]
             if u.object == r.object:
                 out.append(u)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -11,9 +12,11 @@ from regionctl.consistency.history import History, HistoryError, format_lines, p
 def read_history(path: str | Path) -> History:
     """A history file (`-` for standard input); problems raise HistoryError as FILE:LINE: message."""
     name = str(path)
-    if name == "-":
-        return parse_lines(sys.stdin, "<stdin>")
+    enabled = gc.isenabled()
+    gc.disable()  # parsing allocates an object per field and no cycles: the collector would only rescan
     try:
+        if name == "-":
+            return parse_lines(sys.stdin, "<stdin>")
         with open(path, encoding="utf-8") as handle:
             return parse_lines(handle, name)
     except FileNotFoundError:
@@ -24,6 +27,9 @@ def read_history(path: str | Path) -> History:
         raise HistoryError(f"{name}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise HistoryError(f"{name}: cannot read: {exc.strerror}") from None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def write_history(path: str | Path, history: History) -> None:
