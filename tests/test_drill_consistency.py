@@ -73,3 +73,12 @@ def test_the_same_promise_holds_when_reads_go_to_the_leader(tmp_path: Path) -> N
     report = json.loads(proc.stdout)
     assert report["consistency"]["orders"]["verdict"] == "ok"
     assert report["consistency"]["orders"]["operations"] > 100
+
+
+def test_a_topology_can_promise_every_model_the_checker_knows() -> None:
+    from typing import get_args
+
+    from regionctl.consistency import MODELS
+    from regionctl.model.topology import ConsistencyModel
+
+    assert set(get_args(ConsistencyModel)) == set(MODELS)

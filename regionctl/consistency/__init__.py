@@ -9,9 +9,18 @@ Pure (no I/O) except `files.py`, which reads and writes history files (docs/hist
 
 from __future__ import annotations
 
-from regionctl.consistency.history import Fault, History, HistoryError, Operation, from_records, parse_lines
-from regionctl.consistency.linearizable import DEFAULT_BUDGET, check_linearizable
+from regionctl.consistency.checker import MODELS, UnknownModel, check, check_all, model_name
+from regionctl.consistency.history import (
+    Fault,
+    History,
+    HistoryError,
+    Operation,
+    format_lines,
+    from_records,
+    parse_lines,
+)
+from regionctl.consistency.linearizable import DEFAULT_BUDGET
 from regionctl.consistency.result import Anomaly, CheckResult
 
-__all__ = ["DEFAULT_BUDGET", "Anomaly", "CheckResult", "Fault", "History", "HistoryError", "Operation",
-           "check_linearizable", "from_records", "parse_lines"]
+__all__ = ["DEFAULT_BUDGET", "MODELS", "Anomaly", "CheckResult", "Fault", "History", "HistoryError", "Operation",
+           "UnknownModel", "check", "check_all", "format_lines", "from_records", "model_name", "parse_lines"]

@@ -9,7 +9,12 @@ write it returned). If the register's history is linearizable, so is every such 
 other operations from a linearization: each read still follows its write with no write between).
 So a closed set that is not linearizable is a witness, and witnesses can be shrunk: first the
 shortest failing prefix (in invocation order), then the shortest failing suffix of it, then one
-operation at a time (a write leaves with its reads) while the rest still fails. Pure.
+operation at a time (a write leaves with its reads) while the rest still fails.
+
+Finding more than one. Windows of operations slide along a register that failed (or whose search
+ran out: a failing window is proof enough). The earliest witness of a failing window is minimised
+and the operation that completed it retired, and the scan goes on: every anomaly whose witness
+spans at most WINDOW operations is reported once, in the order they complete. Pure.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from dataclasses import dataclass
 
 from regionctl.consistency.explain import explain_linearizability
 from regionctl.consistency.history import History, Operation
+from regionctl.consistency.patterns import quick_witnesses
 from regionctl.consistency.result import Anomaly, CheckResult, verdict_of
 from regionctl.consistency.thinair import thin_air
-from regionctl.consistency.wgl import effective, search
+from regionctl.consistency.wgl import by_start, effective, search
 
 DEFAULT_BUDGET = 1_000_000  # search steps per register
-MINIMISE_LIMIT = 400  # beyond this many operations in a window, skip the one-at-a-time pass
+MINIMISE_LIMIT = 400  # beyond this many operations in a witness, skip the one-at-a-time pass
+WINDOW = 100  # operations either side of the scan's position (witnesses spanning more: one per register)
+MAX_ANOMALIES = 100  # per register
 
 
 @dataclass
@@ -33,7 +41,8 @@ class _Counter:
     steps: int = 0
 
     def violated(self, ops: Sequence[Operation]) -> bool:
-        result = search(effective(ops), self.budget)
+        """`ops` in invocation order."""
+        result = search(*effective(ops), self.budget)
         self.steps += result.steps
         return result.outcome == "violated"
 
@@ -58,25 +67,8 @@ def _closure(chosen: Sequence[Operation], writer: dict[int, Operation]) -> list[
     return sorted(out, key=lambda o: (o.start, o.index))
 
 
-def minimise(ops: Sequence[Operation], counter: _Counter) -> list[Operation]:
-    """A small reads-from-closed subset of `ops` (not linearizable) that is still not linearizable."""
-    order = sorted(ops, key=lambda o: (o.start, o.index))
-    writer = {op.value: op for op in order if op.op == "write" and op.value is not None}
-    lo, hi = 0, len(order)  # closure(order[:hi]) fails, closure(order[:lo]) passes
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if counter.violated(_closure(order[:mid], writer)):
-            hi = mid
-        else:
-            lo = mid
-    first, last = 0, hi  # closure(order[first:hi]) fails, closure(order[last:hi]) passes
-    while last - first > 1:
-        mid = (first + last) // 2
-        if counter.violated(_closure(order[mid:hi], writer)):
-            first = mid
-        else:
-            last = mid
-    window = _closure(order[first:hi], writer)
+def _shrink(window: list[Operation], counter: _Counter) -> list[Operation]:
+    """One operation at a time (a write leaves with its reads) while the rest still fails."""
     if len(window) > MINIMISE_LIMIT:
         return window
     changed = True
@@ -96,13 +88,109 @@ def minimise(ops: Sequence[Operation], counter: _Counter) -> list[Operation]:
     return window
 
 
-def check_register(ops: Sequence[Operation], budget: int) -> tuple[str, list[Anomaly], int, int]:
+class _Register:
+    """One register's effective operations in invocation order, and the witnesses found so far."""
+
+    def __init__(self, ops: Sequence[Operation], counter: _Counter) -> None:
+        self.order = by_start(ops)
+        self.place = {op.index: i for i, op in enumerate(self.order)}
+        self.writer = {op.value: op for op in self.order if op.op == "write" and op.value is not None}
+        self.counter = counter
+        self.removed: set[int] = set()
+
+    def closed(self, a: int, b: int) -> list[Operation]:
+        """The operations in order[a:b] not retired, with the writes they read, in invocation order."""
+        removed, place, writer, order = self.removed, self.place, self.writer, self.order
+        chosen = [i for i in range(a, b) if order[i].index not in removed]
+        extra: set[int] = set()
+        for i in chosen:
+            value = order[i].value
+            if order[i].op == "read" and value is not None:
+                w = writer.get(value)
+                if w is not None and not a <= place[w.index] < b:
+                    extra.add(place[w.index])
+        if extra:
+            chosen = sorted(extra.union(chosen))
+        return [order[i] for i in chosen]
+
+    def fails(self, a: int, b: int) -> bool:
+        return self.counter.violated(self.closed(a, b))
+
+    def witness(self, a: int, lo: int, hi: int) -> tuple[list[Operation], int]:
+        """Given closed(a, lo) passing and closed(a, hi) failing: the smallest witness, and where it ends."""
+        while hi - lo > 1:  # the shortest failing prefix
+            mid = (lo + hi) // 2
+            if self.fails(a, mid):
+                hi = mid
+            else:
+                lo = mid
+        first, last = a, hi  # then the shortest failing suffix of it
+        while last - first > 1:
+            mid = (first + last) // 2
+            if self.fails(mid, hi):
+                first = mid
+            else:
+                last = mid
+        return _shrink(self.closed(first, hi), self.counter), hi
+
+    def retire(self, end: int) -> None:
+        """Leave out the operation that completed a witness (a write with its reads) from later searches."""
+        culprit = self.order[end - 1]
+        self.removed.add(culprit.index)
+        if culprit.op == "write":
+            self.removed |= {o.index for o in self.order if o.op == "read" and o.value == culprit.value}
+
+    def scan(self, cap: int) -> list[list[Operation]]:
+        """Witnesses spanning at most WINDOW operations, in the order they complete, up to `cap`.
+
+        Windows of 2*WINDOW operations slide along; once a window fails, its earliest witness is
+        minimised and its last operation retired, so the next window finds the next anomaly."""
+        found: list[list[Operation]] = []
+        n = len(self.order)
+        pos = 0  # every witness within WINDOW operations that ends before pos is reported
+        while pos < n and len(found) < cap:
+            a, b = max(0, pos - WINDOW), min(n, pos + WINDOW)
+            if not self.fails(a, b):
+                pos = b
+                continue
+            witness, end = self.witness(a, pos, b)
+            found.append(witness)
+            self.retire(end)
+            pos = end
+        return found
+
+
+def minimise(ops: Sequence[Operation], counter: _Counter) -> list[Operation]:
+    """A small reads-from-closed subset of `ops` (not linearizable) that is still not linearizable."""
+    register = _Register(ops, counter)
+    return register.witness(0, 0, len(register.order))[0]
+
+
+def check_register(ops: Sequence[Operation], budget: int,
+                   cap: int = MAX_ANOMALIES) -> tuple[str, list[Anomaly], int, int]:
     """One register: (outcome, anomalies, steps of the verdict search, steps in all)."""
     anomalies, rest = thin_air(ops)
-    result = search(effective(rest), budget)
+    live, ends = effective(by_start(rest))
+    result = search(live, ends, budget)
     counter = _Counter(budget, result.steps)
-    if result.outcome == "violated":
-        witness = minimise([iv.op for iv in effective(rest)], counter)
+    witnesses: list[list[Operation]] = []
+    if result.outcome != "ok":
+        # Any failing set proves a violation, even where the whole register's search ran out. The
+        # commonest shapes come from one sweep; windows find the rest with those reads left out.
+        witnesses = quick_witnesses(live)[:cap]
+        register = _Register(live, counter)
+        register.removed = {w[-1].index if w[-1].op == "read" else w[0].index for w in witnesses}
+        witnesses.extend(register.scan(cap - len(witnesses)))
+        if not witnesses and result.outcome == "violated":
+            witnesses = [minimise(live, counter)]  # a witness longer than a window
+    shapes: set[tuple[frozenset[int], frozenset[str]]] = set()
+    for witness in witnesses:
+        # The same writes missed again by the same reader: one anomaly.
+        shape = (frozenset(o.index for o in witness if o.is_write),
+                 frozenset(o.session for o in witness if not o.is_write))
+        if shape in shapes:
+            continue
+        shapes.add(shape)
         first = witness[0]
         anomalies.append(Anomaly("linearizability", first.cluster, first.key, None, tuple(witness),
                                  explain_linearizability(witness)))
@@ -110,14 +198,14 @@ def check_register(ops: Sequence[Operation], budget: int) -> tuple[str, list[Ano
     return outcome, anomalies, result.steps, counter.steps
 
 
-def check_linearizable(history: History, budget: int = DEFAULT_BUDGET) -> CheckResult:
-    """Per-key linearizability of `history`; one anomaly (the earliest) per register that violates it."""
+def check_linearizable(history: History, budget: int = DEFAULT_BUDGET, cap: int = MAX_ANOMALIES) -> CheckResult:
+    """Per-key linearizability of `history`, with up to `cap` anomalies per register (the earliest)."""
     anomalies: list[Anomaly] = []
     unknown: list[str] = []
     used = steps = 0
     parts = partition(history.operations)
     for (cluster, key), ops in parts.items():
-        outcome, found, verdict_steps, all_steps = check_register(ops, budget)
+        outcome, found, verdict_steps, all_steps = check_register(ops, budget, cap)
         anomalies.extend(found)
         used = max(used, verdict_steps)
         steps += all_steps

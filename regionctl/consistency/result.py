@@ -102,7 +102,8 @@ class CheckResult:
 
     def summary(self) -> str:
         if self.verdict == "ok":
-            return f"{self.model}: ok ({self.ops_checked:,} operations on {self.objects} keys)"
+            keys = "key" if self.objects == 1 else "keys"
+            return f"{self.model}: ok ({self.ops_checked:,} operations on {self.objects} {keys})"
         if self.verdict == "unknown":
             return (f"{self.model}: unknown — the search budget ({self.budget:,} steps per key) ran out on "
                     f"{', '.join(self.unknown)}; no violation found elsewhere")

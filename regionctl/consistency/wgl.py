@@ -17,7 +17,6 @@ unknown outcome that someone read took effect before the first of those reads co
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -28,65 +27,60 @@ Outcome = Literal["ok", "violated", "unknown"]
 
 
 @dataclass(frozen=True)
-class Interval:
-    """An operation as the search sees it: a call and a return, times in seconds (return may be inf)."""
-
-    op: Operation
-    start: float
-    end: float
-
-
-@dataclass(frozen=True)
 class SearchResult:
     outcome: Outcome
     steps: int
 
 
-def effective(ops: Sequence[Operation]) -> list[Interval]:
-    """The operations of one register that may have taken effect, with their time intervals."""
+def by_start(ops: Sequence[Operation]) -> list[Operation]:
+    """Operations in invocation order (ties by history order): the order `effective` and `search` expect."""
+    return sorted(ops, key=lambda o: (o.start, o.index))
+
+
+def effective(ops: Sequence[Operation]) -> tuple[list[Operation], list[float]]:
+    """The operations of one register that may have taken effect (in the order given), and when each
+    completed as far as the search is concerned."""
     first_read_end: dict[int, float] = {}
     for op in ops:
         if op.op == "read" and op.outcome == "ok" and op.value is not None and op.end is not None:
-            first_read_end[op.value] = min(first_read_end.get(op.value, math.inf), op.end)
-    out: list[Interval] = []
+            seen = first_read_end.get(op.value)
+            if seen is None or op.end < seen:
+                first_read_end[op.value] = op.end
+    kept: list[Operation] = []
+    ends: list[float] = []
     for op in ops:
-        if op.outcome == "fail":
-            continue
-        if op.op == "read":
-            if op.outcome == "ok" and op.end is not None:
-                out.append(Interval(op, op.start, op.end))
-            continue
-        if op.outcome == "ok" and op.end is not None:
-            out.append(Interval(op, op.start, op.end))
-        elif op.value is not None and op.value in first_read_end:
-            out.append(Interval(op, op.start, max(op.start, first_read_end[op.value])))
-    return out
+        if op.outcome == "ok":
+            if op.end is not None:
+                kept.append(op)
+                ends.append(op.end)
+        elif op.outcome == "unknown" and op.op == "write" and op.value in first_read_end:
+            kept.append(op)
+            ends.append(max(op.start, first_read_end[op.value]))
+    return kept, ends
 
 
-def search(intervals: Sequence[Interval], budget: int) -> SearchResult:
-    """Is there an order of `intervals` that respects real time and register semantics?
+def search(ops: Sequence[Operation], ends: Sequence[float], budget: int) -> SearchResult:
+    """Is there an order of `ops` (in invocation order, see `by_start`) that respects real time,
+    each completing by its `ends` entry, and register semantics?
 
     The register starts empty (a read of None returns the initial state). `budget` bounds the
     search steps; when it runs out the answer is `unknown`."""
-    order = sorted(range(len(intervals)), key=lambda i: (intervals[i].start, intervals[i].op.index))
-    n = len(order)
+    n = len(ops)
     if n == 0:
         return SearchResult("ok", 0)
-    writes = [intervals[i].op.op == "write" for i in order]
-    values = [intervals[i].op.value for i in order]
+    writes = [o.op == "write" for o in ops]
+    values = [o.value for o in ops]
     # Entries 1..2n: the call of op j is entry 2j+1, its return 2j+2; 0 is the head, 2n+1 the tail.
     # At equal times calls come first: operations that touch at an instant are concurrent.
-    events = []
-    for j, i in enumerate(order):
-        events.append((intervals[i].start, 0, j, 2 * j + 1))
-        events.append((intervals[i].end, 1, j, 2 * j + 2))
+    events = [(o.start, 0, 2 * j + 1) for j, o in enumerate(ops)]
+    events.extend((end, 1, 2 * j + 2) for j, end in enumerate(ends))
     events.sort()
     tail = 2 * n + 1
     nxt = [0] * (tail + 1)
     prv = [0] * (tail + 1)
     previous = 0
     for event in events:
-        entry = event[3]
+        entry = event[2]
         nxt[previous] = entry
         prv[entry] = previous
         previous = entry

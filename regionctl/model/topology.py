@@ -179,8 +179,9 @@ class Node(StrictModel):
     adapter: Adapter | None = Field(None, description="ssh backend: overrides of the cluster's adapter.")
 
 
-ConsistencyModel = Literal["linearizable", "causal", "read-your-writes", "monotonic-reads", "monotonic-writes",
-                           "writes-follow-reads"]
+# The checker's models (regionctl.consistency.MODELS; a test keeps the two lists equal).
+ConsistencyModel = Literal["linearizable", "causal", "session", "read-your-writes", "monotonic-reads",
+                           "monotonic-writes", "writes-follow-reads"]
 
 
 class Cluster(StrictModel):

@@ -9,21 +9,18 @@ history, so while a run goes on the figures are refreshed at most once per simul
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from regionctl.consistency import CheckResult, Fault, History, check_linearizable, from_records
+from regionctl.consistency import MODELS, CheckResult, Fault, History, check, from_records
 
 if TYPE_CHECKING:
     from regionctl.sim.history import ProbeRecorder
 
 REFRESH = 1.0  # simulated seconds between two checks of a running history
 
-# The models a cluster can promise, each with the check that judges it.
-CHECKS: dict[str, Callable[[History], CheckResult]] = {
-    "linearizable": check_linearizable,
-}
+# Every model the checker knows, one by one ("session" is the four session guarantees at once).
+CHECKED = tuple(m for m in MODELS if m != "session")
 
 
 def figure_name(model: str) -> str:
@@ -58,8 +55,10 @@ class ProbeChecks:
         if memo is not None and (memo.records == count or (not final and now < memo.at + REFRESH)):
             return memo
         history = self.history(cluster)
-        results = {model: check(history) for model, check in CHECKS.items()}
         promised = self.promised.get(cluster)
+        results = {model: check(history, model) for model in CHECKED}
+        if promised == "session":
+            results["session"] = check(history, "session")
         judged = results.get(promised) if promised else None
         figures: dict[str, Any] = {
             "model": promised or "none",
