@@ -351,7 +351,7 @@ class LeaderFollowerCluster(ClusterBase):
     def _transition(self, source: TrafficSource, group: Group, old: Path, new: Path, now: float) -> None:
         if old.outcome == Outcome.OK and not (new.outcome == Outcome.OK and new.node is old.node):
             node = old.node
-            if node is not None and not self._still_answers(source, node):
+            if node is not None and not self.still_answers(source, node):
                 # The answers to writes sent within the last round trip never arrive.
                 start = max(now - old.latency, group.ok_since)
                 k = arrivals(group.writes_per_s, start, now)
@@ -381,7 +381,7 @@ class LeaderFollowerCluster(ClusterBase):
             counters.writes_unknown += k
         self.write_latency.add(latency, -k)
 
-    def _still_answers(self, source: TrafficSource, node: SimNode) -> bool:
+    def still_answers(self, source: TrafficSource, node: SimNode) -> bool:
         return (self.accepting(node) and self.network.connected(source.loc, node.loc)
                 and not self._commit.get(node.name, (True, 0.0))[0])
 

@@ -44,6 +44,23 @@ if TYPE_CHECKING:
     from regionctl.sim.probe_checks import ProbeChecks
 
 MAX_EVENT_LOG = 2000
+
+
+class Replanned:
+    """What a cluster tells after each replan: the blast radius samples, probe sessions re-check answers
+    in flight. A plain object, not a closure, so that a fork's copy points at the fork."""
+
+    __slots__ = ("name", "sim")
+
+    def __init__(self, sim: Simulation, name: str) -> None:
+        self.sim = sim
+        self.name = name
+
+    def __call__(self) -> None:
+        sim = self.sim
+        sim.impact.note()
+        if sim.probes is not None:
+            sim.probes.on_replan(self.name, sim.now)
 EVENTS_IN_SNAPSHOT = 100
 
 
@@ -93,7 +110,7 @@ class Simulation:
         # The observed blast radius and the services' and tenants' states.
         self.impact = Impact(self)
         for cluster in self.clusters.values():
-            cluster.observer = self.impact.note
+            cluster.observer = Replanned(self, cluster.name)
         self.probes: ProbeRecorder | None = None
         self.probe_checks: ProbeChecks | None = None
         if any(c.consistency for c in topology.clusters):
