@@ -71,12 +71,8 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
             fail("--speed paces a drill served with --metrics-port; without it the drill runs at once")
         from regionctl.drill.runner import run_drill
 
-        probes = None
-        if history_path is not None:
-            from regionctl.sim.history import ProbeSettings
-
-            probes = ProbeSettings()
-        result = run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter, probes=probes)
+        result = run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter,
+                           probes=history_path is not None)
     else:
         from regionctl.cli.drill_metrics import paced_drill_or_exit
 

@@ -12,7 +12,6 @@ from regionctl.contract.report import DrillReport, EventRecord, FaultRecord, Lea
 from regionctl.drill.consistency import consistency_section, violated
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Slo, Topology
-from regionctl.sim.history import ProbeSettings
 from regionctl.sim.simulator import Simulation
 
 
@@ -55,13 +54,13 @@ def start_drill(sim: Simulation, schedule: list[ScheduledFault]) -> dict[str, st
 
 
 def run_drill(topology: Topology, schedule: list[ScheduledFault], duration: float, seed: int = 1,
-              wall_clock: Any = None, probes: ProbeSettings | None = None) -> DrillResult:
+              wall_clock: Any = None, probes: bool = False) -> DrillResult:
     """`wall_clock` is a callable returning seconds (the CLI passes time.perf_counter). With `probes`
     (or a cluster that promises a consistency model) probe sessions record a history that is checked."""
     started = wall_clock() if wall_clock else 0.0
     sim = Simulation(topology, seed=seed)
-    if probes is not None:
-        sim.enable_probes(probes)
+    if probes:
+        sim.enable_probes()  # the topology's `probes` settings
     before = start_drill(sim, schedule)
     sim.run_until(duration)
     return finish_drill(sim, topology, before, duration, seed,

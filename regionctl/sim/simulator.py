@@ -123,7 +123,9 @@ class Simulation:
 
         if self.probes is None:
             # Its own random stream: turning probes on changes none of the run's other figures.
-            self.probes = ProbeRecorder(self, settings or ProbeSettings(), self.seed * 1_000_003 + 7)
+            spec = self.topology.probes
+            settings = settings or ProbeSettings(sessions=spec.sessions, keys=spec.keys, interval=spec.interval)
+            self.probes = ProbeRecorder(self, settings, self.seed * 1_000_003 + 7)
             self.probe_checks = ProbeChecks(self.probes, {c.name: c.consistency for c in self.topology.clusters})
         return self.probes
 
