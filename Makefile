@@ -34,6 +34,7 @@ test: $(STAMP)  ## the whole test suite (includes ruff and mypy)
 lint: $(STAMP)
 	$(BIN)/ruff check regionctl tests bench
 	$(BIN)/mypy regionctl
+	$(BIN)/lint-imports
 
 bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/startup.py
@@ -42,6 +43,7 @@ bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/exporter_scrape.py
 	$(BIN)/python bench/blast_speed.py
 	$(BIN)/python bench/fidelity.py
+	$(BIN)/python bench/check_speed.py
 
 fuzz: $(STAMP) ## the simulator's properties with 20x the examples of the suite (a few minutes)
 	REGIONCTL_FUZZ_EXAMPLES=$${EXAMPLES:-4000} $(BIN)/pytest -q tests/test_sim_properties.py --hypothesis-show-statistics

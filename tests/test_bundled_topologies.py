@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from regionctl.data import bundled_topologies, default_topology_path, resolve_topology_path
-from regionctl.model.loader import load_file, load_topology
+from regionctl.loading import load_file, load_topology
 from regionctl.model.resolved import initial_leader, replication_mode
 from regionctl.model.topology import Topology
 from tests.modelhelpers import BUNDLED, ROOT, SCHEMAS, TOPOLOGIES, invoke, run

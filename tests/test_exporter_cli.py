@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from regionctl.contract.faults import parse_scheduled
 from regionctl.drill.paced import PacedDrill
 from regionctl.drill.runner import run_drill
 from regionctl.exporter import MetricsExporter
-from regionctl.faults import parse_scheduled
 from tests.exporterhelpers import Family, parse, read_url, scrape, start
 from tests.simhelpers import bundled
 

@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from regionctl.faults import parse_fault
+from regionctl.contract.faults import parse_fault
 from regionctl.sim.simulator import Simulation
 from tests.simhelpers import bundled, lf, time_to_new_leader, variant
 

@@ -12,7 +12,8 @@ import click
 from regionctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from regionctl.faults import ScheduledFault
+    from regionctl.consistency import History
+    from regionctl.contract.faults import ScheduledFault
     from regionctl.model.topology import Topology
 
 
@@ -24,8 +25,8 @@ def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
 def load_topology_or_exit(value: str) -> tuple[Topology, Path]:
     """Load a topology path (or bundled name); on any problem print them all and exit 2."""
     from regionctl.data import resolve_topology_path
+    from regionctl.loading import load_topology
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_topology
 
     path = resolve_topology_path(value)
     if not path.exists() and "/" not in value and path.suffix not in (".yaml", ".yml"):
@@ -82,7 +83,7 @@ def speed_callback(ctx: click.Context, param: click.Parameter, value: str | None
 
 def faults_or_exit(texts: tuple[str, ...], topology: Topology) -> list[ScheduledFault]:
     """Parse `--fault SPEC[@T][+D]` options and check their targets against the topology."""
-    from regionctl.faults import FaultSpecError, check_targets, parse_scheduled
+    from regionctl.contract.faults import FaultSpecError, check_targets, parse_scheduled
 
     schedule = []
     for text in texts:
@@ -93,3 +94,17 @@ def faults_or_exit(texts: tuple[str, ...], topology: Topology) -> list[Scheduled
             fail(f"--fault {exc}")
         schedule.append(item)
     return schedule
+
+
+def write_history(path: str, history: History, **meta: Any) -> None:
+    """Write a probe history as JSONL (docs/history.md); an unwritable path is a clear error."""
+    from dataclasses import replace
+
+    from regionctl.consistency.history import format_lines
+
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            for line in format_lines(replace(history, meta={**history.meta, **meta})):
+                out.write(line + "\n")
+    except OSError as exc:
+        fail(f"--history {path}: {exc.strerror or exc}")

@@ -7,7 +7,7 @@ import sys
 import click
 
 from regionctl.cli.common import speed_callback
-from regionctl.faults import FAULT_HELP
+from regionctl.contract.faults import FAULT_HELP
 
 
 @click.command(epilog="\b\nFault specs:\n" + FAULT_HELP)
@@ -26,8 +26,13 @@ from regionctl.faults import FAULT_HELP
 @click.option("--speed", metavar="X", callback=speed_callback,
               help="With --metrics-port: simulated seconds per wall second, 10x, 10 or 0.5x (default 1x; 60x runs "
                    "10m in 10s).")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record probe sessions (a few clients per region and cluster, one operation at a time) and "
+                   "write their operations to FILE as JSONL (docs/history.md); `regionctl check FILE` checks "
+                   "them. The report gains a consistency section.")
 def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_json: bool,
-          junit: str | None, metrics_port: int | None, metrics_host: str, speed: float | None) -> None:
+          junit: str | None, metrics_port: int | None, metrics_host: str, speed: float | None,
+          history_path: str | None) -> None:
     """Run faults on a schedule against the simulated TOPOLOGY and judge the SLOs.
 
     TOPOLOGY is a path or a bundled name. The report gives writes acknowledged and
@@ -59,16 +64,28 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
             fail(f"--fault {item.fault.spec}@{format_duration(item.at)} starts after the drill ends "
                  f"({format_duration(total)}); raise --duration")
 
+    if history_path is not None and metrics_port is not None:
+        fail("--history records a drill that runs at once; it cannot be combined with --metrics-port yet")
     if metrics_port is None:
         if speed is not None:
             fail("--speed paces a drill served with --metrics-port; without it the drill runs at once")
         from regionctl.drill.runner import run_drill
 
-        result = run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter)
+        probes = None
+        if history_path is not None:
+            from regionctl.sim.history import ProbeSettings
+
+            probes = ProbeSettings()
+        result = run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter, probes=probes)
     else:
         from regionctl.cli.drill_metrics import paced_drill_or_exit
 
         result = paced_drill_or_exit(model, schedule, total, seed, speed, metrics_port, metrics_host)
+    if history_path is not None:
+        from regionctl.cli.common import write_history
+
+        if result.history is not None:
+            write_history(history_path, result.history, topology=model.name, seed=seed)
     if junit:
         from regionctl.report.junit import write_junit
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
+from regionctl.contract.faults import ScheduledFault
 from regionctl.drill.runner import DrillResult
 from regionctl.exit_codes import ExitCode
-from regionctl.faults import ScheduledFault
 from regionctl.model.topology import Topology
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from regionctl.cli.common import speed_callback
-from regionctl.faults import FAULT_HELP
+from regionctl.contract.faults import FAULT_HELP
 
 if TYPE_CHECKING:
     from pathlib import Path

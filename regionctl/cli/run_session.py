@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -56,8 +57,8 @@ def load_plan(topology_value: str, runbook_value: str,
               given: dict[str, str]) -> tuple[Topology, Plan, str, Path]:
     """The topology and the checked plan of the runbook; on any problem print FILE:LINE:COL and exit 2."""
     from regionctl.data import resolve_topology_path
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_file
     from regionctl.model.yaml_source import read_yaml_file
     from regionctl.runbook.diagnostics import plan_diagnostics
     from regionctl.runbook.plan import PlanError, build_plan
@@ -102,12 +103,12 @@ def _predicted_blast(topology: Topology, plan: Plan, seed: int, at: float) -> di
     """Each fault step's reach, predicted on the simulator (alone, from a steady state): a dry run
     on real hosts also gets it, and connects to nothing."""
     from regionctl.analysis.blast import predict_blast
-    from regionctl.backends.protocol import InjectFault
+    from regionctl.contract.commands import InjectFault
 
     out: dict[str, dict[str, Any]] = {}
     for planned in plan.steps:
         if isinstance(planned.command, InjectFault) and planned.command.spec not in out:
-            prediction = predict_blast(topology, [planned.command.spec], at=max(at, 30.0), seed=seed)
+            prediction = predict_blast(topology, [planned.command.fault], at=max(at, 30.0), seed=seed)
             out[planned.command.spec] = prediction["blast_radius"]
     return out
 
@@ -241,8 +242,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
                 pacer.cancel()
             if server is not None:
                 server.close()
-        outcome.report["journal"] = str(journal_file)
-        return outcome.exit_code, outcome.report
+        return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file)).to_json()
     finally:
         journal.close()
         await close_backend(backend)

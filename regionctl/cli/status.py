@@ -11,7 +11,7 @@ from regionctl.cli.common import FIRST_VIEW_AT
 from regionctl.data import DEFAULT_TOPOLOGY
 
 if TYPE_CHECKING:
-    from regionctl.backends.snapshot import Snapshot
+    from regionctl.contract.snapshot import Snapshot
     from regionctl.model.topology import Topology
 
 

@@ -12,8 +12,8 @@ import click
 from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit, speed_callback
 
 if TYPE_CHECKING:
-    from regionctl.backends.protocol import Backend
-    from regionctl.backends.snapshot import Snapshot
+    from regionctl.contract.commands import Backend
+    from regionctl.contract.snapshot import Snapshot
 
 
 def _interactive() -> bool:
@@ -69,8 +69,8 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
                                        step_observer=step_observer, notes=notes).run_async()
             finally:
                 await chosen.close()  # type: ignore[attr-defined]
+        from regionctl.analysis.reach import forked_predictor
         from regionctl.backends.sim_backend import SimBackend
-        from regionctl.tui.blast import forked_predictor
 
         sim_backend = SimBackend(model, seed=seed, speed=factor)
         # The picker's preview forks the live simulation and runs the fault forward (regionctl.analysis).

@@ -51,8 +51,8 @@ def validate(paths: tuple[str, ...], as_json: bool, kind: str | None, topology: 
       $ regionctl validate failover.yaml --topology active-passive
     """
     from regionctl.cli.common import load_topology_or_exit, print_json
+    from regionctl.loading import check_against, load_file
     from regionctl.model.diagnostics import Diagnostic, InputError
-    from regionctl.model.loader import check_against, load_file
 
     against = load_topology_or_exit(topology)[1] if topology is not None else None
 

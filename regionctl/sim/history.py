@@ -90,7 +90,7 @@ class ProbeRecorder:
     # -- the buffer ------------------------------------------------------------------------------
     def _emit(self, record: dict[str, Any]) -> None:
         self.total += 1
-        if len(self.records) >= self.settings.cap:
+        if self.total > self.settings.cap:
             self.dropped += 1
             return
         self.records.append(record)
@@ -102,16 +102,14 @@ class ProbeRecorder:
     def note(self) -> str:
         if not self.dropped:
             return ""
-        return (f"the probe history reached its cap of {self.settings.cap:,} buffered operations: "
-                f"{self.dropped:,} were not recorded (drain it more often, or raise the cap)")
+        return (f"the probe history reached its cap of {self.settings.cap:,} operations: "
+                f"the last {self.dropped:,} were not recorded (record fewer sessions, or raise the cap)")
 
     # -- one operation -----------------------------------------------------------------------------
     def _op(self, session: Session) -> None:
         sim = self.sim
         now = sim.now
-        cluster = session.cluster
         source = session.source
-        cluster.settle(now)
         end = now
         if sim.network.up(source.loc):
             key = f"k{session.rng.randrange(self.settings.keys)}"
@@ -119,6 +117,8 @@ class ProbeRecorder:
             if session.rng.random() < 0.5:
                 end = self._write(session, key, group.write, now)
             else:
+                if source.reads_from == "balanced":  # each read lands where the balancer sends it
+                    group = source.groups[session.rng.randrange(len(source.groups))]
                 end = self._read(session, key, group.read, now)
         sim.loop.schedule(end + session.rng.expovariate(1.0 / self.settings.interval), self._op, session)
 

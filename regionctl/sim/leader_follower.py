@@ -259,7 +259,7 @@ class LeaderFollowerCluster(ClusterBase):
             if node is None:
                 return Path(Outcome.REFUSED, why="no leader known")
         else:
-            node = self._read_replica(source)
+            node = self._read_replica(source, group)
             if node is None:
                 return Path(Outcome.NO_ANSWER, why="no replica reachable")
         latency = network.rtt(source.loc, node.loc) + SERVICE_TIME * network.slowness(node.name)
@@ -270,9 +270,13 @@ class LeaderFollowerCluster(ClusterBase):
     def _linearizable_reads(self) -> bool:
         return self.controller is not None and self.controller.forwards  # Raft reads go through a quorum
 
-    def _read_replica(self, source: TrafficSource) -> SimNode | None:
+    def _read_replica(self, source: TrafficSource, group: Group) -> SimNode | None:
         network = self.network
         candidates = [n for n in self.nodes if network.connected(source.loc, n.loc)]
+        if source.reads_from == "balanced":
+            # A load balancer in front of every node: each share of the clients lands on another one.
+            candidates.sort(key=lambda n: n.name)
+            return candidates[source.groups.index(group) % len(candidates)] if candidates else None
         if source.reads_from == "local":
             local = [n for n in candidates if n.region == source.region]
             candidates = local or [n for n in candidates if n is self.leader]
