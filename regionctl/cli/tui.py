@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit, speed_callback
+from regionctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from regionctl.contract.commands import Backend
@@ -63,7 +64,7 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
                 chosen: Backend = await ssh.open_ssh_backend(model, base_dir=path.parent)
             except Exception as exc:  # unreachable hosts, refused keys: one sentence, exit 4
                 click.echo(f"regionctl: cannot reach the hosts over SSH: {exc}", err=True)
-                return 4
+                return int(ExitCode.STEP_ERROR)
             try:
                 return await Dashboard(chosen, model, seed=seed, observers=observers,
                                        step_observer=step_observer, notes=notes).run_async()
