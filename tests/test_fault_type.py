@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from regionctl.analysis.blast import predict_blast
@@ -94,3 +97,37 @@ def test_blast_on_a_running_active_active_simulation() -> None:
         assert result["blast_radius"]["nodes"]
     assert sim.metrics() == before and sim.now == 45.0
     sim.run_until(90.0)  # the original goes on unharmed
+
+
+# Where code may branch on a fault's kind: the fault type, the simulator and the SSH backend
+# (docs/extending.md lists the places a new kind touches). Everything else asks Fault.info.
+KIND_AWARE = ("regionctl/contract/faults.py", "regionctl/sim/", "regionctl/backends/ssh/")
+
+
+def _branches_on_fault_kind(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Compare):
+        return False
+    operands = [node.left, *node.comparators]
+    if not any((isinstance(o, ast.Attribute) and o.attr == "kind") or
+               (isinstance(o, ast.Call) and isinstance(o.func, ast.Name) and o.func.id == "str") for o in operands):
+        return False
+    for operand in operands:
+        for leaf in ast.walk(operand):
+            if isinstance(leaf, ast.Constant) and leaf.value in FAULT_KINDS:
+                return True
+            if isinstance(leaf, ast.Attribute) and isinstance(leaf.value, ast.Name) and leaf.value.id == "FaultKind":
+                return True
+    return False
+
+
+def test_only_the_fault_type_the_simulator_and_ssh_branch_on_a_fault_kind() -> None:
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in sorted((root / "regionctl").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if name.startswith(KIND_AWARE):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), name)):
+            if _branches_on_fault_kind(node):
+                found.append(f"{name}:{node.lineno}")  # type: ignore[attr-defined]
+    assert found == [], "branch on Fault.info (targets, value, effect) instead: " + ", ".join(found)
