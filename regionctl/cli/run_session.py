@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from regionctl.cli.common import duration_or_exit, fail, print_json
+from regionctl.contract.commands import Backend, ClosableBackend, PacedBackend
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook.plan import Plan
@@ -268,16 +269,16 @@ def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan:
     sys.exit(int(exit_for(codes[1:])))
 
 
-def _start_pacer(backend: Any, speed: float | None,
+def _start_pacer(backend: Backend, speed: float | None,
                  publish: Callable[[Any], None] | None) -> asyncio.Task[None] | None:
     """With --speed (or --metrics-port on the simulator), time is paced in real time by one tick
     source, as in the dashboard; on real hosts the tick source only publishes snapshots."""
     on_snapshot = publish or (lambda _snapshot: None)
-    if speed is not None:
+    if speed is not None and isinstance(backend, PacedBackend):
         backend.speed = speed
         task: asyncio.Task[None] = asyncio.ensure_future(backend.play(on_snapshot, hz=20.0))
         return task
-    if publish is None or not hasattr(backend, "close"):
+    if publish is None or not isinstance(backend, ClosableBackend):
         return None
 
     async def poll() -> None:

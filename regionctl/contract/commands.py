@@ -8,8 +8,9 @@ with a sentence saying why; it never raises for an unsupported command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import Snapshot
@@ -104,3 +105,29 @@ class Backend(Protocol):
     async def advance(self, seconds: float) -> None:
         """Let `seconds` of the backend's time pass: at once on the simulator, really on hosts."""
         ...
+
+
+@runtime_checkable
+class PacedBackend(Backend, Protocol):
+    """A backend whose time a tick source paces (the simulator): play at a speed, pause, resume."""
+
+    speed: float
+    paused: bool
+    live: bool  # a paced tick source owns time: advance() waits for it
+
+    def pace(self, limit: float | None = None) -> float: ...
+
+    async def play(self, on_snapshot: Callable[[Snapshot], None], hz: float = 4.0,
+                   until: float | None = None) -> None: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
+@runtime_checkable
+class ClosableBackend(Backend, Protocol):
+    """A backend holding connections (real hosts over SSH) that must be closed."""
+
+    async def close(self) -> None: ...
+
