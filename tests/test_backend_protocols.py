@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regionctl.backends.sim_backend import SimBackend
-from regionctl.contract.commands import Backend, ClosableBackend, Command, CommandResult, PacedBackend
+from regionctl.contract.commands import Backend, ClosableBackend, Command, CommandResult, PacedBackend, TickingBackend
 from regionctl.contract.snapshot import Snapshot
 from tests.simhelpers import bundled
 
@@ -28,18 +28,18 @@ class Polled:
 
 def test_the_simulator_is_a_paced_backend() -> None:
     backend = SimBackend(bundled("active-passive"))
-    assert isinstance(backend, Backend) and isinstance(backend, PacedBackend)
+    assert isinstance(backend, Backend) and isinstance(backend, PacedBackend) and isinstance(backend, TickingBackend)
     assert not isinstance(backend, ClosableBackend)
 
 
 def test_a_backend_without_a_play_loop_is_not_paced() -> None:
     polled = Polled(SimBackend(bundled("active-passive")).snapshot())
     assert isinstance(polled, Backend)
-    assert not isinstance(polled, PacedBackend) and not isinstance(polled, ClosableBackend)
+    assert not isinstance(polled, TickingBackend) and not isinstance(polled, ClosableBackend)
 
 
-def test_the_ssh_backend_declares_close_and_no_pacing() -> None:
+def test_the_ssh_backend_declares_close_and_a_tick_source_and_no_pacing() -> None:
     from regionctl.backends.ssh.backend import SshBackend
 
-    assert callable(SshBackend.close)
-    assert not any(hasattr(SshBackend, name) for name in ("pace", "play", "pause", "resume"))
+    assert callable(SshBackend.close) and callable(SshBackend.play)  # ClosableBackend, TickingBackend
+    assert not any(hasattr(SshBackend, name) for name in ("pace", "pause", "resume", "speed"))

@@ -95,6 +95,7 @@ class CommandResult:
     message: str
 
 
+@runtime_checkable
 class Backend(Protocol):
     name: str
 
@@ -108,17 +109,22 @@ class Backend(Protocol):
 
 
 @runtime_checkable
-class PacedBackend(Backend, Protocol):
-    """A backend whose time a tick source paces (the simulator): play at a speed, pause, resume."""
+class TickingBackend(Backend, Protocol):
+    """A backend with its own tick source: `play` publishes a snapshot `hz` times a second."""
+
+    async def play(self, on_snapshot: Callable[[Snapshot], None], hz: float = 4.0,
+                   until: float | None = None) -> None: ...
+
+
+@runtime_checkable
+class PacedBackend(TickingBackend, Protocol):
+    """A backend whose time its tick source paces (the simulator): a speed, pause, resume."""
 
     speed: float
     paused: bool
     live: bool  # a paced tick source owns time: advance() waits for it
 
     def pace(self, limit: float | None = None) -> float: ...
-
-    async def play(self, on_snapshot: Callable[[Snapshot], None], hz: float = 4.0,
-                   until: float | None = None) -> None: ...
 
     def pause(self) -> None: ...
 

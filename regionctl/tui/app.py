@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, RichLog
 
 from regionctl.analysis.reach import Predictor, Thunk, current_reach, static_predictor
-from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault, PacedBackend
+from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault, PacedBackend, TickingBackend
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
@@ -139,7 +139,7 @@ class Dashboard(App[int]):
         """The one tick source: the backend's play loop (the simulator paces itself; real hosts are probed)."""
         self._playing = True
         try:
-            if isinstance(self.backend, PacedBackend):
+            if isinstance(self.backend, TickingBackend):
                 await self.backend.play(self.apply_snapshot, self.hz)
             else:  # a backend without a play loop: poll it
                 while True:
