@@ -14,12 +14,13 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from regionctl.contract.snapshot import Snapshot
+from regionctl.contract.steps import StepStatus
 
 PREFIX = "regionctl_"
 
 # The statuses a runbook step goes through; every step exports all of them (one is 1, the rest 0) so that
 # `regionctl_runbook_step{status="failed"} == 1` finds the failed steps without a regex.
-RUNBOOK_STATUSES: tuple[str, ...] = ("pending", "running", "ok", "failed", "skipped", "rolled-back")
+RUNBOOK_STATUSES: tuple[str, ...] = tuple(StepStatus)  # runbook/outcome.py's one table of a step's life
 
 # Per-cluster counters read from the simulator's books: (metric name without _total, books key, help).
 _BOOK_COUNTERS: tuple[tuple[str, str, str], ...] = (

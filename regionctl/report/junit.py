@@ -5,6 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from regionctl.contract.steps import StepStatus
+
 
 def junit_xml(report: dict[str, Any]) -> str:
     what = report.get("runbook") or report.get("lab") or "drill"
@@ -13,7 +15,7 @@ def junit_xml(report: dict[str, Any]) -> str:
     for step in report.get("steps", []) + report.get("rollback", []):
         case = ET.SubElement(suite, "testcase", classname=f"{what}.steps", name=str(step["id"]))
         cases += 1
-        if step["status"] in ("pending", "skipped"):
+        if step["status"] == StepStatus.PENDING:
             skipped += 1
             ET.SubElement(case, "skipped", message="not run: the run stopped before this step")
         elif step["status"] != "ok":

@@ -10,6 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from regionctl.contract.steps import StepStatus
 from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
     from regionctl.runbook.executor import RunEvent
     from regionctl.runbook.plan import Plan
 
-SYMBOLS = {"ok": ("✔", "green"), "failed": ("✘", "red"), "pending": ("·", "dim"), "running": ("▶", "yellow"),
-           "skipped": ("-", "dim"), "rolled-back": ("↺", "cyan")}
+SYMBOLS: dict[str, tuple[str, str]] = {StepStatus.OK: ("✔", "green"), StepStatus.FAILED: ("✘", "red"),
+                                       StepStatus.PENDING: ("·", "dim"), StepStatus.RUNNING: ("▶", "yellow")}
 VERDICTS = {"pass": ("PASS", "bold black on green"), "fail": ("FAIL", "bold white on red"),
             "aborted": ("ABORTED", "bold black on yellow"), "error": ("STEP ERROR", "bold white on red"),
             "interrupted": ("INTERRUPTED", "bold black on yellow"),

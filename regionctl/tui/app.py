@@ -34,7 +34,7 @@ from regionctl.tui.render import (
     replication_rows,
     slo_text,
 )
-from regionctl.tui.runbooks import RunbookPanel, RunbookRun, executor_available
+from regionctl.tui.runbooks import RunbookPanel, RunbookRun
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.styles import CSS
 from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
@@ -213,7 +213,7 @@ class Dashboard(App[int]):
     def refresh_runbook(self) -> None:
         if self.main is None:
             return
-        self.w("#runbook", RunbookPanel).show(self.run_, self.snapshot.runbooks, executor_available())
+        self.w("#runbook", RunbookPanel).show(self.run_, self.snapshot.runbooks)
 
     async def send(self, command: Command) -> bool:
         result = await self.backend.apply(command)
@@ -298,9 +298,6 @@ class Dashboard(App[int]):
 
     # -- runbooks --------------------------------------------------------------------------
     def action_choose_runbook(self) -> None:
-        if not executor_available():
-            self.notify("the runbook executor is not built yet", severity="warning")
-            return
         if self.run_ is not None and not self.run_.finished:
             self.notify(f"runbook {self.run_.name} is still running (x stops it)", severity="warning")
             return
