@@ -6,7 +6,7 @@ The preview is pluggable (`Predictor`). On the simulator the command line plugs 
 forward, so the preview is what a drill would observe. `static_predictor` reads only
 the topology and the current Snapshot, so it works on every backend.
 
-A predictor is called on the UI thread (cheap: validate the spec, fork) and returns a
+A predictor is called on the UI thread (cheap: fork) with the fault the picker parsed and checked, and returns a
 thunk the picker runs in a worker thread (the slow part), keeping keys responsive.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from regionctl.contract.faults import check_targets, parse_fault
+from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.resolved import node_zone
 from regionctl.model.topology import Topology
@@ -40,7 +40,7 @@ class Reach:
 
 
 Thunk = Callable[[], Reach]
-Predictor = Callable[[Topology, Snapshot, str], Thunk]  # raises FaultSpecError for a bad spec
+Predictor = Callable[[Topology, Snapshot, Fault], Thunk]  # the fault: parsed and checked by the picker
 
 
 def _downstream(topology: Topology, clusters: set[str]) -> tuple[list[str], list[str]]:
@@ -61,10 +61,8 @@ def _traffic(topology: Topology, regions_down: set[str], clusters_hit: set[str])
     return round(hit / total, 6) if total else 0.0
 
 
-def static_preview(topology: Topology, snapshot: Snapshot, spec: str) -> Reach:
-    """Reach of one fault from the topology's shape and who leads now (raises FaultSpecError)."""
-    fault = parse_fault(spec)
-    check_targets(fault, topology)
+def static_preview(topology: Topology, snapshot: Snapshot, fault: Fault) -> Reach:
+    """Reach of one (checked) fault from the topology's shape and who leads now."""
     where = {n.name: (n.region, node_zone(topology, n)) for c in topology.clusters for n in c.nodes}
     ends = {fault.a, fault.b}
     info = fault.info  # what the kind names and does (contract.faults.KINDS): no kind is named here
@@ -139,8 +137,8 @@ def current_reach(topology: Topology, snapshot: Snapshot) -> Reach:
                  f"{lost:,} acked writes lost so far" if lost else "", (), "observed")
 
 
-def static_predictor(topology: Topology, snapshot: Snapshot, spec: str) -> Thunk:
-    reach = static_preview(topology, snapshot, spec)
+def static_predictor(topology: Topology, snapshot: Snapshot, fault: Fault) -> Thunk:
+    reach = static_preview(topology, snapshot, fault)
     return lambda: reach
 
 
@@ -149,11 +147,9 @@ def forked_predictor(fork: Callable[[], Any], horizon: float = 300.0) -> Predict
     simulation's fork method: it runs on the UI thread, between ticks; the run happens later,
     on the worker thread, on the fork alone)."""
 
-    def predict(topology: Topology, snapshot: Snapshot, spec: str) -> Thunk:
+    def predict(topology: Topology, snapshot: Snapshot, fault: Fault) -> Thunk:
         from regionctl.analysis.blast import predict_blast
 
-        fault = parse_fault(spec)  # the picker's edge: what was typed
-        check_targets(fault, topology)
         copy = fork()
         return lambda: reach_from_prediction(predict_blast(copy, [fault], horizon=horizon))
 

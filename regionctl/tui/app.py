@@ -228,8 +228,8 @@ class Dashboard(App[int]):
         # The backend's word, not the last frame's: a runbook may have injected one since.
         return [f.fault for f in self.backend.snapshot().faults if f.healed_at is None]
 
-    def preview(self, spec: str) -> Thunk:
-        return self.predictor(self.topology, self.snapshot, spec)
+    def preview(self, fault: Fault) -> Thunk:
+        return self.predictor(self.topology, self.snapshot, fault)
 
     def action_pick_fault(self) -> None:
         def chosen(fault: Fault | None) -> None:

@@ -61,7 +61,7 @@ class FaultPicker(ModalScreen[Fault | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back / close")]
 
-    def __init__(self, topology: Topology, predict: Callable[[str], Thunk]) -> None:
+    def __init__(self, topology: Topology, predict: Callable[[Fault], Thunk]) -> None:
         super().__init__()
         self.topology = topology
         self.predict = predict
@@ -131,7 +131,9 @@ class FaultPicker(ModalScreen[Fault | None]):
         self._spec = spec
         widget = self.query_one("#preview", Static)
         try:
-            thunk = self.predict(spec)  # cheap, on this thread: checks the spec, forks the estate
+            fault = parse_fault(spec)  # the edge: what was typed, parsed and checked once
+            check_targets(fault, self.topology)
+            thunk = self.predict(fault)  # cheap, on this thread: forks the estate
         except FaultSpecError as exc:
             widget.update(Text(f"✘ {str(exc).splitlines()[0]}", style="bold red"))
             return
