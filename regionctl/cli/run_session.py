@@ -17,6 +17,7 @@ import click
 
 from regionctl.cli.common import duration_or_exit, fail, print_json
 from regionctl.contract.commands import Backend, ClosableBackend, PacedBackend
+from regionctl.contract.report import RunReport
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook.plan import Plan
@@ -150,7 +151,7 @@ def execute(request: RunRequest) -> None:
         except OSError as exc:  # the run happened: report it, and say what could not be written
             click.echo(f"regionctl: --junit {request.junit}: {exc.strerror}", err=True)
     if request.as_json:
-        print_json(report)
+        print_json(report.to_json())
     else:
         from regionctl.report.run_view import print_run
 
@@ -159,7 +160,7 @@ def execute(request: RunRequest) -> None:
 
 
 async def _run(request: RunRequest, topology: Topology, topology_path: Path, plan: Plan,
-               warmup: float) -> tuple[ExitCode, dict[str, Any]]:
+               warmup: float) -> tuple[ExitCode, RunReport]:
     from regionctl.backends.factory import BackendUnavailable, close_backend, open_backend
     from regionctl.report.run_view import progress_printer
     from regionctl.runbook.executor import RunbookExecutor
@@ -233,7 +234,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
                 pacer.cancel()
             if server is not None:
                 server.close()
-        return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file)).to_json()
+        return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file))
     finally:
         journal.close()
         await close_backend(backend)
@@ -255,7 +256,7 @@ def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan:
             click.echo(f"--- {backend}: {'simulator' if backend == 'sim' else 'real hosts over SSH'}", err=True)
         one = dataclasses.replace(request, backend=backend, compare=False)
         code, report = asyncio.run(_run(one, topology, topology_path, plan, warmup if backend == "sim" else 0.0))
-        reports[backend] = report
+        reports[backend] = report.to_json()
         codes.append(code)
         if backend == "sim" and code == ExitCode.INTERRUPTED:  # Ctrl-C meant stop: the real hosts stay untouched
             fail("interrupted during the simulator's run; nothing was done on the real hosts", ExitCode.INTERRUPTED)

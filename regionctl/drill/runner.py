@@ -1,4 +1,4 @@
-"""Run a drill on the simulator and build the DESIGN.md report. No I/O here either:
+"""Run a drill on the simulator and build its report (contract.report.DrillReport). No I/O here either:
 the command line prints what this returns."""
 
 from __future__ import annotations
