@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regionctl.contract.faults import Fault
+from regionctl.contract.report import BlastReport
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.resolved import node_zone
 from regionctl.model.topology import Topology
@@ -148,17 +149,17 @@ def forked_predictor(fork: Callable[[], Any], horizon: float = 300.0) -> Predict
     on the worker thread, on the fork alone)."""
 
     def predict(topology: Topology, snapshot: Snapshot, fault: Fault) -> Thunk:
-        from regionctl.analysis.blast import predict_blast
+        from regionctl.analysis.blast import predict
 
         copy = fork()
-        return lambda: reach_from_prediction(predict_blast(copy, [fault], horizon=horizon))
+        return lambda: reach_from_prediction(predict(copy, [fault], horizon=horizon))
 
     return predict
 
 
-def reach_from_prediction(report: dict[str, Any]) -> Reach:
+def reach_from_prediction(report: BlastReport) -> Reach:
     """regionctl.analysis's prediction (a drill report's blast_radius) as the picker shows it."""
-    radius = report["blast_radius"]
+    radius: dict[str, Any] = dict(report.blast_radius)
     at_risk = radius.get("data_at_risk") or {}
     risk = ", ".join(f"{name}: {books.get('lost', books.get('writes', 0)):,} acked writes lost"
                      for name, books in at_risk.items() if books.get("lost", books.get("writes")))
@@ -175,7 +176,7 @@ def reach_from_prediction(report: dict[str, Any]) -> Reach:
         notes.append(line)
     if radius.get("expected_rto_seconds") is not None:
         notes.append(f"expected RTO {radius['expected_rto_seconds']:.1f}s")
-    horizon = report.get("horizon_seconds", 0.0)
+    horizon = report.horizon_seconds
     return Reach(tuple(radius.get("regions", ())), tuple(radius.get("nodes", ())), tuple(radius.get("clusters", ())),
                  tuple(radius.get("services", ())), tuple(radius.get("tenants", ())),
                  float(radius.get("traffic_fraction") or 0.0), risk, tuple(notes),
