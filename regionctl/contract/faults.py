@@ -1,7 +1,8 @@
 """The typed Fault: its kinds, its spec strings (parsed once, at the edge) and the check against a topology.
 
-Pure, no I/O. A new fault kind is added here (FaultKind, parse_fault, Fault.spec, check_targets), in the
-simulator (sim/network.py) and, where real hosts can do it, in backends/ssh/realfaults.py: see docs/extending.md.
+Pure, no I/O. A new fault kind is a FaultKind member and its row in KINDS here (parsing, the spec, the target
+check, the help and the dashboard's picker follow from the row), its handling in the simulator (sim/network.py)
+and, where real hosts can do it, in backends/ssh/realfaults.py: see docs/extending.md.
 
     node:NAME            crash a node               region:NAME         a whole region down
     zone:REGION/ZONE     one zone down              partition:A|B       A and B cannot talk
