@@ -13,6 +13,7 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import Snapshot
 from regionctl.contract.steps import StepStatus
 
@@ -43,11 +44,10 @@ def _counter(name: str, help_text: str, labels: list[str]) -> CounterMetricFamil
     return CounterMetricFamily(PREFIX + name, help_text, labels=labels)
 
 
-def fault_labels(spec: str) -> tuple[str, str]:
+def fault_labels(fault: Fault) -> tuple[str, str]:
     """`latency:us-east|eu-west=300ms` -> ("latency", "us-east|eu-west=300ms"): the target keeps the value,
     so two latency faults of different size stay two series."""
-    kind, _, target = spec.partition(":")
-    return kind, target
+    return str(fault.kind), fault.spec.removeprefix(f"{fault.kind}:")
 
 
 def snapshot_families(snapshot: Snapshot | None) -> Iterator[Metric]:
@@ -105,7 +105,7 @@ def snapshot_families(snapshot: Snapshot | None) -> Iterator[Metric]:
                 rto.add_metric([name], float(figures["rto_seconds"]))
         active: dict[tuple[str, str], int] = {}
         for fault in snapshot.faults:
-            labels = fault_labels(fault.spec)
+            labels = fault_labels(fault.fault)
             active[labels] = active.get(labels, 0) + (1 if fault.healed_at is None else 0)
         for (kind, target), count in active.items():
             faults.add_metric([kind, target], float(count))
