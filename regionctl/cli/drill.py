@@ -85,11 +85,11 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     if junit:
         from regionctl.report.junit import write_junit
 
-        write_junit(result.report, junit)
+        write_junit(result.typed, junit)
     if as_json:
         print_json(result.report)
     else:
         from regionctl.report.drill_view import print_drill
 
-        print_drill(result.report)
+        print_drill(result.typed)
     sys.exit(int(result.exit_code))

@@ -57,7 +57,7 @@ def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None
     if as_json:
         from regionctl.cli.common import print_json
 
-        print_json(report)
+        print_json(report.to_json())
     else:
         from regionctl.report.lab_view import print_lab_check
 

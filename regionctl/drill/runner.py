@@ -1,4 +1,4 @@
-"""Run a drill on the simulator and build its report (docs/report.md). No I/O here either:
+"""Run a drill on the simulator and build its report (contract.report.DrillReport). No I/O here either:
 the command line prints what this returns."""
 
 from __future__ import annotations
@@ -40,14 +40,14 @@ def slo_targets(slo: Slo) -> dict[str, float | None]:
 def leaders(sim: Simulation, before: dict[str, str | None]) -> dict[str, LeaderRecord]:
     out = {}
     for name, cluster in sim.clusters.items():
-        leader = getattr(cluster, "leader", None)
+        leader = cluster.leader
         out[name] = LeaderRecord(before.get(name), leader.name if leader is not None else None, cluster.term)
     return out
 
 
 def start_drill(sim: Simulation, schedule: list[ScheduledFault]) -> dict[str, str | None]:
     """Put the fault schedule on the simulator's clock; returns the leaders before anything happened."""
-    before = {name: getattr(c, "initial_leader", None) for name, c in sim.clusters.items()}
+    before = {name: c.initial_leader for name, c in sim.clusters.items()}
     for item in schedule:
         sim.schedule_fault(item.fault, item.at, item.duration)
     return before

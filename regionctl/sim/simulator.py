@@ -233,6 +233,14 @@ class Simulation:
         memo: dict[int, object] = {id(o): o for o in shared}
         return copy.deepcopy(self, memo)
 
+    def start_forecast(self) -> dict[str, float]:
+        """From now on, keep a fresh record (a forecast from a fork counts only what happens after it):
+        the outage clocks, the worst lag and what the faults reached start afresh. Returns each cluster's
+        worst lag before (its steady state)."""
+        steady = {name: c.restart_books(self.now) for name, c in self.clusters.items()}
+        self.impact.reset()
+        return steady
+
     # -- operator actions ------------------------------------------------------------------
     def promote(self, node_name: str) -> None:
         """An operator's promotion (patronictl failover/switchover, REPLICAOF NO ONE, pg_ctl promote):
