@@ -120,6 +120,23 @@ def default_journal_path(runbook: str) -> Path:
     return folder / f"{runbook}-{stamp}-{os.getpid()}.jsonl"
 
 
+def _check_new_journal(target: str) -> None:
+    """Before anything is touched: a new run's journal is a new (or empty) regular file, never another
+    run's journal or a file that is not a journal (a topology, /dev/null)."""
+    import stat
+
+    try:
+        found = os.lstat(target)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(found.st_mode):
+        fail(f"--journal {target}: exists and is not a regular file (a journal is one); give a new path")
+    if found.st_size > 0:
+        fail(f"--journal {target}: already exists; a new run never writes into an existing file (it may be "
+             f"another run's journal, or not a journal at all). Give a new path, or --resume {target} to "
+             f"continue the run it records")
+
+
 def execute(request: RunRequest) -> None:
     topology, plan, source, topology_path = load_plan(request.topology, request.runbook,
                                                       parse_vars(request.variables))
@@ -132,6 +149,8 @@ def execute(request: RunRequest) -> None:
     for option, target in (("--junit", request.junit), ("--journal", request.journal_path)):
         if target and not Path(target).resolve().parent.is_dir():
             fail(f"{option} {target}: the directory {Path(target).resolve().parent} does not exist")
+    if request.journal_path and not request.dry_run:
+        _check_new_journal(request.journal_path)
     if request.dry_run:
         from regionctl.report.run_view import print_plan
 
@@ -161,17 +180,22 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     from regionctl.backends.factory import BackendUnavailable, close_backend, open_backend
     from regionctl.report.run_view import progress_printer
     from regionctl.runbook.executor import RunbookExecutor
-    from regionctl.runbook.journal import Journal, JournalError, journal_state, read_journal
+    from regionctl.runbook.journal import Journal, JournalError, journal_state, load_journal, redact, resolve_secrets
+    from regionctl.runbook.plan import secret_params_of
     from regionctl.runbook.resume import check_matches, replay
 
     state = None
     if request.resume_path:
         try:
-            state = journal_state(read_journal(request.resume_path))
-            from regionctl.runbook.journal import redact
-
+            loaded = load_journal(request.resume_path)
+            if loaded.torn_line is not None:
+                click.echo(f"{request.resume_path}:{loaded.torn_line}: a torn last line (the run died while "
+                           "writing it) was ignored", err=True)
+            state = journal_state(loaded.records)
+            secret = secret_params_of(plan)
             check_matches(state, plan.name, topology.name, request.backend, request.seed,
-                          redact(plan.params, plan.secrets))
+                          redact(plan.params, plan.secrets, {value: name for name, (value, _) in secret.items()}))
+            state, _ = resolve_secrets(state, {name: value for name, (value, _) in secret.items()}, {})
         except JournalError as exc:
             fail(f"--resume: {exc}")
     try:
@@ -181,7 +205,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     # Opened once the backend is there: a run that could not start leaves no empty journal.
     journal_file = Path(request.resume_path or request.journal_path or default_journal_path(plan.name))
     try:
-        journal = Journal(journal_file, plan.secrets)
+        journal = Journal(journal_file, plan.secrets, resume=state is not None)
     except JournalError as exc:
         await close_backend(backend)
         fail(str(exc))
@@ -190,7 +214,10 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     try:
         if state is not None and request.backend == "sim":
             await backend.advance(warmup)
-            count = await replay(backend, state)
+            try:
+                count = await replay(backend, state)
+            except JournalError as exc:
+                fail(f"--resume: {exc}")
             if not request.quiet:
                 click.echo(f"resumed: replayed {count} journaled command(s) on a fresh simulation", err=True)
         elif state is None and warmup > 0:

@@ -372,6 +372,12 @@ def check_runbook(raw: Mapping[str, Any], topology: Topology) -> list[Problem]:
     return []
 
 
+def secret_params_of(plan: Plan) -> dict[str, tuple[str, str | None]]:
+    """Each secret parameter: its value and the environment variable it is read from (if any)."""
+    return {name: (value, plan.runbook.params[name].env if name in plan.runbook.params else None)
+            for name, value in plan.params.items() if value in plan.secrets}
+
+
 def _slo(runbook: Runbook, topology: Topology) -> dict[str, float]:
     """Targets of the run: the runbook's own, else the topology's RTO and RPO."""
     out: dict[str, float] = {}
