@@ -220,3 +220,12 @@ def test_a_killed_run_still_resumes(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     assert journal_state(read_journal(journal)).ended is None
+
+
+def test_a_resumed_simulation_owes_only_the_heals_of_faults_it_replayed() -> None:
+    from regionctl.runbook.resume import sim_owed
+
+    killed_mid_command = journal_state([START, started()])
+    assert killed_mid_command.undo and sim_owed(killed_mid_command) == []  # that world died with its process
+    applied_then_killed = journal_state([START, started(), applied(3, True)])
+    assert [repr(c) for c in sim_owed(applied_then_killed)] == ["HealFault(spec='node:pg-3')"]

@@ -226,7 +226,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
             backend, topology, plan, on_event=None if request.quiet else progress_printer(),
             keep_faults=request.keep_faults, journal=journal, yes=request.yes,
             approved=frozenset(request.approvals), seed=request.seed if request.backend == "sim" else None,
-            completed=state.completed if state else None, undo=state.undo if state else None,
+            completed=state.completed if state else None, undo=_owed(request, state) if state else None,
             resumed=state is not None, topology_path=str(topology_path),
             stopping=(ExitCode(state.stopping[0]), state.stopping[1]) if state and state.stopping else None,
             rollback_done=state.rollback_done if state else frozenset())
@@ -263,6 +263,12 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     finally:
         journal.close()
         await close_backend(backend)
+
+
+def _owed(request: RunRequest, state: Any) -> list[Any]:
+    from regionctl.runbook.resume import sim_owed
+
+    return sim_owed(state) if request.backend == "sim" else list(state.undo)
 
 
 def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan: Plan, warmup: float) -> None:
