@@ -62,7 +62,20 @@ def _validate(doc: YamlDocument, kind: FileKind) -> Loaded:
         warnings = [doc.diagnostic(w.loc, w.message, severity="warning", code=w.code) for w in lint(model)]
     if isinstance(model, Lab):
         _check_lab(doc, model)
+    if isinstance(model, Runbook):
+        _check_runbook_alone(doc)
     return Loaded(kind, model, doc, warnings)
+
+
+def _check_runbook_alone(doc: YamlDocument) -> None:
+    """A runbook file is checked as far as it can be without a topology: what `run` would refuse anyway."""
+    from regionctl.runbook.diagnostics import plan_diagnostics
+    from regionctl.runbook.static_checks import check_without_topology
+
+    assert isinstance(doc.data, dict)
+    problems = check_without_topology(doc.data)
+    if problems:
+        raise InputError(plan_diagnostics(doc, (), problems))
 
 
 def _check_lab(doc: YamlDocument, lab: Lab) -> None:
