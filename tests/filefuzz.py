@@ -1,13 +1,13 @@
 """Mutating the bundled files as a hostile user would, and running whatever `validate` accepts.
 
-`mutations(seed, count)` yields (name, mutated YAML text, kind) with a fixed random.Random(seed): each
-mutation changes one (mostly) to three places of one bundled topology or lab: another value of the same
-file or an edge value in place of a scalar (durations 0s, 1us, 99999h, 30d...; numbers 0, -1, 1e308; text '', '(((', '${nope}', 'not ' x
-500...), a key deleted, a list emptied or an item repeated. `run_file(path, kind)` runs, in this
-process, what a user would after `validate` said ok: drill, blast and `run --dry-run` of each runbook
-for a topology, `lab --check` for a lab. `python -m tests.filefuzz FILE KIND` does that for one file
-and exits 1 on a traceback; tests/test_file_fuzz.py calls it in a subprocess with a deadline, so that a
-hang is a failure too.
+`mutations(seed, count)` yields (name, mutated YAML text, kind) with a fixed random.Random(seed).
+Each mutation changes one (mostly) to three places of one bundled topology or lab: another value of
+the same file or an edge value in place of a scalar (durations 0s, 1us, 99999h, 30d...; numbers 0,
+-1, 1e308; text '', '(((', '${nope}', 'not ' x 500...), a key deleted, a list emptied or an item
+repeated. `run_file(path, kind)` runs, in this process, what a user would after `validate` said ok:
+drill, blast and `run --dry-run` of each runbook for a topology, `lab --check` for a lab.
+`python -m tests.filefuzz FILE KIND` does that for one file and exits 1 on a traceback;
+tests/test_file_fuzz.py calls it in a subprocess with a deadline, so that a hang fails too.
 """
 
 from __future__ import annotations

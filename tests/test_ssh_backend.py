@@ -316,3 +316,34 @@ async def test_overlapping_refreshes_share_a_round_unless_they_need_a_newer_one(
     assert len(sent) == 3 and sent[2] >= done_at
     await running
     await backend.close()
+
+
+async def test_user_known_hosts_file_none_in_ssh_config_is_refused(loopback_sshd: LoopbackSshd, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`UserKnownHostsFile none` would make asyncssh accept any host key: refused before any handshake,
+    and the reason is in the node's error. A topology naming its own known_hosts still connects."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "config").write_text(
+        f"Host 127.0.0.1\n  User {loopback_sshd.user}\n  Port {loopback_sshd.port}\n"
+        f"  IdentityFile {loopback_sshd.key}\n  UserKnownHostsFile none\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    (loopback_sshd.work / "n1.state").write_text("role=leader\n")
+    path = tmp_path / "bare.yaml"
+    text = (f"name: bare\nkind: single-region\nregions: [{{name: r}}]\nclusters:\n  - name: kv\n"
+            f"    engine: generic\n    adapter: {{kind: command, probe: cat {loopback_sshd.work}/n1.state}}\n"
+            "    nodes: [{name: n1, region: r, role: leader, host: 127.0.0.1}]\n")
+    path.write_text(text)
+    backend = await open_ssh_backend(load_topology(path))
+    try:
+        assert backend.snapshot().cluster("kv").nodes[0].health == "down"
+        assert "UserKnownHostsFile none" in backend.errors()["n1"] and backend.pool.handshakes == 0
+    finally:
+        await backend.close()
+    path.write_text(text.replace("clusters:", f"ssh: {{known_hosts: {loopback_sshd.known_hosts}}}\nclusters:"))
+    backend = await open_ssh_backend(load_topology(path))
+    try:
+        assert backend.snapshot().cluster("kv").leader == "n1", backend.errors()
+    finally:
+        await backend.close()

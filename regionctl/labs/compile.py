@@ -65,9 +65,13 @@ def _topology_data(lab: Lab, lab_path: Path) -> dict[str, Any]:
 
     if isinstance(lab.topology, dict):
         return copy.deepcopy(lab.topology)
-    candidate = lab_path.parent / lab.topology
-    path = candidate if candidate.exists() else resolve_topology_path(lab.topology)
-    if not path.exists():
+    try:
+        candidate = lab_path.parent / lab.topology
+        path = candidate if candidate.is_file() else resolve_topology_path(lab.topology)
+        found = path.is_file()
+    except (OSError, ValueError):  # a name too long for a path, a NUL byte
+        found = False
+    if not found:
         raise LabError(f"expected a bundled topology name or a topology file, found {lab.topology!r}", ("topology",))
     data = read_yaml_file(path).data  # InputError (FILE:LINE:COL of the topology file) goes to the caller
     if not isinstance(data, dict):
