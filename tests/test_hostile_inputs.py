@@ -116,3 +116,19 @@ def test_a_fault_step_timeout_of_zero_is_refused(tmp_path: Path) -> None:
     book = tmp_path / "book.yaml"
     book.write_text("name: b\nsteps:\n  - {id: go, kind: fault, fault: 'region:us-east', timeout: 0s}\n")
     refused(cli("validate", str(book)), "steps[0].timeout", "no time to run")
+
+
+def test_what_the_file_fuzz_found_is_refused(tmp_path: Path) -> None:
+    """Mutations 238 and 749 of seed 18 validated and then crashed (OverflowError, IndexError)."""
+    topology = tmp_path / "t.yaml"
+    topology.write_text(AP.replace("writes_per_s: 200", "writes_per_s: 1e308", 1))
+    assert "1e308" in topology.read_text()
+    refused(cli("validate", str(topology)), "traffic[0].writes_per_s", "less than or equal to 10000000")
+    lab = tmp_path / "lab.yaml"
+    original = (ROOT / "regionctl/data/labs/leaderless-quorums.yaml").read_text()
+    lab.write_text(original.replace("replication.w, value: 1}", "replication.w, value: 1000}", 1))
+    assert "value: 1000" in lab.read_text()
+    refused(cli("validate", str(lab)), "topology", "replication.w: expected w <= n (3), found 1000")
+    long_name = tmp_path / "long.yaml"
+    long_name.write_text(LAB.replace("topology: active-passive", "topology: '" + "(" * 400 + "'"))
+    refused(cli("validate", str(long_name)), "topology", "expected a bundled topology name or a topology file")

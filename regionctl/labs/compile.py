@@ -160,6 +160,14 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise LabError(f"the lab's topology is invalid at {where}: {first['msg']}", ("topology",)) from None
+    from regionctl.model import crosscheck
+    from regionctl.model.diagnostics import format_field_path
+
+    broken = crosscheck.check(topology)  # what validate checks in a topology file, after the lab's patches
+    if broken:
+        loc, message = broken[0]
+        raise LabError(f"the lab's topology (with its patches) is invalid at {format_field_path(tuple(loc))}: "
+                       f"{message}", ("topology",))
     steps: list[dict[str, Any]] = []
     lab_step_of: dict[str, str] = {}
     do_items: dict[str, list[str]] = {}

@@ -26,6 +26,7 @@ PERIODIC_TIMINGS = frozenset({
     "client_retry", "failover_timeout",
 })
 MIN_PERIOD = 0.01
+MAX_RATE = 1e7  # requests per second of one client group: 1e308 overflows the simulator's counts
 
 
 class TopologyKind(StrEnum):
@@ -220,8 +221,9 @@ class Cluster(StrictModel):
 class Traffic(StrictModel):
     from_region: Name = Field(alias="from", description="Where the clients run.")
     cluster: Name
-    writes_per_s: NonNegativeFloat = 0.0
-    reads_per_s: NonNegativeFloat = 0.0
+    writes_per_s: NonNegativeFloat = Field(0.0, le=MAX_RATE, description="At most 10 million a second (the "
+                                                                        "simulator counts every request).")
+    reads_per_s: NonNegativeFloat = Field(0.0, le=MAX_RATE, description="At most 10 million a second.")
     routing: Literal["dns", "health-check-dns", "proxy", "client"] = "dns"
     dns_ttl: Duration = 5.0
     reads_from: Literal["leader", "local", "nearest"] = Field(
