@@ -45,8 +45,10 @@ bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/fidelity.py
 	$(BIN)/python bench/check_speed.py
 
-fuzz: $(STAMP) ## the simulator's properties with 20x the examples of the suite (a few minutes)
+fuzz: $(STAMP) ## the simulator's properties with 20x the examples, 1000 mutated bundled files, kills on the sandbox
 	REGIONCTL_FUZZ_EXAMPLES=$${EXAMPLES:-4000} $(BIN)/pytest -q tests/test_sim_properties.py --hypothesis-show-statistics
+	REGIONCTL_FILE_FUZZ=$${FILES:-1000} $(BIN)/pytest -q -s tests/test_file_fuzz.py
+	flock /tmp/regionctl-suite.lock $(BIN)/python -m tests.sandbox_kills
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -16,10 +16,11 @@ from regionctl.model import loader
 from regionctl.model.diagnostics import Diagnostic, Loc
 from regionctl.model.lab import Lab
 from regionctl.model.loader import FileKind, Loaded
+from regionctl.model.runbook import Runbook
 from regionctl.model.topology import Topology
 from regionctl.model.yaml_source import YamlDocument
 from regionctl.runbook.diagnostics import plan_diagnostics
-from regionctl.runbook.plan import check_runbook
+from regionctl.runbook.static_checks import check_runbook, check_without_topology
 
 
 def deep_check(doc: YamlDocument, model: BaseModel) -> list[Diagnostic]:
@@ -28,6 +29,10 @@ def deep_check(doc: YamlDocument, model: BaseModel) -> list[Diagnostic]:
     if isinstance(model, Topology):
         for i, raw in enumerate(model.runbooks):
             out += plan_diagnostics(doc, ("runbooks", i), check_runbook(raw, model))
+    elif isinstance(model, Runbook):
+        # A runbook file alone is checked as far as it can be without a topology: what `run` would refuse.
+        assert isinstance(doc.data, dict)
+        out += plan_diagnostics(doc, (), check_without_topology(doc.data))
     elif isinstance(model, Lab):
         for control in (False, True) if model.control is not None else (False,):
             try:

@@ -122,7 +122,7 @@ def format_duration(seconds: float) -> str:
         return f"{seconds * 1000:.2f}ms"
     if _round(seconds * 1000) < 1000:
         return f"{_round(seconds * 1000)}ms"
-    tenths = _round(seconds * 10)
+    tenths = round(float(f"{seconds:.1f}") * 10)  # the float as stored, rounded once: 30.05 -> 30.1, 57.05 -> 57
     if tenths < 600:
         return f"{tenths / 10:.1f}s".replace(".0s", "s")
     whole = _round(seconds)

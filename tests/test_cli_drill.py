@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import pytest
+
+from regionctl.exit_codes import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,3 +81,21 @@ def test_a_cluster_no_fault_reached_reads_no_outage_not_unrecovered() -> None:
     text = regionctl("drill", "topologies/active-passive.yaml", "--fault", "node:redis-1@30s", "--duration", "3m")
     orders = next(line for line in text.stdout.splitlines() if line.startswith("│ orders"))
     assert "not recovered" not in orders
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_on_a_drill_exits_5_not_aborted_1(sig: signal.Signals) -> None:
+    import time
+
+    from tests.modelhelpers import REGIONCTL
+
+    # Thousands of partitions: a drill that takes a while to compute, even unpaced.
+    faults = [a for i in range(1, 3000) for a in ("--fault", f"partition:us-east|eu-west@{2 * i}s+1s")]
+    proc = subprocess.Popen([REGIONCTL, "drill", "active-passive", "--duration", "2h", *faults],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    assert proc.poll() is None
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert "Aborted!" not in err and "interrupted" in err and "Traceback" not in err

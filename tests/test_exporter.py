@@ -170,3 +170,34 @@ async def test_every_bundled_topology_exports_a_parseable_exposition(name: str) 
     nodes = [n for c in backend.snapshot().clusters for n in c.nodes]
     assert len(families["regionctl_node_up"].samples) == len(nodes)
     assert len(families["regionctl_term"].samples) == len(backend.snapshot().clusters)
+
+
+def test_idle_connections_time_out_and_free_their_threads(capfd: pytest.CaptureFixture[str]) -> None:
+    import socket
+    import threading
+    import time
+
+    exporter = MetricsExporter()
+    exporter.update(SimBackend(bundled("active-passive")).snapshot())
+    with start_metrics_server(exporter, 0, idle_timeout=1.5) as server:
+        before = threading.active_count()
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(40)]
+        try:
+            most = 0
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                most = max(most, threading.active_count())
+                time.sleep(0.02)
+            assert most >= before + 8, most  # each idle socket holds a thread...
+            deadline = time.monotonic() + 10
+            while threading.active_count() > before and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert threading.active_count() <= before  # ...until it times out
+            for s in idle:
+                s.settimeout(5)
+                assert s.recv(1) == b""  # closed by the server
+            assert scrape(server.url)["regionctl_node_up"].value(node="pg-3") == 1.0
+        finally:
+            for s in idle:
+                s.close()
+    assert "Traceback" not in capfd.readouterr().err

@@ -28,6 +28,7 @@ from regionctl.contract.commands import (
 from regionctl.contract.faults import parse_fault
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.loader import load_topology
+from regionctl.runbook.journal import read_journal
 from tests.sshhelpers import LoopbackSshd, loopback_sshd_fixture  # noqa: F401  (the fixture)
 
 TOPOLOGY = """\
@@ -370,3 +371,96 @@ async def test_a_partition_heals_whichever_way_round_it_is_written(tmp_path: Pat
     assert [(f.spec, f.healed_at is None) for f in faults] == [("partition:east|west", False)]
     assert len(ran) == 4 and all("regionctl_fault_" in command for command in ran)  # two hosts, in and out
     await backend.close()
+
+
+async def test_user_known_hosts_file_none_in_ssh_config_is_refused(loopback_sshd: LoopbackSshd, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`UserKnownHostsFile none` would make asyncssh accept any host key: refused before any handshake,
+    and the reason is in the node's error. A topology naming its own known_hosts still connects."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "config").write_text(
+        f"Host 127.0.0.1\n  User {loopback_sshd.user}\n  Port {loopback_sshd.port}\n"
+        f"  IdentityFile {loopback_sshd.key}\n  UserKnownHostsFile none\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    (loopback_sshd.work / "n1.state").write_text("role=leader\n")
+    path = tmp_path / "bare.yaml"
+    text = (f"name: bare\nkind: single-region\nregions: [{{name: r}}]\nclusters:\n  - name: kv\n"
+            f"    engine: generic\n    adapter: {{kind: command, probe: cat {loopback_sshd.work}/n1.state}}\n"
+            "    nodes: [{name: n1, region: r, role: leader, host: 127.0.0.1}]\n")
+    path.write_text(text)
+    backend = await open_ssh_backend(load_topology(path))
+    try:
+        assert backend.snapshot().cluster("kv").nodes[0].health == "down"
+        assert "UserKnownHostsFile none" in backend.errors()["n1"] and backend.pool.handshakes == 0
+    finally:
+        await backend.close()
+    path.write_text(text.replace("clusters:", f"ssh: {{known_hosts: {loopback_sshd.known_hosts}}}\nclusters:"))
+    backend = await open_ssh_backend(load_topology(path))
+    try:
+        assert backend.snapshot().cluster("kv").leader == "n1", backend.errors()
+    finally:
+        await backend.close()
+
+
+def test_a_kill_while_a_fault_command_runs_is_healed_by_recover(loopback_sshd: LoopbackSshd, tmp_path: Path) -> None:
+    """Real sshd, real SIGKILL: the node's stop command ran, the process died before the journal could say
+    so (it ends at step-started). The fault is owed: `recover` heals it, and a second recover does nothing."""
+    import subprocess
+    import sys
+
+    from tests.modelhelpers import REGIONCTL, ROOT
+
+    path = write_topology(loopback_sshd, tmp_path)
+    path.write_text(path.read_text() + "runbooks:\n  - name: stop-n1\n    steps:\n"
+                    "      - {id: stop, kind: fault, fault: 'node:n1'}\n"
+                    "      - {id: linger, kind: wait, condition: 'elapsed > 1h', timeout: 2h, every: 2s}\n")
+    up = loopback_sshd.work / "up"
+    up.touch()
+    journal = tmp_path / "j.jsonl"
+    killed = subprocess.run([sys.executable, "-m", "tests.sandbox_kills", "child", str(path), "stop-n1", str(journal),
+                             "command", "1"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not up.exists()  # the fault took effect on the host
+    assert [r["event"] for r in read_journal(journal)][-1] == "step-started"
+    healed = subprocess.run([REGIONCTL, "recover", str(journal)], capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert healed.returncode == 0 and "HealFault(node:n1)" in healed.stdout, healed.stdout + healed.stderr
+    assert up.exists()
+    again = subprocess.run([REGIONCTL, "recover", str(journal)], capture_output=True, text=True, timeout=60,
+                           check=False)
+    assert again.returncode == 0 and "already recovered" in again.stdout
+
+
+def test_a_fault_spec_built_from_a_secret_is_healed_by_recover_on_real_hosts(loopback_sshd: LoopbackSshd,
+                                                                             tmp_path: Path) -> None:
+    """The journal holds node:${victim} and a digest, never the value; recover reads it again from the
+    environment variable the run read, checks it, and heals the right node."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.modelhelpers import REGIONCTL, ROOT
+
+    path = write_topology(loopback_sshd, tmp_path)
+    path.write_text(path.read_text() + "runbooks:\n  - name: stop-victim\n    params: {victim: {env: VICTIM}}\n"
+                    "    steps:\n      - {id: stop, kind: fault, fault: 'node:${victim}'}\n"
+                    "      - {id: linger, kind: wait, condition: 'elapsed > 1h', timeout: 2h, every: 2s}\n")
+    up = loopback_sshd.work / "up"
+    up.touch()
+    journal = tmp_path / "j.jsonl"
+    env = {**os.environ, "VICTIM": "n1"}
+    killed = subprocess.run([sys.executable, "-m", "tests.sandbox_kills", "child", str(path), "stop-victim",
+                             str(journal), "record", "3"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not up.exists() and "n1" not in journal.read_text().replace(str(path), "")
+    without = {k: v for k, v in os.environ.items() if k != "VICTIM"}
+    refused = subprocess.run([REGIONCTL, "recover", str(journal)], env=without, capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert refused.returncode == 2 and "--var victim=VALUE or set VICTIM" in refused.stderr and not up.exists()
+    healed = subprocess.run([REGIONCTL, "recover", str(journal)], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    assert up.exists() and "n1" not in healed.stdout and "n1" not in journal.read_text().replace(str(path), "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -51,7 +52,6 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     Example: lose us-east a minute in, for ten simulated minutes:
       regionctl drill topologies/active-passive.yaml --fault region:us-east@60s
     """
-    import time
 
     from regionctl.cli.common import duration_or_exit, fail, faults_or_exit, load_topology_or_exit, print_json
     from regionctl.units import format_duration
@@ -69,10 +69,7 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     if metrics_port is None:
         if speed is not None:
             fail("--speed paces a drill served with --metrics-port; without it the drill runs at once")
-        from regionctl.drill.runner import run_drill
-
-        result = run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter,
-                           probes=history_path is not None)
+        result = _unpaced(model, schedule, total, seed, probes=history_path is not None)
     else:
         from regionctl.cli.drill_metrics import paced_drill_or_exit
 
@@ -93,3 +90,26 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
 
         print_drill(result.typed)
     sys.exit(int(result.exit_code))
+
+
+def _unpaced(model: Any, schedule: Any, total: float, seed: int, probes: bool) -> Any:
+    """The drill at once; Ctrl-C or SIGTERM is exit 5 (INTERRUPTED) with one line, not click's
+    "Aborted!" and exit 1. A simulated drill changes nothing real: there is nothing to roll back."""
+    import signal
+    import time
+
+    from regionctl.cli.common import fail
+    from regionctl.drill.runner import run_drill
+    from regionctl.exit_codes import ExitCode
+
+    def on_term(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        return run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter, probes=probes)
+    except KeyboardInterrupt:
+        fail("interrupted; no report (a simulated drill changes nothing real: nothing to roll back)",
+             ExitCode.INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

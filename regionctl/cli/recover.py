@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from regionctl.runbook.journal import Journal, JournalError
+
 if TYPE_CHECKING:
     from regionctl.contract.commands import Command
     from regionctl.model.topology import Topology
@@ -15,31 +17,50 @@ if TYPE_CHECKING:
 @click.argument("journal", type=click.Path(dir_okay=False))
 @click.option("--topology", "topology_value", default=None,
               help="The topology file of the run (default: the path the journal recorded).")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="The value of a secret parameter that an owed heal needs (the journal keeps only a digest "
+                   "of it); by default it is read from the environment variable the run read.")
 @click.option("--dry-run", is_flag=True, help="Say what would be healed; change nothing.")
-def recover(journal: str, topology_value: str | None, dry_run: bool) -> None:
+def recover(journal: str, topology_value: str | None, variables: tuple[str, ...], dry_run: bool) -> None:
     """Roll back what a killed run (SIGKILL, power loss) left injected, from its JOURNAL.
 
-    The journal lists every fault the run injected and every heal it already did; the
-    heals still owed are applied last in first out, and each is journaled. A simulated
-    run needs nothing: its faults died with its process.
+    The journal lists every fault the run injected or started to inject and every heal it
+    already did; the heals still owed are applied last in first out, and each is journaled.
+    Heals are idempotent: healing a fault whose injection never took effect does no harm,
+    and running recover again only does what is still owed. A simulated run needs nothing:
+    its faults died with its process. Every line of the journal is checked first: a corrupt
+    line is an error naming JOURNAL:LINE and nothing is touched (a torn last line, from a
+    crash mid-write, is ignored and reported).
 
     \b
-    Exit codes: 0 nothing left injected, 2 not a journal, 4 the hosts cannot be
-    reached, 6 a heal failed (the output says what is left degraded).
+    Exit codes: 0 nothing left injected, 2 not a journal (or a secret value is missing),
+    4 the hosts cannot be reached, 6 a heal failed (the output says what is left degraded).
     """
     import asyncio
+    import os
 
     from regionctl.cli.common import fail
+    from regionctl.cli.run_session import parse_vars
     from regionctl.exit_codes import ExitCode
-    from regionctl.runbook.journal import Journal, JournalError, describe_command, journal_state, read_journal
+    from regionctl.runbook.journal import (
+        command_to_json,
+        describe_command,
+        journal_state,
+        load_journal,
+        resolve_secrets,
+    )
 
     try:
-        state = journal_state(read_journal(journal))
+        loaded = load_journal(journal)
     except JournalError as exc:
         fail(str(exc))
+    if loaded.torn_line is not None:
+        click.echo(f"{journal}:{loaded.torn_line}: a torn last line (the run died while writing it) was ignored",
+                   err=True)
+    state = journal_state(loaded.records)
     start = state.start
     owed = list(reversed(state.undo))
-    if state.ended is not None and state.ended.get("result") == "recovered":
+    if state.ended is not None and state.ended.get("result") == "recovered" and not owed:
         click.echo(f"{journal}: already recovered")
         return
     if not owed:
@@ -49,10 +70,8 @@ def recover(journal: str, topology_value: str | None, dry_run: bool) -> None:
         click.echo(f"{journal}: a simulated run; its {len(owed)} unhealed fault(s) ended with its process "
                    f"({', '.join(describe_command(c) for c in owed)}). Nothing to do on real hosts.")
         if not dry_run:
-            writer = Journal(journal)
+            writer = _append(journal)
             for command in owed:
-                from regionctl.runbook.journal import command_to_json
-
                 writer.write("undo-applied", at=state.last_at, command=command_to_json(command), ok=True,
                              message="simulated run: gone with its process")
             writer.write("run-ended", at=state.last_at, result="recovered", exit_code=0,
@@ -63,36 +82,53 @@ def recover(journal: str, topology_value: str | None, dry_run: bool) -> None:
         for command in owed:
             click.echo(f"would apply {describe_command(command)}")
         return
+    try:
+        resolved, values = resolve_secrets(state, parse_vars(variables), os.environ)
+    except JournalError as exc:
+        fail(str(exc))
     from regionctl.cli.common import load_topology_or_exit
 
     path = topology_value or start.get("topology_path")
     if not path:
         fail("the journal does not record the topology path; give it with --topology")
     topology, _ = load_topology_or_exit(str(path))
-    code = asyncio.run(_heal(journal, topology, owed, state.last_at))
+    code = asyncio.run(_heal(journal, topology, list(reversed(resolved.undo)), owed, state.last_at, values))
     raise SystemExit(int(code) if code else int(ExitCode.PASSED))
 
 
-async def _heal(journal: str, topology: Topology, owed: list[Command], last_at: float) -> int:
+def _append(journal: str) -> Journal:
+    from regionctl.cli.common import fail
+
+    try:
+        return Journal(journal, resume=True)
+    except JournalError as exc:
+        fail(str(exc))
+
+
+async def _heal(journal: str, topology: Topology, owed: list[Command], as_journaled: list[Command],
+                last_at: float, secrets: dict[str, str]) -> int:
+    """Apply each owed heal (`owed`, secrets put back); journal it as it was journaled (`as_journaled`)."""
     from regionctl.backends.factory import BackendUnavailable, close_backend, open_backend
     from regionctl.exit_codes import ExitCode
-    from regionctl.runbook.journal import Journal, command_to_json, describe_command
+    from regionctl.runbook.journal import command_to_json, describe_command, redact
 
     try:
         backend = await open_backend("ssh", topology)
     except BackendUnavailable as exc:
         click.echo(f"regionctl: {exc}", err=True)
         return int(ExitCode.STEP_ERROR)
-    writer = Journal(journal)
+    writer = _append(journal)
+    writer.secret_params = {name: (value, None) for name, value in secrets.items()}
+    names = {value: name for name, value in secrets.items()}
     failed = []
     try:
-        for command in owed:
+        for command, shown in zip(owed, as_journaled, strict=True):
             result = await backend.apply(command)
-            writer.write("undo-applied", at=last_at, command=command_to_json(command),
+            writer.write("undo-applied", at=last_at, command=command_to_json(shown),
                          ok=result.ok, message=result.message)
-            click.echo(f"{'✔' if result.ok else '✘'} {describe_command(command)}: {result.message}")
+            click.echo(f"{'✔' if result.ok else '✘'} {describe_command(shown)}: {redact(result.message, (), names)}")
             if not result.ok:
-                failed.append(describe_command(command))
+                failed.append(describe_command(shown))
         if not failed:
             writer.write("run-ended", at=last_at, result="recovered", exit_code=0,
                          reason="recovered from the journal by regionctl recover")

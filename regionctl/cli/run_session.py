@@ -123,6 +123,23 @@ def default_journal_path(runbook: str) -> Path:
     return folder / f"{runbook}-{stamp}-{os.getpid()}.jsonl"
 
 
+def _check_new_journal(target: str) -> None:
+    """Before anything is touched: a new run's journal is a new (or empty) regular file, never another
+    run's journal or a file that is not a journal (a topology, /dev/null)."""
+    import stat
+
+    try:
+        found = os.lstat(target)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(found.st_mode):
+        fail(f"--journal {target}: exists and is not a regular file (a journal is one); give a new path")
+    if found.st_size > 0:
+        fail(f"--journal {target}: already exists; a new run never writes into an existing file (it may be "
+             f"another run's journal, or not a journal at all). Give a new path, or --resume {target} to "
+             f"continue the run it records")
+
+
 def execute(request: RunRequest) -> None:
     for option, given in (("--resume", request.resume_path), ("--journal", request.journal_path),
                           ("--junit", request.junit)):
@@ -139,6 +156,8 @@ def execute(request: RunRequest) -> None:
     for option, target in (("--junit", request.junit), ("--journal", request.journal_path)):
         if target and not Path(target).resolve().parent.is_dir():
             fail(f"{option} {target}: the directory {Path(target).resolve().parent} does not exist")
+    if request.journal_path and not request.dry_run:
+        _check_new_journal(request.journal_path)
     if request.dry_run:
         blast = _predicted_blast(topology, plan, request.seed, warmup)
         if request.as_json:
@@ -174,17 +193,22 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     from regionctl.backends.factory import BackendUnavailable, close_backend, open_backend
     from regionctl.report.run_view import progress_printer
     from regionctl.runbook.executor import RunbookExecutor
-    from regionctl.runbook.journal import Journal, JournalError, journal_state, read_journal
+    from regionctl.runbook.journal import Journal, JournalError, journal_state, load_journal, redact, resolve_secrets
+    from regionctl.runbook.plan import secret_params_of
     from regionctl.runbook.resume import check_matches, replay
 
     state = None
     if request.resume_path:
         try:
-            state = journal_state(read_journal(request.resume_path))
-            from regionctl.runbook.journal import redact
-
+            loaded = load_journal(request.resume_path)
+            if loaded.torn_line is not None:
+                click.echo(f"{request.resume_path}:{loaded.torn_line}: a torn last line (the run died while "
+                           "writing it) was ignored", err=True)
+            state = journal_state(loaded.records)
+            secret = secret_params_of(plan)
             check_matches(state, plan.name, topology.name, request.backend, request.seed,
-                          redact(plan.params, plan.secrets))
+                          redact(plan.params, plan.secrets, {value: name for name, (value, _) in secret.items()}))
+            state, _ = resolve_secrets(state, {name: value for name, (value, _) in secret.items()}, {})
         except JournalError as exc:
             fail(f"--resume: {exc}")
     try:
@@ -194,7 +218,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     # Opened once the backend is there: a run that could not start leaves no empty journal.
     journal_file = Path(request.resume_path or request.journal_path or default_journal_path(plan.name))
     try:
-        journal = Journal(journal_file, plan.secrets)
+        journal = Journal(journal_file, plan.secrets, resume=state is not None)
     except JournalError as exc:
         await close_backend(backend)
         fail(str(exc))
@@ -203,7 +227,10 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     try:
         if state is not None and request.backend == "sim":
             await backend.advance(warmup)
-            count = await replay(backend, state)
+            try:
+                count = await replay(backend, state)
+            except JournalError as exc:
+                fail(f"--resume: {exc}")
             if not request.quiet:
                 click.echo(f"resumed: replayed {count} journaled command(s) on a fresh simulation", err=True)
         elif state is None and warmup > 0:
@@ -212,7 +239,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
             backend, topology, plan, on_event=None if request.quiet else progress_printer(),
             keep_faults=request.keep_faults, journal=journal, yes=request.yes,
             approved=frozenset(request.approvals), seed=request.seed if request.backend == "sim" else None,
-            completed=state.completed if state else None, undo=state.undo if state else None,
+            completed=state.completed if state else None, undo=_owed(request, state) if state else None,
             resumed=state is not None, topology_path=str(topology_path),
             stopping=(ExitCode(state.stopping[0]), state.stopping[1]) if state and state.stopping else None,
             rollback_done=state.rollback_done if state else frozenset())
@@ -248,6 +275,12 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     finally:
         journal.close()
         await close_backend(backend)
+
+
+def _owed(request: RunRequest, state: Any) -> list[Any]:
+    from regionctl.runbook.resume import sim_owed
+
+    return sim_owed(state) if request.backend == "sim" else list(state.undo)
 
 
 def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan: Plan, warmup: float) -> None:

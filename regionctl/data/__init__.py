@@ -20,10 +20,13 @@ def default_topology_path() -> Path:
 def resolve_bundled(value: str, folder: Path) -> Path:
     """A path as given, or the name of a file bundled in `folder` (`active-active`, `async-rpo`)."""
     path = Path(value)
-    if path.exists() or path.suffix in (".yaml", ".yml") or "/" in value:
+    try:
+        if path.exists() or path.suffix in (".yaml", ".yml") or "/" in value:
+            return path
+        bundled = folder / f"{value}.yaml"
+        return bundled if bundled.exists() else path
+    except (OSError, ValueError):  # too long for a file name, or a NUL byte: no such file (the reader says so)
         return path
-    bundled = folder / f"{value}.yaml"
-    return bundled if bundled.exists() else path
 
 
 def resolve_topology_path(value: str) -> Path:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 import threading
 from typing import Any
 
 from prometheus_client import start_http_server
 
 from regionctl.exporter.exporter import MetricsExporter
+
+# A connection that sends no request for this long is closed: each holds a thread, and 300 idle
+# sockets must not hold 300 threads for ever. Prometheus sends its request at once.
+IDLE_TIMEOUT = 10.0
 
 
 class MetricsServerError(Exception):
@@ -46,12 +51,29 @@ class MetricsServer:
         self.close()
 
 
-def start_metrics_server(exporter: MetricsExporter, port: int, host: str = "127.0.0.1") -> MetricsServer:
+def _time_out_idle_connections(httpd: Any, seconds: float) -> None:
+    """Each connection's socket gets a timeout; one that expires closes the connection quietly (the
+    standard library would print a traceback for it)."""
+    httpd.RequestHandlerClass = type("IdleTimeoutHandler", (httpd.RequestHandlerClass,), {"timeout": seconds})
+    report = httpd.handle_error
+
+    def handle_error(request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (TimeoutError, ConnectionError)):
+            return
+        report(request, client_address)
+
+    httpd.handle_error = handle_error
+
+
+def start_metrics_server(exporter: MetricsExporter, port: int, host: str = "127.0.0.1",
+                         idle_timeout: float = IDLE_TIMEOUT) -> MetricsServer:
     """Serve `exporter` on http://HOST:PORT/metrics from a daemon thread; port 0 picks a free one.
 
-    Binds to loopback unless told otherwise: the figures describe an estate's weak spots."""
+    Binds to loopback unless told otherwise: the figures describe an estate's weak spots. A connection
+    idle for `idle_timeout` seconds is closed."""
     try:
         httpd, thread = start_http_server(port, addr=host, registry=exporter.registry)
+        _time_out_idle_connections(httpd, idle_timeout)
     except socket.gaierror as exc:
         raise MetricsServerError(f"cannot serve metrics on {host!r}: unknown host ({exc.strerror})") from None
     except OSError as exc:

@@ -65,9 +65,13 @@ def _topology_data(lab: Lab, lab_path: Path) -> dict[str, Any]:
 
     if isinstance(lab.topology, dict):
         return copy.deepcopy(lab.topology)
-    candidate = lab_path.parent / lab.topology
-    path = candidate if candidate.exists() else resolve_topology_path(lab.topology)
-    if not path.exists():
+    try:
+        candidate = lab_path.parent / lab.topology
+        path = candidate if candidate.is_file() else resolve_topology_path(lab.topology)
+        found = path.is_file()
+    except (OSError, ValueError):  # a name too long for a path, a NUL byte
+        found = False
+    if not found:
         raise LabError(f"expected a bundled topology name or a topology file, found {lab.topology!r}", ("topology",))
     data = read_yaml_file(path).data  # InputError (FILE:LINE:COL of the topology file) goes to the caller
     if not isinstance(data, dict):
@@ -156,6 +160,14 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise LabError(f"the lab's topology is invalid at {where}: {first['msg']}", ("topology",)) from None
+    from regionctl.model import crosscheck
+    from regionctl.model.diagnostics import format_field_path
+
+    broken = crosscheck.check(topology)  # what validate checks in a topology file, after the lab's patches
+    if broken:
+        loc, message = broken[0]
+        raise LabError(f"the lab's topology (with its patches) is invalid at {format_field_path(tuple(loc))}: "
+                       f"{message}", ("topology",))
     steps: list[dict[str, Any]] = []
     lab_step_of: dict[str, str] = {}
     do_items: dict[str, list[str]] = {}

@@ -9,11 +9,16 @@ then the expectations must fail: that is how the tests know no lab passes by acc
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from regionctl.model.types import Duration, Name, StrictModel
+from regionctl.model.types import Duration, Name, StrictModel, within
+
+Within = Annotated[Duration, within(0.001, 3600.0, "a lesson's point shows within minutes of simulated time: "
+                                                  "an hour at most", zero=False)]
+Warmup = Annotated[Duration, within(0.0, 3600.0, "leaders are elected and lag is steady within seconds: an hour "
+                                                 "at most")]
 
 DO_HELP = ("What the learner does, one item or a list, in order: a fault spec (region:us-east), "
            "'heal SPEC' or 'heal all', an action ('promote pg-3', 'demote pg-1', 'repoint pg-2', "
@@ -27,7 +32,7 @@ class LabStep(StrictModel):
     text: str = Field(description="What the learner reads (Markdown).")
     do: str | list[str] = Field("auto", description=DO_HELP)
     expect: str | None = Field(None, description="A condition that proves the point, e.g. writes_lost > 0.")
-    within: Duration = Field(120.0, description="Simulated time the expectation has to come true.")
+    within: Within = Field(120.0, description="Simulated time the expectation has to come true.")
     hints: list[str] = Field(default_factory=list)
     explain: str = Field("", description="Why this happened, shown once the expectation holds (Markdown).")
 
@@ -52,7 +57,7 @@ class Lab(StrictModel):
     concepts: list[str] = Field(default_factory=list, description="Where this shows up in real systems.")
     topology: str | dict[str, Any] = Field(description="A bundled topology name or path, or an inline topology.")
     seed: int = 1
-    warmup: Duration = Field(30.0, description="Simulated time before the first step (leaders elected).")
+    warmup: Warmup = Field(30.0, description="Simulated time before the first step (leaders elected).")
     setup: list[Patch] = Field(default_factory=list, description="Changes to the topology for this lab, "
                                                                  "e.g. synchronous replication for a latency lesson.")
     steps: list[LabStep] = Field(min_length=1)

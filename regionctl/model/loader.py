@@ -71,7 +71,7 @@ def _validate(doc: YamlDocument, kind: FileKind, deep: DeepCheck | None) -> Load
         raise InputError(doc.problems + _unrefused(doc, found) + problems_in_plans)
     if isinstance(model, Topology):
         warnings = [doc.diagnostic(w.loc, w.message, severity="warning", code=w.code) for w in lint(model)]
-    if isinstance(model, Lab) and deep is not None:
+    if isinstance(model, Lab | Runbook) and deep is not None:
         found = deep(doc, model)
         if found:
             raise InputError(found)

@@ -7,11 +7,23 @@ is replaced by the parameter's value before anything is checked.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, NonNegativeInt
 
-from regionctl.model.types import Duration, Name, Percent, StrictModel
+from regionctl.model.types import Duration, Name, Percent, StrictModel, within
+
+# The ranges say why: a wait is polled on the simulator's clock, and every poll costs real time.
+Every = Annotated[Duration, within(0.1, 3600.0, "a wait evaluates its condition at most 10 times a (simulated) "
+                                                "second, and 0 would never let time pass", zero=False)]
+StepTimeout = Annotated[Duration, within(0.001, 86400.0, "a step's deadline is at least 1ms (0 gives the command "
+                                                         "no time to run) and at most a day", zero=False)]
+Backoff = Annotated[Duration, within(0.0, 600.0, "the pause before a retry doubles with each retry: at most 10m "
+                                                 "to start")]
+Observe = Annotated[Duration, within(0.0, 3600.0, "observing lets RTO and lag settle, which takes minutes, not "
+                                                  "hours (the run is polled each simulated second)")]
+MAX_BACKOFF_TOTAL = 86400.0  # backoff x (2^retries - 1): the pauses of one step
+MAX_WAIT_POLLS = 3600  # timeout / every: a wait that may evaluate its condition more often is refused
 
 StepKind = Literal["fault", "heal", "action", "wait", "check", "measure", "approve", "note"]
 ActionKind = Literal["promote", "demote", "repoint", "fence", "unfence", "read-only", "read-write",
@@ -36,13 +48,14 @@ class Step(StrictModel):
                                                                    "{from: REGION, cluster: CLUSTER}.")
     condition: str | None = Field(None, description="kind wait/check: an expression such as "
                                                     "lag(pg-3) < 2s (see `regionctl run --help`).")
-    every: Duration = Field(1.0, description="kind wait: how often the condition is evaluated.")
+    every: Every = Field(1.0, description="kind wait: how often the condition is evaluated.")
     text: str | None = Field(None, description="kind note/approve: what the operator reads.")
     needs: list[Name] = Field(default_factory=list, description="Steps that must have finished first.")
-    timeout: Duration | None = Field(None, description="wait: give up after this long (default 5m); "
+    timeout: StepTimeout | None = Field(None, description="wait: give up after this long (default 5m); "
                                                        "action: the command's deadline.")
-    retries: NonNegativeInt = Field(0, description="Tries after the first failure.")
-    backoff: Duration = Field(1.0, description="Pause before the first retry; doubles for each retry.")
+    retries: NonNegativeInt = Field(0, le=10, description="Tries after the first failure (at most 10; the "
+                                                          "pauses add up to at most a day).")
+    backoff: Backoff = Field(1.0, description="Pause before the first retry; doubles for each retry.")
     on_failure: Literal["abort", "continue"] = "abort"
 
 
@@ -82,5 +95,5 @@ class Runbook(StrictModel):
     rollback: list[Step] = Field(default_factory=list, description="Run on failure, abort or interrupt, before "
                                                                    "the injected faults are healed.")
     slo: RunbookSlo | None = Field(None, description="Objectives for this run; default: the topology's RTO and RPO.")
-    observe: Duration = Field(0.0, description="Keep the run going this long after the last step, so that "
+    observe: Observe = Field(0.0, description="Keep the run going this long after the last step, so that "
                                                "RTO and lag settle before they are measured.")

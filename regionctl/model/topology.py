@@ -10,10 +10,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from regionctl.model.presets import ENGINE_NAMES
-from regionctl.model.types import Duration, Name, Percent, Size, StrictModel
+from regionctl.model.types import Duration, Name, Percent, Size, StrictModel, within
+from regionctl.units import format_duration
+
+Timing = Annotated[Duration, within(0.0, 86400.0, "an engine timing longer than a day is a typo (the longest "
+                                                  "preset, Cassandra's hint window, is 3h)")]
+# Timings that set a period or a deadline the simulator runs on: 0 divides by zero or re-arms at the same
+# instant for ever (loop_wait: 0s, election_timeout: 0s), so each is at least 10ms.
+PERIODIC_TIMINGS = frozenset({
+    "heartbeat", "election_timeout", "ttl", "loop_wait", "retry_timeout", "poll", "ping", "info_period",
+    "publish_period", "down_after", "node_timeout", "alarm_period", "health_check_interval", "proxy_inter",
+    "client_retry", "failover_timeout",
+})
+MIN_PERIOD = 0.01
+MAX_RATE = 1e7  # requests per second of one client group: 1e308 overflows the simulator's counts
 
 
 class TopologyKind(StrEnum):
@@ -190,8 +203,8 @@ class Cluster(StrictModel):
     description: str = ""
     replication: Replication = Field(default_factory=Replication)
     failover: Failover = Field(default_factory=Failover)
-    timings: dict[str, Duration] = Field(default_factory=dict,
-                                         description="Overrides of the engine preset's timings.")
+    timings: dict[str, Timing] = Field(default_factory=dict,
+                                       description="Overrides of the engine preset's timings.")
     write_size: Size = Field(1024, description="Average size of one write (for byte-based lag limits).")
     capacity: PositiveFloat | None = Field(
         None, description="Writes per second a replica applies at full speed; slower than the write rate, its lag "
@@ -202,12 +215,23 @@ class Cluster(StrictModel):
         None, description="The consistency model the cluster promises its clients. With it, drills, runs and labs "
                           "record probe sessions and check them (docs/history.md); a violation fails the run.")
 
+    @field_validator("timings")
+    @classmethod
+    def _periods_are_not_zero(cls, timings: dict[str, float]) -> dict[str, float]:
+        for key, value in timings.items():
+            if key in PERIODIC_TIMINGS and value < MIN_PERIOD:
+                raise ValueError(f"{key}: expected a duration of at least {format_duration(MIN_PERIOD)}, found "
+                                 f"{format_duration(value)}: it is a period or deadline the engine (and the "
+                                 f"simulator) waits on, and 0 never lets time pass")
+        return timings
+
 
 class Traffic(StrictModel):
     from_region: Name = Field(alias="from", description="Where the clients run.")
     cluster: Name
-    writes_per_s: NonNegativeFloat = 0.0
-    reads_per_s: NonNegativeFloat = 0.0
+    writes_per_s: NonNegativeFloat = Field(0.0, le=MAX_RATE, description="At most 10 million a second (the "
+                                                                        "simulator counts every request).")
+    reads_per_s: NonNegativeFloat = Field(0.0, le=MAX_RATE, description="At most 10 million a second.")
     routing: Literal["dns", "health-check-dns", "proxy", "client"] = "dns"
     dns_ttl: Duration = 5.0
     reads_from: Literal["leader", "local", "nearest", "balanced"] = Field(

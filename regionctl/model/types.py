@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
 from pydantic import BaseModel as _BaseModel
-from pydantic import BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
 
 from regionctl.units import (
     DURATION_PATTERN,
     PERCENT_PATTERN,
     SIZE_PATTERN,
     UnitError,
+    format_duration,
     parse_duration,
     parse_percent,
     parse_size,
@@ -43,11 +44,37 @@ Name = Annotated[
     BeforeValidator(_name),
     StringConstraints(pattern=NAME_PATTERN),
 ]
+# No duration of a topology, runbook or lab is longer than this: beyond it, it is a typo (100000000h),
+# and the simulator would never get there.
+MAX_DURATION = 30 * 86400.0
+
+
+def _at_most_max(value: float) -> float:
+    if value > MAX_DURATION:
+        raise ValueError(f"expected a duration of at most {format_duration(MAX_DURATION)}, found "
+                         f"{format_duration(value)} (longer is a typo, and no simulation would ever get there)")
+    return value
+
+
 Duration = Annotated[
     float,
     BeforeValidator(_duration),
+    AfterValidator(_at_most_max),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["500ms", "30s", "10m"]}),
 ]
+
+
+def within(low: float, high: float, why: str, *, zero: bool = True) -> AfterValidator:
+    """For `Annotated[Duration, within(...)]`: between `low` and `high` (or 0 when `zero`); `why` says
+    what the range protects, and is part of the message."""
+
+    def check(value: float) -> float:
+        if (value == 0 and zero) or low <= value <= high:
+            return value
+        allowed = f"{format_duration(low)} to {format_duration(high)}" + (" (or 0)" if zero and low > 0 else "")
+        raise ValueError(f"expected a duration from {allowed}, found {format_duration(value)}: {why}")
+
+    return AfterValidator(check)
 Percent = Annotated[
     float,
     BeforeValidator(parse_percent),

@@ -55,5 +55,12 @@ def junit_xml(report: DrillReport | RunReport) -> str:
 
 
 def write_junit(report: DrillReport | RunReport, path: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
+    """Mode 0600, as the journal: a report names hosts, steps and what failed, and is nobody else's to read."""
+    import os
+    import stat
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fchmod(fd, 0o600)  # an existing file keeps no wider mode (a device such as /dev/null keeps its own)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write('<?xml version="1.0" encoding="UTF-8"?>\n' + junit_xml(report) + "\n")

@@ -40,7 +40,7 @@ from regionctl.runbook.outcome import (
     measure,
     severity,
 )
-from regionctl.runbook.plan import Plan, PlannedStep, build_plan
+from regionctl.runbook.plan import Plan, PlannedStep, build_plan, secret_params_of
 from regionctl.runbook.report import build_report
 from regionctl.runbook.state import SnapshotState
 
@@ -75,6 +75,7 @@ class RunbookExecutor:
         self.journal = journal
         if journal is not None:  # whoever opened the journal, the plan's secrets never reach it
             journal.secrets = tuple(set(journal.secrets) | self.plan.secrets)
+            journal.secret_params = {**journal.secret_params, **secret_params_of(self.plan)}
         self.yes = yes
         self.approved = approved
         self.completed = dict(completed or {})
@@ -322,7 +323,7 @@ class RunbookExecutor:
         except Exception as exc:  # a backend failing is a failed step, never a skipped rollback
             result, unknown = CommandResult(False, f"{type(exc).__name__}: {exc}"), True
         self._log("command-applied", section=planned.section, step=planned.id, command=command_to_json(command),
-                  ok=result.ok, message=result.message)
+                  ok=result.ok, unknown=unknown, message=result.message)
         if unknown:
             self._owe_heal_if_unknown(command, planned, result.message)
         return result

@@ -127,10 +127,22 @@ def _number(text: str) -> float:
     return float(text)
 
 
+MAX_DEPTH = 32  # parentheses, `not`s and `.field`s inside each other: deeper is no condition anyone writes
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def deeper(self, column: int) -> None:
+        """Parsing, checking and evaluating recurse once per level: bound it with a clear error, not a
+        RecursionError."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(f"expected a condition nested at most {MAX_DEPTH} deep (parentheses, `not` and "
+                            f"`.field` inside each other), found more", column)
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -173,7 +185,10 @@ class _Parser:
     def unary(self) -> Node:
         if self.peek().text == "not":
             column = self.take().column
-            return BoolOp("not", (self.unary(),), column)
+            self.deeper(column)
+            node = BoolOp("not", (self.unary(),), column)
+            self.depth -= 1
+            return node
         return self.compare()
 
     def compare(self) -> Node:
@@ -186,12 +201,15 @@ class _Parser:
 
     def value(self) -> Node:
         node = self.primary()
+        levels = 0
         while self.peek().text == ".":
-            self.take()
+            self.deeper(self.take().column)
+            levels += 1
             name = self.take()
             if name.kind != "name":
                 raise ExprError(f"expected a field name after '.', found {name.text or 'the end'!r}", name.column)
             node = Attr(node, name.text, name.column)
+        self.depth -= levels
         return node
 
     def primary(self) -> Node:
@@ -204,8 +222,10 @@ class _Parser:
         if token.kind == "string":
             return Literal(token.text[1:-1], token.column)
         if token.text == "(":
+            self.deeper(token.column)
             node = self.or_expr()
             self.expect(")")
+            self.depth -= 1
             return node
         if token.kind == "name":
             if token.text in ("true", "false"):

@@ -32,7 +32,7 @@ from regionctl.contract.commands import (
 )
 from regionctl.contract.faults import FaultSpecError, check_targets, parse_fault
 from regionctl.model.errors import validation_problems
-from regionctl.model.runbook import Guard, Runbook, Step
+from regionctl.model.runbook import MAX_BACKOFF_TOTAL, MAX_WAIT_POLLS, Guard, Runbook, Step
 from regionctl.model.topology import Topology
 from regionctl.runbook import checks, expr
 from regionctl.units import UnitError, parse_duration
@@ -286,7 +286,22 @@ def _command(step: Step, topology: Topology, names: checks.Names, loc: Loc, prob
     return builders[step.action]
 
 
-def _order(section: str, steps: list[Step], problems: list[Problem]) -> list[int]:
+def wait_polls_problem(step: Step, loc: Loc) -> Problem | None:
+    """A wait that could evaluate its condition more than MAX_WAIT_POLLS times is refused, and so are
+    retries whose pauses add up to more than MAX_BACKOFF_TOTAL."""
+    pauses = step.backoff * (2 ** step.retries - 1)
+    if pauses > MAX_BACKOFF_TOTAL:
+        return Problem((*loc, "retries"), f"expected retries whose pauses add up to at most a day, found backoff "
+                                          f"{step.backoff:g}s x (2^{step.retries} - 1) = {pauses:g}s")
+    timeout = step.timeout if step.timeout is not None else DEFAULT_WAIT_TIMEOUT
+    if step.kind != "wait" or timeout / step.every <= MAX_WAIT_POLLS:
+        return None
+    return Problem((*loc, "every"), f"expected at most {MAX_WAIT_POLLS} evaluations of the condition, found "
+                                    f"timeout {timeout:g}s / every {step.every:g}s = {timeout / step.every:.0f}: "
+                                    f"each costs time on the simulator's clock; raise `every` or lower `timeout`")
+
+
+def order_steps(section: str, steps: list[Step], problems: list[Problem]) -> list[int]:
     """Indices in execution order: a step runs once all it needs have run; ties in file order."""
     index = {s.id: i for i, s in enumerate(steps)}
     for i, s in enumerate(steps):
@@ -319,7 +334,7 @@ def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, s
         runbook = Runbook.model_validate(data)
     except ValidationError as exc:
         problems += [Problem(loc, msg) for loc, msg, _ in validation_problems(data, exc, Runbook)]
-        raise PlanError(problems) from None
+        raise PlanError(_redacted(problems, secrets)) from None
     names = names_of(topology)
     seen: dict[str, Loc] = {}
     sections: dict[str, list[PlannedStep]] = {}
@@ -330,6 +345,9 @@ def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, s
             if step.id in seen:
                 problems.append(Problem((*loc, "id"), f"expected unique step ids, found {step.id!r} again"))
             seen[step.id] = loc
+            polls = wait_polls_problem(step, loc)
+            if polls is not None:
+                problems.append(polls)
             command = _command(step, topology, names, loc, problems) if step.kind in MUTATING_KINDS else None
             condition = None
             if step.kind in ("wait", "check"):
@@ -338,7 +356,7 @@ def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, s
                 else:
                     condition = _condition(step.condition, (*loc, "condition"), names, problems)
             planned.append(PlannedStep(step, section, i, command, condition))
-        order = _order(section, steps, problems)
+        order = order_steps(section, steps, problems)
         sections[section] = [planned[i] for i in order]
     prechecks = []
     for i, text in enumerate(runbook.precheck):
@@ -351,25 +369,24 @@ def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, s
         if node is not None:
             guards.append((guard, node))
     if problems:
-        raise PlanError(problems)
+        raise PlanError(_redacted(problems, secrets))
     return Plan(runbook, values, frozenset(s for s in secrets if s), tuple(sections["steps"]),
                 tuple(sections["rollback"]), tuple(prechecks), tuple(guards), _slo(runbook, topology))
 
 
-def check_runbook(raw: Mapping[str, Any], topology: Topology) -> list[Problem]:
-    """What `validate` reports beyond the schema: targets, fault specs, conditions, step order.
-    A runbook whose parameters need values from the command line or the environment is
-    checked when it runs instead."""
-    params = raw.get("params") or {}
-    if isinstance(params, dict):
-        for spec in params.values():
-            if not isinstance(spec, dict) or spec.get("env") or spec.get("default") is None:
-                return []
-    try:
-        build_plan(raw, topology, {}, env={})
-    except PlanError as exc:
-        return exc.problems
-    return []
+def _redacted(problems: list[Problem], secrets: set[str]) -> list[Problem]:
+    """A secret value never appears in a message (a fault spec, a wrong type, a schema error)."""
+    from dataclasses import replace
+
+    from regionctl.runbook.journal import redact
+
+    return [replace(p, message=str(redact(p.message, secrets))) for p in problems]
+
+
+def secret_params_of(plan: Plan) -> dict[str, tuple[str, str | None]]:
+    """Each secret parameter: its value and the environment variable it is read from (if any)."""
+    return {name: (value, plan.runbook.params[name].env if name in plan.runbook.params else None)
+            for name, value in plan.params.items() if value in plan.secrets}
 
 
 def _slo(runbook: Runbook, topology: Topology) -> dict[str, float]:

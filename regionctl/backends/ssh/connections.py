@@ -125,7 +125,28 @@ class HostPool:
                 raise
             return host.conn
 
+    async def _host_keys_checked(self, key: HostKey) -> None:
+        """Host keys are always verified: `UserKnownHostsFile none` in ~/.ssh/config (which asyncssh takes
+        as "accept any key") is refused, unless the topology names its own known_hosts file."""
+        if self.settings.known_hosts is not None:
+            return  # an explicit file overrides the config
+        try:
+            # What asyncssh.connect would make of ~/.ssh/config for this host (config=(): the default file).
+            effective = await asyncssh.SSHClientConnectionOptions.construct(None, config=(), host=key.host,
+                                                                            **self._options(key))
+        except (OSError, asyncssh.Error, ValueError):
+            return  # asyncssh.connect will say what is wrong with the config
+        if effective.known_hosts is None:
+            raise ConnectionError(f"{key} refused: ~/.ssh/config sets UserKnownHostsFile none for this host, "
+                                  f"which turns host-key checking off; regionctl always verifies host keys (set "
+                                  f"ssh.known_hosts in the topology, or remove that line)")
+
     async def _connect(self, host: _Host) -> Any:
+        try:
+            await self._host_keys_checked(host.key)
+        except ConnectionError as exc:
+            host.last_error = str(exc)
+            raise
         try:
             async with self._handshakes:
                 conn = await asyncio.wait_for(asyncssh.connect(host.key.host, **self._options(host.key)),
