@@ -37,13 +37,23 @@ MAX_ANOMALIES = 100  # per register
 
 @dataclass
 class _Counter:
+    """Search steps spent on one register. Finding and minimising witnesses may spend one more
+    budget's worth after the verdict's search; past that, no further witness is looked for."""
+
     budget: int
     steps: int = 0
+    left: int = 0
+
+    def __post_init__(self) -> None:
+        self.left = self.budget
 
     def violated(self, ops: Sequence[Operation]) -> bool:
-        """`ops` in invocation order."""
-        result = search(*effective(ops), self.budget)
+        """`ops` in invocation order; False also when the steps left ran out before an answer."""
+        if self.left <= 0:
+            return False
+        result = search(*effective(ops), self.left)
         self.steps += result.steps
+        self.left -= result.steps
         return result.outcome == "violated"
 
 
@@ -148,7 +158,7 @@ class _Register:
         found: list[list[Operation]] = []
         n = len(self.order)
         pos = 0  # every witness within WINDOW operations that ends before pos is reported
-        while pos < n and len(found) < cap:
+        while pos < n and len(found) < cap and self.counter.left > 0:
             a, b = max(0, pos - WINDOW), min(n, pos + WINDOW)
             if not self.fails(a, b):
                 pos = b
@@ -172,7 +182,7 @@ def check_register(ops: Sequence[Operation], budget: int,
     anomalies, rest = thin_air(ops)
     live, ends = effective(by_start(rest))
     result = search(live, ends, budget)
-    counter = _Counter(budget, result.steps)
+    counter = _Counter(budget, result.steps)  # its allowance is for witnesses, apart from the verdict
     witnesses: list[list[Operation]] = []
     if result.outcome != "ok":
         # Any failing set proves a violation, even where the whole register's search ran out. The
