@@ -168,3 +168,19 @@ def test_witnesses_fail_alone_and_are_one_minimal(h: History) -> None:
             smaller = _closure([p for p in witness if p.index not in drop], writer)
             if len(smaller) < len(witness) and smaller:
                 assert brute_force_linearizable(smaller), (witness, o)
+
+
+def test_a_failing_part_proves_a_violation_where_the_whole_search_runs_out() -> None:
+    # The concurrent block exhausts a small budget; a stale read later on the same key is still proven.
+    rows = [("write", v, 0.0, 100.0, f"s{v}") for v in range(1, 15)] + [
+        ("read", 1, 101.0, 102.0, "r"), ("read", 2, 103.0, 104.0, "r"), ("read", 1, 105.0, 106.0, "r"),
+        ("write", 50, 200.0, 201.0, "w"), ("write", 51, 202.0, 203.0, "w"), ("read", 50, 204.0, 205.0, "r")]
+    result = check_linearizable(hist(*rows), budget=60)
+    assert result.verdict == "violated" and result.budget_used == 60  # the search ran out; a part failed
+    assert any({o.value for o in a.operations} == {50, 51} for a in result.anomalies)
+
+
+def test_a_long_register_is_checked_within_its_budget() -> None:
+    ops = linearizable_reference(3, ops=20_000, sessions=8, keys=1, unknown=0.0)
+    result = check_linearizable(History(tuple(ops)), budget=200_000)
+    assert result.verdict == "ok" and result.budget_used < 200_000
