@@ -1,7 +1,8 @@
 """Consistency checking of probe histories: what each client saw, against the model it was promised.
 
     from regionctl.consistency import check, from_records
-    result = check(from_records(probes.drain(), faults), "linearizable")
+    history = from_records(probes.drain(), faults)
+    result = check(history.only("orders"), "linearizable")
     result.verdict, result.anomalies, result.to_json()
 
 Pure (no I/O) except `files.py`, which reads and writes history files (docs/history.md).
@@ -10,6 +11,7 @@ Pure (no I/O) except `files.py`, which reads and writes history files (docs/hist
 from __future__ import annotations
 
 from regionctl.consistency.checker import MODELS, UnknownModel, check, check_all, model_name
+from regionctl.consistency.files import read_history, write_history
 from regionctl.consistency.history import (
     Fault,
     History,
@@ -23,4 +25,5 @@ from regionctl.consistency.linearizable import DEFAULT_BUDGET
 from regionctl.consistency.result import Anomaly, CheckResult
 
 __all__ = ["DEFAULT_BUDGET", "MODELS", "Anomaly", "CheckResult", "Fault", "History", "HistoryError", "Operation",
-           "UnknownModel", "check", "check_all", "format_lines", "from_records", "model_name", "parse_lines"]
+           "UnknownModel", "check", "check_all", "format_lines", "from_records", "model_name", "parse_lines",
+           "read_history", "write_history"]

@@ -91,6 +91,10 @@ class History:
     faults: tuple[Fault, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)  # the header's other fields (topology, seed...)
 
+    def only(self, *clusters: str) -> History:
+        """The operations on these clusters (a cluster's promised model is checked on its own)."""
+        return History(tuple(o for o in self.operations if o.cluster in clusters), self.faults, self.meta)
+
     def header(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, **self.meta, "faults": [f.to_json() for f in self.faults]}
 

@@ -202,7 +202,9 @@ def check_register(ops: Sequence[Operation], budget: int,
             continue
         shapes.add(shape)
         first = witness[0]
-        anomalies.append(Anomaly("linearizability", first.cluster, first.key, None, tuple(witness),
+        readers = {o.session for o in witness if not o.is_write}
+        anomalies.append(Anomaly("linearizability", first.cluster, first.key,
+                                 readers.pop() if len(readers) == 1 else None, tuple(witness),
                                  explain_linearizability(witness)))
     outcome = "violated" if anomalies else result.outcome
     return outcome, anomalies, result.steps, counter.steps
