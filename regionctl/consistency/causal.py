@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from regionctl.consistency.history import History, Operation
 from regionctl.consistency.linearizable import partition
 from regionctl.consistency.result import Anomaly, CheckResult, verdict_of
+from regionctl.consistency.shrink import shrink
 from regionctl.consistency.thinair import thin_air
 
 MAX_ANOMALIES = 1000
@@ -284,6 +285,13 @@ class CausalCheck:
         return ids[loop[0][0].session]
 
 
+def _recheck(ops: list[Operation]) -> list[Anomaly]:
+    _, rest = thin_air(ops)  # a read whose write is not among `ops` would look like one of the initial state
+    check = CausalCheck(sorted(rest, key=lambda o: o.index), 1)
+    check.run()
+    return check.anomalies
+
+
 def check_causal(history: History, cap: int = MAX_ANOMALIES) -> CheckResult:
     anomalies: list[Anomaly] = []
     rest: list[Operation] = []
@@ -293,7 +301,7 @@ def check_causal(history: History, cap: int = MAX_ANOMALIES) -> CheckResult:
         rest.extend(kept)
     check = CausalCheck(sorted(rest, key=lambda o: o.index), cap)
     check.run()
-    anomalies.extend(check.anomalies)
+    anomalies.extend(shrink(a, _recheck) for a in check.anomalies)
     anomalies.sort(key=lambda a: (a.at, a.cluster, a.key or "", a.kind))
     total = check.found + len(anomalies) - len(check.anomalies)
     notes = () if total == len(anomalies) else (f"{total - len(anomalies):,} more anomalies not listed",)
