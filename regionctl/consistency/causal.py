@@ -95,7 +95,7 @@ class CausalCheck:
         self.side_reads: dict[tuple[int, str, str], list[int]] = {}
         self.side_reads_max: dict[tuple[int, str, str], list[Clock]] = {}
         side_values = {(u.cluster, u.key, u.value): u for u in self.side}
-        for i, chain in enumerate(self.s.chain):
+        for i, chain in enumerate(self.s.chain if side_values else ()):
             for place, o in enumerate(chain, start=1):
                 read_of = side_values.get((o.cluster, o.key, o.value)) if o.op == "read" else None
                 if read_of is not None:
@@ -286,7 +286,8 @@ class CausalCheck:
 
 
 def _recheck(ops: list[Operation]) -> list[Anomaly]:
-    _, rest = thin_air(ops)  # a read whose write is not among `ops` would look like one of the initial state
+    # A read whose write is not among `ops` would look like a read of the initial state: leave it out.
+    rest = [o for part in partition(ops).values() for o in thin_air(part)[1]]
     check = CausalCheck(sorted(rest, key=lambda o: o.index), 1)
     check.run()
     return check.anomalies
