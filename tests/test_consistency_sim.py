@@ -60,3 +60,12 @@ def test_each_cluster_checked_against_its_own_promise() -> None:
     parts = {name: check(h.only(name), "linearizable") for name in ("orders", "cache", "config")}
     assert all(r.verdict == "ok" for r in parts.values())
     assert sum(r.ops_checked for r in parts.values()) == len(h.operations)
+
+
+def test_quorum_and_raft_clusters_are_linearizable_multi_leader_is_not() -> None:
+    h = sim_history("active-active", [], 120.0, seed=2, interval=0.1)
+    assert check(h.only("profiles"), "linearizable").verdict == "ok"  # leaderless, r + w > n
+    assert check(h.only("control"), "linearizable").verdict == "ok"  # Raft
+    carts = h.only("carts")  # multi-leader, last writer wins: each region reads its own leader
+    assert check(carts, "linearizable").verdict == "violated"
+    assert check(carts, "session").verdict == "ok" and check(carts, "causal").verdict == "ok"
