@@ -112,7 +112,7 @@ def _number(record: Mapping[str, Any], name: str, where: str, optional: bool = F
 
 def _text(record: Mapping[str, Any], name: str, where: str, optional: bool = False) -> str | None:
     value = record.get(name)
-    if value is None and optional:
+    if optional and (value is None or value == ""):
         return None
     if not isinstance(value, str) or not value:
         raise HistoryError(f"{where}: {name!r} must be a non-empty string, got {value!r}")
