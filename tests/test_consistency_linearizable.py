@@ -184,3 +184,14 @@ def test_a_long_register_is_checked_within_its_budget() -> None:
     ops = linearizable_reference(3, ops=20_000, sessions=8, keys=1, unknown=0.0)
     result = check_linearizable(History(tuple(ops)), budget=200_000)
     assert result.verdict == "ok" and result.budget_used < 200_000
+
+
+def test_the_same_missed_write_counts_once_per_reader_and_a_cap_says_so() -> None:
+    rows = [("write", 1, 0, 1, "a"), ("write", 2, 2, 3, "a")]
+    again = hist(*rows, *[("read", 1, 10 + i, 10.5 + i, "b") for i in range(6)])
+    assert check_linearizable(again).anomalies_found == 1
+    readers = hist(*rows, *[("read", 1, 10 + i, 10.5 + i, f"b{i}") for i in range(6)])
+    assert check_linearizable(readers).anomalies_found == 6
+    capped = check_linearizable(readers, cap=3)
+    assert capped.anomalies_found == 3 and capped.notes == ("c/x: the first 3 anomalies of each are listed, "
+                                                            "there may be more",)

@@ -216,9 +216,12 @@ def check_linearizable(history: History, budget: int = DEFAULT_BUDGET, cap: int 
     unknown: list[str] = []
     used = steps = 0
     parts = partition(history.operations)
+    full: list[str] = []
     for (cluster, key), ops in parts.items():
         outcome, found, verdict_steps, all_steps = check_register(ops, budget, cap)
         anomalies.extend(found)
+        if sum(a.kind == "linearizability" for a in found) >= cap:
+            full.append(f"{cluster}/{key}" if cluster else key)
         used = max(used, verdict_steps)
         steps += all_steps
         if outcome == "unknown":
@@ -228,4 +231,11 @@ def check_linearizable(history: History, budget: int = DEFAULT_BUDGET, cap: int 
         model="linearizable", verdict=verdict_of(len(anomalies), len(unknown)), anomalies=tuple(anomalies),
         ops_checked=len(history.operations), objects=len(parts),
         sessions=len({op.session for op in history.operations}), budget=budget, budget_used=used,
-        steps=steps, unknown=tuple(unknown), faults=history.faults, anomalies_found=len(anomalies))
+        steps=steps, unknown=tuple(unknown), faults=history.faults, anomalies_found=len(anomalies),
+        notes=capped_note(full, cap))
+
+
+def capped_note(registers: Sequence[str], cap: int) -> tuple[str, ...]:
+    if not registers:
+        return ()
+    return (f"{', '.join(registers)}: the first {cap} anomalies of each are listed, there may be more",)
