@@ -35,11 +35,13 @@ def check(history: str, models: tuple[str, ...], as_json: bool, budget: int, lim
     3 unknown (the search budget ran out before an answer).
 
     \b
-    Example:
-      $ regionctl check drill-history.jsonl --model linearizable --model read-your-writes
-       VIOLATED   linearizable  23,313 operations · 16 keys · 12 sessions ...
-      #1 t=75.463s (15.463s after region:us-east)  linearizability  orders/k4
-          eu-west/orders/1.0 read 216 from k4 at 75.462s, yet the write of 218 ...
+    Example (active-passive, us-east down at 60 s):
+      $ regionctl check drill-history.jsonl --model read-your-writes
+       VIOLATED   read-your-writes  23,313 operations · 16 keys · 8 sessions
+      2 anomalies:
+      #1 t=75.463s (15.463s after region:us-east)  read-your-writes  orders/k4
+          eu-west/orders/1.0 wrote 218 to k4 (acknowledged at 60.071s) and then
+          read 216 at 75.462s, a value older than its own write ...
     """
     from regionctl.cli.common import fail, print_json
     from regionctl.consistency.checker import check as run_check
