@@ -35,8 +35,8 @@ def check(history: str, models: tuple[str, ...], as_json: bool, budget: int, lim
     3 unknown (the search budget ran out before an answer).
 
     \b
-    Example (active-passive, us-east down at 60 s):
-      $ regionctl check drill-history.jsonl --model read-your-writes
+    Example:
+      $ regionctl check drill-history.jsonl --model read-your-writes   # us-east down at 60 s
        VIOLATED   read-your-writes  23,313 operations · 16 keys · 8 sessions
       2 anomalies:
       #1 t=75.463s (15.463s after region:us-east)  read-your-writes  orders/k4
