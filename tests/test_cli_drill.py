@@ -65,3 +65,14 @@ def test_status_at_shows_the_failover() -> None:
     assert orders["leader"] == "pg-3" and orders["term"] == 2
     assert {r["name"]: r["status"] for r in status["regions"]}["us-east"] == "down"
     assert {n["name"]: n["health"] for n in orders["nodes"]}["pg-1"] == "down"
+
+
+def test_a_cluster_no_fault_reached_reads_no_outage_not_unrecovered() -> None:
+    proc = regionctl("drill", "topologies/active-passive.yaml", "--fault", "node:redis-1@30s", "--duration", "3m",
+                     "--json")
+    clusters = json.loads(proc.stdout)["metrics"]["clusters"]
+    assert clusters["orders"]["outage"] == "none" and clusters["orders"]["rto_seconds"] is None
+    assert clusters["sessions"]["outage"] == "recovered" and clusters["sessions"]["rto_seconds"] > 0
+    text = regionctl("drill", "topologies/active-passive.yaml", "--fault", "node:redis-1@30s", "--duration", "3m")
+    orders = next(line for line in text.stdout.splitlines() if line.startswith("│ orders"))
+    assert "not recovered" not in orders

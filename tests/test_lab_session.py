@@ -4,11 +4,13 @@ when the check holds, what "show me" performs, and the progress it records."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
-from regionctl.backends.protocol import HealAll, InjectFault
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.commands import HealAll, InjectFault
+from regionctl.contract.faults import parse_fault
 from regionctl.labs.compile import LABS_DIR, compile_lab
 from regionctl.labs.progress import load_progress
 from regionctl.labs.session import LabSession, same_fault
@@ -41,18 +43,18 @@ async def test_items_are_done_in_order_and_a_heal_before_an_injection_counts() -
     # active-active-conflicts, step 2: "heal all", then "clock:carts-euw=+2s".
     session, backend = await session_on("active-active-conflicts")
     session.index = 1
-    await backend.apply(InjectFault("partition:us-east|eu-west"))
+    await backend.apply(InjectFault(parse_fault("partition:us-east|eu-west")))
     session.observe(backend.snapshot())
     heal, skew = session.current.items
     assert (heal.kind, skew.kind) == ("heal", "fault") and not heal.done and not skew.done
     assert session.current.values == "first heal every fault"
-    await backend.apply(InjectFault("clock:carts-euw=+2s"))  # out of order: the heal still comes first
+    await backend.apply(InjectFault(parse_fault("clock:carts-euw=+2s")))  # out of order: the heal still comes first
     session.observe(backend.snapshot())
     assert not heal.done
     await backend.apply(HealAll())
     session.observe(backend.snapshot())
     assert heal.done and not skew.done
-    await backend.apply(InjectFault("clock:carts-euw=+2s"))
+    await backend.apply(InjectFault(parse_fault("clock:carts-euw=+2s")))
     for _ in range(60):
         await backend.advance(1)
         if session.observe(backend.snapshot()):
@@ -139,3 +141,16 @@ async def test_every_lab_walks_through_with_show_me_and_every_check_turns_green(
         assert session.go_next() in ("moved", "end")
     assert session.complete
     assert load_progress()[path.stem]["finished"] is True
+
+
+def test_a_lab_item_carries_the_fault_its_plan_parsed() -> None:
+    from regionctl.contract.commands import InjectFault
+    from regionctl.labs.session import DoItem
+    from regionctl.runbook.plan import PlannedStep
+
+    class Planned:
+        command = InjectFault(parse_fault("partition:us-east|eu-west"))
+
+    item = DoItem("partition:us-east|eu-west", "fault", (cast(PlannedStep, Planned()),))
+    assert item.fault == parse_fault("partition:eu-west|us-east")
+    assert DoItem("wait 10s", "wait", ()).fault is None

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from regionctl.exit_codes import ExitCode
+
 
 @click.command()
 @click.argument("lab_name", metavar="[LAB]", required=False)
@@ -15,7 +17,7 @@ import click
                                             "expectation (exit 0 when the lab teaches what it says, 1 otherwise).")
 @click.option("--control", is_flag=True, help="With --check: run the lab with its cause removed; its "
                                               "expectations should then fail (exit 1).")
-@click.option("--json", "as_json", is_flag=True, help="With --check: the JSON report (DESIGN.md shape).")
+@click.option("--json", "as_json", is_flag=True, help="With --check: the JSON report (shape: docs/report.md).")
 def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None:
     """Step through a guided region-outage lab, or list the labs with your progress.
 
@@ -55,7 +57,7 @@ def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None
     if as_json:
         from regionctl.cli.common import print_json
 
-        print_json(report)
+        print_json(report.to_json())
     else:
         from regionctl.report.lab_view import print_lab_check
 
@@ -79,26 +81,28 @@ def compile_or_exit(lab: Any, path: Path, control: bool = False) -> Any:
                                        exc.problems[0].loc else (), exc.problems)
     for diag in diagnostics:
         click.echo(diag.format(), err=True)
-    sys.exit(2)
+    sys.exit(int(ExitCode.INVALID_INPUT))
 
 
 def _load(value: str) -> tuple[Any, Path]:
     from regionctl.cli.common import fail
     from regionctl.labs.compile import bundled_labs, resolve_lab_path
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import InputError
     from regionctl.model.lab import Lab
-    from regionctl.model.loader import load_file
 
     path = resolve_lab_path(value)
     if not path.exists():
-        names = ", ".join(p.stem for p in bundled_labs())
-        fail(f"no lab {value!r} (bundled labs: {names})")
+        from regionctl.model.suggest import did_you_mean
+
+        names = [p.stem for p in bundled_labs()]
+        fail(f"no lab {value!r}{did_you_mean(value, names)} (bundled labs: {', '.join(names)})")
     try:
         loaded = load_file(path, "lab").model
     except InputError as exc:
         for diag in exc.diagnostics:
             click.echo(diag.format(), err=True)
-        sys.exit(2)
+        sys.exit(int(ExitCode.INVALID_INPUT))
     assert isinstance(loaded, Lab)
     return loaded, path
 
@@ -106,8 +110,8 @@ def _load(value: str) -> tuple[Any, Path]:
 def _list_labs() -> None:
     from regionctl.labs.compile import bundled_labs
     from regionctl.labs.progress import load_progress, progress_path
+    from regionctl.loading import load_file
     from regionctl.model.lab import Lab
-    from regionctl.model.loader import load_file
 
     progress = load_progress()
     rows = []
@@ -127,6 +131,14 @@ def _list_labs() -> None:
 
 
 def _open_in_dashboard(loaded: Any, path: Path) -> None:
+    """Refuse what cannot run (a bad lab, no terminal), then open the dashboard."""
+    from regionctl.cli.common import fail
+    from regionctl.cli.tui import _interactive
+
+    compile_or_exit(loaded, path)  # a lab that cannot compile: FILE:LINE:COL, exit 2, before the screen opens
+    if not _interactive():
+        fail(f"the lab dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
+             f"`regionctl lab {loaded.name} --check` verifies the lab headless")
     from regionctl.tui.lab import run_lab_app  # Textual, imported only when a lab opens
 
-    run_lab_app(loaded, path)
+    sys.exit(run_lab_app(loaded, path))

@@ -76,7 +76,10 @@ def cli(ctx: click.Context) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    from regionctl.exit_codes import ExitCode
+
     try:
         return cli.main(args=argv, prog_name="regionctl")
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        sys.exit(5)
+    except KeyboardInterrupt:  # Ctrl-C where a command has no handler of its own: one line, no traceback
+        click.echo("regionctl: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))

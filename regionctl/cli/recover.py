@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from regionctl.backends.protocol import Command
+    from regionctl.contract.commands import Command
     from regionctl.model.topology import Topology
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -15,6 +16,8 @@ from typing import Any
 import click
 
 from regionctl.cli.common import duration_or_exit, fail, print_json
+from regionctl.contract.commands import Backend, ClosableBackend, PacedBackend
+from regionctl.contract.report import RunReport
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook.plan import Plan
@@ -56,8 +59,8 @@ def load_plan(topology_value: str, runbook_value: str,
               given: dict[str, str]) -> tuple[Topology, Plan, str, Path]:
     """The topology and the checked plan of the runbook; on any problem print FILE:LINE:COL and exit 2."""
     from regionctl.data import resolve_topology_path
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_file
     from regionctl.model.yaml_source import read_yaml_file
     from regionctl.runbook.diagnostics import plan_diagnostics
     from regionctl.runbook.plan import PlanError, build_plan
@@ -102,12 +105,12 @@ def _predicted_blast(topology: Topology, plan: Plan, seed: int, at: float) -> di
     """Each fault step's reach, predicted on the simulator (alone, from a steady state): a dry run
     on real hosts also gets it, and connects to nothing."""
     from regionctl.analysis.blast import predict_blast
-    from regionctl.backends.protocol import InjectFault
+    from regionctl.contract.commands import InjectFault
 
     out: dict[str, dict[str, Any]] = {}
     for planned in plan.steps:
         if isinstance(planned.command, InjectFault) and planned.command.spec not in out:
-            prediction = predict_blast(topology, [planned.command.spec], at=max(at, 30.0), seed=seed)
+            prediction = predict_blast(topology, [planned.command.fault], at=max(at, 30.0), seed=seed)
             out[planned.command.spec] = prediction["blast_radius"]
     return out
 
@@ -121,11 +124,15 @@ def default_journal_path(runbook: str) -> Path:
 
 
 def execute(request: RunRequest) -> None:
+    for option, given in (("--resume", request.resume_path), ("--journal", request.journal_path),
+                          ("--junit", request.junit)):
+        if given is not None and not given.strip():  # `--resume ""` must not quietly start a fresh run
+            fail(f"{option}: expected the path of a file, found an empty string")
     topology, plan, source, topology_path = load_plan(request.topology, request.runbook,
                                                       parse_vars(request.variables))
     warmup = duration_or_exit("--warmup", request.warmup) if request.backend == "sim" else 0.0
-    if request.speed is not None and (request.backend != "sim" or request.speed <= 0):
-        fail("--speed: a positive number, and only with --backend sim (real hosts run in real time)")
+    if request.speed is not None and request.backend != "sim":
+        fail("--speed is only for --backend sim (real hosts run in real time)")
     unknown = [a for a in request.approvals if a not in {p.id for p in plan.steps if p.step.kind == "approve"}]
     if unknown:
         fail(f"--approve {unknown[0]}: the runbook has no approval gate of that id")
@@ -133,9 +140,15 @@ def execute(request: RunRequest) -> None:
         if target and not Path(target).resolve().parent.is_dir():
             fail(f"{option} {target}: the directory {Path(target).resolve().parent} does not exist")
     if request.dry_run:
-        from regionctl.report.run_view import print_plan
+        blast = _predicted_blast(topology, plan, request.seed, warmup)
+        if request.as_json:
+            from regionctl.cli.run_plan import plan_json
 
-        print_plan(topology, plan, request.backend, source, _predicted_blast(topology, plan, request.seed, warmup))
+            print_json(plan_json(topology, plan, request.backend, source, blast))
+        else:
+            from regionctl.report.run_view import print_plan
+
+            print_plan(topology, plan, request.backend, source, blast)
         sys.exit(int(ExitCode.PASSED))
     if request.compare:
         _compare(request, topology, topology_path, plan, warmup)
@@ -148,7 +161,7 @@ def execute(request: RunRequest) -> None:
         except OSError as exc:  # the run happened: report it, and say what could not be written
             click.echo(f"regionctl: --junit {request.junit}: {exc.strerror}", err=True)
     if request.as_json:
-        print_json(report)
+        print_json(report.to_json())
     else:
         from regionctl.report.run_view import print_run
 
@@ -157,7 +170,7 @@ def execute(request: RunRequest) -> None:
 
 
 async def _run(request: RunRequest, topology: Topology, topology_path: Path, plan: Plan,
-               warmup: float) -> tuple[ExitCode, dict[str, Any]]:
+               warmup: float) -> tuple[ExitCode, RunReport]:
     from regionctl.backends.factory import BackendUnavailable, close_backend, open_backend
     from regionctl.report.run_view import progress_printer
     from regionctl.runbook.executor import RunbookExecutor
@@ -231,8 +244,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
                 pacer.cancel()
             if server is not None:
                 server.close()
-        outcome.report["journal"] = str(journal_file)
-        return outcome.exit_code, outcome.report
+        return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file))
     finally:
         journal.close()
         await close_backend(backend)
@@ -254,7 +266,7 @@ def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan:
             click.echo(f"--- {backend}: {'simulator' if backend == 'sim' else 'real hosts over SSH'}", err=True)
         one = dataclasses.replace(request, backend=backend, compare=False)
         code, report = asyncio.run(_run(one, topology, topology_path, plan, warmup if backend == "sim" else 0.0))
-        reports[backend] = report
+        reports[backend] = report.to_json()
         codes.append(code)
         if backend == "sim" and code == ExitCode.INTERRUPTED:  # Ctrl-C meant stop: the real hosts stay untouched
             fail("interrupted during the simulator's run; nothing was done on the real hosts", ExitCode.INTERRUPTED)
@@ -268,16 +280,16 @@ def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan:
     sys.exit(int(exit_for(codes[1:])))
 
 
-def _start_pacer(backend: Any, speed: float | None,
+def _start_pacer(backend: Backend, speed: float | None,
                  publish: Callable[[Any], None] | None) -> asyncio.Task[None] | None:
     """With --speed (or --metrics-port on the simulator), time is paced in real time by one tick
     source, as in the dashboard; on real hosts the tick source only publishes snapshots."""
     on_snapshot = publish or (lambda _snapshot: None)
-    if speed is not None:
+    if speed is not None and isinstance(backend, PacedBackend):
         backend.speed = speed
         task: asyncio.Task[None] = asyncio.ensure_future(backend.play(on_snapshot, hz=20.0))
         return task
-    if publish is None or not hasattr(backend, "close"):
+    if publish is None or not isinstance(backend, ClosableBackend):
         return None
 
     async def poll() -> None:

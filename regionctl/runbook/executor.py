@@ -13,12 +13,14 @@ Frontends follow along through `on_event` and `steps`; `cancel()` interrupts (ex
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from regionctl.backends.protocol import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.commands import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
+from regionctl.contract.snapshot import Snapshot
+from regionctl.contract.steps import StepStatus
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook import expr
@@ -31,6 +33,7 @@ from regionctl.runbook.outcome import (
     StepFailed,
     StepGate,
     StepState,
+    StepView,
     Stop,
     exit_for,
     fmt_seconds,
@@ -110,6 +113,10 @@ class RunbookExecutor:
     def state_of(self, step_id: str) -> StepState:
         return next(s for s in self.steps + self.rollback_steps if s.id == step_id)
 
+    def progress(self) -> tuple[StepView, ...]:
+        """The steps as they stand now, frozen: what the dashboard and the labs read while the run goes on."""
+        return tuple(s.view() for s in self.steps)
+
     def cancel(self) -> None:
         """Interrupt (SIGINT, SIGTERM, the dashboard's stop): roll back, exit 5."""
         self._cancelled = True
@@ -148,19 +155,19 @@ class RunbookExecutor:
             if self.left_degraded:
                 code = ExitCode.ROLLBACK_FAILED
         final = self.backend.snapshot()
-        report = build_report(self, measured or final, final, leaders_before, self._wall() - wall_started)
-        if code == ExitCode.PASSED and not all(c["ok"] for c in report["slo"]):
+        report = build_report(self.plan, topology=self.topology.name, backend=self.backend.name, seed=self.seed,
+                              started_at=self._started_at, steps=self.steps, rollback_steps=self.rollback_steps,
+                              left_degraded=self.left_degraded, measured=measured or final, final=final,
+                              leaders_before=leaders_before, wall_seconds=self._wall() - wall_started)
+        if code == ExitCode.PASSED and not all(c.ok for c in report.slo):
             code = ExitCode.FAILED
-            self.stop_reason = "an objective was not met: " + ", ".join(
-                c["name"] for c in report["slo"] if not c["ok"])
+            self.stop_reason = "an objective was not met: " + ", ".join(c.name for c in report.slo if not c.ok)
         self.stop_reason = self._redact(self.stop_reason)
-        report["result"] = RESULTS[code]
-        report["exit_code"] = int(code)
-        report["reason"] = self.stop_reason
-        report["guards_tripped"] = sorted(self.guards_tripped)
-        self._log("run-ended", result=report["result"], exit_code=int(code), reason=self.stop_reason,
+        report = dataclasses.replace(report, result=RESULTS[code], exit_code=int(code), reason=self.stop_reason,
+                                     guards_tripped=tuple(sorted(self.guards_tripped)))
+        self._log("run-ended", result=report.result, exit_code=int(code), reason=self.stop_reason,
                   left_degraded=self.left_degraded)
-        self._emit("run-ended", status=report["result"], detail=self.stop_reason)
+        self._emit("run-ended", status=report.result, detail=self.stop_reason)
         return RunOutcome(code, report)
 
     async def _steps_then_verdict(self) -> ExitCode:
@@ -199,11 +206,11 @@ class RunbookExecutor:
     def _restore_from_journal(self) -> None:
         for state in self.steps:
             if state.id in self.completed:
-                state.status = self.completed[state.id]
+                state.move(self.completed[state.id])
                 state.detail = "done before the resume (from the journal)"
         for state in self.rollback_steps:
             if state.id in self.rollback_done:
-                state.status = "ok"
+                state.move(StepStatus.OK)
                 state.detail = "done before the resume (from the journal)"
 
     def _redact(self, text: str) -> str:
@@ -226,7 +233,7 @@ class RunbookExecutor:
             if self._cancelled:
                 raise asyncio.CancelledError
             if planned.id in self.completed:
-                state.status = self.completed[planned.id]
+                state.move(self.completed[planned.id])
                 state.detail = "done before the resume (from the journal)"
                 continue
             if self.step_gate is not None:
@@ -238,7 +245,7 @@ class RunbookExecutor:
 
     async def _run_one(self, planned: PlannedStep, state: StepState) -> None:
         step = planned.step
-        state.status = "running"
+        state.move(StepStatus.RUNNING)
         state.started = self._now()
         if planned.mutating:
             self._log("step-started", section=planned.section, step=planned.id, kind=step.kind,
@@ -269,7 +276,7 @@ class RunbookExecutor:
 
     def _finish(self, planned: PlannedStep, state: StepState, status: str, detail: str) -> None:
         state.ended = self._now()
-        state.status = status
+        state.move(status)
         state.detail = detail
         if planned.mutating or status != "ok" or planned.section == "steps":
             self._log("step-ended", section=planned.section, step=planned.id, status=status, detail=detail)
@@ -322,15 +329,15 @@ class RunbookExecutor:
 
     def _owe_heal_if_unknown(self, command: Command, planned: PlannedStep, why: str) -> None:
         """A fault whose injection may have happened is healed at the end all the same."""
-        if isinstance(command, InjectFault) and HealFault(command.spec) not in self.undo:
-            heal = HealFault(command.spec)
+        if isinstance(command, InjectFault) and HealFault(command.fault) not in self.undo:
+            heal = HealFault(command.fault)
             self.undo.append(heal)
             self._log("undo-pushed", command=command_to_json(heal), step=planned.id, why=f"outcome unknown: {why}")
 
     def _after_apply(self, command: Command) -> None:
         """Keep the undo stack: a fault owes its heal; a heal step pays what it heals."""
         if isinstance(command, InjectFault):
-            heal = HealFault(command.spec)
+            heal = HealFault(command.fault)
             if heal not in self.undo:
                 self.undo.append(heal)
                 self._log("undo-pushed", command=command_to_json(heal))
@@ -419,8 +426,8 @@ class RunbookExecutor:
 
     def _mark_running(self, status: str, detail: str) -> None:
         for state in self.steps:
-            if state.status == "running":
-                state.status = status
+            if state.status == StepStatus.RUNNING:
+                state.move(status)
                 state.detail = detail
                 state.ended = self._now()
                 self._log("step-ended", section="steps", step=state.id, status=status, detail=detail)

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from regionctl.backends import protocol
-from regionctl.backends.protocol import Command
+from regionctl.contract import commands as protocol
+from regionctl.contract.commands import Command
+from regionctl.contract.faults import FaultSpecError, parse_fault
 
 REDACTED = "***"
 COMMAND_TYPES: dict[str, type[Any]] = {
@@ -31,8 +32,15 @@ class JournalError(Exception):
     pass
 
 
+def _fields(command: Command) -> dict[str, Any]:
+    """A command's fields as JSON values: a Fault is its spec (the journal's form)."""
+    if isinstance(command, protocol.InjectFault | protocol.HealFault):
+        return {"spec": command.fault.spec}
+    return dataclasses.asdict(command)
+
+
 def command_to_json(command: Command) -> dict[str, Any]:
-    return {"type": type(command).__name__, **dataclasses.asdict(command)}
+    return {"type": type(command).__name__, **_fields(command)}
 
 
 def command_from_json(data: dict[str, Any]) -> Command:
@@ -40,12 +48,17 @@ def command_from_json(data: dict[str, Any]) -> Command:
     cls = COMMAND_TYPES.get(str(fields.pop("type", "")))
     if cls is None:
         raise JournalError(f"unknown command in journal: {data!r}")
-    command: Command = cls(**fields)
+    try:
+        if cls in (protocol.InjectFault, protocol.HealFault):
+            fields = {"fault": parse_fault(str(fields.get("spec", "")))}
+        command: Command = cls(**fields)
+    except (TypeError, FaultSpecError) as exc:
+        raise JournalError(f"unreadable command in journal: {data!r} ({exc})") from None
     return command
 
 
 def describe_command(command: Command) -> str:
-    args = ", ".join(f"{v}" for v in dataclasses.asdict(command).values() if v is not None)
+    args = ", ".join(f"{v}" for v in _fields(command).values() if v is not None)
     return f"{type(command).__name__}({args})"
 
 
@@ -157,7 +170,7 @@ def journal_state(records: list[dict[str, Any]]) -> JournalState:
             # The undo stack follows from what was applied (undo-pushed may not have made it
             # to the disk before a SIGKILL; command-applied did).
             if isinstance(command, protocol.InjectFault):
-                undo.append(protocol.HealFault(command.spec))
+                undo.append(protocol.HealFault(command.fault))
             elif isinstance(command, protocol.HealFault | protocol.HealAll):
                 undo[:] = [u for u in undo if not (isinstance(command, protocol.HealAll) or u == command)]
         elif kind == "undo-applied" and record.get("ok"):

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from regionctl.backends.protocol import (
+from regionctl.contract.commands import (
     Command,
     Demote,
     Fence,
@@ -30,7 +30,7 @@ from regionctl.backends.protocol import (
     ShiftTraffic,
     Unfence,
 )
-from regionctl.faults import FaultSpecError, check_targets, parse_fault
+from regionctl.contract.faults import FaultSpecError, check_targets, parse_fault
 from regionctl.model.errors import validation_problems
 from regionctl.model.runbook import Guard, Runbook, Step
 from regionctl.model.topology import Topology
@@ -241,7 +241,7 @@ def _command(step: Step, topology: Topology, names: checks.Names, loc: Loc, prob
         except FaultSpecError as exc:
             problems.append(Problem((*loc, "fault"), str(exc)))
             return None
-        return InjectFault(fault.spec) if step.kind == "fault" else HealFault(fault.spec)
+        return InjectFault(fault) if step.kind == "fault" else HealFault(fault)
     if step.action is None:
         problems.append(Problem((*loc, "action"), "an action step needs `action:` (promote, demote, repoint, "
                                                   "fence, unfence, read-only, read-write, shift-traffic, command)"))

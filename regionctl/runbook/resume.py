@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from regionctl.backends.protocol import Backend
+from regionctl.contract.commands import Backend
 from regionctl.runbook.journal import JournalError, JournalState
 
 
