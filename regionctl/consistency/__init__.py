@@ -5,13 +5,13 @@
     result = check(history.only("orders"), "linearizable")
     result.verdict, result.anomalies, result.to_json()
 
-Pure (no I/O) except `files.py`, which reads and writes history files (docs/history.md).
+Pure (no I/O) except `files.py`, which reads and writes history files (docs/history.md); it is not
+imported here, so that the simulator's probe checks can use the package (its import contract forbids I/O).
 """
 
 from __future__ import annotations
 
 from regionctl.consistency.checker import MODELS, UnknownModel, check, check_all, model_name
-from regionctl.consistency.files import read_history, write_history
 from regionctl.consistency.history import (
     Fault,
     History,
@@ -25,5 +25,4 @@ from regionctl.consistency.linearizable import DEFAULT_BUDGET
 from regionctl.consistency.result import Anomaly, CheckResult
 
 __all__ = ["DEFAULT_BUDGET", "MODELS", "Anomaly", "CheckResult", "Fault", "History", "HistoryError", "Operation",
-           "UnknownModel", "check", "check_all", "format_lines", "from_records", "model_name", "parse_lines",
-           "read_history", "write_history"]
+           "UnknownModel", "check", "check_all", "format_lines", "from_records", "model_name", "parse_lines"]
