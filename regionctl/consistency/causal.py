@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from regionctl.consistency.history import History, Operation
 from regionctl.consistency.linearizable import partition
 from regionctl.consistency.result import Anomaly, CheckResult, verdict_of
-from regionctl.consistency.shrink import shrink
+from regionctl.consistency.shrink import distinct, shrink
 from regionctl.consistency.thinair import thin_air
 
 MAX_ANOMALIES = 1000
@@ -302,10 +302,11 @@ def check_causal(history: History, cap: int = MAX_ANOMALIES) -> CheckResult:
         rest.extend(kept)
     check = CausalCheck(sorted(rest, key=lambda o: o.index), cap)
     check.run()
-    anomalies.extend(shrink(a, _recheck) for a in check.anomalies)
+    unlisted = check.found - len(check.anomalies)  # beyond the cap
+    anomalies.extend(distinct([shrink(a, _recheck) for a in check.anomalies]))
     anomalies.sort(key=lambda a: (a.at, a.cluster, a.key or "", a.kind))
-    total = check.found + len(anomalies) - len(check.anomalies)
-    notes = () if total == len(anomalies) else (f"{total - len(anomalies):,} more anomalies not listed",)
+    total = len(anomalies) + unlisted
+    notes = (f"{unlisted:,} more anomalies not listed",) if unlisted else ()
     return CheckResult(
         model="causal", verdict=verdict_of(total, 0), anomalies=tuple(anomalies),
         ops_checked=len(history.operations), objects=len({o.object for o in history.operations}),

@@ -34,7 +34,7 @@ from regionctl.consistency.explain import shown, t
 from regionctl.consistency.history import History, Operation
 from regionctl.consistency.linearizable import capped_note, partition
 from regionctl.consistency.result import Anomaly, CheckResult, verdict_of
-from regionctl.consistency.shrink import shrink
+from regionctl.consistency.shrink import distinct, shrink
 from regionctl.consistency.thinair import thin_air
 
 RYW = "read-your-writes"
@@ -237,7 +237,8 @@ def _explain(graph: VersionGraph, key: str, cycle: list[tuple[int, int, Edge | N
 def check_register(ops: Sequence[Operation], kinds: frozenset[str], cap: int = MAX_ANOMALIES) -> list[Anomaly]:
     """The anomalies of one register, each shrunk to the fewest operations that still show one."""
     found = _anomalies(ops, kinds, cap)
-    return [a if a.kind == "thin-air read" else shrink(a, lambda left: _anomalies(left, kinds, 1)) for a in found]
+    return distinct([a if a.kind == "thin-air read" else shrink(a, lambda left: _anomalies(left, kinds, 1))
+                     for a in found])
 
 
 def _anomalies(ops: Sequence[Operation], kinds: frozenset[str], cap: int) -> list[Anomaly]:

@@ -37,3 +37,15 @@ def _without(ops: Sequence[Operation], op: Operation) -> list[Operation]:
     if not op.is_write:
         return [o for o in ops if o is not op]
     return [o for o in ops if o is not op and not (o.op == "read" and o.object == op.object and o.value == op.value)]
+
+
+def distinct(anomalies: Sequence[Anomaly]) -> list[Anomaly]:
+    """Anomalies that shrank to the same operations count once (the first kept)."""
+    seen: set[frozenset[int]] = set()
+    out = []
+    for a in anomalies:
+        ident = frozenset(o.index for o in a.operations)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(a)
+    return out
