@@ -9,8 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regionctl.consistency.history import History, Operation
-from regionctl.consistency.linearizable import _closure, check_linearizable
+from regionctl.consistency.linearizable import check_linearizable
 from tests.consistencyhelpers import brute_force_linearizable, hist, linearizable_reference, op, stale_mutation
+
+
+def closure(chosen: list[Operation], writer: dict[int | None, Operation]) -> list[Operation]:
+    """`chosen` with the write each of its reads returned."""
+    out = {o.index: o for o in chosen}
+    for o in chosen:
+        w = writer.get(o.value) if o.op == "read" and o.value is not None else None
+        if w is not None:
+            out[w.index] = w
+    return sorted(out.values(), key=lambda o: (o.start, o.index))
 
 
 def verdict(h: History, budget: int = 100_000) -> str:
@@ -165,7 +175,7 @@ def test_witnesses_fail_alone_and_are_one_minimal(h: History) -> None:
         for o in witness:
             drop = {o.index} | ({r.index for r in witness if r.op == "read" and r.value == o.value}
                                 if o.op == "write" else set())
-            smaller = _closure([p for p in witness if p.index not in drop], writer)
+            smaller = closure([p for p in witness if p.index not in drop], writer)
             if len(smaller) < len(witness) and smaller:
                 assert brute_force_linearizable(smaller), (witness, o)
 

@@ -65,18 +65,6 @@ def partition(ops: Sequence[Operation]) -> dict[tuple[str, str], list[Operation]
     return dict(sorted(parts.items()))
 
 
-def _closure(chosen: Sequence[Operation], writer: dict[int, Operation]) -> list[Operation]:
-    seen = {op.index for op in chosen}
-    out = list(chosen)
-    for op in chosen:
-        if op.op == "read" and op.value is not None:
-            w = writer.get(op.value)
-            if w is not None and w.index not in seen:
-                seen.add(w.index)
-                out.append(w)
-    return sorted(out, key=lambda o: (o.start, o.index))
-
-
 def _shrink(window: list[Operation], counter: _Counter) -> list[Operation]:
     """One operation at a time (a write leaves with its reads) while the rest still fails."""
     if len(window) > MINIMISE_LIMIT:
