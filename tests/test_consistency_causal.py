@@ -128,3 +128,10 @@ def test_agrees_with_a_naive_closure(h: History) -> None:
 def test_linearizable_implies_causal(h: History) -> None:
     if check_linearizable(h).verdict == "ok":
         assert check_causal(h).verdict == "ok"
+
+
+@settings(max_examples=300, deadline=None)
+@given(small_history())
+def test_each_witness_fails_on_its_own(h: History) -> None:
+    for anomaly in check_causal(h).anomalies:
+        assert naive_violated(anomaly.operations), anomaly

@@ -9,8 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regionctl.consistency.history import History, Operation
-from regionctl.consistency.linearizable import _closure, check_linearizable
+from regionctl.consistency.linearizable import check_linearizable
 from tests.consistencyhelpers import brute_force_linearizable, hist, linearizable_reference, op, stale_mutation
+
+
+def closure(chosen: list[Operation], writer: dict[int | None, Operation]) -> list[Operation]:
+    """`chosen` with the write each of its reads returned."""
+    out = {o.index: o for o in chosen}
+    for o in chosen:
+        w = writer.get(o.value) if o.op == "read" and o.value is not None else None
+        if w is not None:
+            out[w.index] = w
+    return sorted(out.values(), key=lambda o: (o.start, o.index))
 
 
 def verdict(h: History, budget: int = 100_000) -> str:
@@ -165,6 +175,33 @@ def test_witnesses_fail_alone_and_are_one_minimal(h: History) -> None:
         for o in witness:
             drop = {o.index} | ({r.index for r in witness if r.op == "read" and r.value == o.value}
                                 if o.op == "write" else set())
-            smaller = _closure([p for p in witness if p.index not in drop], writer)
+            smaller = closure([p for p in witness if p.index not in drop], writer)
             if len(smaller) < len(witness) and smaller:
                 assert brute_force_linearizable(smaller), (witness, o)
+
+
+def test_a_failing_part_proves_a_violation_where_the_whole_search_runs_out() -> None:
+    # The concurrent block exhausts a small budget; a stale read later on the same key is still proven.
+    rows = [("write", v, 0.0, 100.0, f"s{v}") for v in range(1, 15)] + [
+        ("read", 1, 101.0, 102.0, "r"), ("read", 2, 103.0, 104.0, "r"), ("read", 1, 105.0, 106.0, "r"),
+        ("write", 50, 200.0, 201.0, "w"), ("write", 51, 202.0, 203.0, "w"), ("read", 50, 204.0, 205.0, "r")]
+    result = check_linearizable(hist(*rows), budget=60)
+    assert result.verdict == "violated" and result.budget_used == 60  # the search ran out; a part failed
+    assert any({o.value for o in a.operations} == {50, 51} for a in result.anomalies)
+
+
+def test_a_long_register_is_checked_within_its_budget() -> None:
+    ops = linearizable_reference(3, ops=20_000, sessions=8, keys=1, unknown=0.0)
+    result = check_linearizable(History(tuple(ops)), budget=200_000)
+    assert result.verdict == "ok" and result.budget_used < 200_000
+
+
+def test_the_same_missed_write_counts_once_per_reader_and_a_cap_says_so() -> None:
+    rows = [("write", 1, 0, 1, "a"), ("write", 2, 2, 3, "a")]
+    again = hist(*rows, *[("read", 1, 10 + i, 10.5 + i, "b") for i in range(6)])
+    assert check_linearizable(again).anomalies_found == 1
+    readers = hist(*rows, *[("read", 1, 10 + i, 10.5 + i, f"b{i}") for i in range(6)])
+    assert check_linearizable(readers).anomalies_found == 6
+    capped = check_linearizable(readers, cap=3)
+    assert capped.anomalies_found == 3 and capped.notes == ("c/x: the first 3 anomalies of each are listed, "
+                                                            "there may be more",)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regionctl.consistency.history import History
+from regionctl.consistency.history import History, Operation
 from regionctl.consistency.linearizable import check_linearizable
 from regionctl.consistency.session import GUARANTEES, MR, MW, RYW, WFR, check_session
 from tests.consistencyhelpers import hist, linearizable_reference, op
@@ -123,3 +124,56 @@ def test_more_guarantees_find_at_least_as_much(h: History, rng: random.Random) -
     some = tuple(g for g in GUARANTEES if rng.random() < 0.5)
     if check_session(h, "s", some).verdict == "violated":
         assert check_session(h, "s", GUARANTEES).verdict == "violated"
+
+
+def brute_force_session(h: History, guarantees: tuple[str, ...]) -> bool:
+    """Is there a version order (initial state first, real time respected) satisfying the guarantees?"""
+    ops = sorted(h.operations, key=lambda o: (o.start, o.index))
+    read_values = {o.value for o in ops if o.op == "read" and o.outcome == "ok"}
+    writes = [o for o in ops if o.op == "write" and (o.outcome == "ok" or (o.outcome == "unknown"
+                                                                            and o.value in read_values))]
+    values = {w.value for w in writes}
+    if any(o.op == "read" and o.outcome == "ok" and o.value is not None and o.value not in values for o in ops):
+        return False
+    for order in itertools.permutations(writes):
+        rank: dict[int | None, int] = {None: -1, **{w.value: i for i, w in enumerate(order)}}
+        if any(a.end is not None and a.end < b.start and rank[a.value] > rank[b.value] for a in writes for b in writes):
+            continue
+        if all(_session_ok(ops, s, rank, guarantees) for s in {o.session for o in ops}):
+            return True
+    return False
+
+
+def _session_ok(ops: list[Operation], session: str, rank: dict[int | None, int], guarantees: tuple[str, ...]) -> bool:
+    mine = [o for o in ops if o.session == session and o.outcome != "fail"]
+    for i, o in enumerate(mine):
+        earlier = mine[:i]
+        if o.op == "read" and o.outcome == "ok":
+            if RYW in guarantees and any(w.op == "write" and w.outcome == "ok" and rank[w.value] > rank[o.value]
+                                         for w in earlier):
+                return False
+            reads = [r for r in earlier if r.op == "read" and r.outcome == "ok"]
+            if MR in guarantees and reads and rank[reads[-1].value] > rank[o.value]:
+                return False
+        if o.op == "write" and o.value in rank:
+            if MW in guarantees and any(w.op == "write" and w.outcome == "ok" and rank[w.value] > rank[o.value]
+                                        for w in earlier):
+                return False
+            if WFR in guarantees and any(r.op == "read" and r.outcome == "ok" and rank[r.value] > rank[o.value]
+                                         for r in earlier):
+                return False
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(small_history(), st.sampled_from([(RYW,), (MR,), (MW,), (WFR,), GUARANTEES, (MR, WFR), (RYW, MR)]))
+def test_agrees_with_brute_force_over_version_orders(h: History, guarantees: tuple[str, ...]) -> None:
+    assert (check_session(h, "s", guarantees).verdict == "ok") == brute_force_session(h, guarantees)
+
+
+@settings(max_examples=300, deadline=None)
+@given(small_history())
+def test_each_witness_fails_on_its_own(h: History) -> None:
+    for anomaly in check_session(h, "s", GUARANTEES).anomalies:
+        alone = History(tuple(anomaly.operations))
+        assert check_session(alone, "s", GUARANTEES).verdict == "violated", anomaly

@@ -36,10 +36,13 @@ def check(history: str, models: tuple[str, ...], as_json: bool, budget: int, lim
 
     \b
     Example:
-      $ regionctl check drill-history.jsonl --model linearizable --model read-your-writes
-       VIOLATED   linearizable  23,313 operations · 16 keys · 12 sessions ...
-      #1 t=75.463s (15.463s after region:us-east)  linearizability  orders/k4
-          eu-west/orders/1.0 read 216 from k4 at 75.462s, yet the write of 218 ...
+      $ regionctl drill active-passive --fault 'slow:pg-3=1000x@30s' --duration 2m --history h.jsonl
+      $ regionctl check h.jsonl --model read-your-writes
+       VIOLATED   read-your-writes  876 operations · 16 keys · 8 sessions
+      35 anomalies, the first 20 shown:
+      #1 t=35.281s (5.281s after slow:pg-3=1000x)  read-your-writes  orders/k3
+          eu-west/orders/1.0 wrote 10 to k3 (acknowledged at 34.627s) and then
+          read 8 at 34.781s, a value older than its own write ...
     """
     from regionctl.cli.common import fail, print_json
     from regionctl.consistency.checker import check as run_check

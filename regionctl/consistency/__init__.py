@@ -1,10 +1,12 @@
 """Consistency checking of probe histories: what each client saw, against the model it was promised.
 
     from regionctl.consistency import check, from_records
-    result = check(from_records(probes.drain(), faults), "linearizable")
+    history = from_records(probes.drain(), faults)
+    result = check(history.only("orders"), "linearizable")
     result.verdict, result.anomalies, result.to_json()
 
-Pure (no I/O) except `files.py`, which reads and writes history files (docs/history.md).
+Pure (no I/O) except `files.py`, which reads and writes history files (docs/history.md); it is not
+imported here, so that the simulator's probe checks can use the package (its import contract forbids I/O).
 """
 
 from __future__ import annotations

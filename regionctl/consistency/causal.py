@@ -11,7 +11,7 @@ Arbitration between concurrent writes is not checked (a store may resolve them e
 Causal pasts are vector clocks over sessions (the position of each session's latest operation in
 the past). A write of unknown outcome that some read returned took effect, but it may have done so
 after its session's later operations: it follows its session's earlier operations and precedes
-only what read it (kept as a set beside the clock). Pure.
+only what read it: it is in a causal past iff one of the reads that returned it is. Pure.
 """
 
 from __future__ import annotations
@@ -23,16 +23,12 @@ from dataclasses import dataclass, field
 from regionctl.consistency.history import History, Operation
 from regionctl.consistency.linearizable import partition
 from regionctl.consistency.result import Anomaly, CheckResult, verdict_of
+from regionctl.consistency.shrink import distinct, shrink
 from regionctl.consistency.thinair import thin_air
 
 MAX_ANOMALIES = 1000
-EMPTY: frozenset[int] = frozenset()
 
-
-@dataclass
-class Past:
-    clock: list[int]  # per session: how many of its chained operations are in the past
-    unknown: frozenset[int] = EMPTY  # writes of unknown outcome in the past (operation indices)
+Clock = list[int]  # per session: how many of its chained operations are in a causal past
 
 
 @dataclass
@@ -42,19 +38,21 @@ class Sessions:
     names: list[str]
     chain: list[list[Operation]]
     position: dict[int, tuple[int, int]] = field(default_factory=dict)  # op index -> (session, 1-based place)
-    past: dict[int, Past] = field(default_factory=dict)
+    past: dict[int, Clock] = field(default_factory=dict)
+    # A write of unknown outcome is in a past iff one of the reads that returned it is: per such
+    # write, the place of the first of them in each session.
+    first_reads: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
-    def contains(self, p: Past, w: Operation) -> bool:
-        """Is `w` in the causal past `p`?"""
+    def contains(self, clock: Clock, w: Operation) -> bool:
+        """Is `w` in the causal past `clock`?"""
         place = self.position.get(w.index)
         if place is None:
-            return w.index in p.unknown
-        return p.clock[place[0]] >= place[1]
+            return any(clock[i] >= at for i, at in self.first_reads.get(w.index, ()))
+        return clock[place[0]] >= place[1]
 
 
-def _join(a: Past, b: Past) -> Past:
-    return Past([x if x > y else y for x, y in zip(a.clock, b.clock, strict=True)],
-                a.unknown | b.unknown if b.unknown else a.unknown)
+def _join(a: Clock, b: Clock) -> Clock:
+    return [x if x > y else y for x, y in zip(a, b, strict=True)]
 
 
 class CausalCheck:
@@ -86,19 +84,34 @@ class CausalCheck:
             self.writers_of.setdefault((cluster, key), []).append((i, places))
         self.side_after: dict[tuple[int, int], list[Operation]] = {}  # (session, place before) -> side writes
         self.side_place: dict[int, tuple[int, int]] = {}
-        self.side_by_index = {u.index: u for u in self.side}
         starts = [[o.start for o in chain] for chain in self.s.chain]
         for u in self.side:
             i = ids[u.session]
             before = bisect.bisect_left(starts[i], u.start)
             self.side_after.setdefault((i, before), []).append(u)
             self.side_place[u.index] = (i, before)
+        # Reads that returned a write of unknown outcome, by session and register, in session order;
+        # beside them (filled in as the pass goes) the running maximum of those writes' pasts.
+        self.side_reads: dict[tuple[int, str, str], list[int]] = {}
+        self.side_reads_max: dict[tuple[int, str, str], list[Clock]] = {}
+        side_values = {(u.cluster, u.key, u.value): u for u in self.side}
+        for i, chain in enumerate(self.s.chain if side_values else ()):
+            for place, o in enumerate(chain, start=1):
+                read_of = side_values.get((o.cluster, o.key, o.value)) if o.op == "read" else None
+                if read_of is not None:
+                    self.side_reads.setdefault((i, o.cluster, o.key), []).append(place)
+                    firsts = self.s.first_reads.setdefault(read_of.index, [])
+                    if not any(k == i for k, _ in firsts):
+                        firsts.append((i, place))
+        self.side_readers_of: dict[tuple[str, str], list[int]] = {}
+        for i, cluster, key in sorted(self.side_reads):
+            self.side_readers_of.setdefault((cluster, key), []).append(i)
 
     # -- the forward pass ----------------------------------------------------------------------------
     def run(self) -> None:
         n = len(self.s.names)
         done = [0] * n  # chained operations processed per session
-        current = [Past([0] * n) for _ in range(n)]
+        current: list[Clock] = [[0] * n for _ in range(n)]
         blocked: dict[int, list[int]] = {}  # write index -> sessions waiting on it
         ready = list(range(n))
         for i in range(n):
@@ -113,14 +126,13 @@ class CausalCheck:
                     if w is not None and w.index not in self.s.past:
                         blocked.setdefault(w.index, []).append(i)
                         break
-                    if w is None:
-                        p = Past(list(current[i].clock), current[i].unknown)
-                    else:
-                        p = _join(current[i], self.s.past[w.index])
+                    p = list(current[i]) if w is None else _join(current[i], self.s.past[w.index])
                     done[i] += 1
-                    p.clock[i] = done[i]
+                    p[i] = done[i]
                     self.s.past[o.index] = current[i] = p
                     if o.op == "read":
+                        if w is not None and w.outcome == "unknown":
+                            self._note_side_read(i, o, self.s.past[w.index])
                         self._check_read(o, w, p)
                     else:
                         ready.extend(blocked.pop(o.index, []))
@@ -132,20 +144,27 @@ class CausalCheck:
             # The read that closes the cycle is taken as reading nothing, and the pass goes on.
             i = self._cycle(stuck[0], done)
             o = self.s.chain[i][done[i]]
-            p = Past(list(current[i].clock), current[i].unknown)
+            p = list(current[i])
             done[i] += 1
-            p.clock[i] = done[i]
+            p[i] = done[i]
+            w = self._writer(o)
+            if w is not None and w.outcome == "unknown":
+                self._note_side_read(i, o, [0] * n)  # it brought nothing
             self.s.past[o.index] = current[i] = p
             for u in self._side(i, done[i], p):
                 ready.extend(blocked.pop(u.index, []))
             ready.append(i)
 
-    def _side(self, i: int, place: int, p: Past) -> list[Operation]:
+    def _side(self, i: int, place: int, p: Clock) -> list[Operation]:
         """Writes of unknown outcome sent after the session's `place`-th operation: their past is that."""
         side = self.side_after.get((i, place), [])
         for u in side:
-            self.s.past[u.index] = Past(p.clock, p.unknown | {u.index})
+            self.s.past[u.index] = p
         return side
+
+    def _note_side_read(self, i: int, o: Operation, writer_past: Clock) -> None:
+        maxima = self.side_reads_max.setdefault((i, o.cluster, o.key), [])
+        maxima.append(_join(maxima[-1], writer_past) if maxima else list(writer_past))
 
     def _writer(self, o: Operation) -> Operation | None:
         if o.op != "read" or o.value is None:
@@ -164,21 +183,30 @@ class CausalCheck:
             ordered = sorted({o.index: o for o in ops}.values(), key=lambda o: (o.start, o.index))
             self.anomalies.append(Anomaly(kind, at.cluster, at.key, session, tuple(ordered), why))
 
-    def _later_writes(self, r: Operation, p: Past) -> list[Operation]:
-        """The latest write of `r`'s register by each session, and the unknown-outcome ones, in `p`."""
+    def _later_writes(self, r: Operation, w1: Operation | None, clock: Clock) -> list[Operation]:
+        """Writes of `r`'s register in the past `clock` that may causally follow `w1`: the latest
+        acknowledged one of each session, and a write of unknown outcome that does follow it."""
         out = []
-        clock = p.clock
         for i, places in self.writers_of.get(r.object, ()):
             if clock[i] >= places[0]:
                 out.append(self.s.chain[i][places[bisect.bisect_right(places, clock[i]) - 1] - 1])
-        for index in sorted(p.unknown) if p.unknown else ():
-            u = self.side_by_index[index]
-            if u.object == r.object:
-                out.append(u)
+        for i in self.side_readers_of.get(r.object, ()):
+            places = self.side_reads[(i, r.cluster, r.key)]
+            j = bisect.bisect_right(places, clock[i])
+            if not j:
+                continue
+            maxima = self.side_reads_max[(i, r.cluster, r.key)]
+            if w1 is not None and not self.s.contains(maxima[j - 1], w1):
+                continue
+            for place in places[:j]:  # which one: the first whose write follows w1
+                u = self._writer(self.s.chain[i][place - 1])
+                if u is not None and u is not w1 and (w1 is None or self.s.contains(self.s.past[u.index], w1)):
+                    out.append(u)
+                    break
         return out
 
-    def _check_read(self, r: Operation, w1: Operation | None, p: Past) -> None:
-        for w2 in self._later_writes(r, p):
+    def _check_read(self, r: Operation, w1: Operation | None, clock: Clock) -> None:
+        for w2 in self._later_writes(r, w1, clock):
             if w1 is None:
                 chain = self.path(w2, r)
                 self._report("causal: read of the initial state", r, chain,
@@ -257,6 +285,14 @@ class CausalCheck:
         return ids[loop[0][0].session]
 
 
+def _recheck(ops: list[Operation]) -> list[Anomaly]:
+    # A read whose write is not among `ops` would look like a read of the initial state: leave it out.
+    rest = [o for part in partition(ops).values() for o in thin_air(part)[1]]
+    check = CausalCheck(sorted(rest, key=lambda o: o.index), 1)
+    check.run()
+    return check.anomalies
+
+
 def check_causal(history: History, cap: int = MAX_ANOMALIES) -> CheckResult:
     anomalies: list[Anomaly] = []
     rest: list[Operation] = []
@@ -266,10 +302,11 @@ def check_causal(history: History, cap: int = MAX_ANOMALIES) -> CheckResult:
         rest.extend(kept)
     check = CausalCheck(sorted(rest, key=lambda o: o.index), cap)
     check.run()
-    anomalies.extend(check.anomalies)
+    unlisted = check.found - len(check.anomalies)  # beyond the cap
+    anomalies.extend(distinct([shrink(a, _recheck) for a in check.anomalies]))
     anomalies.sort(key=lambda a: (a.at, a.cluster, a.key or "", a.kind))
-    total = check.found + len(anomalies) - len(check.anomalies)
-    notes = () if total == len(anomalies) else (f"{total - len(anomalies):,} more anomalies not listed",)
+    total = len(anomalies) + unlisted
+    notes = (f"{unlisted:,} more anomalies not listed",) if unlisted else ()
     return CheckResult(
         model="causal", verdict=verdict_of(total, 0), anomalies=tuple(anomalies),
         ops_checked=len(history.operations), objects=len({o.object for o in history.operations}),

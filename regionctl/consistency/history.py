@@ -91,6 +91,10 @@ class History:
     faults: tuple[Fault, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)  # the header's other fields (topology, seed...)
 
+    def only(self, *clusters: str) -> History:
+        """The operations on these clusters (a cluster's promised model is checked on its own)."""
+        return History(tuple(o for o in self.operations if o.cluster in clusters), self.faults, self.meta)
+
     def header(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, **self.meta, "faults": [f.to_json() for f in self.faults]}
 
@@ -108,7 +112,7 @@ def _number(record: Mapping[str, Any], name: str, where: str, optional: bool = F
 
 def _text(record: Mapping[str, Any], name: str, where: str, optional: bool = False) -> str | None:
     value = record.get(name)
-    if value is None and optional:
+    if optional and (value is None or value == ""):
         return None
     if not isinstance(value, str) or not value:
         raise HistoryError(f"{where}: {name!r} must be a non-empty string, got {value!r}")

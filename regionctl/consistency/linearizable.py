@@ -37,13 +37,23 @@ MAX_ANOMALIES = 100  # per register
 
 @dataclass
 class _Counter:
+    """Search steps spent on one register. Finding and minimising witnesses may spend one more
+    budget's worth after the verdict's search; past that, no further witness is looked for."""
+
     budget: int
     steps: int = 0
+    left: int = 0
+
+    def __post_init__(self) -> None:
+        self.left = self.budget
 
     def violated(self, ops: Sequence[Operation]) -> bool:
-        """`ops` in invocation order."""
-        result = search(*effective(ops), self.budget)
+        """`ops` in invocation order; False also when the steps left ran out before an answer."""
+        if self.left <= 0:
+            return False
+        result = search(*effective(ops), self.left)
         self.steps += result.steps
+        self.left -= result.steps
         return result.outcome == "violated"
 
 
@@ -53,18 +63,6 @@ def partition(ops: Sequence[Operation]) -> dict[tuple[str, str], list[Operation]
     for op in ops:
         parts.setdefault(op.object, []).append(op)
     return dict(sorted(parts.items()))
-
-
-def _closure(chosen: Sequence[Operation], writer: dict[int, Operation]) -> list[Operation]:
-    seen = {op.index for op in chosen}
-    out = list(chosen)
-    for op in chosen:
-        if op.op == "read" and op.value is not None:
-            w = writer.get(op.value)
-            if w is not None and w.index not in seen:
-                seen.add(w.index)
-                out.append(w)
-    return sorted(out, key=lambda o: (o.start, o.index))
 
 
 def _shrink(window: list[Operation], counter: _Counter) -> list[Operation]:
@@ -148,7 +146,7 @@ class _Register:
         found: list[list[Operation]] = []
         n = len(self.order)
         pos = 0  # every witness within WINDOW operations that ends before pos is reported
-        while pos < n and len(found) < cap:
+        while pos < n and len(found) < cap and self.counter.left > 0:
             a, b = max(0, pos - WINDOW), min(n, pos + WINDOW)
             if not self.fails(a, b):
                 pos = b
@@ -172,7 +170,7 @@ def check_register(ops: Sequence[Operation], budget: int,
     anomalies, rest = thin_air(ops)
     live, ends = effective(by_start(rest))
     result = search(live, ends, budget)
-    counter = _Counter(budget, result.steps)
+    counter = _Counter(budget, result.steps)  # its allowance is for witnesses, apart from the verdict
     witnesses: list[list[Operation]] = []
     if result.outcome != "ok":
         # Any failing set proves a violation, even where the whole register's search ran out. The
@@ -192,7 +190,9 @@ def check_register(ops: Sequence[Operation], budget: int,
             continue
         shapes.add(shape)
         first = witness[0]
-        anomalies.append(Anomaly("linearizability", first.cluster, first.key, None, tuple(witness),
+        readers = {o.session for o in witness if not o.is_write}
+        anomalies.append(Anomaly("linearizability", first.cluster, first.key,
+                                 readers.pop() if len(readers) == 1 else None, tuple(witness),
                                  explain_linearizability(witness)))
     outcome = "violated" if anomalies else result.outcome
     return outcome, anomalies, result.steps, counter.steps
@@ -204,9 +204,12 @@ def check_linearizable(history: History, budget: int = DEFAULT_BUDGET, cap: int 
     unknown: list[str] = []
     used = steps = 0
     parts = partition(history.operations)
+    full: list[str] = []
     for (cluster, key), ops in parts.items():
         outcome, found, verdict_steps, all_steps = check_register(ops, budget, cap)
         anomalies.extend(found)
+        if sum(a.kind == "linearizability" for a in found) >= cap:
+            full.append(f"{cluster}/{key}" if cluster else key)
         used = max(used, verdict_steps)
         steps += all_steps
         if outcome == "unknown":
@@ -216,4 +219,11 @@ def check_linearizable(history: History, budget: int = DEFAULT_BUDGET, cap: int 
         model="linearizable", verdict=verdict_of(len(anomalies), len(unknown)), anomalies=tuple(anomalies),
         ops_checked=len(history.operations), objects=len(parts),
         sessions=len({op.session for op in history.operations}), budget=budget, budget_used=used,
-        steps=steps, unknown=tuple(unknown), faults=history.faults, anomalies_found=len(anomalies))
+        steps=steps, unknown=tuple(unknown), faults=history.faults, anomalies_found=len(anomalies),
+        notes=capped_note(full, cap))
+
+
+def capped_note(registers: Sequence[str], cap: int) -> tuple[str, ...]:
+    if not registers:
+        return ()
+    return (f"{', '.join(registers)}: the first {cap} anomalies of each are listed, there may be more",)

@@ -33,15 +33,6 @@ def relative_to_faults(at: float, faults: Sequence[Fault]) -> dict[str, Any] | N
     return {"fault": fault.spec, "seconds": round(at - fault.at, 6), "healed": False}
 
 
-def describe_relative(rel: dict[str, Any] | None) -> str:
-    if rel is None:
-        return ""
-    seconds = rel["seconds"]
-    side = "after" if seconds >= 0 else "before"
-    healed = ", healed by then" if rel["healed"] else ""
-    return f"{abs(seconds):.3f}s {side} {rel['fault']}{healed}"
-
-
 @dataclass(frozen=True)
 class Anomaly:
     """One violation: its kind, the register (and session) it is on, and the fewest operations showing it."""

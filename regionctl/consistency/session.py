@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 from regionctl.consistency.explain import shown, t
 from regionctl.consistency.history import History, Operation
-from regionctl.consistency.linearizable import partition
+from regionctl.consistency.linearizable import capped_note, partition
 from regionctl.consistency.result import Anomaly, CheckResult, verdict_of
+from regionctl.consistency.shrink import distinct, shrink
 from regionctl.consistency.thinair import thin_air
 
 RYW = "read-your-writes"
@@ -234,6 +235,13 @@ def _explain(graph: VersionGraph, key: str, cycle: list[tuple[int, int, Edge | N
 
 
 def check_register(ops: Sequence[Operation], kinds: frozenset[str], cap: int = MAX_ANOMALIES) -> list[Anomaly]:
+    """The anomalies of one register, each shrunk to the fewest operations that still show one."""
+    found = _anomalies(ops, kinds, cap)
+    return distinct([a if a.kind == "thin-air read" else shrink(a, lambda left: _anomalies(left, kinds, 1))
+                     for a in found])
+
+
+def _anomalies(ops: Sequence[Operation], kinds: frozenset[str], cap: int) -> list[Anomaly]:
     anomalies, rest = thin_air(ops)
     graph = VersionGraph(rest)
     _edges(graph, rest, kinds)
@@ -263,11 +271,15 @@ def check_session(history: History, model: str, kinds: Sequence[str], cap: int =
     chosen = frozenset(kinds)
     anomalies: list[Anomaly] = []
     parts = partition(history.operations)
-    for ops in parts.values():
-        anomalies.extend(check_register(ops, chosen, cap))
+    full: list[str] = []
+    for (cluster, key), ops in parts.items():
+        found = check_register(ops, chosen, cap)
+        anomalies.extend(found)
+        if sum(a.kind != "thin-air read" for a in found) >= cap:
+            full.append(f"{cluster}/{key}" if cluster else key)
     anomalies.sort(key=lambda a: (a.at, a.cluster, a.key or "", a.kind))
     return CheckResult(
         model=model, verdict=verdict_of(len(anomalies), 0), anomalies=tuple(anomalies),
         ops_checked=len(history.operations), objects=len(parts),
         sessions=len({op.session for op in history.operations}), budget=None, budget_used=0, steps=0,
-        faults=history.faults, anomalies_found=len(anomalies))
+        faults=history.faults, anomalies_found=len(anomalies), notes=capped_note(full, cap))

@@ -9,18 +9,20 @@ from regionctl.consistency.result import Anomaly
 
 
 def thin_air(ops: Sequence[Operation]) -> tuple[list[Anomaly], list[Operation]]:
-    """(an anomaly per read of a value never written or whose write failed, the other operations)."""
-    writes: dict[tuple[str, str, int], Operation] = {}
+    """(an anomaly per read of a value never written or whose write failed, the other operations).
+
+    `ops` are the operations of one register."""
+    writes: dict[int | None, Operation] = {}
     for op in ops:
-        if op.op == "write" and op.value is not None:
-            writes[(op.cluster, op.key, op.value)] = op
+        if op.op == "write":
+            writes[op.value] = op
     anomalies: list[Anomaly] = []
     rest: list[Operation] = []
     for op in ops:
         if op.op != "read" or op.outcome != "ok" or op.value is None:
             rest.append(op)
             continue
-        w = writes.get((op.cluster, op.key, op.value))
+        w = writes.get(op.value)
         if w is not None and w.outcome != "fail":
             rest.append(op)
             continue

@@ -5,9 +5,9 @@ time order. The search walks it: at an invocation it tries to linearize that ope
 write always can; a read only if it returns the register's current value), lifts it out of the
 list and starts again from the front; at a completion whose operation is not yet linearized it
 backtracks. A configuration (the set of operations linearized, the register's value) seen once
-is never explored again. The set is kept as a Python int bitset and stored as (frontier, the bits
-above it): every operation invoked before the first one still in the list is linearized, so the
-memo holds only the window of concurrency, not the whole history.
+is never explored again. The set is a bitset (a Python int) kept as (frontier, the bits above it):
+every operation below the frontier is linearized, so each step and each memo entry cost only the
+window of concurrency, not the length of the history.
 
 Preparation (`effective`) keeps only what may have taken effect: failed operations never did,
 reads of unknown outcome returned nothing, and a write of unknown outcome that no read returned
@@ -88,8 +88,10 @@ def search(ops: Sequence[Operation], ends: Sequence[float], budget: int) -> Sear
     prv[tail] = previous
 
     memo: set[tuple[int, int, int | None]] = set()
-    stack: list[tuple[int, int | None]] = []
-    linearized = 0
+    stack: list[tuple[int, int | None, int, int]] = []
+    # The set linearized: every operation below `frontier`, and those above it whose bit is set in
+    # `window` (bit k: operation frontier + k). Only the window of concurrency costs anything.
+    frontier = window = 0
     state: int | None = None
     entry = nxt[0]
     steps = 0
@@ -106,33 +108,30 @@ def search(ops: Sequence[Operation], ends: Sequence[float], budget: int) -> Sear
             else:
                 entry = nxt[entry]
                 continue
+            new_window = window | (1 << (j - frontier))
+            new_frontier = frontier
+            if j == frontier:  # the frontier moves past every linearized operation above it
+                ones = (~new_window & (new_window + 1)).bit_length() - 1
+                new_window >>= ones
+                new_frontier += ones
+            config = (new_frontier, new_window, new_state)
+            if config in memo:
+                entry = nxt[entry]
+                continue
+            memo.add(config)
+            stack.append((entry, state, frontier, window))
+            frontier, window, state = new_frontier, new_window, new_state
+            # Lift the call and its return out of the list, and start again from the front.
             ret = entry + 1
-            # Lift the call and its return out of the list.
             p, q = prv[entry], nxt[entry]
             nxt[p], prv[q] = q, p
             p, q = prv[ret], nxt[ret]
             nxt[p], prv[q] = q, p
-            new_linearized = linearized | (1 << j)
-            front = nxt[0]
-            frontier = n if front == tail else front >> 1
-            config = (frontier, new_linearized >> frontier, new_state)
-            if config not in memo:
-                memo.add(config)
-                stack.append((entry, state))
-                linearized, state = new_linearized, new_state
-                entry = front
-                continue
-            # Seen before: put it back and try the next entry.
-            nxt[prv[ret]] = ret
-            prv[nxt[ret]] = ret
-            nxt[prv[entry]] = entry
-            prv[nxt[entry]] = entry
-            entry = nxt[entry]
+            entry = nxt[0]
         else:  # the return of an operation not linearized yet: backtrack
             if not stack:
                 return SearchResult("violated", steps)
-            entry, state = stack.pop()
-            linearized &= ~(1 << (entry >> 1))
+            entry, state, frontier, window = stack.pop()
             ret = entry + 1
             nxt[prv[ret]] = ret
             prv[nxt[ret]] = ret
