@@ -205,13 +205,13 @@ def _explain(graph: VersionGraph, key: str, cycle: list[tuple[int, int, Edge | N
     if len(cycle) == 2 and len(guarantees) == 1:
         edge = guarantees[0]
         older = graph.writes[edge.dst]
-        when = "" if older is None else f" (acknowledged at {t(older.end)})"
+        when = "" if older is None else f" (that older value was acknowledged at {t(older.end)})"
         first, second = edge.ops
         if edge.kind == RYW:
             return (f"{second.session} wrote {first.value} to {key} (acknowledged at {t(first.end)}) and then read "
                     f"{shown(second.value)} at {t(second.start)}, "
                     + ("as if its write had never happened." if older is None else
-                       f"a value older than its own write{when}: it did not read its own write."))
+                       f"older than its own write{when}: it did not read its own write."))
         if edge.kind == MR:
             return (f"{second.session} read {first.value} from {key} at {t(first.start)} and then "
                     f"{shown(second.value)} at {t(second.start)}, an older value{when}: its reads went back in time.")
