@@ -54,6 +54,13 @@ class Router:
         for group in self.source.groups:
             group.target = leader
 
+    def retarget(self, group: Group, target: str | None, now: float) -> None:
+        """Send this group's clients to `target` from now on (the books so far settled first)."""
+        cluster = self.cluster
+        cluster.settle(now)
+        group.target = target
+        cluster.replan(now, moved=False)
+
     def after_replan(self, now: float, changed: bool) -> None:
         """Called after every replan of the cluster; `changed`: something other than this router moved."""
 
@@ -84,9 +91,7 @@ class DriverRouter(Router):
         now = cluster.loop.now
         found = cluster.controller.discover(self.source.loc) if cluster.controller is not None else None
         if found is not None and found != group.target:
-            cluster.settle(now)
-            group.target = found
-            cluster.replan(now, moved=False)
+            self.retarget(group, found, now)
 
 
 class ProxyRouter(Router):
@@ -168,11 +173,7 @@ class DnsRouter(Router):
         record = self.record()
         if record == group.target:
             return
-        cluster = self.cluster
-        now = cluster.loop.now
-        cluster.settle(now)
-        group.target = record
-        cluster.replan(now, moved=False)
+        self.retarget(group, record, self.cluster.loop.now)
 
 
 class HealthCheckDnsRouter(DnsRouter):
