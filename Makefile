@@ -2,24 +2,39 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.runtime-stamp
 STAMP := $(VENV)/.installed-stamp
+PIP := $(BIN)/pip install --disable-pip-version-check --progress-bar on
 
 .PHONY: run test lint bench fuzz clean
 
-$(STAMP): pyproject.toml
+# `make run` needs only what the dashboard imports: no test tools, and pip shows what it fetches.
+$(RUN_STAMP): pyproject.toml
+	@echo "make run: installing regionctl and its runtime dependencies into $(VENV) (once; later runs start at once)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $(STAMP)
+	$(PIP) -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)   ## the dashboard on the bundled active-passive topology, simulated
+# The tests add pytest, hypothesis, ruff, mypy... on top (and so cover `make run` too).
+$(STAMP): pyproject.toml
+	@echo "make test: installing regionctl with its test extras into $(VENV) (once)"
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[test]'
+	touch $(STAMP) $(RUN_STAMP)
+
+run: $(RUN_STAMP)   ## the dashboard on the bundled active-passive topology, simulated
 	$(BIN)/regionctl
 
+# scripts/system-packages installs what the real-component tests need when it can (root, apt-get) and
+# says so in one line; where it cannot, those tests skip and the run's last line says how to enable them.
 test: $(STAMP)  ## the whole test suite (includes ruff and mypy)
+	@scripts/system-packages
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check regionctl tests bench
 	$(BIN)/mypy regionctl
+	$(BIN)/lint-imports
 
 bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/startup.py
@@ -28,6 +43,7 @@ bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/exporter_scrape.py
 	$(BIN)/python bench/blast_speed.py
 	$(BIN)/python bench/fidelity.py
+	$(BIN)/python bench/check_speed.py
 
 fuzz: $(STAMP) ## the simulator's properties with 20x the examples, 1000 mutated bundled files, kills on the sandbox
 	REGIONCTL_FUZZ_EXAMPLES=$${EXAMPLES:-4000} $(BIN)/pytest -q tests/test_sim_properties.py --hypothesis-show-statistics

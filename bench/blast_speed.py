@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from regionctl.analysis.blast import predict_blast  # noqa: E402
+from regionctl.contract.faults import parse_fault  # noqa: E402
 from regionctl.data import bundled_topologies  # noqa: E402
 from regionctl.model.loader import load_topology  # noqa: E402
 from regionctl.sim.simulator import Simulation  # noqa: E402
@@ -37,7 +38,7 @@ def main() -> None:
         worst = 0.0
         for region in topology.regions:
             t0 = time.perf_counter()
-            predict_blast(sim, [f"region:{region.name}"])
+            predict_blast(sim, [parse_fault(f"region:{region.name}")])
             worst = max(worst, time.perf_counter() - t0)
             predictions.append(time.perf_counter() - t0)
         print(f"{topology.name:16} fork {fork_ms:6.2f} ms   predict_blast (5 min horizon), slowest region "

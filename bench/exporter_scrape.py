@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from sim_speed import big_topology  # noqa: E402
 
+from regionctl.contract.faults import parse_fault  # noqa: E402
 from regionctl.exporter import MetricsExporter, start_metrics_server  # noqa: E402
-from regionctl.faults import parse_fault  # noqa: E402
 from regionctl.model.loader import load_topology  # noqa: E402
 from regionctl.sim.simulator import Simulation  # noqa: E402
 

@@ -22,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from regionctl.faults import parse_fault  # noqa: E402
+from regionctl.contract.faults import parse_fault  # noqa: E402
 from regionctl.model.presets import PRESETS  # noqa: E402
 from regionctl.model.topology import Topology  # noqa: E402
 from regionctl.sim.leader_follower import LeaderFollowerCluster  # noqa: E402

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 START = time.perf_counter()
 
 from regionctl.analysis.blast import predict_blast  # noqa: E402
+from regionctl.contract.faults import ScheduledFault, parse_fault  # noqa: E402
 from regionctl.drill.runner import run_drill  # noqa: E402
-from regionctl.faults import ScheduledFault, parse_fault  # noqa: E402
 from regionctl.model.loader import load_topology  # noqa: E402
 from regionctl.model.presets import PRESETS  # noqa: E402
 from regionctl.model.resolved import timings  # noqa: E402

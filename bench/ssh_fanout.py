@@ -2,7 +2,7 @@
 
     sudo .venv/bin/python bench/ssh_fanout.py [--sandbox /var/tmp/regionctl-sandbox/sandbox.yaml]
 
-Against REFERENCE.md: OpenSSH client loop 17.9 s, ansible-core 2.9 s, parallel-ssh 2.0 s,
+Against docs/reference.md: OpenSSH client loop 17.9 s, ansible-core 2.9 s, parallel-ssh 2.0 s,
 asyncssh over one connection ~0.16 s. Issue 7's target: within 2x of the raw asyncssh figure.
 Needs root (it starts a private sshd with real limits: MaxSessions 10, MaxStartups 10:30:100).
 """
@@ -108,7 +108,7 @@ def main() -> None:
     print(f"  raw asyncssh, 1 connection, {COMMANDS} channels (MaxSessions 200): {raw_s:6.3f} s")
     print(f"  regionctl pool, 1 connection, <=10 channels (MaxSessions 10):  {ours_s:6.3f} s"
           f"  = {ours_s / raw_s:.2f}x raw (target <= 2x)")
-    print("  REFERENCE.md: asyncssh 0.16 s · parallel-ssh 2.0 s · ansible 2.9 s · OpenSSH loop 17.9 s")
+    print("  docs/reference.md: asyncssh 0.16 s · parallel-ssh 2.0 s · ansible 2.9 s · OpenSSH loop 17.9 s")
     if args.sandbox:
         first, median, handshakes = asyncio.run(sandbox_rounds(args.sandbox))
         print(f"sandbox probe round ({args.sandbox}): first (with handshakes) {first:.3f} s, "

@@ -42,9 +42,9 @@ def big_topology() -> Any:
 
 
 async def main(seconds: float) -> None:
+    from regionctl.analysis.reach import forked_predictor
     from regionctl.backends.sim_backend import SimBackend
     from regionctl.tui.app import Dashboard
-    from regionctl.tui.blast import forked_predictor
     from regionctl.tui.screens import FaultPicker
     from regionctl.tui.widgets import TextPanel
 

@@ -1,4 +1,4 @@
-"""Exit codes are API (DESIGN.md): scripts branch on them."""
+"""Exit codes are API (docs/exit-codes.md): scripts branch on them."""
 
 from __future__ import annotations
 

@@ -51,6 +51,10 @@ def parse_duration(value: object) -> float:
         match = _DURATION.match(value)
         if match:
             return _finite(match, value, "duration", _DURATION_FACTORS[match.group(2)])
+        if _DURATION.match(value.strip().removeprefix("-")) and value.strip().startswith("-"):
+            raise UnitError(f"a duration must not be negative, found {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        raise UnitError(f"a duration must not be negative, found the bare number {value!r}")
     bare = isinstance(value, (int, float)) and not isinstance(value, bool)
     hint = " (add a unit, for example 30s)" if bare else ""
     raise UnitError(
@@ -89,17 +93,45 @@ def parse_factor(value: object) -> float:
     raise UnitError(f"expected a factor like 10x, found {_describe(value)}")
 
 
+MAX_SPEED = 1000.0
+
+
+def parse_speed(value: str) -> float:
+    """The one parser of `--speed` (every command): `10x`, `10`, `0.5x` -> a factor in (0, 1000]."""
+    text = value.strip()
+    try:
+        speed = parse_factor(text if text.endswith("x") else f"{text}x")  # `--speed 10` means 10x
+    except UnitError:
+        speed = 0.0
+    if not 0 < speed <= MAX_SPEED:
+        raise UnitError(f"expected a positive factor like 10x or 0.5x (at most {MAX_SPEED:g}x), found {value!r}")
+    return speed
+
+
 def format_duration(seconds: float) -> str:
-    """Inverse of parse_duration for display: 0.08 -> '80ms', 95 -> '1m35s'."""
+    """The one display form of a duration, inverse of parse_duration: 0.08 -> '80ms', 95 -> '1m35s'.
+
+    Rounded once, to the precision of the unit chosen, and the unit chosen after rounding:
+    599.7 s is '10m00s' (never '9m60s'), 59.96 s is '1m00s', 0.9996 s is '1s'.
+    """
+    if not math.isfinite(seconds):
+        return str(seconds)
     if seconds < 0:
         return "-" + format_duration(-seconds)
-    if seconds < 1:
-        ms = seconds * 1000
-        return f"{ms:.0f}ms" if ms >= 1 or ms == 0 else f"{ms:.2f}ms"
-    if seconds < 60:
-        return f"{seconds:.1f}s".replace(".0s", "s")
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{int(minutes)}m{secs:02.0f}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{int(hours)}h{int(minutes):02d}m"
+    if 0 < seconds < 0.001:
+        return f"{seconds * 1000:.2f}ms"
+    if _half_up(seconds * 1000) < 1000:
+        return f"{_half_up(seconds * 1000)}ms"
+    tenths = _half_up(seconds * 10)
+    if tenths < 600:
+        return f"{tenths / 10:.1f}s".replace(".0s", "s")
+    whole = _half_up(seconds)
+    if whole < 3600:
+        minutes, secs = divmod(whole, 60)
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(_half_up(seconds / 60), 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def _half_up(value: float) -> int:
+    return math.floor(value + 0.5)

@@ -9,8 +9,8 @@ from rich.text import Text
 
 from regionctl.labs.compile import LABS_DIR
 from regionctl.labs.progress import load_progress
+from regionctl.loading import load_file
 from regionctl.model.lab import Lab
-from regionctl.model.loader import load_file
 from regionctl.tui.lab import LabDashboard, open_lab
 from regionctl.tui.labpanel import MarkdownPanel
 from regionctl.tui.widgets import TextPanel

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from regionctl.cli.main import cli
+from regionctl.loading import load_file
 from regionctl.model.diagnostics import Diagnostic, InputError
-from regionctl.model.loader import load_file
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "regionctl" / "data" / "topologies"

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
+from regionctl.contract.faults import ScheduledFault, parse_fault
 from regionctl.drill.runner import run_drill
-from regionctl.faults import ScheduledFault, parse_fault
 from regionctl.model.loader import load_topology
 from regionctl.model.topology import Topology
 

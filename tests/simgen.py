@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from regionctl.faults import Fault, parse_fault
+from regionctl.contract.faults import Fault, parse_fault
 from regionctl.model.presets import PRESETS
 from regionctl.model.topology import Topology
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from regionctl.faults import parse_fault
+from regionctl.contract.faults import parse_fault
 from regionctl.model.loader import load_topology
 from regionctl.model.topology import Topology
 from regionctl.sim.leader_follower import LeaderFollowerCluster

@@ -3,7 +3,6 @@ a non-default port, real sshd limits (MaxSessions 10, MaxStartups 10:30:100)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from regionctl.sandbox import sshd
+from tests.realdeps import require_program, require_root
 
-APT_HINT = "apt-get install -y openssh-server"
 USER = "rcsandbox"
 
 
@@ -30,10 +29,9 @@ class LoopbackSshd:
 
 
 def require_root_and_sshd() -> None:
-    if os.geteuid() != 0:
-        pytest.fail("the SSH tests start a private sshd and need root (CI runs them as root)")
-    if not Path(sshd.SSHD).exists():
-        pytest.fail(f"sshd is missing: run `{APT_HINT}` (.ci/run installs it)")
+    require_root("a private sshd (SSH backend tests)")
+    require_program("a private sshd (SSH backend tests)", sshd.SSHD if Path(sshd.SSHD).exists() else None,
+                    "openssh-server")
 
 
 @pytest.fixture(scope="module", name="loopback_sshd")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from regionctl.analysis.blast import predict_blast
+from regionctl.contract.faults import FaultSpecError, parse_fault, parse_scheduled
 from regionctl.drill.runner import run_drill
-from regionctl.faults import FaultSpecError, parse_fault, parse_scheduled
 from regionctl.sim.simulator import Simulation
 from tests.modelhelpers import BUNDLED, invoke
 from tests.simhelpers import bundled, variant
@@ -31,7 +31,7 @@ def observed(name: str, spec: str, at: float = 60.0, duration: float = 420.0) ->
 @pytest.mark.parametrize(("name", "region"), REGION_OUTAGES, ids=[f"{n}-{r}" for n, r in REGION_OUTAGES])
 def test_predicted_and_observed_agree_for_every_region_outage(name: str, region: str) -> None:
     # Predicted from a fork at 30 s; observed in a drill that loses the region at 60 s, a different moment.
-    predicted = predict_blast(bundled(name), [f"region:{region}"])["blast_radius"]
+    predicted = predict_blast(bundled(name), [parse_fault(f"region:{region}")])["blast_radius"]
     seen = observed(name, f"region:{region}")
     for key in ("regions", "nodes", "tenants", "zones", "clusters", "services"):
         assert predicted[key] == seen[key], key
@@ -44,7 +44,7 @@ def test_predicted_and_observed_agree_for_every_region_outage(name: str, region:
 
 def test_the_prediction_is_the_drill_from_the_same_moment() -> None:
     # Forked at 30 s and run 5 minutes: the same run as a drill whose fault starts at 30 s.
-    predicted = predict_blast(bundled("active-passive"), ["region:us-east"], at=30.0, horizon=300.0)
+    predicted = predict_blast(bundled("active-passive"), [parse_fault("region:us-east")], at=30.0, horizon=300.0)
     seen = observed("active-passive", "region:us-east", at=30.0, duration=330.0)
     assert predicted["blast_radius"].pop("lag") == {}  # a prediction's extra: lag the fault would cause
     for radius in (predicted["blast_radius"], seen):
@@ -94,7 +94,7 @@ def test_blast_on_a_live_simulation_injects_nothing_into_it() -> None:
 
 
 def test_data_at_risk_is_what_async_replication_had_not_shipped() -> None:
-    radius = predict_blast(bundled("active-passive"), ["region:us-east"])["blast_radius"]
+    radius = predict_blast(bundled("active-passive"), [parse_fault("region:us-east")])["blast_radius"]
     orders = radius["data_at_risk"]["orders"]
     assert orders["writes"] > 0 and 0 < orders["seconds"] < 1.0
     assert orders["lost"] == orders["writes"]  # the region never comes back: all of it is lost
@@ -102,7 +102,7 @@ def test_data_at_risk_is_what_async_replication_had_not_shipped() -> None:
 
 
 def test_a_synchronous_standby_leaves_nothing_at_risk_in_a_zone_outage() -> None:
-    radius = predict_blast(bundled("hybrid"), ["zone:us-east/a"])["blast_radius"]
+    radius = predict_blast(bundled("hybrid"), [parse_fault("zone:us-east/a")])["blast_radius"]
     assert radius["zones"] == ["us-east/a"]
     assert "ledger" in radius["clusters"]
     assert radius["data_at_risk"]["ledger"]["writes"] == 0
@@ -115,28 +115,29 @@ def test_manual_failover_never_recovers_within_the_horizon(tmp_path: Path) -> No
             cluster["failover"]["policy"] = "manual"
 
     topology = variant("active-passive", manual, tmp_path)
-    radius = predict_blast(topology, ["node:pg-1"], horizon=120.0)["blast_radius"]
+    radius = predict_blast(topology, [parse_fault("node:pg-1")], horizon=120.0)["blast_radius"]
     assert radius["clusters"] == ["orders"]
     assert radius["expected_rto_seconds"] is None
     assert radius["detail"]["clusters"]["orders"]["leader_after"] == "pg-1"  # nobody promoted
 
 
 def test_a_replica_lost_reaches_no_tenant_traffic() -> None:
-    radius = predict_blast(bundled("active-passive"), ["node:pg-2"])["blast_radius"]
+    radius = predict_blast(bundled("active-passive"), [parse_fault("node:pg-2")])["blast_radius"]
     assert radius["nodes"] == ["pg-2"] and radius["clusters"] == []
     assert radius["traffic_fraction"] == 0.0 and radius["data_at_risk"] == {}
     assert radius["expected_rto_seconds"] == 0.0
 
 
 def test_several_faults_are_assessed_together() -> None:
-    radius = predict_blast(bundled("tenancy-silo"), ["node:acme-1", "node:globex-1"])["blast_radius"]
+    faults = [parse_fault("node:acme-1"), parse_fault("node:globex-1")]
+    radius = predict_blast(bundled("tenancy-silo"), faults)["blast_radius"]
     assert radius["clusters"] == ["db-acme", "db-globex"]
     assert radius["tenants"] == ["acme", "globex"]
 
 
 def test_bad_faults_raise() -> None:
     with pytest.raises(FaultSpecError, match="did you mean 'us-east'"):
-        predict_blast(bundled("active-passive"), ["region:us-eats"])
+        predict_blast(bundled("active-passive"), [parse_fault("region:us-eats")])
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def test_a_fork_owns_the_operators_delayed_actions_too() -> None:
 
 
 def test_multi_leader_losing_one_leader_is_reached_but_keeps_taking_writes() -> None:
-    radius = predict_blast(bundled("active-active"), ["region:us-east"])["blast_radius"]
+    radius = predict_blast(bundled("active-active"), [parse_fault("region:us-east")])["blast_radius"]
     carts = radius["detail"]["clusters"]["carts"]
     assert carts["leaders_lost"] == ["carts-use"] and carts["status"] == "degraded"
     assert "control" in radius["clusters"]  # etcd lost its leader (and re-elected one)
@@ -212,7 +213,7 @@ def test_cli_a_fault_without_a_kind_is_refused_on_one_line() -> None:
 
 
 def test_a_partition_that_keeps_the_leader_still_shows_the_clients_it_cuts_off() -> None:
-    predicted = predict_blast(bundled("active-passive"), ["partition:us-east|eu-west"])["blast_radius"]
+    predicted = predict_blast(bundled("active-passive"), [parse_fault("partition:us-east|eu-west")])["blast_radius"]
     # pg-1 keeps the failover manager's majority (us-east + the us-west witness): no cluster loses its
     # leader, but eu-west's clients cannot reach it for as long as the partition lasts.
     assert predicted["clusters"] == []
@@ -225,7 +226,7 @@ def test_a_partition_that_keeps_the_leader_still_shows_the_clients_it_cuts_off()
 
 
 def test_an_added_latency_reaches_both_ends_and_shows_the_lag_it_causes() -> None:
-    predicted = predict_blast(bundled("active-passive"), ["latency:us-east|eu-west=5s"])["blast_radius"]
+    predicted = predict_blast(bundled("active-passive"), [parse_fault("latency:us-east|eu-west=5s")])["blast_radius"]
     assert predicted["regions"] == ["eu-west", "us-east"]
     assert {"pg-1", "pg-3"} <= set(predicted["nodes"])
     assert predicted["lag"]["orders"]["max_lag_seconds"] >= 5.0 > predicted["lag"]["orders"]["before_seconds"]

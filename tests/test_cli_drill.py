@@ -72,6 +72,17 @@ def test_status_at_shows_the_failover() -> None:
     assert {n["name"]: n["health"] for n in orders["nodes"]}["pg-1"] == "down"
 
 
+def test_a_cluster_no_fault_reached_reads_no_outage_not_unrecovered() -> None:
+    proc = regionctl("drill", "topologies/active-passive.yaml", "--fault", "node:redis-1@30s", "--duration", "3m",
+                     "--json")
+    clusters = json.loads(proc.stdout)["metrics"]["clusters"]
+    assert clusters["orders"]["outage"] == "none" and clusters["orders"]["rto_seconds"] is None
+    assert clusters["sessions"]["outage"] == "recovered" and clusters["sessions"]["rto_seconds"] > 0
+    text = regionctl("drill", "topologies/active-passive.yaml", "--fault", "node:redis-1@30s", "--duration", "3m")
+    orders = next(line for line in text.stdout.splitlines() if line.startswith("│ orders"))
+    assert "not recovered" not in orders
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_on_a_drill_exits_5_not_aborted_1(sig: signal.Signals) -> None:
     import time

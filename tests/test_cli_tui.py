@@ -29,8 +29,8 @@ def test_tui_outside_a_terminal_says_it_needs_one() -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["tui", "--speed", "fast"], "--speed: expected a factor like 10x or 0.5x, found 'fast'"),
-    (["tui", "--speed", "0"], "--speed: expected a factor like 10x or 0.5x, found '0'"),
+    (["tui", "--speed", "fast"], "--speed: expected a positive factor like 10x or 0.5x (at most 1000x), found 'fast'"),
+    (["tui", "--speed", "0"], "--speed: expected a positive factor like 10x or 0.5x (at most 1000x), found '0'"),
     (["tui", "no-such.yaml"], "no-such.yaml"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from regionctl.backends.protocol import InjectFault
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.commands import InjectFault
+from regionctl.contract.faults import parse_fault
 from regionctl.exporter import MetricsExporter
 from tests.exporterhelpers import load, panels, parse, queries
 from tests.simhelpers import bundled
@@ -17,7 +18,7 @@ METRIC = re.compile(r"\b(regionctl_[a-z_]+)\b")
 async def exported_names() -> set[str]:
     backend = SimBackend(bundled("active-passive"))
     await backend.advance(30)
-    await backend.apply(InjectFault("region:us-east"))
+    await backend.apply(InjectFault(parse_fault("region:us-east")))
     await backend.advance(60)
     exporter = MetricsExporter(backend.snapshot())
     exporter.runbook_step("failover-to-eu-west", "promote", "ok")

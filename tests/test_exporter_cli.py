@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from regionctl.contract.faults import parse_scheduled
 from regionctl.drill.paced import PacedDrill
 from regionctl.drill.runner import run_drill
 from regionctl.exporter import MetricsExporter
-from regionctl.faults import parse_scheduled
 from tests.exporterhelpers import Family, parse, read_url, scrape, start
 from tests.simhelpers import bundled
 
@@ -89,7 +89,7 @@ def test_exporter_stops_cleanly_on_ctrl_c() -> None:
 @pytest.mark.parametrize(("args", "expected"), [
     (["--backend", "ssh"], "node(s) have no `host` to log in to"),  # the bundled topology is for the simulator
     (["--backend", "ssh", "--fault", "region:us-east"], "--fault and --speed are for the simulator"),
-    (["--speed", "0"], "--speed: expected a positive factor"),
+    (["--speed", "0"], "--speed: expected a positive factor like 10x"),
     (["--fault", "region:us-eats"], "did you mean 'us-east'"),
     (["--port", "70000"], "70000"),
 ])

@@ -1,13 +1,81 @@
-"""Import contracts (DESIGN.md): only `regionctl/tui/` imports Textual, and the entry point
-imports nothing heavy, so that `regionctl --help` starts fast."""
+"""Import contracts (docs/architecture.md): the layers of pyproject.toml's [tool.importlinter] hold (the
+shared contract and the model at the bottom, frontends on top, the simulator pure, no cycles), only
+`regionctl/tui/` imports Textual, and the entry point imports nothing heavy, so that `regionctl --help`
+starts fast."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
+
+import grimp
+import pytest
 
 from tests.modelhelpers import ROOT
+
+CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+
+
+def _contract(kind: str) -> dict[str, object]:
+    return next(c for c in CONTRACTS if c["type"] == kind)
+
+
+def _layers() -> list[set[str]]:
+    layers = _contract("layers")["layers"]
+    assert isinstance(layers, list)
+    return [{part.strip() for part in layer.replace(":", "|").split("|")} for layer in layers]
+
+
+def test_the_import_contracts_hold() -> None:
+    proc = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph("regionctl")
+
+
+def test_every_package_has_a_layer(graph: grimp.ImportGraph) -> None:
+    # A package outside the layers would be checked by nothing.
+    placed = set().union(*_layers())
+    shims = {"regionctl.faults", "regionctl.__main__"}  # a re-export shim; `python -m regionctl`
+    assert graph.find_children("regionctl") - shims <= placed, sorted(graph.find_children("regionctl") - placed)
+
+
+@pytest.mark.parametrize(("importer", "imported"), [
+    ("regionctl.sim.simulator", "regionctl.backends.sim_backend"),  # the inversion issue 15 removed
+    ("regionctl.model.loader", "regionctl.runbook.plan"),  # so was this one
+    ("regionctl.contract.snapshot", "regionctl.sim.simulator"),
+    ("regionctl.tui.lab", "regionctl.cli.lab"),
+    ("regionctl.labs.session", "regionctl.sandbox.manager"),
+])
+def test_an_import_against_the_layers_is_caught(graph: grimp.ImportGraph, importer: str, imported: str) -> None:
+    layers = _contract("layers")["layers"]
+    assert isinstance(layers, list)
+    levels = tuple(grimp.Layer(*sorted(level), independent="|" in raw) for level, raw in zip(_layers(), layers,
+                                                                                              strict=True))
+    assert not graph.find_illegal_dependencies_for_layers(layers=levels, containers=set())
+    graph.add_import(importer=importer, imported=imported)
+    try:
+        assert graph.find_illegal_dependencies_for_layers(layers=levels, containers=set())
+    finally:
+        graph.remove_import(importer=importer, imported=imported)
+
+
+def test_the_simulator_calls_no_io_builtin() -> None:
+    # Imports are the import-linter contract's; builtins that do I/O are not imports.
+    for path in sorted((ROOT / "regionctl" / "sim").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in ("open", "print", "input", "breakpoint"), \
+                    f"{path.name}:{node.lineno}: {node.func.id}(): regionctl/sim must stay pure"
 
 # pkgutil.walk_packages imports every package it descends into, regionctl.tui included, so
 # the walk is done by hand with iter_modules and never enters regionctl/tui/.

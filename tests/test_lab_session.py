@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from regionctl.backends.protocol import HealAll, InjectFault
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.commands import HealAll, InjectFault
+from regionctl.contract.faults import parse_fault
 from regionctl.labs.compile import LABS_DIR, compile_lab
 from regionctl.labs.progress import load_progress
 from regionctl.labs.session import LabSession, same_fault
@@ -41,18 +42,18 @@ async def test_items_are_done_in_order_and_a_heal_before_an_injection_counts() -
     # active-active-conflicts, step 2: "heal all", then "clock:carts-euw=+2s".
     session, backend = await session_on("active-active-conflicts")
     session.index = 1
-    await backend.apply(InjectFault("partition:us-east|eu-west"))
+    await backend.apply(InjectFault(parse_fault("partition:us-east|eu-west")))
     session.observe(backend.snapshot())
     heal, skew = session.current.items
     assert (heal.kind, skew.kind) == ("heal", "fault") and not heal.done and not skew.done
     assert session.current.values == "first heal every fault"
-    await backend.apply(InjectFault("clock:carts-euw=+2s"))  # out of order: the heal still comes first
+    await backend.apply(InjectFault(parse_fault("clock:carts-euw=+2s")))  # out of order: the heal still comes first
     session.observe(backend.snapshot())
     assert not heal.done
     await backend.apply(HealAll())
     session.observe(backend.snapshot())
     assert heal.done and not skew.done
-    await backend.apply(InjectFault("clock:carts-euw=+2s"))
+    await backend.apply(InjectFault(parse_fault("clock:carts-euw=+2s")))
     for _ in range(60):
         await backend.advance(1)
         if session.observe(backend.snapshot()):

@@ -11,8 +11,8 @@ import pytest
 from regionctl.exit_codes import ExitCode
 from regionctl.labs.check import check_lab
 from regionctl.labs.compile import LabError, bundled_labs, compile_lab
+from regionctl.loading import load_file
 from regionctl.model.lab import Lab
-from regionctl.model.loader import load_file
 from tests.modelhelpers import REGIONCTL, ROOT
 
 LABS = {p.stem: p for p in bundled_labs()}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from regionctl.model.loader import load_file
+from regionctl.loading import load_file
 from tests.modelhelpers import DIAGNOSTIC_LINE, TOPOLOGIES, invoke
 
 # Three regions: eu-west and eu-central 20 ms apart, ap-south 150 ms from both.

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from regionctl.loading import load_file
 from regionctl.model.diagnostics import Diagnostic
-from regionctl.model.loader import load_file
 from regionctl.model.yaml_source import MAX_DEPTH, MAX_FILE_BYTES
 from tests.modelhelpers import (
     VALID,

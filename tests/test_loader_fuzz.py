@@ -16,8 +16,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from regionctl.loading import load_file
 from regionctl.model.diagnostics import InputError
-from regionctl.model.loader import Loaded, load_file
+from regionctl.model.loader import Loaded
 from tests.modelhelpers import BUNDLED, TOPOLOGIES, assert_clean_lines, run
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
@@ -157,8 +158,8 @@ def test_the_command_refuses_generated_files_without_a_traceback(structures: lis
 
 def test_keys_named_like_pydantic_internals_are_reported_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # Found by hypothesis: pydantic names inner validators 'literal[...]' / 'function-...' in error locations.
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_file
 
     for key in ("literal[", "literal[x", "function-after"):
         path = tmp_path / "odd.yaml"

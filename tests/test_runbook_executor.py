@@ -339,7 +339,7 @@ class BrokenBackend(SimBackend):
     """A backend whose promote raises (a dropped connection): the run must still heal."""
 
     async def apply(self, command: Any) -> Any:
-        from regionctl.backends.protocol import Promote
+        from regionctl.contract.commands import Promote
 
         if isinstance(command, Promote):
             raise ConnectionResetError("connection reset by peer")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regionctl.faults import parse_fault
+from regionctl.contract.faults import parse_fault
 from regionctl.runbook import checks, expr
 from regionctl.runbook.plan import names_of
 from regionctl.runbook.state import SnapshotState

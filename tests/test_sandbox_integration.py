@@ -1,7 +1,7 @@
 """The real sandbox: three namespaces, real sshd, PostgreSQL, Redis and etcd, driven over SSH.
 
-Started once for the module. CI installs the packages (.ci/run); when one is missing the test
-fails with the apt command instead of skipping.
+Started once for the module. `make test` installs the packages as root (scripts/system-packages); without
+root or a package the tests skip, and fail under REGIONCTL_REQUIRE_REAL=1 (CI).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from regionctl.backends.protocol import (
+from regionctl.backends.ssh import open_ssh_backend
+from regionctl.backends.ssh.backend import SshBackend
+from regionctl.contract.commands import (
     Demote,
     HealFault,
     InjectFault,
@@ -24,13 +26,13 @@ from regionctl.backends.protocol import (
     Repoint,
     RunCommand,
 )
-from regionctl.backends.snapshot import Snapshot
-from regionctl.backends.ssh import open_ssh_backend
-from regionctl.backends.ssh.backend import SshBackend
+from regionctl.contract.faults import parse_fault
+from regionctl.contract.snapshot import Snapshot
 from regionctl.model.loader import load_topology
 from regionctl.sandbox import manager, network
 from regionctl.sandbox.layout import CTL_NS, REGIONS, USER, rtt
 from tests.modelhelpers import REGIONCTL
+from tests.realdeps import require, require_root
 
 SANDBOX_DIR = Path(f"/var/tmp/regionctl-sandbox-test-{os.getpid()}")
 
@@ -54,12 +56,9 @@ def _user_processes() -> list[str]:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.fail("the sandbox tests need root (CI runs them as root)")
+    require_root("the sandbox (network namespaces)")
     missing = manager.missing_requirements()
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run `apt-get update && {manager.APT_COMMAND}` "
-                    "(.ci/run installs them)")
+    require("the sandbox", f"not installed: {', '.join(missing)}" if missing else None)
     try:
         topology = manager.up(SANDBOX_DIR, log=lambda _m: None)
         yield topology
@@ -152,12 +151,12 @@ async def test_every_region_to_region_connection_gets_the_links_rtt(sandbox: Pat
         local, eu_west, ap_south = (float(ms) for ms in done.message.split())
         assert local < 10 and 29 <= eu_west < 60 and 59 <= ap_south < 100, done.message
         # A latency fault adds to one link, every protocol on it, both ways; healing takes it away.
-        assert (await backend.apply(InjectFault("latency:us-east|eu-west=50ms"))).ok
+        assert (await backend.apply(InjectFault(parse_fault("latency:us-east|eu-west=50ms")))).ok
         await backend.advance(0.5)  # the proxies re-read their setting every 0.2 s
         done = await backend.apply(RunCommand("cache-1", ROUND_TRIPS + "6379 PING 10.77.0.2 10.77.0.3", timeout=30))
         eu_west, ap_south = (float(ms) for ms in done.message.split())
         assert 129 <= eu_west < 180 and 59 <= ap_south < 100, done.message
-        assert (await backend.apply(HealFault("latency:us-east|eu-west=50ms"))).ok
+        assert (await backend.apply(HealFault(parse_fault("latency:us-east|eu-west=50ms")))).ok
         await backend.advance(0.5)
         done = await backend.apply(RunCommand("cache-1", ROUND_TRIPS + "6379 PING 10.77.0.2", timeout=30))
         assert 29 <= float(done.message) < 60, done.message
@@ -203,7 +202,7 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
 
         timeline = backend.snapshot().cluster("orders").term
         assert backend.snapshot().cluster("orders").leader == "pg-1"
-        assert (await backend.apply(InjectFault("node:pg-1"))).ok
+        assert (await backend.apply(InjectFault(parse_fault("node:pg-1")))).ok
         assert backend.snapshot().node("pg-1").health == "down"
         assert (await backend.apply(Promote("pg-2"))).ok
         assert (await backend.apply(Repoint("pg-3", "pg-2"))).ok
@@ -218,7 +217,7 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
             await backend.advance(0.1)
         assert (await backend.apply(RunCommand("pg-3", read))).message == "1"
 
-        assert (await backend.apply(HealFault("node:pg-1"))).ok  # comes back as a second primary...
+        assert (await backend.apply(HealFault(parse_fault("node:pg-1")))).ok  # comes back as a second primary...
         assert (await backend.apply(Demote("pg-1"))).ok  # ...and rejoins as a standby with pg_rewind
         await wait_for(backend, lambda s: s.node("pg-1").role == "follower" and s.node("pg-1").lag_ops == 0)
         assert backend.snapshot().cluster("orders").leader == "pg-2"
@@ -245,7 +244,7 @@ async def test_redis_failover_by_sentinel(sandbox: Path) -> None:
         return snap.cluster("cache").leader not in (None, old) and snap.cluster("cache").writable
 
     try:
-        assert (await backend.apply(InjectFault(f"node:{old}"))).ok
+        assert (await backend.apply(InjectFault(parse_fault(f"node:{old}")))).ok
         await wait_for(backend, failed_over, timeout=30)
         new = backend.snapshot().cluster("cache").leader
         assert new is not None
@@ -262,7 +261,8 @@ async def test_redis_failover_by_sentinel(sandbox: Path) -> None:
         await wait_for(backend, lambda s: s.node(other).role == "follower" and s.node(other).lag_ops == 0, timeout=30)
         assert (await backend.apply(RunCommand(new, cli.format(addr=address[new], args="SET k after")))).ok
         await wait_for_command(backend, other, cli.format(addr=address[other], args="GET k"), "after")
-        assert (await backend.apply(HealFault(f"node:{old}"))).ok  # back as an empty master, for a few seconds
+        # Back as an empty master, for a few seconds.
+        assert (await backend.apply(HealFault(parse_fault(f"node:{old}")))).ok
         await wait_for(backend, lambda s: s.node(old).role == "follower" and s.node(old).lag_ops == 0, timeout=30)
         assert backend.snapshot().cluster("cache").leader == new
         # Every Sentinel agrees, nothing under way (the one that led the failover may hold it open a few seconds
@@ -283,10 +283,10 @@ async def test_etcd_move_leader_and_leader_crash(sandbox: Path) -> None:
         assert moved.ok, moved.message
         await wait_for(backend, lambda s: s.cluster("config").leader == target)
         term = backend.snapshot().cluster("config").term
-        assert (await backend.apply(InjectFault(f"node:{target}"))).ok  # Raft elects someone else
+        assert (await backend.apply(InjectFault(parse_fault(f"node:{target}")))).ok  # Raft elects someone else
         await wait_for(backend, lambda s: s.cluster("config").leader not in (None, target))
         assert backend.snapshot().cluster("config").term > term
-        assert (await backend.apply(HealFault(f"node:{target}"))).ok
+        assert (await backend.apply(HealFault(parse_fault(f"node:{target}")))).ok
         await wait_for(backend, lambda s: s.node(target).health == "up" and s.node(target).lag_ops == 0)
     finally:
         await backend.close()
@@ -304,13 +304,13 @@ async def test_partition_with_nftables_and_its_rollback(sandbox: Path) -> None:
 
     try:
         assert await reach("etcd-1") == "ok"
-        assert (await backend.apply(InjectFault("partition:us-east|ap-south"))).ok
+        assert (await backend.apply(InjectFault(parse_fault("partition:us-east|ap-south")))).ok
         regions = {r.name: r.status for r in backend.snapshot().regions}
         assert regions == {"us-east": "isolated", "eu-west": "up", "ap-south": "isolated"}, backend.errors()
         assert backend.snapshot().node("pg-1").health == "isolated", backend.errors()
         assert await reach("etcd-1") != "ok"  # us-east cannot reach ap-south
         assert await reach("etcd-2") == "ok"  # eu-west still can
-        assert (await backend.apply(HealFault("partition:us-east|ap-south"))).ok
+        assert (await backend.apply(HealFault(parse_fault("partition:us-east|ap-south")))).ok
         assert await reach("etcd-1") == "ok"
         assert backend.snapshot().to_status_json()["faults"] == []
     finally:
@@ -329,12 +329,12 @@ async def test_latency_fault_slows_only_that_link_through_the_delay_proxy(sandbo
                 if n.name != leader and n.region != leader_region)
     spec = f"latency:{leader_region}|{backend.snapshot().node(slow).region}=1s"
     try:
-        assert (await backend.apply(InjectFault(spec))).ok
+        assert (await backend.apply(InjectFault(parse_fault(spec)))).ok
         await backend.advance(0.5)  # the proxies re-read their setting every 0.2 s
         assert (await backend.apply(RunCommand(leader, write))).ok
         assert backend.snapshot().node(slow).lag_ops > 0  # the WAL is still held by the proxy
         await wait_for(backend, lambda s: s.node(slow).lag_ops == 0)
-        assert (await backend.apply(HealFault(spec))).ok
+        assert (await backend.apply(HealFault(parse_fault(spec)))).ok
         assert backend.snapshot().to_status_json()["faults"] == []
         # The second of delay hit every protocol on the link, etcd's heartbeats too (100 ms, election after
         # 1 s): Raft may have lost its leader meanwhile. Healed, every cluster leads and takes writes again.

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from regionctl.contract.faults import parse_fault, parse_scheduled
 from regionctl.drill.runner import run_drill
-from regionctl.faults import parse_fault, parse_scheduled
 from regionctl.sim.simulator import Simulation
 from tests.modelhelpers import invoke
 from tests.simhelpers import bundled, variant

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from regionctl.backends.protocol import HealAll, HealFault, InjectFault, Promote
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.commands import HealAll, HealFault, InjectFault, Promote
+from regionctl.contract.faults import parse_fault
 from tests.simhelpers import bundled
 
 
@@ -41,16 +42,16 @@ async def test_pacing_follows_speed_and_pause() -> None:
 async def test_commands_drive_the_simulation() -> None:
     backend = SimBackend(bundled("active-passive"))
     await backend.advance(10)
-    result = await backend.apply(InjectFault("region:us-east"))
+    result = await backend.apply(InjectFault(parse_fault("region:us-east")))
     assert result.ok and "region:us-east" in result.message
-    bad = await backend.apply(InjectFault("region:us-eats"))
+    bad = await backend.apply(InjectFault(parse_fault("region:us-eats")))
     assert not bad.ok and "did you mean 'us-east'" in bad.message
     await backend.advance(60)
     snap = backend.snapshot()
     assert snap.cluster("orders").leader == "pg-3"
     assert [f.spec for f in snap.faults if f.healed_at is None] == ["region:us-east"]
-    assert (await backend.apply(HealFault("region:us-east"))).ok
-    assert not (await backend.apply(HealFault("region:us-east"))).ok
+    assert (await backend.apply(HealFault(parse_fault("region:us-east")))).ok
+    assert not (await backend.apply(HealFault(parse_fault("region:us-east")))).ok
     await backend.advance(30)
     snap = backend.snapshot()
     assert snap.node("pg-1").role == "follower" and snap.node("pg-1").health == "up"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from regionctl.contract.faults import ScheduledFault, parse_fault
 from regionctl.drill.runner import run_drill
-from regionctl.faults import ScheduledFault, parse_fault
 from tests.simhelpers import TOPOLOGIES, bundled
 
 BUNDLED = sorted(p.stem for p in TOPOLOGIES.glob("*.yaml"))

@@ -97,7 +97,7 @@ def test_same_seed_same_report(tmp_path: Path) -> None:
 
 
 def test_a_cut_off_replica_shows_lag_until_its_hints_are_replayed(tmp_path: Path) -> None:
-    from regionctl.faults import parse_fault
+    from regionctl.contract.faults import parse_fault
     from regionctl.sim.simulator import Simulation
 
     sim = Simulation(ring(tmp_path, n=3, r=2, w=2, hinted_handoff=True), seed=1)

@@ -7,8 +7,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from regionctl.contract.faults import ScheduledFault, parse_fault
 from regionctl.drill.runner import run_drill
-from regionctl.faults import ScheduledFault, parse_fault
 from regionctl.sim.simulator import Simulation
 from tests.simhelpers import TOPOLOGIES, bundled, lf
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from regionctl.faults import parse_fault
+from regionctl.contract.faults import parse_fault
 from regionctl.model.loader import load_topology
 from regionctl.model.topology import Topology
 from regionctl.sim.simulator import Simulation
@@ -371,3 +371,22 @@ def test_every_timing_is_in_the_report_with_a_source_and_can_be_overridden(tmp_p
     path.write_text(yaml.safe_dump(data))
     timings = drill(load_topology(path), [], 10.0)["metrics"]["clusters"]["catalog"]["timings"]
     assert timings["semi_sync_timeout"] == 2.0 and timings["proxy_inter"] == 0.5
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_partitioned_mongodb_primary_steps_down_before_another_is_elected(tmp_path: Path, seed: int) -> None:
+    # MongoDB's primary steps down one election timeout after it last saw a majority (a liveness
+    # check at every heartbeat response), while the other side needs at least that long plus a vote:
+    # with w:1 writes there is never a moment when two primaries acknowledge them.
+    nodes = [{"name": "m1", "region": "us-east", "role": "leader"}, {"name": "m2", "region": "eu-west"},
+             {"name": "m3", "region": "eu-west", "zone": "b"}]
+    topology = make(tmp_path, [{"name": "docs", "engine": "mongodb", "replication": {"mode": "async"},
+                                "failover": {"fencing": True}, "nodes": nodes}],
+                    [{"from": "us-east", "cluster": "docs", "writes_per_s": 100, "routing": "client"}],
+                    regions=["us-east", "eu-west"], rtt={"us-east|eu-west": "80ms"})
+    sim = Simulation(topology, seed=seed)
+    sim.schedule_fault(parse_fault("partition:us-east|eu-west"), 30.0, None)
+    sim.run_until(120.0)
+    docs = sim.clusters["docs"]
+    assert docs.leader is not None and docs.leader.region == "eu-west"
+    assert docs.split_brain_seconds == 0.0

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from regionctl.backends.protocol import Fence, HealFault, InjectFault, Promote, Repoint, RunCommand, ShiftTraffic
-from regionctl.backends.snapshot import Snapshot
 from regionctl.backends.ssh import open_ssh_backend
 from regionctl.backends.ssh.backend import SshBackend
+from regionctl.contract.commands import Fence, HealFault, InjectFault, Promote, Repoint, RunCommand, ShiftTraffic
+from regionctl.contract.faults import parse_fault
+from regionctl.contract.snapshot import Snapshot
 from regionctl.model.loader import load_topology
 from regionctl.runbook.journal import read_journal
 from tests.sshhelpers import LoopbackSshd, loopback_sshd_fixture  # noqa: F401  (the fixture)
@@ -86,6 +87,22 @@ async def test_snapshot_has_the_simulator_shape_with_real_probes(loopback_sshd: 
         await backend.close()
 
 
+async def test_services_and_tenants_follow_the_one_rule(loopback_sshd: LoopbackSshd, tmp_path: Path) -> None:
+    # n3 is unreachable: kv is writable with a node lost, so what needs it is degraded, as on the simulator
+    # (the SSH backend once called such a tenant ok, and had no services).
+    path = write_topology(loopback_sshd, tmp_path)
+    path.write_text(path.read_text() + "services:\n  - {name: api, depends_on: [kv]}\n"
+                    "tenants:\n  - {name: acme, model: pool, services: [api]}\n"
+                    "  - {name: globex, model: silo, clusters: [kv]}\n")
+    backend = await open_ssh_backend(load_topology(path), base_dir=path.parent)
+    try:
+        snap = backend.snapshot()
+        assert [(s.name, s.status, s.reason) for s in snap.services] == [("api", "degraded", "cluster kv lost a node")]
+        assert {t.name: t.status for t in snap.tenants} == {"acme": "degraded", "globex": "degraded"}
+    finally:
+        await backend.close()
+
+
 async def test_steady_state_refresh_reuses_the_connection(loopback_sshd: LoopbackSshd, tmp_path: Path) -> None:
     backend = await open_backend(loopback_sshd, tmp_path)
     try:
@@ -131,11 +148,11 @@ async def test_node_fault_runs_stop_and_heal_runs_start(loopback_sshd: LoopbackS
     up = loopback_sshd.work / "up"
     try:
         up.touch()
-        assert (await backend.apply(InjectFault("node:n1"))).ok
+        assert (await backend.apply(InjectFault(parse_fault("node:n1")))).ok
         assert not up.exists() and [f.spec for f in backend.snapshot().faults] == ["node:n1"]
-        assert (await backend.apply(HealFault("node:n1"))).ok
+        assert (await backend.apply(HealFault(parse_fault("node:n1")))).ok
         assert up.exists() and backend.snapshot().to_status_json()["faults"] == []
-        latency = await backend.apply(InjectFault("latency:east|west=50ms"))
+        latency = await backend.apply(InjectFault(parse_fault("latency:east|west=50ms")))
         assert not latency.ok and "not available on real hosts" in latency.message
     finally:
         await backend.close()

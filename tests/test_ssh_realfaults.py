@@ -8,7 +8,7 @@ from regionctl.backends.ssh.adapters.base import Target
 from regionctl.backends.ssh.adapters.postgres import PostgresAdapter
 from regionctl.backends.ssh.realfaults import Placement, plan_fault
 from regionctl.backends.ssh.targets import ClusterPlan
-from regionctl.faults import parse_fault
+from regionctl.contract.faults import parse_fault
 from regionctl.model.topology import Cluster
 
 NODES = {"pg-1": ("us-east", "10.77.0.1"), "pg-2": ("eu-west", "10.77.0.2"), "pg-3": ("ap-south", "10.77.0.3")}

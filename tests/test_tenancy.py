@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from regionctl.analysis.blast import predict_blast
+from regionctl.contract.faults import parse_fault, parse_scheduled
 from regionctl.drill.runner import run_drill
-from regionctl.faults import parse_fault, parse_scheduled
 from regionctl.sim.simulator import Simulation
 from tests.simhelpers import bundled
 
@@ -19,7 +19,7 @@ from tests.simhelpers import bundled
 def reached(name: str, faults: list[str]) -> tuple[list[str], list[str]]:
     """(tenants predicted, tenants observed in a drill with the faults at 60 s)."""
     topology = bundled(name)
-    predicted = predict_blast(topology, faults)["blast_radius"]["tenants"]
+    predicted = predict_blast(topology, [parse_fault(f) for f in faults])["blast_radius"]["tenants"]
     report = run_drill(topology, [parse_scheduled(f"{f}@60s") for f in faults], 360.0).report
     return predicted, report["blast_radius"]["tenants"]
 
@@ -79,7 +79,7 @@ def test_tenant_status_in_the_snapshot_follows_its_stack() -> None:
 
 
 def test_tenant_traffic_share_shows_in_the_prediction() -> None:
-    detail = predict_blast(bundled("tenancy-pool"), ["region:us-east"])["blast_radius"]["detail"]
+    detail = predict_blast(bundled("tenancy-pool"), [parse_fault("region:us-east")])["blast_radius"]["detail"]
     shares = {name: t["traffic_share"] for name, t in detail["tenants"].items()}
     assert shares == {"acme": 0.4, "globex": 0.3, "initech": 0.2, "umbrella": 0.1}
     assert {t["model"] for t in detail["tenants"].values()} == {"pool"}
@@ -89,6 +89,6 @@ def test_a_silo_tenants_share_is_its_stacks_share_of_the_traffic() -> None:
     sim = Simulation(bundled("tenancy-silo"), seed=1)
     assert {t.name: sim.impact.traffic_share(t.name) for t in sim.topology.tenants} == {
         "acme": 0.5, "globex": 0.333333, "initech": 0.166667}  # 720, 480 and 240 of 1,440 req/s
-    detail = predict_blast(bundled("tenancy-silo"), ["node:acme-1"])["blast_radius"]["detail"]
+    detail = predict_blast(bundled("tenancy-silo"), [parse_fault("node:acme-1")])["blast_radius"]["detail"]
     assert list(detail["tenants"]) == ["acme"]
     assert 0.5 < detail["tenants"]["acme"]["availability"] < 1.0  # ~45 s of a 5 min window without writes

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from regionctl.backends.protocol import InjectFault
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.commands import InjectFault
+from regionctl.contract.faults import parse_fault
 from regionctl.tui.screens import ConfirmScreen, FaultPicker, HelpScreen
 from tests.labtuihelpers import completed, lab_app, part, until
 from tests.modelhelpers import REGIONCTL, ROOT
@@ -115,7 +116,7 @@ async def test_an_expectation_counts_only_once_the_learner_did_what_the_step_ask
         await pilot.pause()
         assert app.backend.snapshot().cluster("control").writable
         assert "○ waiting for you" in part(app, "check") and completed("quorum-loss") == []
-        await app.backend.apply(InjectFault("region:eu-west"))
+        await app.backend.apply(InjectFault(parse_fault("region:eu-west")))
         await advance(app, 1)
         assert "✔ holds" in part(app, "check") and completed("quorum-loss") == ["one-region"]
 

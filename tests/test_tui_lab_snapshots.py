@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from regionctl.backends.protocol import InjectFault
+from regionctl.contract.commands import InjectFault
+from regionctl.contract.faults import parse_fault
 from tests.labtuihelpers import lab_app_sync
 from tests.tuihelpers import SIZE, advance
 
@@ -41,7 +42,7 @@ def test_lab_panel_green_with_the_explanation(snap_compare: Any) -> None:
     async def failover(pilot: Pilot[Any]) -> None:
         await advance(app, 0.5)
         await pilot.press("N")
-        await app.backend.apply(InjectFault("region:us-east"))
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await advance(app, 90)
         await pilot.pause()
 

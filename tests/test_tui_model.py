@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from regionctl.backends.snapshot import EventView
-from regionctl.faults import FaultSpecError, parse_fault
+from regionctl.analysis.reach import current_reach, static_preview
+from regionctl.contract.faults import FaultSpecError, parse_fault
+from regionctl.contract.snapshot import EventView
 from regionctl.sim.simulator import Simulation
-from regionctl.tui.blast import current_reach, static_preview
 from regionctl.tui.model import DashboardModel, countdown, lag_level, sparkline
 from regionctl.tui.screens import fault_targets
 from tests.simhelpers import bundled

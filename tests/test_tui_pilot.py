@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 from textual.widgets import Input
 
-from regionctl.backends.protocol import Command, CommandResult, HealAll, InjectFault
 from regionctl.backends.sim_backend import SimBackend
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.commands import Command, CommandResult, HealAll, InjectFault
+from regionctl.contract.faults import parse_fault
+from regionctl.contract.snapshot import Snapshot
 from regionctl.tui.app import Dashboard
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.widgets import TopologyMap
@@ -120,7 +121,7 @@ async def test_heal_one_then_heal_all() -> None:
         await pilot.press("h")  # nothing to heal: nothing opens
         assert not isinstance(app.screen, ChoiceScreen)
         for spec in ("node:pg-2", "node:redis-2", "slow:pg-3=10x"):
-            await app.backend.apply(InjectFault(spec))
+            await app.backend.apply(InjectFault(parse_fault(spec)))
         await pilot.press("h")
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("enter")  # the first: node:pg-2
@@ -220,7 +221,7 @@ async def test_q_quits_at_once_without_faults() -> None:
 async def test_ctrl_q_and_the_palette_quit_ask_first_too() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await app.backend.apply(InjectFault("region:us-east"))
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await pilot.press("ctrl+q")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
@@ -232,7 +233,7 @@ async def test_ctrl_q_and_the_palette_quit_ask_first_too() -> None:
 async def test_q_asks_first_while_faults_are_injected() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await app.backend.apply(InjectFault("region:us-east"))
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen)
         assert "1 fault(s) still injected" in screen_text(app) and "region:us-east" in screen_text(app)
@@ -302,7 +303,7 @@ async def test_a_backend_with_only_the_protocol_shows_live_time_and_pause_freeze
 async def test_clients_in_a_down_region_are_called_out_until_traffic_moves() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await app.backend.apply(InjectFault("region:us-east"))
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await advance(app, 1.0)
         await pilot.pause()
         assert "clients in us-east: their region is down" in panel(app, "slo")

@@ -11,7 +11,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from regionctl.backends.protocol import InjectFault
+from regionctl.contract.commands import InjectFault
+from regionctl.contract.faults import parse_fault
 from tests.tuihelpers import SIZE, advance, forked, make_app, preview_shown
 
 
@@ -19,7 +20,7 @@ def test_main_screen_during_a_region_outage(snap_compare: Any) -> None:
     app = make_app()
 
     async def outage(pilot: Pilot[Any]) -> None:
-        await app.backend.apply(InjectFault("region:us-east"))
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await advance(app, 45)
         await pilot.pause()
 

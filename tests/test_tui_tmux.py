@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.realdeps import require_program
+
 REGIONCTL = Path(sys.executable).parent / "regionctl"
 
 
 @pytest.fixture
 def tmux() -> Iterator[Callable[..., str]]:
-    assert shutil.which("tmux"), "tmux is needed (bash .ci/run installs it)"
+    require_program("tmux (a real terminal)", shutil.which("tmux"), "tmux")
     socket = f"regionctl-test-{uuid.uuid4().hex[:8]}"  # a private server: never touches the user's sessions
 
     def run(*args: str) -> str:

@@ -69,7 +69,7 @@ async def preview_shown(app: Dashboard, pilot: Any) -> str:
 
 def forked(app: Dashboard) -> Dashboard:
     """Use the simulator's forked prediction in the picker, as `regionctl tui` does."""
-    from regionctl.tui.blast import forked_predictor
+    from regionctl.analysis.reach import forked_predictor
 
     app.predictor = forked_predictor(sim(app).sim.fork)
     return app

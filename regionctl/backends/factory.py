@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from regionctl.backends.protocol import Backend
+from regionctl.contract.commands import Backend
 from regionctl.model.topology import Topology
 
 

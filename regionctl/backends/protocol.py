@@ -1,97 +1,27 @@
-"""The Backend protocol: frontends read Snapshots and send Commands, nothing else.
+"""Moved to `regionctl.contract.commands` (issue 15: the shared contract sits at the bottom of the layers).
 
-Every frontend (TUI, headless runs, exporter, labs) and the runbook executor speak
-only this vocabulary, so the same runbook drives the simulator and real hosts.
-A backend that cannot carry out a command answers CommandResult(ok=False, ...)
-with a sentence saying why; it never raises for an unsupported command.
+Kept only so that branches written before the move still import; new code imports `regionctl.contract.commands`.
+Remove once those branches have merged.
 """
 
-from __future__ import annotations
+from regionctl.contract.commands import (
+    Backend,
+    Command,
+    CommandResult,
+    Demote,
+    Fence,
+    HealAll,
+    HealFault,
+    InjectFault,
+    Promote,
+    Repoint,
+    RunCommand,
+    SetReadOnly,
+    ShiftTraffic,
+    Unfence,
+)
 
-from dataclasses import dataclass
-from typing import Protocol
-
-from regionctl.backends.snapshot import Snapshot
-
-
-@dataclass(frozen=True)
-class InjectFault:
-    spec: str  # a fault spec of DESIGN.md, e.g. region:us-east
-
-
-@dataclass(frozen=True)
-class HealFault:
-    spec: str  # the spec of an active fault
-
-
-@dataclass(frozen=True)
-class HealAll:
-    pass
-
-
-@dataclass(frozen=True)
-class Promote:
-    node: str
-
-
-@dataclass(frozen=True)
-class Demote:
-    node: str  # step a leader down (it becomes a follower of whoever leads next)
-
-
-@dataclass(frozen=True)
-class Repoint:
-    node: str
-    to: str | None = None  # follow this node; None: follow the cluster's current leader
-
-
-@dataclass(frozen=True)
-class Fence:
-    node: str  # make sure it can no longer accept writes (STONITH, stop the service)
-
-
-@dataclass(frozen=True)
-class Unfence:
-    node: str
-
-
-@dataclass(frozen=True)
-class SetReadOnly:
-    cluster: str
-    read_only: bool = True
-
-
-@dataclass(frozen=True)
-class ShiftTraffic:
-    to_region: str  # send clients to this region's entry point (DNS or proxy change)
-    from_region: str | None = None  # None: every region's clients
-    cluster: str | None = None  # None: every cluster's traffic
-
-
-@dataclass(frozen=True)
-class RunCommand:
-    host: str  # a node name; the SSH backend runs it there, the simulator refuses
-    command: str
-    timeout: float = 30.0
-
-
-Command = (InjectFault | HealFault | HealAll | Promote | Demote | Repoint | Fence | Unfence | SetReadOnly
-           | ShiftTraffic | RunCommand)
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    ok: bool
-    message: str
-
-
-class Backend(Protocol):
-    name: str
-
-    def snapshot(self) -> Snapshot: ...
-
-    async def apply(self, command: Command) -> CommandResult: ...
-
-    async def advance(self, seconds: float) -> None:
-        """Let `seconds` of the backend's time pass: at once on the simulator, really on hosts."""
-        ...
+__all__ = [
+    "Backend", "Command", "CommandResult", "Demote", "Fence", "HealAll", "HealFault", "InjectFault",
+    "Promote", "Repoint", "RunCommand", "SetReadOnly", "ShiftTraffic", "Unfence",
+]

@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from regionctl.backends.protocol import (
+from regionctl.contract.commands import (
     Command,
     CommandResult,
     Demote,
@@ -26,8 +26,8 @@ from regionctl.backends.protocol import (
     ShiftTraffic,
     Unfence,
 )
-from regionctl.backends.snapshot import Snapshot
-from regionctl.faults import FaultSpecError, parse_fault
+from regionctl.contract.faults import FaultSpecError
+from regionctl.contract.snapshot import Snapshot
 from regionctl.model.topology import Topology
 from regionctl.sim import operator
 from regionctl.sim.simulator import Simulation
@@ -59,11 +59,11 @@ class SimBackend:
         sim = self.sim
         try:
             if isinstance(command, InjectFault):
-                fid = sim.inject(parse_fault(command.spec))
+                fid = sim.inject(command.fault)
                 return CommandResult(True, f"injected {sim.faults[fid - 1].fault.spec}")
             if isinstance(command, HealFault):
                 for entry in sim.active_faults():
-                    if entry.fault.spec == command.spec or entry.fault.spec == parse_fault(command.spec).spec:
+                    if entry.fault == command.fault:  # canonical: partition:A|B heals partition:B|A
                         sim.heal(entry.fid)
                         return CommandResult(True, f"healed {entry.fault.spec}")
                 return CommandResult(False, f"no active fault {command.spec!r}")

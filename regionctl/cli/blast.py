@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from regionctl.faults import FAULT_HELP
+from regionctl.contract.faults import FAULT_HELP
 
 
 @click.command(epilog="\b\nFault specs:\n" + FAULT_HELP)

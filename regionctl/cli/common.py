@@ -12,7 +12,8 @@ import click
 from regionctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from regionctl.faults import ScheduledFault
+    from regionctl.consistency import History
+    from regionctl.contract.faults import ScheduledFault
     from regionctl.model.topology import Topology
 
 
@@ -24,10 +25,12 @@ def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
 def load_topology_or_exit(value: str) -> tuple[Topology, Path]:
     """Load a topology path (or bundled name); on any problem print them all and exit 2."""
     from regionctl.data import resolve_topology_path
+    from regionctl.loading import load_topology
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_topology
 
     path = resolve_topology_path(value)
+    if not path.exists() and "/" not in value and path.suffix not in (".yaml", ".yml"):
+        fail(unknown_bundled_name(value))
     try:
         return load_topology(path), path
     except InputError as exc:
@@ -36,11 +39,24 @@ def load_topology_or_exit(value: str) -> tuple[Topology, Path]:
         sys.exit(int(ExitCode.INVALID_INPUT))
 
 
+def unknown_bundled_name(value: str) -> str:
+    """`activ-passive`: neither a file nor a bundled name; suggest the closest bundled one."""
+    from regionctl.data import bundled_topologies
+    from regionctl.model.suggest import closest
+
+    names = [p.stem for p in bundled_topologies()]
+    near = closest(value, names)
+    hint = f"; did you mean {near!r}?" if near else ""
+    return f"{value}: no such file, and no bundled topology of that name{hint} (bundled: {', '.join(names)})"
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
 
 TOPOLOGY_ARG_HELP = "TOPOLOGY is a path to a YAML file, or the name of a bundled topology (active-passive)."
+# The simulated moment `status` shows by default, and the dashboard outside a terminal: leaders elected, lag steady.
+FIRST_VIEW_AT = "30s"
 
 
 def duration_or_exit(option: str, value: str) -> float:
@@ -53,9 +69,21 @@ def duration_or_exit(option: str, value: str) -> float:
         fail(f"{option}: {exc}")
 
 
+def speed_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """`--speed` on every command: the same forms (units.parse_speed), the same error, exit 2."""
+    from regionctl.units import UnitError, parse_speed
+
+    if value is None:
+        return None
+    try:
+        return parse_speed(value)
+    except UnitError as exc:
+        fail(f"--speed: {exc}")
+
+
 def faults_or_exit(texts: tuple[str, ...], topology: Topology) -> list[ScheduledFault]:
     """Parse `--fault SPEC[@T][+D]` options and check their targets against the topology."""
-    from regionctl.faults import FaultSpecError, check_targets, parse_scheduled
+    from regionctl.contract.faults import FaultSpecError, check_targets, parse_scheduled
 
     schedule = []
     for text in texts:
@@ -66,3 +94,17 @@ def faults_or_exit(texts: tuple[str, ...], topology: Topology) -> list[Scheduled
             fail(f"--fault {exc}")
         schedule.append(item)
     return schedule
+
+
+def write_history(path: str, history: History, **meta: Any) -> None:
+    """Write a probe history as JSONL (docs/history.md); an unwritable path is a clear error."""
+    from dataclasses import replace
+
+    from regionctl.consistency.history import format_lines
+
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            for line in format_lines(replace(history, meta={**history.meta, **meta})):
+                out.write(line + "\n")
+    except OSError as exc:
+        fail(f"--history {path}: {exc.strerror or exc}")

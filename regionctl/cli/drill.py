@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from regionctl.faults import FAULT_HELP
+from regionctl.cli.common import speed_callback
+from regionctl.contract.faults import FAULT_HELP
 
 
 @click.command(epilog="\b\nFault specs:\n" + FAULT_HELP)
@@ -17,16 +18,22 @@ from regionctl.faults import FAULT_HELP
                    "Repeatable.")
 @click.option("--duration", default="10m", show_default=True, help="Simulated time to run.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same report.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (DESIGN.md shape).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (shape: docs/report.md).")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML file (one case per SLO).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
               help="Serve Prometheus metrics on this port (0: any free one) while the drill runs in real time "
                    "at --speed.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
-@click.option("--speed", type=float, metavar="X",
-              help="With --metrics-port: simulated seconds per wall second (default 1; 60 runs 10m in 10s).")
+@click.option("--speed", metavar="X", callback=speed_callback,
+              help="With --metrics-port: simulated seconds per wall second, 10x, 10 or 0.5x (default 1x; 60x runs "
+                   "10m in 10s).")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Record probe sessions (a few clients per region and cluster, one operation at a time) and "
+                   "write their operations to FILE as JSONL (docs/history.md); `regionctl check FILE` checks "
+                   "them. The report gains a consistency section.")
 def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_json: bool,
-          junit: str | None, metrics_port: int | None, metrics_host: str, speed: float | None) -> None:
+          junit: str | None, metrics_port: int | None, metrics_host: str, speed: float | None,
+          history_path: str | None) -> None:
     """Run faults on a schedule against the simulated TOPOLOGY and judge the SLOs.
 
     TOPOLOGY is a path or a bundled name. The report gives writes acknowledged and
@@ -47,23 +54,36 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     """
 
     from regionctl.cli.common import duration_or_exit, fail, faults_or_exit, load_topology_or_exit, print_json
+    from regionctl.units import format_duration
 
     model, _ = load_topology_or_exit(topology)
     total = duration_or_exit("--duration", duration)
     schedule = faults_or_exit(faults, model)
     for item in schedule:
         if item.at > total:
-            fail(f"--fault {item.fault.spec}@{item.at:g}s starts after the drill ends ({total:g}s); "
-                 "raise --duration")
+            fail(f"--fault {item.fault.spec}@{format_duration(item.at)} starts after the drill ends "
+                 f"({format_duration(total)}); raise --duration")
 
+    if history_path is not None and metrics_port is not None:
+        fail("--history records a drill that runs at once; it cannot be combined with --metrics-port yet")
     if metrics_port is None:
         if speed is not None:
             fail("--speed paces a drill served with --metrics-port; without it the drill runs at once")
-        result = _unpaced(model, schedule, total, seed)
+        probes = None
+        if history_path is not None:
+            from regionctl.sim.history import ProbeSettings
+
+            probes = ProbeSettings()
+        result = _unpaced(model, schedule, total, seed, probes)
     else:
         from regionctl.cli.drill_metrics import paced_drill_or_exit
 
         result = paced_drill_or_exit(model, schedule, total, seed, speed, metrics_port, metrics_host)
+    if history_path is not None:
+        from regionctl.cli.common import write_history
+
+        if result.history is not None:
+            write_history(history_path, result.history, topology=model.name, seed=seed)
     if junit:
         from regionctl.report.junit import write_junit
 
@@ -77,7 +97,7 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     sys.exit(int(result.exit_code))
 
 
-def _unpaced(model: Any, schedule: Any, total: float, seed: int) -> Any:
+def _unpaced(model: Any, schedule: Any, total: float, seed: int, probes: Any) -> Any:
     """The drill at once; Ctrl-C or SIGTERM is exit 5 (INTERRUPTED) with one line, not click's
     "Aborted!" and exit 1. A simulated drill changes nothing real: there is nothing to roll back."""
     import signal
@@ -92,7 +112,7 @@ def _unpaced(model: Any, schedule: Any, total: float, seed: int) -> Any:
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        return run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter)
+        return run_drill(model, schedule, total, seed=seed, wall_clock=time.perf_counter, probes=probes)
     except KeyboardInterrupt:
         fail("interrupted; no report (a simulated drill changes nothing real: nothing to roll back)",
              ExitCode.INTERRUPTED)

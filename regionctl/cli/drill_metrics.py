@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import click
 
+from regionctl.contract.faults import ScheduledFault
 from regionctl.drill.runner import DrillResult
 from regionctl.exit_codes import ExitCode
-from regionctl.faults import ScheduledFault
 from regionctl.model.topology import Topology
 
 
 def paced_drill_or_exit(model: Topology, schedule: list[ScheduledFault], total: float, seed: int,
                         speed: float | None, port: int, host: str) -> DrillResult:
     from regionctl.cli.common import fail
-    from regionctl.cli.metrics_option import HZ, serve_metrics_or_exit, speed_or_exit
+    from regionctl.cli.metrics_option import HZ, serve_metrics_or_exit
     from regionctl.drill.paced import PacedDrill
     from regionctl.exporter import MetricsExporter
     from regionctl.units import format_duration
 
-    factor = speed_or_exit(1.0 if speed is None else speed)
+    factor = 1.0 if speed is None else speed
     exporter = MetricsExporter()
     drill = PacedDrill(model, schedule, total, seed, factor, exporter)
     with serve_metrics_or_exit(exporter, port, host) as server:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from regionctl.faults import FAULT_HELP
+from regionctl.cli.common import speed_callback
+from regionctl.contract.faults import FAULT_HELP
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,8 +56,8 @@ def serve_real_hosts(model: Any, base_dir: Path, port: int, host: str) -> None:
               help="TCP port of the /metrics endpoint (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; loopback unless told otherwise (0.0.0.0 for every interface).")
-@click.option("--speed", default=1.0, show_default=True, type=float,
-              help="Simulated seconds per wall second (10: a minute of drill every 6 s).")
+@click.option("--speed", default="1x", show_default=True, callback=speed_callback,
+              help="Simulated seconds per wall second, 10x, 10 or 0.5x (10x: a minute of drill every 6 s).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same run.")
 @click.option("--backend", default="sim", show_default=True, type=click.Choice(["sim", "ssh"]),
               help="sim: the embedded simulator, paced at --speed; ssh: the topology's real hosts, probed "
@@ -79,15 +80,14 @@ def exporter(topology: str, port: int, host: str, speed: float, seed: int, backe
 
     \b
     Example: watch a region outage one minute in, at 10x:
-      regionctl exporter topologies/active-passive.yaml --speed 10 --fault region:us-east@60s
+      regionctl exporter topologies/active-passive.yaml --speed 10x --fault region:us-east@60s
       curl -s http://127.0.0.1:9464/metrics | grep regionctl_leader
     """
     from regionctl.cli.common import faults_or_exit, load_topology_or_exit
-    from regionctl.cli.metrics_option import HZ, serve_metrics_or_exit, speed_or_exit
+    from regionctl.cli.metrics_option import HZ, serve_metrics_or_exit
     from regionctl.units import format_duration
 
     model, path = load_topology_or_exit(topology)
-    speed_or_exit(speed)
     schedule = faults_or_exit(faults, model)
     if backend == "ssh":
         if schedule or speed != 1.0:

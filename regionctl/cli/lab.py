@@ -15,7 +15,7 @@ import click
                                             "expectation (exit 0 when the lab teaches what it says, 1 otherwise).")
 @click.option("--control", is_flag=True, help="With --check: run the lab with its cause removed; its "
                                               "expectations should then fail (exit 1).")
-@click.option("--json", "as_json", is_flag=True, help="With --check: the JSON report (DESIGN.md shape).")
+@click.option("--json", "as_json", is_flag=True, help="With --check: the JSON report (shape: docs/report.md).")
 def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None:
     """Step through a guided region-outage lab, or list the labs with your progress.
 
@@ -85,9 +85,9 @@ def compile_or_exit(lab: Any, path: Path, control: bool = False) -> Any:
 def _load(value: str) -> tuple[Any, Path]:
     from regionctl.cli.common import fail
     from regionctl.labs.compile import bundled_labs, resolve_lab_path
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import InputError
     from regionctl.model.lab import Lab
-    from regionctl.model.loader import load_file
 
     path = resolve_lab_path(value)
     if not path.exists():
@@ -106,8 +106,8 @@ def _load(value: str) -> tuple[Any, Path]:
 def _list_labs() -> None:
     from regionctl.labs.compile import bundled_labs
     from regionctl.labs.progress import load_progress, progress_path
+    from regionctl.loading import load_file
     from regionctl.model.lab import Lab
-    from regionctl.model.loader import load_file
 
     progress = load_progress()
     rows = []
@@ -127,6 +127,14 @@ def _list_labs() -> None:
 
 
 def _open_in_dashboard(loaded: Any, path: Path) -> None:
+    """Refuse what cannot run (a bad lab, no terminal), then open the dashboard."""
+    from regionctl.cli.common import fail
+    from regionctl.cli.tui import _interactive
+
+    compile_or_exit(loaded, path)  # a lab that cannot compile: FILE:LINE:COL, exit 2, before the screen opens
+    if not _interactive():
+        fail(f"the lab dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
+             f"`regionctl lab {loaded.name} --check` verifies the lab headless")
     from regionctl.tui.lab import run_lab_app  # Textual, imported only when a lab opens
 
-    run_lab_app(loaded, path)
+    sys.exit(run_lab_app(loaded, path))

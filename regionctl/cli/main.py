@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("regionctl.cli.run", "run", "Run a failover runbook (simulated or over SSH), with journal and rollback."),
     "recover": ("regionctl.cli.recover", "recover", "Heal what a killed run left injected, from its journal."),
     "lab": ("regionctl.cli.lab", "lab", "Step through a guided region-outage lab, or check one headless."),
+    "check": ("regionctl.cli.check", "check", "Check a probe history for consistency anomalies (linearizable...)."),
     "exporter": ("regionctl.cli.exporter", "exporter", "Serve Prometheus metrics of a live topology."),
     "sandbox": ("regionctl.cli.sandbox", "sandbox", "Start or stop a real multi-region cluster on this machine."),
     "validate": ("regionctl.cli.validate", "validate", "Check topology, runbook and lab files; exit 0 or 2."),
@@ -75,7 +76,10 @@ def cli(ctx: click.Context) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    from regionctl.exit_codes import ExitCode
+
     try:
         return cli.main(args=argv, prog_name="regionctl")
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        sys.exit(5)
+    except KeyboardInterrupt:  # Ctrl-C where a command has no handler of its own: one line, no traceback
+        click.echo("regionctl: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))

@@ -20,12 +20,3 @@ def serve_metrics_or_exit(exporter: MetricsExporter, port: int, host: str = "127
         return start_metrics_server(exporter, port, host)
     except MetricsServerError as exc:
         fail(str(exc))
-
-
-def speed_or_exit(value: float) -> float:
-    """--speed: a finite positive factor, or exit 2."""
-    from regionctl.cli.common import fail
-
-    if not 0 < value < float("inf"):  # also refuses nan
-        fail(f"--speed: expected a positive factor such as 1 or 10, found {value:g}")
-    return value

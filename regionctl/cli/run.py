@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from regionctl.cli.common import speed_callback
 from regionctl.cli.run_help import RUN_EPILOG
 
 
@@ -15,9 +16,9 @@ from regionctl.cli.run_help import RUN_EPILOG
 @click.option("--seed", default=1, show_default=True, type=int, help="Simulator seed: same seed, same report.")
 @click.option("--warmup", default="30s", show_default=True,
               help="Simulator only: traffic runs this long before the first step (leaders elected, lag steady).")
-@click.option("--speed", type=float, default=None, metavar="X",
-              help="Simulator only: pace the run at X simulated seconds per second (default: as fast as it "
-                   "computes). Useful with --metrics-port, or to watch and interrupt a run.")
+@click.option("--speed", default=None, metavar="X", callback=speed_callback,
+              help="Simulator only: pace the run at X simulated seconds per second, 10x, 10 or 0.5x (default: "
+                   "as fast as it computes). Useful with --metrics-port, or to watch and interrupt a run.")
 @click.option("--compare", is_flag=True,
               help="Run the runbook on the simulator, then on the topology's hosts over SSH, and print RTO, RPO, "
                    "lag and step times side by side: how well the simulator predicts your estate. The exit "
@@ -31,7 +32,8 @@ from regionctl.cli.run_help import RUN_EPILOG
               help="Write the journal here (default: a new file in ~/.local/state/regionctl/journals).")
 @click.option("--resume", "resume_path", type=click.Path(dir_okay=False),
               help="Continue a run that was killed, from its journal; completed steps are not run again.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (DESIGN.md shape) on stdout.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the JSON report on stdout (shape: docs/report.md); with --dry-run, the plan.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML: one case per step and SLO.")
 @click.option("--metrics-port", type=int, default=None,
               help="Serve Prometheus metrics on 127.0.0.1:PORT while running.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -56,8 +57,8 @@ def load_plan(topology_value: str, runbook_value: str,
               given: dict[str, str]) -> tuple[Topology, Plan, str, Path]:
     """The topology and the checked plan of the runbook; on any problem print FILE:LINE:COL and exit 2."""
     from regionctl.data import resolve_topology_path
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_file
     from regionctl.model.yaml_source import read_yaml_file
     from regionctl.runbook.diagnostics import plan_diagnostics
     from regionctl.runbook.plan import PlanError, build_plan
@@ -102,12 +103,12 @@ def _predicted_blast(topology: Topology, plan: Plan, seed: int, at: float) -> di
     """Each fault step's reach, predicted on the simulator (alone, from a steady state): a dry run
     on real hosts also gets it, and connects to nothing."""
     from regionctl.analysis.blast import predict_blast
-    from regionctl.backends.protocol import InjectFault
+    from regionctl.contract.commands import InjectFault
 
     out: dict[str, dict[str, Any]] = {}
     for planned in plan.steps:
         if isinstance(planned.command, InjectFault) and planned.command.spec not in out:
-            prediction = predict_blast(topology, [planned.command.spec], at=max(at, 30.0), seed=seed)
+            prediction = predict_blast(topology, [planned.command.fault], at=max(at, 30.0), seed=seed)
             out[planned.command.spec] = prediction["blast_radius"]
     return out
 
@@ -138,11 +139,15 @@ def _check_new_journal(target: str) -> None:
 
 
 def execute(request: RunRequest) -> None:
+    for option, given in (("--resume", request.resume_path), ("--journal", request.journal_path),
+                          ("--junit", request.junit)):
+        if given is not None and not given.strip():  # `--resume ""` must not quietly start a fresh run
+            fail(f"{option}: expected the path of a file, found an empty string")
     topology, plan, source, topology_path = load_plan(request.topology, request.runbook,
                                                       parse_vars(request.variables))
     warmup = duration_or_exit("--warmup", request.warmup) if request.backend == "sim" else 0.0
-    if request.speed is not None and (request.backend != "sim" or request.speed <= 0):
-        fail("--speed: a positive number, and only with --backend sim (real hosts run in real time)")
+    if request.speed is not None and request.backend != "sim":
+        fail("--speed is only for --backend sim (real hosts run in real time)")
     unknown = [a for a in request.approvals if a not in {p.id for p in plan.steps if p.step.kind == "approve"}]
     if unknown:
         fail(f"--approve {unknown[0]}: the runbook has no approval gate of that id")
@@ -152,9 +157,15 @@ def execute(request: RunRequest) -> None:
     if request.journal_path and not request.dry_run:
         _check_new_journal(request.journal_path)
     if request.dry_run:
-        from regionctl.report.run_view import print_plan
+        blast = _predicted_blast(topology, plan, request.seed, warmup)
+        if request.as_json:
+            from regionctl.cli.run_plan import plan_json
 
-        print_plan(topology, plan, request.backend, source, _predicted_blast(topology, plan, request.seed, warmup))
+            print_json(plan_json(topology, plan, request.backend, source, blast))
+        else:
+            from regionctl.report.run_view import print_plan
+
+            print_plan(topology, plan, request.backend, source, blast)
         sys.exit(int(ExitCode.PASSED))
     if request.compare:
         _compare(request, topology, topology_path, plan, warmup)
@@ -191,11 +202,11 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
             if loaded.torn_line is not None:
                 click.echo(f"{request.resume_path}:{loaded.torn_line}: a torn last line (the run died while "
                            "writing it) was ignored", err=True)
-            state = journal_state(loaded.records)
             secret = secret_params_of(plan)
+            records, _ = resolve_secrets(loaded.records, {name: value for name, (value, _) in secret.items()}, {})
+            state = journal_state(records)
             check_matches(state, plan.name, topology.name, request.backend, request.seed,
                           redact(plan.params, plan.secrets, {value: name for name, (value, _) in secret.items()}))
-            state, _ = resolve_secrets(state, {name: value for name, (value, _) in secret.items()}, {})
         except JournalError as exc:
             fail(f"--resume: {exc}")
     try:
@@ -258,8 +269,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
                 pacer.cancel()
             if server is not None:
                 server.close()
-        outcome.report["journal"] = str(journal_file)
-        return outcome.exit_code, outcome.report
+        return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file)).to_json()
     finally:
         journal.close()
         await close_backend(backend)

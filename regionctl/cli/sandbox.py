@@ -73,11 +73,17 @@ def status(directory: Path, as_json: bool) -> None:
     from regionctl.sandbox import manager
 
     current = manager.status(directory.resolve())
+    # Namespaces of ours while the sandbox is not up: an earlier run died or was half built.
+    leftovers = [] if current.up else current.namespaces
+    remove = f"`regionctl sandbox down --dir {directory}` removes them (as root)"
     if as_json:
-        print_json(current.to_json())
+        print_json({**current.to_json(), "leftover_namespaces": leftovers})
     else:
         click.echo(f"sandbox {'up' if current.up else 'down'} ({current.dir})")
-        click.echo(f"  namespaces: {', '.join(current.namespaces) or 'none'}")
+        if leftovers:
+            click.echo(f"  namespaces: {', '.join(leftovers)}: leftovers of an earlier run; {remove}")
+        else:
+            click.echo(f"  namespaces: {', '.join(current.namespaces) or 'none'}")
         for name, pid in current.processes.items():
             click.echo(f"  {name:<16} {'pid ' + str(pid) if pid else 'not running'}")
         if current.up:

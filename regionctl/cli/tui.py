@@ -9,23 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit
+from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit, speed_callback
 
 if TYPE_CHECKING:
-    from regionctl.backends.protocol import Backend
-    from regionctl.backends.snapshot import Snapshot
-
-
-def _speed(value: str) -> float:
-    from regionctl.units import UnitError, parse_factor
-
-    try:
-        speed = parse_factor(value if value.endswith("x") else f"{value}x")  # `--speed 10` means 10x
-    except UnitError:
-        fail(f"--speed: expected a factor like 10x or 0.5x, found {value!r}")
-    if not 0 < speed <= 1000:
-        fail(f"--speed: expected a factor between 0 and 1000, found {value!r}")
-    return speed
+    from regionctl.contract.commands import Backend
+    from regionctl.contract.snapshot import Snapshot
 
 
 def _interactive() -> bool:
@@ -42,11 +30,12 @@ def _ssh_module() -> Any:
         fail(f"--backend ssh: cannot load the SSH backend ({exc}); reinstall regionctl")
 
 
-def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
+def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend: str,
+                  metrics_port: int | None) -> None:
     from regionctl.data import default_topology_path
 
     model, path = load_topology_or_exit(topology_arg or str(default_topology_path()))
-    factor = _speed(speed)
+    factor = speed
     ssh = _ssh_module() if backend == "ssh" else None
     if not _interactive():
         fail("the dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
@@ -80,8 +69,8 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
                                        step_observer=step_observer, notes=notes).run_async()
             finally:
                 await chosen.close()  # type: ignore[attr-defined]
+        from regionctl.analysis.reach import forked_predictor
         from regionctl.backends.sim_backend import SimBackend
-        from regionctl.tui.blast import forked_predictor
 
         sim_backend = SimBackend(model, seed=seed, speed=factor)
         # The picker's preview forks the live simulation and runs the fault forward (regionctl.analysis).
@@ -101,12 +90,13 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: str, backend: s
 @click.command(epilog=TOPOLOGY_ARG_HELP)
 @click.argument("topology", required=False)
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the simulator's RNG.")
-@click.option("--speed", default="1x", show_default=True, help="Simulated seconds per wall second (e.g. 10x).")
+@click.option("--speed", default="1x", show_default=True, callback=speed_callback,
+              help="Simulated seconds per wall second: 10x, 10 or 0.5x.")
 @click.option("--backend", type=click.Choice(["sim", "ssh"]), default="sim", show_default=True,
               help="The embedded simulator, or real hosts over SSH.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Also serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any free port).")
-def tui(topology: str | None, seed: int, speed: str, backend: str, metrics_port: int | None) -> None:
+def tui(topology: str | None, seed: int, speed: float, backend: str, metrics_port: int | None) -> None:
     """Open the live dashboard on TOPOLOGY (default: the bundled active-passive).
 
     Keys: f inject a fault, h/H heal, space pause, +/- speed, r runbook, ? help, q quit.
@@ -119,15 +109,17 @@ def default_entry() -> None:
     """What bare `regionctl` runs: the dashboard on the bundled default topology."""
     if not _interactive():
         # Piped or in CI: the simulated status after half a minute says the same in text.
+        from regionctl.cli.common import FIRST_VIEW_AT
         from regionctl.data import default_topology_path
         from regionctl.report.status_view import print_status
         from regionctl.sim.simulator import Simulation
+        from regionctl.units import parse_duration
 
         model, _ = load_topology_or_exit(str(default_topology_path()))
         sim = Simulation(model, seed=1)
-        sim.run_until(30.05)  # mid-tick: replicas show their streaming lag
+        sim.run_until(parse_duration(FIRST_VIEW_AT))  # the moment `regionctl status` shows by default
         print_status(sim.snapshot(backend="sim"))
-        click.echo("(not a terminal: this is the simulated status after 30s; in a terminal, "
-                   "`regionctl` opens the live dashboard)", err=True)
+        click.echo(f"(not a terminal: this is the simulated status at t={FIRST_VIEW_AT}, as `regionctl status` "
+                   "shows it; in a terminal, `regionctl` opens the live dashboard)", err=True)
         return
-    run_dashboard(None, seed=1, speed="1x", backend="sim", metrics_port=None)
+    run_dashboard(None, seed=1, speed=1.0, backend="sim", metrics_port=None)

@@ -29,25 +29,32 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every file's result.")
 @click.option("--kind", type=click.Choice(["topology", "runbook", "lab"]),
               help="Treat every file as this kind (default: guessed from its top-level fields).")
-def validate(paths: tuple[str, ...], as_json: bool, kind: str | None) -> None:
+@click.option("--topology", "topology", metavar="TOPOLOGY",
+              help="Check runbook and lab files against this topology (a path or a bundled name): node, "
+                   "cluster and region names, fault targets and conditions, as `run` would.")
+def validate(paths: tuple[str, ...], as_json: bool, kind: str | None, topology: str | None) -> None:
     """Check topology, runbook and lab files without running anything.
 
     Every problem is printed as FILE:LINE:COL: field.path: message, all problems
     of a file at once. Warnings (risky but valid settings) do not fail the check.
-    A directory stands for the YAML files in it.
+    A directory stands for the YAML files in it. A standalone runbook names nodes
+    and clusters of a topology: give it with --topology to check those names too.
 
     \b
     Exit codes: 0 every file is valid, 2 at least one file is not.
 
     \b
-    Example:
+    Examples:
       $ regionctl validate topologies/
       ok  topologies/active-active.yaml (topology)
       ...
+      $ regionctl validate failover.yaml --topology active-passive
     """
-    from regionctl.cli.common import print_json
+    from regionctl.cli.common import load_topology_or_exit, print_json
+    from regionctl.loading import check_against, load_file
     from regionctl.model.diagnostics import Diagnostic, InputError
-    from regionctl.model.loader import load_file
+
+    against = load_topology_or_exit(topology)[1] if topology is not None else None
 
     results = []
     failed = False
@@ -57,6 +64,8 @@ def validate(paths: tuple[str, ...], as_json: bool, kind: str | None) -> None:
                 raise InputError([Diagnostic(str(path), 1, 1, "(file)",
                                              "expected .yaml or .yml files in this directory, found none")])
             loaded = load_file(path, kind)  # type: ignore[arg-type]
+            if against is not None and (problems := check_against(loaded, against)):
+                raise InputError(problems)
         except InputError as exc:
             failed = True
             results.append({"file": str(path), "valid": False, "kind": kind,
@@ -71,6 +80,8 @@ def validate(paths: tuple[str, ...], as_json: bool, kind: str | None) -> None:
             for warning in loaded.warnings:
                 click.echo(warning.format(), err=True)
             note = f", {len(loaded.warnings)} warning(s)" if loaded.warnings else ""
+            if loaded.kind == "runbook":
+                note += f", checked against {topology}" if against else "; names not checked: add --topology TOPOLOGY"
             click.echo(f"ok  {path} ({loaded.kind}{note})")
     if as_json:
         print_json({"valid": not failed, "files": results})

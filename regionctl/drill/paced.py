@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.faults import ScheduledFault
 from regionctl.drill.runner import DrillResult, finish_drill, start_drill
 from regionctl.exporter.exporter import MetricsExporter
 from regionctl.exporter.live import play_until_stopped
-from regionctl.faults import ScheduledFault
 from regionctl.model.topology import Topology
 
 

@@ -1,4 +1,4 @@
-"""Run a drill on the simulator and build the DESIGN.md report. No I/O here either:
+"""Run a drill on the simulator and build its report (docs/report.md). No I/O here either:
 the command line prints what this returns."""
 
 from __future__ import annotations
@@ -6,46 +6,43 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from regionctl.consistency import History
+from regionctl.contract.faults import ScheduledFault
+from regionctl.contract.report import DrillReport, EventRecord, FaultRecord, LeaderRecord, judge_slo
+from regionctl.drill.consistency import consistency_section, violated
 from regionctl.exit_codes import ExitCode
-from regionctl.faults import ScheduledFault
-from regionctl.model.topology import Topology
+from regionctl.model.topology import Slo, Topology
+from regionctl.sim.history import ProbeSettings
 from regionctl.sim.simulator import Simulation
 
 
 @dataclass
 class DrillResult:
-    report: dict[str, Any]
+    typed: DrillReport
     events: list[tuple[float, str, str]] = field(default_factory=list)
+    history: History | None = None  # the probe sessions' operations, when probes were on
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The JSON form (`--json`), which the views and JUnit read."""
+        return self.typed.to_json()
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode(self.report["exit_code"])
+        return ExitCode(self.typed.exit_code)
 
 
-def slo_checks(topology: Topology, metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    slo = topology.slo
-    out: list[dict[str, Any]] = []
-
-    def add(name: str, target: float | None, observed: float | None, higher_is_better: bool = False) -> None:
-        if target is None:
-            return
-        ok = False if observed is None else observed >= target if higher_is_better else observed <= target + 1e-09
-        out.append({"name": name, "target": target, "observed": observed, "ok": ok})
-
-    add("availability", slo.availability, metrics["availability"], higher_is_better=True)
-    add("rpo", slo.rpo, metrics["rpo_seconds"])
-    add("rto", slo.rto, metrics["rto_seconds"])
-    add("write_latency_p99", slo.write_latency_p99, metrics["write_latency_p99"])
-    add("read_latency_p99", slo.read_latency_p99, metrics["read_latency_p99"])
-    return out
+def slo_targets(slo: Slo) -> dict[str, float | None]:
+    """A topology's objectives, in the drill report's order."""
+    return {"availability": slo.availability, "rpo": slo.rpo, "rto": slo.rto,
+            "write_latency_p99": slo.write_latency_p99, "read_latency_p99": slo.read_latency_p99}
 
 
-def leaders(sim: Simulation, before: dict[str, str | None]) -> dict[str, dict[str, Any]]:
+def leaders(sim: Simulation, before: dict[str, str | None]) -> dict[str, LeaderRecord]:
     out = {}
     for name, cluster in sim.clusters.items():
         leader = getattr(cluster, "leader", None)
-        out[name] = {"before": before.get(name), "after": leader.name if leader is not None else None,
-                     "term": cluster.term}
+        out[name] = LeaderRecord(before.get(name), leader.name if leader is not None else None, cluster.term)
     return out
 
 
@@ -58,10 +55,13 @@ def start_drill(sim: Simulation, schedule: list[ScheduledFault]) -> dict[str, st
 
 
 def run_drill(topology: Topology, schedule: list[ScheduledFault], duration: float, seed: int = 1,
-              wall_clock: Any = None) -> DrillResult:
-    """`wall_clock` is a callable returning seconds (the CLI passes time.perf_counter)."""
+              wall_clock: Any = None, probes: ProbeSettings | None = None) -> DrillResult:
+    """`wall_clock` is a callable returning seconds (the CLI passes time.perf_counter). With `probes`
+    (or a cluster that promises a consistency model) probe sessions record a history that is checked."""
     started = wall_clock() if wall_clock else 0.0
     sim = Simulation(topology, seed=seed)
+    if probes is not None:
+        sim.enable_probes(probes)
     before = start_drill(sim, schedule)
     sim.run_until(duration)
     return finish_drill(sim, topology, before, duration, seed,
@@ -71,25 +71,28 @@ def run_drill(topology: Topology, schedule: list[ScheduledFault], duration: floa
 def finish_drill(sim: Simulation, topology: Topology, before: dict[str, str | None], duration: float,
                  seed: int, wall: float) -> DrillResult:
     """The report of a drill whose simulation has run to `duration` (at once, or paced by a backend)."""
+    consistency = consistency_section(sim)  # first: the figures then read the final check
     metrics = sim.metrics()
-    checks = slo_checks(topology, metrics)
-    passed = all(c["ok"] for c in checks)
-    report: dict[str, Any] = {
-        "result": "pass" if passed else "fail",
-        "exit_code": int(ExitCode.PASSED if passed else ExitCode.FAILED),
-        "topology": topology.name,
-        "backend": "sim",
-        "seed": seed,
-        "sim_seconds": round(duration, 6),
-        "wall_seconds": round(wall, 3),
-        "faults": [{"spec": f.fault.spec, "at": round(f.at, 6),
-                    "healed_at": None if f.healed_at is None else round(f.healed_at, 6)} for f in sim.faults],
-        "steps": [],
-        "metrics": metrics,
-        "leaders": leaders(sim, before),
-        "blast_radius": sim.observed_blast_radius(),
-        "slo": checks,
-        "events": [{"t": round(t, 6), "cluster": c, "message": m} for t, c, m in sim.events],
-        "sim_events": sim.loop.events,
-    }
-    return DrillResult(report, list(sim.events))
+    checks = judge_slo(slo_targets(topology.slo), metrics)
+    passed = all(c.ok for c in checks) and not violated(consistency)
+    report = DrillReport(
+        result="pass" if passed else "fail",
+        exit_code=int(ExitCode.PASSED if passed else ExitCode.FAILED),
+        topology=topology.name,
+        backend="sim",
+        seed=seed,
+        sim_seconds=round(duration, 6),
+        wall_seconds=round(wall, 3),
+        faults=tuple(FaultRecord(f.fault.spec, round(f.at, 6), None if f.healed_at is None else round(f.healed_at, 6))
+                     for f in sim.faults),
+        steps=(),
+        metrics=metrics,  # type: ignore[arg-type]  # the simulator's summary has the Metrics keys
+        leaders=leaders(sim, before),
+        blast_radius=sim.observed_blast_radius(),  # type: ignore[arg-type]
+        slo=checks,
+        events=tuple(EventRecord(round(t, 6), c, m) for t, c, m in sim.events),
+        sim_events=sim.loop.events,
+        consistency=consistency,
+    )
+    history = sim.probe_checks.history() if sim.probe_checks is not None else None
+    return DrillResult(report, list(sim.events), history)

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.snapshot import Snapshot
 from regionctl.exporter.exporter import MetricsExporter
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
 
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.report import Expectation
 from regionctl.exit_codes import ExitCode
 from regionctl.labs.compile import CompiledLab
 from regionctl.runbook.executor import RunbookExecutor, RunEvent
@@ -21,15 +23,15 @@ async def check_lab(compiled: CompiledLab, *, control: bool = False,
     executor = RunbookExecutor(backend, compiled.topology, compiled.plan, yes=True, seed=lab.seed,
                                on_event=on_event, wall_clock=wall_clock)
     outcome = await executor.run()
-    report = outcome.report
-    by_id = {s["id"]: s for s in report["steps"]}
+    by_id = {s.id: s for s in outcome.typed.steps}
     expectations = []
     for step in lab.steps:
-        state = by_id.get(step.id, {})
-        expectations.append({"step": step.id, "expect": step.expect, "held": state.get("status") == "ok",
-                             "detail": state.get("detail", "")})
-    taught = outcome.exit_code == ExitCode.PASSED and all(e["held"] for e in expectations)
+        state = by_id.get(step.id)
+        expectations.append(Expectation(step.id, step.expect, state is not None and state.status == "ok",
+                                        state.detail if state is not None else ""))
+    taught = outcome.exit_code == ExitCode.PASSED and all(e.held for e in expectations)
     code = ExitCode.PASSED if taught else ExitCode.FAILED
-    report.update({"lab": lab.name, "title": lab.title, "control": control, "expectations": expectations,
-                   "result": "pass" if taught else "fail", "exit_code": int(code)})
-    return code, report
+    report = dataclasses.replace(outcome.typed, lab=lab.name, title=lab.title, control=control,
+                                 expectations=tuple(expectations), result="pass" if taught else "fail",
+                                 exit_code=int(code))
+    return code, report.to_json()

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from regionctl.backends.snapshot import Snapshot
-from regionctl.faults import FAULT_KINDS, FaultSpecError, parse_fault
+from regionctl.contract.faults import FAULT_KINDS, FaultSpecError, parse_fault
+from regionctl.contract.snapshot import Snapshot
 from regionctl.labs.compile import CLUSTER_ACTIONS, NODE_ACTIONS, CompiledLab
 from regionctl.labs.progress import load_progress, record_step
 from regionctl.model.lab import LabStep
@@ -33,10 +33,7 @@ def same_fault(a: str, b: str) -> bool:
         fa, fb = parse_fault(a), parse_fault(b)
     except FaultSpecError:
         return a.strip() == b.strip()
-    if fa.spec == fb.spec:
-        return True
-    symmetric = fa.kind in ("partition", "latency") and not fa.one_way and not fb.one_way
-    return symmetric and fa.kind == fb.kind and {fa.a, fa.b} == {fb.a, fb.b} and fa.value == fb.value
+    return fa == fb  # canonical identity
 
 
 def item_kind(text: str) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 
 from regionctl.model.diagnostics import KeyLoc, Loc
 from regionctl.model.presets import PRESETS
+from regionctl.model.resolved import replication_mode
 from regionctl.model.topology import Topology
 from regionctl.model.yaml_source import did_you_mean
 
@@ -28,11 +29,6 @@ def _duplicates(items: Sequence[tuple[Loc, str]], what: str) -> Iterator[Problem
             yield (*loc, "name"), f"expected unique {what} names, found {name!r} again"
         else:
             first[name] = loc
-
-
-def mode_of(topology: Topology, cluster_index: int) -> str:
-    cluster = topology.clusters[cluster_index]
-    return cluster.replication.mode or PRESETS[cluster.engine].default_mode
 
 
 def check(topology: Topology) -> list[Problem]:
@@ -123,7 +119,7 @@ def _check_network(t: Topology, regions: list[str]) -> Iterator[Problem]:
 def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, list[str]]) -> Iterator[Problem]:
     cluster = t.clusters[i]
     preset = PRESETS[cluster.engine]
-    mode = mode_of(t, i)
+    mode = replication_mode(cluster)
     base: Loc = ("clusters", i)
     if mode not in preset.allowed_modes:
         allowed = ", ".join(preset.allowed_modes)

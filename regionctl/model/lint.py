@@ -1,6 +1,6 @@
 """Non-fatal warnings: configurations that load but will surprise their owner.
 
-Each rule cites why (REFERENCE.md). Warnings never change the exit code of `validate`.
+Each rule cites why (docs/reference.md). Warnings never change the exit code of `validate`.
 """
 
 from __future__ import annotations
@@ -72,27 +72,9 @@ def lint(t: Topology) -> list[LintWarning]:
     return out
 
 
-def _resolved_clusters(t: Topology, roots: list[str]) -> list[str]:
-    """The clusters behind these clusters and services, following services' dependencies."""
-    services = {s.name: s for s in t.services}
-    clusters = {c.name for c in t.clusters}
-    out: list[str] = []
-    todo, seen = list(roots), set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in services:
-            todo.extend(services[name].depends_on)
-        elif name in clusters and name not in out:
-            out.append(name)
-    return out
-
-
 def _tenancy_and_services(t: Topology) -> list[LintWarning]:
     out: list[LintWarning] = []
-    uses = {tenant.name: _resolved_clusters(t, [*tenant.clusters, *tenant.services]) for tenant in t.tenants}
+    uses = {tenant.name: t.clusters_needed([*tenant.clusters, *tenant.services]) for tenant in t.tenants}
     nodes_of = {c.name: [n.name for n in c.nodes] for c in t.clusters}
     # A silo promises a dedicated stack: a node another tenant also uses breaks the promise.
     for i, tenant in enumerate(t.tenants):

@@ -5,6 +5,7 @@ Every problem of a file comes back at once as a Diagnostic with FILE:LINE:COL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ from regionctl.model.diagnostics import Diagnostic, InputError, KeyLoc, Loc, for
 from regionctl.model.errors import diagnostics_from_validation, validation_problems
 from regionctl.model.lab import Lab
 from regionctl.model.lint import lint
+from regionctl.model.rawrefs import raw_references
 from regionctl.model.runbook import Runbook
 from regionctl.model.topology import Topology
 from regionctl.model.yaml_source import YamlDocument, read_yaml_file
@@ -43,52 +45,37 @@ def guess_kind(data: dict[str, object]) -> FileKind:
     return "topology"
 
 
-def _validate(doc: YamlDocument, kind: FileKind) -> Loaded:
+# Checks that need the layers above the model (runbook plans, lab compilation): regionctl.loading passes them in.
+DeepCheck = Callable[[YamlDocument, BaseModel], list[Diagnostic]]
+
+
+def _validate(doc: YamlDocument, kind: FileKind, deep: DeepCheck | None) -> Loaded:
     cls = MODELS[kind]
     try:
         model = cls.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(doc.problems + _unrefused(doc, diagnostics_from_validation(doc, exc, cls))) from None
+        found = diagnostics_from_validation(doc, exc, cls)
+        if kind == "topology":  # misspelt names too, in the same pass, where the schema said nothing
+            said = {d.field for d in found}
+            found += [d for d in (doc.diagnostic(loc, msg, prefer_key=isinstance(loc, KeyLoc))
+                                  for loc, msg in raw_references(doc.data)) if d.field not in said]
+        raise InputError(doc.problems + _unrefused(doc, found)) from None
     warnings: list[Diagnostic] = []
     problems: list[Problem] = []
     if isinstance(model, Topology):
         problems = crosscheck.check(model) + _check_runbooks(doc, model)
     planned_ok = isinstance(model, Topology) and not problems
-    problems_in_plans = _check_runbook_plans(doc, model) if isinstance(model, Topology) and planned_ok else []
+    problems_in_plans = deep(doc, model) if deep is not None and isinstance(model, Topology) and planned_ok else []
     if problems or doc.problems or problems_in_plans:
         found = [doc.diagnostic(loc, msg, prefer_key=isinstance(loc, KeyLoc)) for loc, msg in problems]
         raise InputError(doc.problems + _unrefused(doc, found) + problems_in_plans)
     if isinstance(model, Topology):
         warnings = [doc.diagnostic(w.loc, w.message, severity="warning", code=w.code) for w in lint(model)]
-    if isinstance(model, Lab):
-        _check_lab(doc, model)
-    if isinstance(model, Runbook):
-        _check_runbook_alone(doc)
+    if isinstance(model, Lab | Runbook) and deep is not None:
+        found = deep(doc, model)
+        if found:
+            raise InputError(found)
     return Loaded(kind, model, doc, warnings)
-
-
-def _check_runbook_alone(doc: YamlDocument) -> None:
-    """A runbook file is checked as far as it can be without a topology: what `run` would refuse anyway."""
-    from regionctl.runbook.diagnostics import plan_diagnostics
-    from regionctl.runbook.static_checks import check_without_topology
-
-    assert isinstance(doc.data, dict)
-    problems = check_without_topology(doc.data)
-    if problems:
-        raise InputError(plan_diagnostics(doc, (), problems))
-
-
-def _check_lab(doc: YamlDocument, lab: Lab) -> None:
-    """A lab that fits the schema is also compiled (and its control run): topology, steps, conditions."""
-    from regionctl.labs.compile import LabError, compile_lab
-    from regionctl.runbook.diagnostics import plan_diagnostics
-
-    for control in (False, True) if lab.control is not None else (False,):
-        try:
-            compile_lab(lab, Path(doc.path), control=control)
-        except LabError as exc:
-            prefix: Loc = ("control", "patch") if control and not exc.problems[0].loc else ()
-            raise InputError(plan_diagnostics(doc, prefix, exc.problems)) from None
 
 
 def _unrefused(doc: YamlDocument, found: list[Diagnostic]) -> list[Diagnostic]:
@@ -119,25 +106,15 @@ def _check_runbooks(doc: YamlDocument, topology: Topology) -> list[Problem]:
     return out
 
 
-def _check_runbook_plans(doc: YamlDocument, topology: Topology) -> list[Diagnostic]:
-    """Runbooks that fit the schema are also planned: targets, faults, conditions, order."""
-    from regionctl.runbook.diagnostics import plan_diagnostics
-    from regionctl.runbook.plan import check_runbook
-
-    out: list[Diagnostic] = []
-    for i, raw in enumerate(topology.runbooks):
-        out += plan_diagnostics(doc, ("runbooks", i), check_runbook(raw, topology))
-    return out
-
-
-def load_file(path: str | Path, kind: FileKind | None = None) -> Loaded:
-    """Read, validate and lint one file. Raises InputError with all its problems."""
+def load_file(path: str | Path, kind: FileKind | None = None, deep: DeepCheck | None = None) -> Loaded:
+    """Read, validate and lint one file. Raises InputError with all its problems. Without `deep`, runbooks
+    and labs are checked against their schema only; `regionctl.loading` also plans and compiles them."""
     doc = read_yaml_file(path, keep_going=True)
-    return _validate(doc, kind or guess_kind(doc.data))
+    return _validate(doc, kind or guess_kind(doc.data), deep)
 
 
-def load_topology(path: str | Path) -> Topology:
-    loaded = load_file(path, "topology")
+def load_topology(path: str | Path, deep: DeepCheck | None = None) -> Topology:
+    loaded = load_file(path, "topology", deep)
     assert isinstance(loaded.model, Topology)
     return loaded.model
 

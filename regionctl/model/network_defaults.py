@@ -1,6 +1,6 @@
 """Default round-trip times for region pairs a topology does not list.
 
-Figures from ../shared/REFERENCE.md. Region names are the user's own, so a pair is
+Figures and their sources: docs/reference.md. Region names are the user's own, so a pair is
 matched by geography words in the names (`us-east`, `eu-west-1`, `ap-southeast`...);
 what cannot be matched falls back to a same-continent or cross-continent figure.
 """
@@ -47,8 +47,8 @@ def default_rtt(a: str, b: str) -> tuple[float, str]:
         return DEFAULT_LOCAL_RTT, "same region"
     known = _KNOWN.get(frozenset({_area(a), _area(b)}))
     if known is not None:
-        return known, "published AWS inter-region figure (REFERENCE.md)"
+        return known, "published AWS inter-region figure (docs/reference.md)"
     ca, cb = _continent(a), _continent(b)
     if ca is not None and ca == cb:
-        return SAME_CONTINENT_RTT, "same-continent default (derived, REFERENCE.md)"
-    return CROSS_CONTINENT_RTT, "cross-continent default (derived, REFERENCE.md)"
+        return SAME_CONTINENT_RTT, "same-continent default (derived, docs/reference.md)"
+    return CROSS_CONTINENT_RTT, "cross-continent default (derived, docs/reference.md)"

@@ -88,7 +88,9 @@ PRESETS: dict[str, EnginePreset] = {
                                        "mongodb.com/docs/manual/reference/replica-configuration/"),
         },
         source="mongodb.com/docs/manual/reference/replica-configuration/",
-        extras={"election_jitter": 0.15},
+        # A primary that cannot see a majority steps down once its liveness timeout (the election
+        # timeout) has passed since it last did, checked at every heartbeat response, not at boundaries.
+        extras={"election_jitter": 0.15, "liveness_step_down": True},
     ),
     "postgres-patroni": EnginePreset(
         name="postgres-patroni",

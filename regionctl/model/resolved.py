@@ -15,6 +15,7 @@ def preset(cluster: Cluster) -> EnginePreset:
 
 
 def replication_mode(cluster: Cluster) -> str:
+    """The cluster's replication mode; without one, its engine preset's default."""
     return cluster.replication.mode or PRESETS[cluster.engine].default_mode
 
 
@@ -26,6 +27,7 @@ def timings(cluster: Cluster) -> dict[str, float]:
 
 
 def node_zone(topology: Topology, node: Node) -> str:
+    """A node's zone; without one, its region's first (the one place this default is written)."""
     return node.zone or topology.region(node.region).zones[0]
 
 

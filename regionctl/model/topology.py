@@ -192,6 +192,11 @@ class Node(StrictModel):
     adapter: Adapter | None = Field(None, description="ssh backend: overrides of the cluster's adapter.")
 
 
+# The checker's models (regionctl.consistency.MODELS; a test keeps the two lists equal).
+ConsistencyModel = Literal["linearizable", "causal", "session", "read-your-writes", "monotonic-reads",
+                           "monotonic-writes", "writes-follow-reads"]
+
+
 class Cluster(StrictModel):
     name: Name
     engine: EngineName = Field(description="A preset of published default timings (see `regionctl schema`).")
@@ -206,6 +211,9 @@ class Cluster(StrictModel):
         "grows (default 100000: a PostgreSQL 15 standby replayed ~120,000 1 KiB inserts/s here, docs/simulator.md).")
     nodes: list[Node] = Field(min_length=1)
     adapter: Adapter | None = Field(None, description="ssh backend: how to probe and drive this cluster's engine.")
+    consistency: ConsistencyModel | None = Field(
+        None, description="The consistency model the cluster promises its clients. With it, drills, runs and labs "
+                          "record probe sessions and check them (docs/history.md); a violation fails the run.")
 
     @field_validator("timings")
     @classmethod
@@ -226,9 +234,10 @@ class Traffic(StrictModel):
     reads_per_s: NonNegativeFloat = Field(0.0, le=MAX_RATE, description="At most 10 million a second.")
     routing: Literal["dns", "health-check-dns", "proxy", "client"] = "dns"
     dns_ttl: Duration = 5.0
-    reads_from: Literal["leader", "local", "nearest"] = Field(
+    reads_from: Literal["leader", "local", "nearest", "balanced"] = Field(
         "leader",
-        description="Where reads go: the leader, a replica in the clients' region, or the nearest node.")
+        description="Where reads go: the leader, a replica in the clients' region, the nearest node, or "
+                    "spread over every reachable node as a load balancer does (leader-follower clusters).")
     timeout: Duration = Field(5.0, description="How long a client waits before a request counts as failed.")
 
 
@@ -290,6 +299,24 @@ class Topology(StrictModel):
 
     def cluster(self, name: str) -> Cluster:
         return next(c for c in self.clusters if c.name == name)
+
+    def clusters_needed(self, roots: list[str]) -> list[str]:
+        """The one dependency walk: the clusters behind these clusters and services, following the
+        services' `depends_on` depth first (a cycle is crosscheck's to report; here it just stops)."""
+        services = {s.name: s for s in self.services}
+        clusters = {c.name for c in self.clusters}
+        out: list[str] = []
+        todo, seen = list(reversed(roots)), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in services:
+                todo.extend(reversed(services[name].depends_on))
+            elif name in clusters and name not in out:
+                out.append(name)
+        return out
 
     def runbook_names(self) -> list[str]:
         return [str(rb.get("name", f"runbook-{i + 1}")) for i, rb in enumerate(self.runbooks)]

@@ -11,7 +11,6 @@ ever constructed.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,8 +100,9 @@ class YamlDocument:
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    from regionctl.model.suggest import did_you_mean as by_edit_distance
+
+    return by_edit_distance(word, choices)
 
 
 def _err(path: str, mark: Any, field_path: str, message: str) -> Diagnostic:

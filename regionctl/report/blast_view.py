@@ -51,7 +51,8 @@ def render_blast(result: dict[str, Any]) -> Group:
     faults = ", ".join(result["faults"])
     head = Text.assemble(("What ", "bold"), (faults, "bold red"), (f" would reach on {result['topology']}", "bold"))
     how = Text(f"simulated: forked at t={format_duration(result['at'])}, seed {result['seed']}, fault run for "
-               f"{horizon}; nothing injected", style="dim")
+               f"{horizon}; nothing injected\n"
+               f"each state is the worst reached within {horizon} (`status` shows one moment)", style="dim")
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()

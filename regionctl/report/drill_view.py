@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -20,6 +20,11 @@ def _rto(cluster: dict[str, Any]) -> str:
     """RTO counts live clients only: where every failed request came from a lost region, there is
     no live client to wait for, and `0ms` would read as a perfect failover."""
     rto = cluster["rto_seconds"]
+    outage = cluster.get("outage")
+    if outage == "none":
+        return "-"
+    if outage == "unobserved":
+        return "unknown (no live client)"
     if rto == 0 and (cluster.get("availability") or 1.0) < 1.0 and cluster.get("writes_failed", 0) > 0:
         return "n/a (no live client)"
     return _secs(rto)
@@ -88,7 +93,30 @@ def render_drill(report: dict[str, Any]) -> Group:
     for e in report["events"][-20:]:
         where = f"[{e['cluster']}] " if e["cluster"] else ""
         events.add_row(f"t={e['t']:.1f}s", where + e["message"])
-    return Group(head, faults, events, clusters, totals, cap_table(m["clusters"]), reach, slo)
+    sections: list[RenderableType] = [head, faults, events, clusters, totals, cap_table(m["clusters"]), reach, slo]
+    if report.get("consistency"):
+        sections.append(consistency_table(report["consistency"]))
+    return Group(*sections)
+
+
+def consistency_table(section: dict[str, Any]) -> Group:
+    """What the probe sessions saw, per cluster, and the first anomalies with their explanation."""
+    table = Table(title="consistency (probe sessions)", title_justify="left")
+    for col in ("cluster", "promised", "verdict", "operations", "anomalies by model"):
+        table.add_column(col, justify="right" if col == "operations" else "left")
+    shown: list[Text] = []
+    for name, c in section.items():
+        if not isinstance(c, dict):
+            continue
+        verdict = c["verdict"] if c["promised"] else "-"
+        style = {"ok": "green", "violated": "bold red", "unknown": "yellow"}.get(verdict, "")
+        counts = ", ".join(f"{model} {m['anomalies']:,}" for model, m in c["models"].items())
+        table.add_row(name, c["promised"] or "-", Text(verdict, style=style), f"{c['operations']:,}", counts)
+        for anomaly in c["anomalies"]:
+            shown.append(Text(f" {name}: {anomaly['explanation']}"))
+    if isinstance(section.get("note"), str):
+        shown.append(Text(f" note: {section['note']}", style="yellow"))
+    return Group(table, *shown)
 
 
 _STYLE = {"consistency": "green", "availability": "yellow", "untested": "dim"}

@@ -1,4 +1,4 @@
-"""JUnit XML for CI systems: one test case per step and per SLO."""
+"""JUnit XML for CI systems: one test case per step, per SLO and per consistency promise."""
 
 from __future__ import annotations
 
@@ -31,6 +31,18 @@ def junit_xml(report: dict[str, Any]) -> str:
             failures += 1
             ET.SubElement(case, "failure",
                           message=f"target {check['target']}, observed {check['observed']}")
+    for name, c in (report.get("consistency") or {}).items():
+        if not isinstance(c, dict) or not c.get("promised"):
+            continue
+        case = ET.SubElement(suite, "testcase", classname=f"{what}.consistency", name=f"{name} {c['promised']}")
+        cases += 1
+        if c["verdict"] == "violated":
+            failures += 1
+            first = c["anomalies"][0]["explanation"] if c["anomalies"] else ""
+            ET.SubElement(case, "failure", message=f"{c['promised']} violated: {first}")
+        elif c["verdict"] == "unknown":
+            skipped += 1
+            ET.SubElement(case, "skipped", message="the checker's search budget ran out")
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))

@@ -6,7 +6,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.snapshot import Snapshot
 from regionctl.report.console import report_console
 from regionctl.units import format_duration
 

@@ -21,6 +21,9 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "availability": ("cluster", "share of requests served so far (0..1; compare with 99.9%)"),
     "election": ("cluster", "what the failover machinery is doing (empty when nothing)"),
     "metrics": ("cluster", "the cluster's figures: .writes_lost .rpo_seconds .rto_seconds .stale_reads ..."),
+    "consistency": ("cluster", "what the probe sessions saw so far (a cluster with a `consistency` promise): "
+                               ".verdict (ok | violated | unknown) .anomalies .operations, and anomalies per "
+                               "model: .linearizable .read_your_writes .monotonic_reads .causal ..."),
     "region": ("region", "a region: .name .status (up | down | degraded | isolated)"),
     "tenant": ("tenant", "a tenant: .name .status (ok | degraded | down)"),
     "service": ("service", "a service: .name .status (ok | degraded | down)"),

@@ -13,12 +13,13 @@ Frontends follow along through `on_event` and `steps`; `cancel()` interrupts (ex
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from regionctl.backends.protocol import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.commands import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
+from regionctl.contract.snapshot import Snapshot
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook import expr
@@ -149,19 +150,19 @@ class RunbookExecutor:
             if self.left_degraded:
                 code = ExitCode.ROLLBACK_FAILED
         final = self.backend.snapshot()
-        report = build_report(self, measured or final, final, leaders_before, self._wall() - wall_started)
-        if code == ExitCode.PASSED and not all(c["ok"] for c in report["slo"]):
+        report = build_report(self.plan, topology=self.topology.name, backend=self.backend.name, seed=self.seed,
+                              started_at=self._started_at, steps=self.steps, rollback_steps=self.rollback_steps,
+                              left_degraded=self.left_degraded, measured=measured or final, final=final,
+                              leaders_before=leaders_before, wall_seconds=self._wall() - wall_started)
+        if code == ExitCode.PASSED and not all(c.ok for c in report.slo):
             code = ExitCode.FAILED
-            self.stop_reason = "an objective was not met: " + ", ".join(
-                c["name"] for c in report["slo"] if not c["ok"])
+            self.stop_reason = "an objective was not met: " + ", ".join(c.name for c in report.slo if not c.ok)
         self.stop_reason = self._redact(self.stop_reason)
-        report["result"] = RESULTS[code]
-        report["exit_code"] = int(code)
-        report["reason"] = self.stop_reason
-        report["guards_tripped"] = sorted(self.guards_tripped)
-        self._log("run-ended", result=report["result"], exit_code=int(code), reason=self.stop_reason,
+        report = dataclasses.replace(report, result=RESULTS[code], exit_code=int(code), reason=self.stop_reason,
+                                     guards_tripped=tuple(sorted(self.guards_tripped)))
+        self._log("run-ended", result=report.result, exit_code=int(code), reason=self.stop_reason,
                   left_degraded=self.left_degraded)
-        self._emit("run-ended", status=report["result"], detail=self.stop_reason)
+        self._emit("run-ended", status=report.result, detail=self.stop_reason)
         return RunOutcome(code, report)
 
     async def _steps_then_verdict(self) -> ExitCode:
@@ -323,15 +324,15 @@ class RunbookExecutor:
 
     def _owe_heal_if_unknown(self, command: Command, planned: PlannedStep, why: str) -> None:
         """A fault whose injection may have happened is healed at the end all the same."""
-        if isinstance(command, InjectFault) and HealFault(command.spec) not in self.undo:
-            heal = HealFault(command.spec)
+        if isinstance(command, InjectFault) and HealFault(command.fault) not in self.undo:
+            heal = HealFault(command.fault)
             self.undo.append(heal)
             self._log("undo-pushed", command=command_to_json(heal), step=planned.id, why=f"outcome unknown: {why}")
 
     def _after_apply(self, command: Command) -> None:
         """Keep the undo stack: a fault owes its heal; a heal step pays what it heals."""
         if isinstance(command, InjectFault):
-            heal = HealFault(command.spec)
+            heal = HealFault(command.fault)
             if heal not in self.undo:
                 self.undo.append(heal)
                 self._log("undo-pushed", command=command_to_json(heal))

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.report import RunReport
+from regionctl.contract.snapshot import Snapshot
 from regionctl.exit_codes import ExitCode
 
 Approver = Callable[[str, str], Awaitable[bool]]  # (gate id, text) -> approved?
@@ -49,14 +50,19 @@ class RunEvent:
     detail: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOutcome:
     exit_code: ExitCode
-    report: dict[str, Any]
+    typed: RunReport
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The JSON form (`--json`), which the views and JUnit read."""
+        return self.typed.to_json()
 
     @property
     def result(self) -> str:
-        return str(self.report["result"])
+        return self.typed.result
 
 
 class StepFailed(Exception):
@@ -87,7 +93,9 @@ def severity(code: ExitCode) -> int:
 
 
 def fmt_seconds(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.2f}s"
+    from regionctl.units import format_duration
+
+    return "n/a" if value is None else format_duration(value)
 
 
 def measure(snapshot: Snapshot) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from regionctl.backends.protocol import (
+from regionctl.contract.commands import (
     Command,
     Demote,
     Fence,
@@ -30,7 +30,7 @@ from regionctl.backends.protocol import (
     ShiftTraffic,
     Unfence,
 )
-from regionctl.faults import FaultSpecError, check_targets, parse_fault
+from regionctl.contract.faults import FaultSpecError, check_targets, parse_fault
 from regionctl.model.errors import validation_problems
 from regionctl.model.runbook import MAX_BACKOFF_TOTAL, MAX_WAIT_POLLS, Guard, Runbook, Step
 from regionctl.model.topology import Topology
@@ -241,7 +241,7 @@ def _command(step: Step, topology: Topology, names: checks.Names, loc: Loc, prob
         except FaultSpecError as exc:
             problems.append(Problem((*loc, "fault"), str(exc)))
             return None
-        return InjectFault(fault.spec) if step.kind == "fault" else HealFault(fault.spec)
+        return InjectFault(fault) if step.kind == "fault" else HealFault(fault)
     if step.action is None:
         problems.append(Problem((*loc, "action"), "an action step needs `action:` (promote, demote, repoint, "
                                                   "fence, unfence, read-only, read-write, shift-traffic, command)"))
@@ -385,15 +385,13 @@ def _redacted(problems: list[Problem], secrets: set[str]) -> list[Problem]:
 
 def check_runbook(raw: Mapping[str, Any], topology: Topology) -> list[Problem]:
     """What `validate` reports beyond the schema: targets, fault specs, conditions, step order.
-    A runbook whose parameters need values from the command line or the environment gets every
-    check that needs no value (static_checks); the rest when it runs."""
+    A runbook whose parameters need values from the command line or the environment is checked
+    when it runs (and by static_checks.check_runbook_fully, as far as it can be without them)."""
     params = raw.get("params") or {}
     if isinstance(params, dict):
         for spec in params.values():
             if not isinstance(spec, dict) or spec.get("env") or spec.get("default") is None:
-                from regionctl.runbook.static_checks import check_without_topology
-
-                return check_without_topology(raw)  # what needs no parameter value
+                return []  # static_checks.check_without_topology says what needs no value
     try:
         build_plan(raw, topology, {}, env={})
     except PlanError as exc:

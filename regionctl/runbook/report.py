@@ -1,58 +1,63 @@
-"""The report of a runbook run, in DESIGN.md's shape (shared with `drill` and `lab --check`)."""
+"""The report of a runbook run (contract.report.RunReport, shared with `lab --check`; docs/report.md)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import dataclasses
+from collections.abc import Collection, Sequence
+from typing import Any
 
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.report import BlastRadius, FaultRecord, LeaderRecord, RunReport, judge_slo, records
+from regionctl.contract.snapshot import Snapshot
 from regionctl.runbook.journal import redact
-
-if TYPE_CHECKING:
-    from regionctl.runbook.executor import RunbookExecutor
-
-
-def slo_results(targets: dict[str, float], metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """Lower is better except availability; an unknown figure (no recovery yet) fails."""
-    observed_key = {"rto": "rto_seconds", "rpo": "rpo_seconds", "availability": "availability",
-                    "writes_lost": "writes_lost"}
-    out = []
-    for name, target in targets.items():
-        observed = metrics.get(observed_key[name])
-        if observed is None:
-            ok = False
-        elif name == "availability":
-            ok = observed >= target
-        else:
-            ok = observed <= target + 1e-9
-        out.append({"name": name, "target": target, "observed": observed, "ok": ok})
-    return out
+from regionctl.runbook.outcome import StepState
+from regionctl.runbook.plan import Plan
 
 
-def build_report(executor: RunbookExecutor, measured: Snapshot, final: Snapshot,
-                 leaders_before: dict[str, str | None], wall_seconds: float) -> dict[str, Any]:
-    plan = executor.plan
+def _nothing_reached() -> BlastRadius:
+    return {"regions": [], "nodes": [], "tenants": [], "traffic_fraction": 0.0}
+
+
+def _scrub(value: Any, secrets: Collection[str]) -> Any:
+    """`value` with every secret replaced by ***, in every string of it (frozen records rebuilt)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _scrub(getattr(value, f.name), secrets)
+                                             for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, tuple):
+        return tuple(_scrub(v, secrets) for v in value)
+    if isinstance(value, dict | list | str):
+        return redact(value, secrets)
+    return value
+
+
+def build_report(plan: Plan, *, topology: str, backend: str, seed: int | None, started_at: float,
+                 steps: Sequence[StepState], rollback_steps: Sequence[StepState], left_degraded: Sequence[str],
+                 measured: Snapshot, final: Snapshot, leaders_before: dict[str, str | None],
+                 wall_seconds: float) -> RunReport:
+    """What the run did and measured; `started_at` is the backend time the run began at. The result,
+    exit code, reason and guards are the executor's to fill in (dataclasses.replace) once it has judged."""
     metrics = dict(measured.metrics)
     blast = final.observed_blast_radius or None
-    report: dict[str, Any] = {
-        "result": "",  # filled in by the executor once the objectives are known
-        "exit_code": 0,
-        "topology": executor.topology.name,
-        "backend": executor.backend.name,
-        "seed": executor.seed,
-        "runbook": plan.name,
-        "params": redact(plan.params, plan.secrets),
-        "sim_seconds": round(final.time - executor._started_at, 6),
-        "wall_seconds": round(wall_seconds, 3),
-        "faults": [f.to_json() for f in final.faults],
-        "steps": [s.to_json() for s in executor.steps],
-        "rollback": [s.to_json() for s in executor.rollback_steps if s.status != "pending"],
-        "metrics": metrics,
-        "leaders": {c.name: {"before": leaders_before.get(c.name), "after": c.leader, "term": c.term}
-                    for c in final.clusters},
-        "blast_radius": blast if blast is not None else {"regions": [], "nodes": [], "tenants": [],
-                                                          "traffic_fraction": 0.0},
-        "slo": slo_results(plan.slo, metrics),
-        "left_degraded": list(executor.left_degraded),
-        "faults_left": [f.spec for f in final.faults if f.healed_at is None],
-    }
-    return redact(report, plan.secrets)  # type: ignore[no-any-return]
+    report = RunReport(
+        result="",
+        exit_code=0,
+        topology=topology,
+        backend=backend,
+        seed=seed,
+        runbook=plan.name,
+        params=plan.params,
+        sim_seconds=round(final.time - started_at, 6),
+        wall_seconds=round(wall_seconds, 3),
+        faults=tuple(FaultRecord(f.spec, f.at, f.healed_at) for f in final.faults),
+        steps=records(steps),
+        rollback=records([s for s in rollback_steps if s.status != "pending"]),
+        metrics=metrics,  # type: ignore[arg-type]  # the backend's figures have the Metrics keys
+        leaders={c.name: LeaderRecord(leaders_before.get(c.name), c.leader, c.term) for c in final.clusters},
+        blast_radius=blast if blast is not None else _nothing_reached(),  # type: ignore[arg-type]
+        slo=judge_slo(plan.slo, metrics),
+        left_degraded=tuple(left_degraded),
+        faults_left=tuple(f.spec for f in final.faults if f.healed_at is None),
+        reason="",
+        guards_tripped=(),
+    )
+    scrubbed: RunReport = _scrub(report, plan.secrets) if plan.secrets else report
+    return scrubbed

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from regionctl.backends.snapshot import NodeView, Snapshot
+from regionctl.contract.snapshot import NodeView, Snapshot
 from regionctl.runbook import expr
 
 
@@ -64,6 +64,12 @@ class SnapshotState:
             return cluster.availability
         if func == "election":
             return cluster.election
+        if func == "consistency":
+            figures = snap.metrics.get("clusters", {}).get(arg, {}).get("consistency")
+            if figures is None:
+                raise expr.EvalError(f"consistency({arg}): no probe sessions record {arg}'s operations; give the "
+                                     "cluster a `consistency:` promise in the topology")
+            return expr.Record({"name": arg, **figures})
         if func == "metrics":
             figures = snap.metrics.get("clusters", {}).get(arg)
             if figures is None:

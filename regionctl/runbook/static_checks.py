@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from regionctl.faults import FaultSpecError, parse_fault
+from regionctl.contract.faults import FaultSpecError, parse_fault
 from regionctl.model.runbook import Runbook
+from regionctl.model.topology import Topology
 from regionctl.runbook import expr
-from regionctl.runbook.plan import Loc, Problem, order_steps, wait_polls_problem
+from regionctl.runbook.plan import Loc, Problem, check_runbook, order_steps, wait_polls_problem
 
 _VAR = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 
@@ -80,3 +81,9 @@ def _parse(text: str, loc: Loc, problems: list[Problem]) -> None:
         expr.parse(text)
     except expr.ExprError as exc:
         problems.append(Problem(loc, exc.message, exc.column))
+
+
+def check_runbook_fully(raw: Mapping[str, Any], topology: Topology) -> list[Problem]:
+    """What `validate` says of a topology's runbook: everything (plan.check_runbook) when every parameter
+    has a value, else every check that needs none."""
+    return check_runbook(raw, topology) or check_without_topology(raw)

@@ -167,10 +167,10 @@ def up(directory: Path, log: Any = print) -> Path:
 def _wait_ready(paths: Paths, timeout: float = 30.0) -> None:
     """Probe the sandbox over SSH, as users will, until every cluster has a leader and every node answers."""
     from regionctl.backends.ssh import open_ssh_backend
-    from regionctl.model.loader import load_topology
+    from regionctl.loading import load_topology
 
     async def probe() -> str:
-        from regionctl.backends.protocol import Promote
+        from regionctl.contract.commands import Promote
 
         backend = await open_ssh_backend(load_topology(paths.topology))
         try:

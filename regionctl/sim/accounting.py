@@ -179,5 +179,15 @@ class OutageClock:
             return {"detection": None, "promotion": None, "reroute": None}
         return worst.breakdown()
 
+    def state(self) -> str:
+        """What the report says of this cluster's outages: none, recovered, ongoing, or unobserved
+        (no live client saw the worst one, so its RTO is unknown)."""
+        worst = self.worst()
+        if worst is None:
+            return "none"
+        if not worst.observed:
+            return "unobserved"
+        return "ongoing" if worst.recovered_at is None else "recovered"
+
     def open_unobserved(self) -> bool:
         return self.current is not None and not self.current.observed

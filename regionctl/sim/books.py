@@ -54,6 +54,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
             "stale_reads": c.stale_reads,
             "rpo_seconds": _round(cluster_rpo),
             "rto_seconds": _round(rto),
+            "outage": cluster.clock.state(),
             "rto_breakdown": {k: _round(v) for k, v in cluster.clock.breakdown().items()},
             "split_brain_seconds": _round(tally.get("split_brain_seconds")),
             "max_lag_seconds": _round(tally.get("max_lag_seconds")),
@@ -71,6 +72,8 @@ def summarize(sim: Simulation) -> dict[str, Any]:
             lost, cluster_writes.percentile(0.5), cluster_writes.percentile(0.99),
             cluster.consistency_cost())
         clusters[name]["timings"] = {k: round(v, 6) for k, v in sorted(cluster.timings.items())}
+        if sim.probe_checks is not None:
+            clusters[name]["consistency"] = sim.probe_checks.checked(name, now).figures
     regions: dict[str, Counters] = {}
     for name, cluster in sim.clusters.items():
         for source in cluster.sources:

@@ -249,6 +249,10 @@ class ClusterBase:
         """While disturbed: are this source's acknowledged writes invisible to a live replica?"""
         return False
 
+    def still_answers(self, source: TrafficSource, node: SimNode) -> bool:
+        """Does an answer `node` sent to `source` still arrive after a change (probe sessions ask)?"""
+        return True
+
     def consistency_cost(self) -> tuple[float, str]:
         """(seconds a write waits for replicas beyond a local commit, on whom) without faults."""
         from regionctl.model.resolved import commit_wait

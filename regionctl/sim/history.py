@@ -65,6 +65,7 @@ class Session:
     source: TrafficSource
     group: int
     rng: random.Random
+    gen: int = 0  # the generation of its next operation's timer (a retracted answer re-arms it)
 
 
 class ProbeRecorder:
@@ -76,6 +77,8 @@ class ProbeRecorder:
         self.dropped = 0
         self.versions: dict[tuple[str, str], list[Version]] = {}
         self.next_value: dict[tuple[str, str], int] = {}
+        # Acknowledgements on their way back, per cluster: (record, session, node, when it arrives).
+        self.in_flight: dict[str, list[tuple[dict[str, Any], Session, SimNode, float]]] = {}
         rng = random.Random(seed)
         self.sessions: list[Session] = []
         for cluster in sim.clusters.values():
@@ -85,12 +88,12 @@ class ProbeRecorder:
                     name = f"{source.region}/{cluster.name}/{source.index}.{i}"
                     session = Session(name, cluster, source, group, random.Random(rng.getrandbits(64)))
                     self.sessions.append(session)
-                    sim.loop.schedule(session.rng.uniform(0.0, settings.interval), self._op, session)
+                    sim.loop.schedule(session.rng.uniform(0.0, settings.interval), self._op, session, 0)
 
     # -- the buffer ------------------------------------------------------------------------------
     def _emit(self, record: dict[str, Any]) -> None:
         self.total += 1
-        if len(self.records) >= self.settings.cap:
+        if self.total > self.settings.cap:
             self.dropped += 1
             return
         self.records.append(record)
@@ -102,16 +105,16 @@ class ProbeRecorder:
     def note(self) -> str:
         if not self.dropped:
             return ""
-        return (f"the probe history reached its cap of {self.settings.cap:,} buffered operations: "
-                f"{self.dropped:,} were not recorded (drain it more often, or raise the cap)")
+        return (f"the probe history reached its cap of {self.settings.cap:,} operations: "
+                f"the last {self.dropped:,} were not recorded (record fewer sessions, or raise the cap)")
 
     # -- one operation -----------------------------------------------------------------------------
-    def _op(self, session: Session) -> None:
+    def _op(self, session: Session, gen: int) -> None:
+        if gen != session.gen:
+            return
         sim = self.sim
         now = sim.now
-        cluster = session.cluster
         source = session.source
-        cluster.settle(now)
         end = now
         if sim.network.up(source.loc):
             key = f"k{session.rng.randrange(self.settings.keys)}"
@@ -119,8 +122,15 @@ class ProbeRecorder:
             if session.rng.random() < 0.5:
                 end = self._write(session, key, group.write, now)
             else:
+                if source.reads_from == "balanced":  # each read lands where the balancer sends it
+                    group = source.groups[session.rng.randrange(len(source.groups))]
                 end = self._read(session, key, group.read, now)
-        sim.loop.schedule(end + session.rng.expovariate(1.0 / self.settings.interval), self._op, session)
+        self._next(session, end)
+
+    def _next(self, session: Session, after: float) -> None:
+        session.gen += 1
+        self.sim.loop.schedule(after + session.rng.expovariate(1.0 / self.settings.interval), self._op, session,
+                               session.gen)
 
     def _record(self, session: Session, op: str, key: str, value: int | None, start: float, end: float | None,
                 outcome: str, node: SimNode | None) -> None:
@@ -146,6 +156,8 @@ class ProbeRecorder:
         if path.outcome == Outcome.OK:
             end = now + path.latency
             self._record(session, "write", key, value, now, end, "ok", node)
+            assert node is not None
+            self.in_flight.setdefault(cluster.name, []).append((self.records[-1], session, node, end))
             return end
         if path.outcome in (Outcome.PENDING, Outcome.NO_ANSWER):
             self._record(session, "write", key, value, now, None, "unknown", node)
@@ -180,6 +192,24 @@ class ProbeRecorder:
         end = now + path.latency
         self._record(session, "read", key, version.value if version is not None else None, now, end, "ok", node)
         return end
+
+    def on_replan(self, cluster: str, now: float) -> None:
+        """A change reached the cluster: an acknowledgement still on its way back from a node that no
+        longer answers never arrives (the fluid retracts the same writes); its client waits out its
+        timeout, not knowing whether the write took effect."""
+        pending = self.in_flight.get(cluster)
+        if not pending:
+            return
+        kept = []
+        for record, session, node, end in pending:
+            if end <= now:
+                continue
+            if session.cluster.still_answers(session.source, node):
+                kept.append((record, session, node, end))
+                continue
+            record["outcome"], record["end"] = "unknown", None
+            self._next(session, record["start"] + session.source.timeout)
+        self.in_flight[cluster] = kept
 
     def on_network(self, now: float) -> None:
         """Hinted handoff for the probe keys: replicas a write missed get it when reachable again."""

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from regionctl.contract import health
+from regionctl.contract.health import RANK, worst
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 
 if TYPE_CHECKING:
     from regionctl.sim.cluster_base import ClusterBase
     from regionctl.sim.simulator import Simulation
 
-RANK = {"ok": 0, "degraded": 1, "down": 2}
-
-
-def worst(states: list[str]) -> str:
-    return max(states, key=RANK.__getitem__, default="ok")
+__all__ = ["RANK", "Impact", "worst"]
 
 
 class Impact:
@@ -30,24 +28,10 @@ class Impact:
         topology = sim.topology
         self.services = {s.name: s for s in topology.services}
         # Each tenant's and service's clusters, through the services they need (resolved once).
-        self.service_clusters = {name: self._clusters_of([name]) for name in self.services}
-        self.tenant_clusters = {t.name: self._clusters_of(list(t.services) + list(t.clusters))
+        self.service_clusters = {name: topology.clusters_needed([name]) for name in self.services}
+        self.tenant_clusters = {t.name: topology.clusters_needed(list(t.services) + list(t.clusters))
                                 for t in topology.tenants}
         self.reset()
-
-    def _clusters_of(self, roots: list[str]) -> list[str]:
-        out: list[str] = []
-        todo, seen = list(reversed(roots)), set()
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            if name in self.services:
-                todo.extend(reversed(self.services[name].depends_on))
-            elif name in self.sim.clusters and name not in out:
-                out.append(name)
-        return out
 
     def reset(self) -> None:
         """Forget what was reached (a forked simulation keeps its own record from the fork on)."""
@@ -80,62 +64,23 @@ class Impact:
         return self.sim.writable(cluster)
 
     def cluster_state(self, cluster: ClusterBase) -> str:
-        if not self.writable(cluster):
-            return "down"
         sim = self.sim
-        if any(sim._health(n.loc, cluster) != "up" for n in getattr(cluster, "nodes", [])):
-            return "degraded"
-        return "ok"
+        return health.cluster_state(self.writable(cluster),
+                                    (sim._health(n.loc, cluster) for n in getattr(cluster, "nodes", [])))
 
     def cluster_states(self) -> dict[str, str]:
         return {name: self.cluster_state(c) for name, c in self.sim.clusters.items()}
 
     def service_states(self, clusters: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
-        """Each service's (status, why): the worst of what it depends on and of the regions it runs in."""
+        """Each service's (status, why): contract.health's rule, on the simulator's states now."""
         clusters = self.cluster_states() if clusters is None else clusters
-        out: dict[str, tuple[str, str]] = {}
-
-        def visit(name: str, stack: tuple[str, ...]) -> tuple[str, str]:
-            if name in out:
-                return out[name]
-            if name in clusters:
-                state = clusters[name]
-                return state, "" if state == "ok" else f"cluster {name} {self._cluster_words(state)}"
-            if name not in self.services or name in stack:
-                return "ok", ""
-            spec = self.services[name]
-            found: list[tuple[str, str]] = []
-            for dep in spec.depends_on:
-                state, why = visit(dep, (*stack, name))
-                # Through another service, name that service: the operator follows the chain.
-                found.append((state, f"service {dep} {state}" if dep in self.services and state != "ok" else why))
-            if spec.regions:
-                down = [r for r in spec.regions if self.sim.region_status(r) == "down"]
-                if down and len(down) == len(spec.regions):
-                    found.append(("down", f"every region it runs in is down ({', '.join(down)})"))
-                elif down:
-                    found.append(("degraded", f"region {', '.join(down)} down"))
-            state = worst([s for s, _ in found])
-            why = "; ".join(w for s, w in found if s == state and w) if state != "ok" else ""
-            out[name] = (state, why)
-            return out[name]
-
-        for name in self.services:
-            visit(name, ())
-        return out
-
-    @staticmethod
-    def _cluster_words(state: str) -> str:
-        return "not writable" if state == "down" else "lost a node"
+        return health.service_states(self.sim.topology, clusters, self.sim.region_status)
 
     def tenant_state(self, tenant: str, services: dict[str, tuple[str, str]] | None = None,
                      clusters: dict[str, str] | None = None) -> str:
-        spec = next(t for t in self.sim.topology.tenants if t.name == tenant)
         clusters = self.cluster_states() if clusters is None else clusters
         services = self.service_states(clusters) if services is None else services
-        states = [clusters[c] for c in self.tenant_clusters[tenant]]
-        states += [services[s][0] for s in spec.services if s in services]
-        return worst(states)
+        return health.tenant_state(self.sim.topology, tenant, clusters, services)
 
     # -- the observed blast radius -----------------------------------------------------------
     def note(self) -> None:
@@ -270,7 +215,7 @@ class Impact:
         return round(hit / total, 6) if total else 0.0
 
     def observed(self) -> dict[str, Any]:
-        """The blast radius in the shape `blast` predicts (DESIGN.md report `blast_radius`, extended)."""
+        """The blast radius in the shape `blast` predicts (the report's `blast_radius`, docs/report.md)."""
         sim = self.sim
         # Read-only: reading the books must not change them, or a watched run (the dashboard, a
         # paced drill) would report other figures than an unwatched one. The samples taken at each

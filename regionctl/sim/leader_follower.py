@@ -259,7 +259,7 @@ class LeaderFollowerCluster(ClusterBase):
             if node is None:
                 return Path(Outcome.REFUSED, why="no leader known")
         else:
-            node = self._read_replica(source)
+            node = self._read_replica(source, group)
             if node is None:
                 return Path(Outcome.NO_ANSWER, why="no replica reachable")
         latency = network.rtt(source.loc, node.loc) + SERVICE_TIME * network.slowness(node.name)
@@ -270,9 +270,13 @@ class LeaderFollowerCluster(ClusterBase):
     def _linearizable_reads(self) -> bool:
         return self.controller is not None and self.controller.forwards  # Raft reads go through a quorum
 
-    def _read_replica(self, source: TrafficSource) -> SimNode | None:
+    def _read_replica(self, source: TrafficSource, group: Group) -> SimNode | None:
         network = self.network
         candidates = [n for n in self.nodes if network.connected(source.loc, n.loc)]
+        if source.reads_from == "balanced":
+            # A load balancer in front of every node: each share of the clients lands on another one.
+            candidates.sort(key=lambda n: n.name)
+            return candidates[source.groups.index(group) % len(candidates)] if candidates else None
         if source.reads_from == "local":
             local = [n for n in candidates if n.region == source.region]
             candidates = local or [n for n in candidates if n is self.leader]
@@ -347,7 +351,7 @@ class LeaderFollowerCluster(ClusterBase):
     def _transition(self, source: TrafficSource, group: Group, old: Path, new: Path, now: float) -> None:
         if old.outcome == Outcome.OK and not (new.outcome == Outcome.OK and new.node is old.node):
             node = old.node
-            if node is not None and not self._still_answers(source, node):
+            if node is not None and not self.still_answers(source, node):
                 # The answers to writes sent within the last round trip never arrive.
                 start = max(now - old.latency, group.ok_since)
                 k = arrivals(group.writes_per_s, start, now)
@@ -377,7 +381,7 @@ class LeaderFollowerCluster(ClusterBase):
             counters.writes_unknown += k
         self.write_latency.add(latency, -k)
 
-    def _still_answers(self, source: TrafficSource, node: SimNode) -> bool:
+    def still_answers(self, source: TrafficSource, node: SimNode) -> bool:
         return (self.accepting(node) and self.network.connected(source.loc, node.loc)
                 and not self._commit.get(node.name, (True, 0.0))[0])
 

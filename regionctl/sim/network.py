@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from regionctl.faults import Fault
+from regionctl.contract.faults import Fault
 from regionctl.model.resolved import region_rtt
 from regionctl.model.topology import Topology
 

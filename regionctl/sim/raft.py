@@ -15,7 +15,8 @@ one vote per term, to a log at least as up to date as its own. A majority makes 
 whose heartbeats then bring every follower that hears them into its term. CheckQuorum: at
 each election-timeout boundary a leader that heard from no majority since the previous one
 steps down, so an isolated leader stops, and followers that could still hear it then time
-out and elect a new one.
+out and elect a new one. MongoDB checks liveness continuously instead: its primary steps down
+one election timeout after it stopped seeing a majority, not at the next boundary.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ def last_log_term(node: SimNode, now: float) -> int:
 class Raft(Manager):
     forwards = True
 
-    def __init__(self, cluster: LeaderFollowerCluster, rng: random.Random, jitter: float = 1.0) -> None:
+    def __init__(self, cluster: LeaderFollowerCluster, rng: random.Random, jitter: float = 1.0,
+                 liveness_step_down: bool = False) -> None:
         super().__init__(cluster, rng)
+        self.liveness_step_down = liveness_step_down
         self.timeout = self.t["election_timeout"]
         self.heartbeat = self.t["heartbeat"]
         self.jitter = jitter
@@ -199,11 +202,18 @@ class Raft(Manager):
         if self._responsive(leader) >= self.majority():
             self.quorum_lost.pop(leader.name, None)
             return
-        self.quorum_lost.setdefault(leader.name, now)
+        if self.liveness_step_down:
+            # Its last contact with the majority: the last heartbeat round it sent before the fault.
+            self.quorum_lost.setdefault(leader.name, self._last_heartbeat(leader, leader, now))
+        else:
+            self.quorum_lost.setdefault(leader.name, now)
         if leader.name in self.check_at:
             return
-        since = self.leader_since.get(leader.name, now)
-        at = since + (int((now - since) // self.timeout) + 1) * self.timeout
+        if self.liveness_step_down:
+            at = self.quorum_lost[leader.name] + self.timeout
+        else:
+            since = self.leader_since.get(leader.name, now)
+            at = since + (int((now - since) // self.timeout) + 1) * self.timeout
         self.check_at[leader.name] = at
         self.cluster.loop.schedule(at, self._check_quorum, leader, at)
 
@@ -219,7 +229,7 @@ class Raft(Manager):
             self.quorum_lost.pop(leader.name, None)
             return
         lost = self.quorum_lost.get(leader.name, now)
-        if lost > now - self.timeout:
+        if lost > now - self.timeout + 1e-9:
             # A majority was still heard during this window: look again at the next boundary.
             self.check_at[leader.name] = now + self.timeout
             cluster.loop.schedule(now + self.timeout, self._check_quorum, leader, now + self.timeout)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from regionctl.backends.snapshot import (
+from regionctl.contract.faults import Fault, check_targets
+from regionctl.contract.snapshot import (
     ClusterView,
     EventView,
     FaultView,
@@ -20,13 +22,11 @@ from regionctl.backends.snapshot import (
     Snapshot,
     TenantView,
 )
-from regionctl.faults import Fault, check_targets
 from regionctl.model.resolved import preset, replication_mode
 from regionctl.model.topology import Topology
 from regionctl.sim.cluster_base import ClusterBase
 from regionctl.sim.core import EventLoop
 from regionctl.sim.failover import ClusterBus, ManagedControlPlane, Manager, OperatorOnly, Poller
-from regionctl.sim.history import ProbeRecorder, ProbeSettings
 from regionctl.sim.impact import Impact, worst
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.leaderless import LeaderlessCluster
@@ -39,7 +39,28 @@ from regionctl.sim.routing import groups_for
 from regionctl.sim.sentinel import Sentinel
 from regionctl.sim.workload import TrafficSource
 
+if TYPE_CHECKING:
+    from regionctl.sim.history import ProbeRecorder, ProbeSettings
+    from regionctl.sim.probe_checks import ProbeChecks
+
 MAX_EVENT_LOG = 2000
+
+
+class Replanned:
+    """What a cluster tells after each replan: the blast radius samples, probe sessions re-check answers
+    in flight. A plain object, not a closure, so that a fork's copy points at the fork."""
+
+    __slots__ = ("name", "sim")
+
+    def __init__(self, sim: Simulation, name: str) -> None:
+        self.sim = sim
+        self.name = name
+
+    def __call__(self) -> None:
+        sim = self.sim
+        sim.impact.note()
+        if sim.probes is not None:
+            sim.probes.on_replan(self.name, sim.now)
 EVENTS_IN_SNAPSHOT = 100
 
 
@@ -89,13 +110,21 @@ class Simulation:
         # The observed blast radius and the services' and tenants' states.
         self.impact = Impact(self)
         for cluster in self.clusters.values():
-            cluster.observer = self.impact.note
+            cluster.observer = Replanned(self, cluster.name)
         self.probes: ProbeRecorder | None = None
+        self.probe_checks: ProbeChecks | None = None
+        if any(c.consistency for c in topology.clusters):
+            self.enable_probes()
 
     def enable_probes(self, settings: ProbeSettings | None = None) -> ProbeRecorder:
         """Record what a few client sessions per traffic source see, operation by operation (docs/history.md)."""
+        from regionctl.sim.history import ProbeRecorder, ProbeSettings
+        from regionctl.sim.probe_checks import ProbeChecks
+
         if self.probes is None:
-            self.probes = ProbeRecorder(self, settings or ProbeSettings(), self.rng.getrandbits(64))
+            # Its own random stream: turning probes on changes none of the run's other figures.
+            self.probes = ProbeRecorder(self, settings or ProbeSettings(), self.seed * 1_000_003 + 7)
+            self.probe_checks = ProbeChecks(self.probes, {c.name: c.consistency for c in self.topology.clusters})
         return self.probes
 
     # -- time ------------------------------------------------------------------------------
@@ -317,7 +346,7 @@ class Simulation:
             services=tuple(ServiceView(s.name, services[s.name][0], tuple(s.depends_on), services[s.name][1])
                            for s in self.topology.services),
             runbooks=tuple(self.topology.runbook_names()),
-            faults=tuple(FaultView(f.fault.spec, f.at, f.healed_at) for f in self.faults),
+            faults=tuple(FaultView(f.fault, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(),
             events=tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:]),
             observed_blast_radius=self.observed_blast_radius(),
@@ -344,7 +373,8 @@ def node_health(network: Network, loc: tuple[str, str, str], peers: list[SimNode
 def controller_for(cluster: LeaderFollowerCluster, rng: random.Random) -> Manager:
     family = preset(cluster.spec).family
     if family == "raft":
-        return Raft(cluster, rng, preset(cluster.spec).extras.get("election_jitter", 1.0))
+        extras = preset(cluster.spec).extras
+        return Raft(cluster, rng, extras.get("election_jitter", 1.0), bool(extras.get("liveness_step_down")))
     if family == "lock-ttl":
         return Patroni(cluster, rng)
     if family == "sentinel":

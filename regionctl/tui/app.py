@@ -19,10 +19,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, RichLog
 
-from regionctl.backends.protocol import Backend, Command, HealAll, HealFault, InjectFault
-from regionctl.backends.snapshot import EventView, Snapshot
+from regionctl.analysis.reach import Predictor, Thunk, current_reach, static_predictor
+from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault
+from regionctl.contract.faults import Fault
+from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
-from regionctl.tui.blast import Predictor, Thunk, current_reach, static_predictor
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.render import (
     LEADER_COLUMNS,
@@ -224,17 +225,17 @@ class Dashboard(App[int]):
         return result.ok
 
     # -- faults ----------------------------------------------------------------------------
-    def active_faults(self) -> list[str]:
+    def active_faults(self) -> list[Fault]:
         # The backend's word, not the last frame's: a runbook may have injected one since.
-        return [f.spec for f in self.backend.snapshot().faults if f.healed_at is None]
+        return [f.fault for f in self.backend.snapshot().faults if f.healed_at is None]
 
     def preview(self, spec: str) -> Thunk:
         return self.predictor(self.topology, self.snapshot, spec)
 
     def action_pick_fault(self) -> None:
-        def chosen(spec: str | None) -> None:
-            if spec:
-                self.run_worker(self.send(InjectFault(spec)), group="commands")
+        def chosen(fault: Fault | None) -> None:
+            if fault:
+                self.run_worker(self.send(InjectFault(fault)), group="commands")
 
         self.push_screen("fault-picker", chosen)
 
@@ -244,13 +245,13 @@ class Dashboard(App[int]):
             self.notify("no fault is injected")
             return
 
-        def chosen(spec: str | None) -> None:
-            if spec == "*":
+        def chosen(index: str | None) -> None:
+            if index == "*":
                 self.run_worker(self.send(HealAll()), group="commands")
-            elif spec:
-                self.run_worker(self.send(HealFault(spec)), group="commands")
+            elif index:
+                self.run_worker(self.send(HealFault(active[int(index)])), group="commands")
 
-        choices = [(spec, f"heal {spec}") for spec in active] + [("*", "heal all of them")]
+        choices = [(str(i), f"heal {fault.spec}") for i, fault in enumerate(active)] + [("*", "heal all of them")]
         self.push_screen(ChoiceScreen("Heal which fault?", choices), chosen)
 
     async def action_heal_all(self) -> None:
@@ -414,7 +415,7 @@ class Dashboard(App[int]):
             lines.append(f"[b]runbook {self.run_.name} is still running[/b] (quitting stops it mid-step; "
                          "x stops it cleanly, with its rollback)")
         if active:
-            lines.append(f"[b]{len(active)} fault(s) still injected[/b]: {', '.join(active)} ({where})")
+            lines.append(f"[b]{len(active)} fault(s) still injected[/b]: {', '.join(f.spec for f in active)} ({where})")
         question = "\n".join(lines) + "\nQuit anyway?"
 
         async def answered(key: str | None) -> None:

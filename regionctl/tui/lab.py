@@ -8,7 +8,6 @@ me), and moves on with `N`. Progress goes to the user's state directory as steps
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,9 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
-from regionctl.backends.protocol import Backend
 from regionctl.backends.sim_backend import SimBackend
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.commands import Backend
+from regionctl.contract.snapshot import Snapshot
 from regionctl.labs.compile import CompiledLab, compile_lab
 from regionctl.labs.session import LabSession
 from regionctl.model.lab import Lab
@@ -186,7 +185,7 @@ async def open_lab(lab: Lab, path: Path, *, speed: float = 1.0, autoplay: bool =
                    **kwargs: Any) -> LabDashboard:
     """The lab's dashboard on a warmed-up simulator (leaders elected before the first step).
     `clock` and `sleep` pace the simulator (tests drive them)."""
-    from regionctl.tui.blast import forked_predictor
+    from regionctl.analysis.reach import forked_predictor
 
     compiled = compile_lab(lab, path)
     pacing: dict[str, Any] = {"clock": clock} if clock else {}
@@ -198,20 +197,12 @@ async def open_lab(lab: Lab, path: Path, *, speed: float = 1.0, autoplay: bool =
     return LabDashboard(backend, compiled, autoplay=autoplay, **kwargs)
 
 
-def run_lab_app(lab: Lab, path: Path) -> None:
-    """`regionctl lab LAB`: refuse what cannot run (a bad lab, no terminal), then open the dashboard."""
+def run_lab_app(lab: Lab, path: Path) -> int:
+    """Open the lab dashboard (the CLI has checked the lab compiles and that there is a terminal);
+    returns the exit code."""
     import asyncio
-
-    from regionctl.cli.common import fail
-    from regionctl.cli.lab import compile_or_exit
-    from regionctl.cli.tui import _interactive
-
-    compile_or_exit(lab, path)  # a lab that cannot compile: FILE:LINE:COL, exit 2, before the screen opens
-    if not _interactive():
-        fail(f"the lab dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
-             f"`regionctl lab {lab.name} --check` verifies the lab headless")
 
     async def main() -> int | None:
         return await (await open_lab(lab, path)).run_async()
 
-    sys.exit(asyncio.run(main()) or 0)
+    return asyncio.run(main()) or 0

@@ -10,8 +10,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from regionctl.backends.snapshot import EventView, NodeView, Snapshot
-from regionctl.faults import FaultSpecError, parse_fault
+from regionctl.contract.report import judge_slo
+from regionctl.contract.snapshot import EventView, NodeView, Snapshot
 from regionctl.model.resolved import region_rtt
 from regionctl.model.topology import Topology
 from regionctl.units import format_duration
@@ -159,14 +159,8 @@ class DashboardModel:
 
     def links(self) -> list[Link]:
         snap = self.snapshot
-        active = [f.spec for f in snap.faults if f.healed_at is None] if snap else []
+        faults = [f.fault for f in snap.faults if f.healed_at is None] if snap else []
         down = {r.name for r in snap.regions if r.status == "down"} if snap else set()
-        faults = []
-        for spec in active:
-            try:
-                faults.append(parse_fault(spec))
-            except FaultSpecError:  # another backend's spec the parser does not know
-                continue
         out = []
         for a, b, rtt in self._pairs:
             state, detail = "ok", ""
@@ -198,14 +192,13 @@ class DashboardModel:
         if faults and rto is None and snap is not None:
             running = snap.time - min(f.at for f in faults)
         rpo = float(metrics.get("rpo_seconds") or 0.0)
-        breaches = []
-        if slo.availability is not None and availability < slo.availability:
-            breaches.append("availability")
-        if slo.rpo is not None and rpo > slo.rpo:
-            breaches.append("rpo")
         observed_rto = running if running is not None else rto
-        if slo.rto is not None and observed_rto is not None and observed_rto > slo.rto:
-            breaches.append("rto")
+        # The one judge (contract.report), on the figures so far: an RTO still running counts as elapsed,
+        # no RTO yet (no outage) is no breach.
+        so_far = {"availability": availability, "rpo_seconds": rpo, "rto_seconds": observed_rto}
+        targets = {"availability": slo.availability, "rpo": slo.rpo,
+                   "rto": slo.rto if observed_rto is not None else None}
+        breaches = [check.name for check in judge_slo(targets, so_far) if not check.ok]
         active = any(f.healed_at is None for f in faults)
         level = "breached" if breaches else "at risk" if active or running is not None else "ok"
         return SloState(level, availability, slo.availability, burn, running, rto, slo.rto, rpo, slo.rpo,

@@ -7,8 +7,8 @@ from typing import Any
 
 from rich.text import Text
 
-from regionctl.backends.snapshot import Snapshot
-from regionctl.tui.blast import Reach
+from regionctl.analysis.reach import Reach
+from regionctl.contract.snapshot import Snapshot
 from regionctl.tui.model import HEALTH, DashboardModel, SloState, countdown, dur, lag_level
 
 Cell = tuple[str, str]

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from regionctl.backends.protocol import Backend
+from regionctl.contract.commands import Backend
 from regionctl.model.topology import Topology
 from regionctl.tui.model import dur
 from regionctl.tui.widgets import KeyedTable

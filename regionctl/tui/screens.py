@@ -18,9 +18,9 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from regionctl.faults import FAULT_HELP, FAULT_KINDS, FaultSpecError, check_targets, parse_fault
+from regionctl.analysis.reach import Reach, Thunk
+from regionctl.contract.faults import FAULT_HELP, FAULT_KINDS, Fault, FaultSpecError, check_targets, parse_fault
 from regionctl.model.topology import Topology
-from regionctl.tui.blast import Reach, Thunk
 from regionctl.tui.render import reach_text
 
 # The value a fault kind starts with in the picker (edited in the spec field before confirming).
@@ -45,7 +45,7 @@ def fault_targets(topology: Topology, kind: str) -> list[tuple[str, str]]:
     return pairs
 
 
-class FaultPicker(ModalScreen[str | None]):
+class FaultPicker(ModalScreen[Fault | None]):
     """Kind, then target, then the predicted blast radius, then confirm. Esc steps back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back / close")]
@@ -156,11 +156,12 @@ class FaultPicker(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         try:
-            check_targets(parse_fault(event.value), self.topology)
+            fault = parse_fault(event.value)  # the edge: parsed and checked once, carried typed from here
+            check_targets(fault, self.topology)
         except FaultSpecError as exc:
             self.notify(str(exc).splitlines()[0], severity="error")
             return
-        self.dismiss(event.value.strip())
+        self.dismiss(fault)
 
     def action_back(self) -> None:
         if self.stage == "confirm":

@@ -15,7 +15,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import DataTable, Static
 
-from regionctl.backends.snapshot import Snapshot
+from regionctl.contract.snapshot import Snapshot
 from regionctl.tui.model import HEALTH, REGION, ROLE, Link, dur
 
 Cell = tuple[str, str]  # (text, style): compared cheaply before any Rich object is built

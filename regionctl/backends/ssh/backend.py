@@ -13,7 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from regionctl.backends.protocol import (
+from regionctl.backends.ssh.adapters.base import ClusterState, ParseError, Plan, Probe
+from regionctl.backends.ssh.connections import HostPool, RunResult
+from regionctl.backends.ssh.observed import Observer
+from regionctl.backends.ssh.realfaults import FaultPlan, Placement, plan_fault
+from regionctl.backends.ssh.targets import ClusterPlan, cluster_plans, connect_settings, host_keys
+from regionctl.contract.commands import (
     Command,
     CommandResult,
     Demote,
@@ -27,14 +32,18 @@ from regionctl.backends.protocol import (
     SetReadOnly,
     ShiftTraffic,
 )
-from regionctl.backends.snapshot import ClusterView, FaultView, NodeView, RegionView, Snapshot, TenantView
-from regionctl.backends.ssh.adapters.base import ClusterState, ParseError, Plan, Probe
-from regionctl.backends.ssh.connections import HostPool, RunResult
-from regionctl.backends.ssh.observed import Observer
-from regionctl.backends.ssh.realfaults import FaultPlan, Placement, plan_fault
-from regionctl.backends.ssh.targets import ClusterPlan, cluster_plans, connect_settings, host_keys
-from regionctl.faults import FaultSpecError, check_targets, parse_fault
-from regionctl.model.crosscheck import mode_of
+from regionctl.contract.faults import Fault, FaultKind
+from regionctl.contract.health import cluster_state, service_states, tenant_state
+from regionctl.contract.snapshot import (
+    ClusterView,
+    FaultView,
+    NodeView,
+    RegionView,
+    ServiceView,
+    Snapshot,
+    TenantView,
+)
+from regionctl.model.resolved import node_zone, replication_mode
 from regionctl.model.topology import SshSettings, Topology
 
 PROBE_RETRIES = 1  # read-only probes only; actions are never retried
@@ -43,7 +52,7 @@ WATCH_INTERVAL = 0.25  # seconds between probe rounds while an action or fault r
 
 @dataclass
 class _ActiveFault:
-    spec: str
+    fault: Fault
     at: float
     plan: FaultPlan
 
@@ -134,8 +143,8 @@ class SshBackend:
         """Regions and nodes on a side of an active partition fault."""
         sides: set[str] = set()
         for active in self._faults:
-            fault = parse_fault(active.spec)
-            if fault.kind == "partition":
+            fault = active.fault
+            if fault.kind == FaultKind.PARTITION:
                 sides |= {fault.a, fault.b}
         return sides
 
@@ -144,13 +153,13 @@ class SshBackend:
         cut = self._partitioned()
         clusters = []
         health: dict[str, list[str]] = {r.name: [] for r in self.topology.regions}
-        for index, cp in enumerate(self.plans):
+        for cp in self.plans:
             state = self._states.get(cp.cluster.name)
             statuses = cp.adapter.statuses(state.targets, state.probes, state.leader) if state else {}
             nodes = []
             for node in cp.cluster.nodes:
                 status = statuses.get(node.name)
-                zone = node.zone or self.topology.region(node.region).zones[0]
+                zone = node_zone(self.topology, node)
                 if status is None:
                     nodes.append(NodeView(node.name, cp.cluster.name, node.region, zone,
                                           "replica" if node.role == "replica" else "follower", "down"))
@@ -172,19 +181,25 @@ class SshBackend:
             lead = next((n for n in nodes if n.name == leader), None)
             writable = lead is not None and lead.accepting_writes
             clusters.append(ClusterView(
-                cp.cluster.name, cp.cluster.engine, mode_of(self.topology, index), leader,
+                cp.cluster.name, cp.cluster.engine, replication_mode(cp.cluster), leader,
                 max((n.term for n in nodes), default=0), tuple(nodes), writable=writable,
                 election=(cp.adapter.election(state) if state else "") or ("" if leader else "no leader"),
                 availability=1.0 if writable else 0.0))
         regions = tuple(RegionView(name, "isolated" if name in cut and _region_status(states) == "up"
                                    else _region_status(states)) for name, states in health.items())
-        can_write = {c.name: c.writable for c in clusters}
-        tenants = tuple(TenantView(t.name, t.model, "ok" if all(can_write.get(c, True) for c in t.clusters)
-                                   else "down") for t in self.topology.tenants)
-        faults = tuple(FaultView(f.spec, f.at) for f in self._faults) + tuple(self._healed)
+        # The one rule (contract.health) the simulator's snapshots use too.
+        states = {c.name: cluster_state(c.writable, (n.health for n in c.nodes)) for c in clusters}
+        region_status = {r.name: r.status for r in regions}
+        services = service_states(self.topology, states, lambda name: region_status.get(name, "up"))
+        tenants = tuple(TenantView(t.name, t.model, tenant_state(self.topology, t.name, states, services))
+                        for t in self.topology.tenants)
+        service_views = tuple(ServiceView(s.name, services[s.name][0], tuple(s.depends_on), services[s.name][1])
+                              for s in self.topology.services)
+        faults = tuple(FaultView(f.fault, f.at) for f in self._faults) + tuple(self._healed)
         return Snapshot(self.topology.name, str(self.topology.kind), self.name, now, regions, tuple(clusters),
                         tenants, tuple(self.topology.runbook_names()), faults,
-                        {"probe_round_seconds": round(self._last_round, 4), "handshakes": self.pool.handshakes})
+                        {"probe_round_seconds": round(self._last_round, 4), "handshakes": self.pool.handshakes},
+                        services=service_views)
 
     # -- acting ----------------------------------------------------------------------------------
     async def advance(self, seconds: float) -> None:
@@ -282,7 +297,7 @@ class SshBackend:
         for cp in self.plans:
             for node, t in zip(cp.cluster.nodes, cp.targets, strict=True):
                 region[node.name] = node.region
-                zone[node.name] = node.zone or self.topology.region(node.region).zones[0]
+                zone[node.name] = node_zone(self.topology, node)
                 addresses[node.name] = tuple(dict.fromkeys(a for a in (t.host, t.address) if a))
         return Placement(region, zone, addresses)
 
@@ -291,25 +306,21 @@ class SshBackend:
             results = [await self._heal(f) for f in reversed(list(self._faults))]
             failed = [r.message for r in results if not r.ok]
             return CommandResult(not failed, "; ".join(failed) or f"healed {len(results)} fault(s)")
-        try:
-            fault = parse_fault(command.spec)
-            check_targets(fault, self.topology)
-        except FaultSpecError as exc:
-            return CommandResult(False, str(exc))
+        fault = command.fault  # parsed and checked against the topology at the edge
         plan = plan_fault(fault, self.plans, self._placement(), self.ssh.nft, self.ssh.latency)
         if isinstance(command, HealFault):
-            active = next((f for f in self._faults if f.spec == fault.spec), None)
+            active = next((f for f in self._faults if f.fault == fault), None)  # A|B heals B|A
             if active is None:
                 if plan.inject.refusal:
                     return CommandResult(False, plan.inject.refusal)
                 # Injected by another process (a crashed run, the dashboard, --keep-faults): its rollback is
                 # rebuilt from the spec, the same commands that process would have run.
-                active = _ActiveFault(fault.spec, self.now(), plan)
+                active = _ActiveFault(fault, self.now(), plan)
                 self._faults.append(active)
             return await self._heal(active)
         if plan.inject.refusal:
             return CommandResult(False, plan.inject.refusal)
-        active = _ActiveFault(fault.spec, self.now(), plan)
+        active = _ActiveFault(fault, self.now(), plan)
         self._faults.append(active)
         result = await self.run_plan(plan.inject)
         if not result.ok:  # roll back what part of it did
@@ -322,11 +333,11 @@ class SshBackend:
         result = await self.run_plan(active.plan.heal)
         if result.ok:
             if active not in self._faults:  # healed meanwhile by another caller (the dashboard and a runbook)
-                return CommandResult(True, f"healed {active.spec}")
+                return CommandResult(True, f"healed {active.fault.spec}")
             self._faults.remove(active)
-            self._healed.append(FaultView(active.spec, active.at, self.now()))
-            return CommandResult(True, f"healed {active.spec}")
-        return CommandResult(False, f"healing {active.spec} failed: {result.message}")
+            self._healed.append(FaultView(active.fault, active.at, self.now()))
+            return CommandResult(True, f"healed {active.fault.spec}")
+        return CommandResult(False, f"healing {active.fault.spec} failed: {result.message}")
 
     async def close(self) -> None:
         if self._round is not None and not self._round.done():

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from regionctl.backends.ssh.adapters.base import Plan, Step, quote
 from regionctl.backends.ssh.targets import ClusterPlan
-from regionctl.faults import Fault
+from regionctl.contract.faults import Fault
 
 
 @dataclass(frozen=True, slots=True)

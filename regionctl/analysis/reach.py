@@ -1,5 +1,5 @@
-"""Blast radius for the dashboard: what the current faults reach (read off the Snapshot),
-and a preview of what a fault would reach before it is injected.
+"""Reach for the dashboard and the lab (no Textual here): what the current faults reach (read off
+the Snapshot), and a preview of what a fault would reach before it is injected.
 
 The preview is pluggable (`Predictor`). On the simulator the command line plugs in
 `forked_predictor`: regionctl.analysis forks the live simulation and runs the fault
@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from regionctl.backends.snapshot import Snapshot
-from regionctl.faults import check_targets, parse_fault
+from regionctl.contract.faults import check_targets, parse_fault
+from regionctl.contract.snapshot import Snapshot
+from regionctl.model.resolved import node_zone
 from regionctl.model.topology import Topology
 
 
@@ -44,16 +45,10 @@ Predictor = Callable[[Topology, Snapshot, str], Thunk]  # raises FaultSpecError 
 
 def _downstream(topology: Topology, clusters: set[str]) -> tuple[list[str], list[str]]:
     """Services and tenants that depend, directly or through services, on any of `clusters`."""
-    services: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for service in topology.services:
-            if service.name not in services and set(service.depends_on) & (clusters | services):
-                services.add(service.name)
-                changed = True
-    tenants = [t.name for t in topology.tenants if set(t.clusters) & clusters or set(t.services) & services]
-    return sorted(services), tenants
+    services = sorted(s.name for s in topology.services if set(topology.clusters_needed([s.name])) & clusters)
+    tenants = [t.name for t in topology.tenants
+               if set(topology.clusters_needed([*t.services, *t.clusters])) & clusters]
+    return services, tenants
 
 
 def _traffic(topology: Topology, regions_down: set[str], clusters_hit: set[str]) -> float:
@@ -70,8 +65,7 @@ def static_preview(topology: Topology, snapshot: Snapshot, spec: str) -> Reach:
     """Reach of one fault from the topology's shape and who leads now (raises FaultSpecError)."""
     fault = parse_fault(spec)
     check_targets(fault, topology)
-    where = {n.name: (n.region, n.zone or topology.region(n.region).zones[0]) for c in topology.clusters
-             for n in c.nodes}
+    where = {n.name: (n.region, node_zone(topology, n)) for c in topology.clusters for n in c.nodes}
     ends = {fault.a, fault.b}
     if fault.kind == "region":
         nodes = [n for n, (r, _) in where.items() if r == fault.target]
@@ -158,9 +152,10 @@ def forked_predictor(fork: Callable[[], Any], horizon: float = 300.0) -> Predict
     def predict(topology: Topology, snapshot: Snapshot, spec: str) -> Thunk:
         from regionctl.analysis.blast import predict_blast
 
-        check_targets(parse_fault(spec), topology)
+        fault = parse_fault(spec)  # the picker's edge: what was typed
+        check_targets(fault, topology)
         copy = fork()
-        return lambda: reach_from_prediction(predict_blast(copy, [spec], horizon=horizon))
+        return lambda: reach_from_prediction(predict_blast(copy, [fault], horizon=horizon))
 
     return predict
 

@@ -1,0 +1,140 @@
+"""The immutable Snapshot every frontend reads (TUI, headless CLI, exporter, labs).
+
+Plain frozen dataclasses: cheap to build, safe to share across tasks, trivially
+turned into the `status --json` shape of docs/report.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from regionctl.contract.faults import Fault
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    name: str
+    cluster: str
+    region: str
+    zone: str
+    role: str  # leader | follower | replica | candidate
+    health: str  # up | down | isolated
+    lag_seconds: float = 0.0
+    lag_ops: int = 0
+    term: int = 0
+    position: int = 0
+    accepting_writes: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "region": self.region, "zone": self.zone, "role": self.role,
+                "health": self.health, "lag_seconds": round(self.lag_seconds, 6), "lag_ops": self.lag_ops}
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    name: str
+    engine: str
+    replication: str
+    leader: str | None
+    term: int
+    nodes: tuple[NodeView, ...]
+    writable: bool = True
+    election: str = ""  # what the failover machinery is doing right now, if anything
+    availability: float = 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "engine": self.engine, "replication": self.replication,
+                "leader": self.leader, "term": self.term, "writable": self.writable,
+                "election": self.election, "availability": round(self.availability, 6),
+                "nodes": [n.to_json() for n in self.nodes]}
+
+
+@dataclass(frozen=True, slots=True)
+class RegionView:
+    name: str
+    status: str  # up | down | degraded | isolated
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status}
+
+
+@dataclass(frozen=True, slots=True)
+class TenantView:
+    name: str
+    model: str
+    status: str  # ok | degraded | down
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "model": self.model, "status": self.status}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceView:
+    name: str
+    status: str  # ok | degraded | down
+    depends_on: tuple[str, ...] = ()
+    reason: str = ""  # why it is not ok: the dependency or region that degrades it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "depends_on": list(self.depends_on),
+                "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class FaultView:
+    fault: Fault
+    at: float
+    healed_at: float | None = None
+
+    @property
+    def spec(self) -> str:
+        return self.fault.spec
+
+    def to_json(self) -> dict[str, Any]:
+        return {"spec": self.spec, "at": self.at, "healed_at": self.healed_at}
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    at: float
+    source: str  # the cluster it concerns, or "" for the estate (faults, traffic)
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    topology: str
+    kind: str
+    backend: str
+    time: float
+    regions: tuple[RegionView, ...]
+    clusters: tuple[ClusterView, ...]
+    tenants: tuple[TenantView, ...]
+    runbooks: tuple[str, ...]
+    faults: tuple[FaultView, ...] = ()
+    metrics: dict[str, Any] = field(default_factory=dict)
+    events: tuple[EventView, ...] = ()  # the most recent events, oldest first (the dashboard's log)
+    services: tuple[ServiceView, ...] = ()
+    # What the faults have reached so far in this run (regions, nodes, tenants, traffic_fraction).
+    observed_blast_radius: dict[str, Any] = field(default_factory=dict)
+
+    def cluster(self, name: str) -> ClusterView:
+        return next(c for c in self.clusters if c.name == name)
+
+    def node(self, name: str) -> NodeView:
+        return next(n for c in self.clusters for n in c.nodes if n.name == name)
+
+    def to_status_json(self) -> dict[str, Any]:
+        return {
+            "topology": self.topology,
+            "kind": self.kind,
+            "backend": self.backend,
+            "time": round(self.time, 6),
+            "regions": [r.to_json() for r in self.regions],
+            "clusters": [c.to_json() for c in self.clusters],
+            "tenants": [t.to_json() for t in self.tenants],
+            "services": [s.to_json() for s in self.services],
+            "runbooks": list(self.runbooks),
+            "faults": [f.to_json() for f in self.faults if f.healed_at is None],
+        }

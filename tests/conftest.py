@@ -1,0 +1,39 @@
+"""Suite-wide: no result depends on the terminal, and skipped real-component tests are summed up at the end."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pytest
+
+from tests.realdeps import ENABLE, PREFIX, REQUIRE_REAL
+
+# Subprocesses (the installed `regionctl`) inherit this: Rich wraps at a width of our choosing,
+# not the terminal's (or a CI runner's), and writes no colour codes.
+os.environ["COLUMNS"] = "200"
+os.environ["LINES"] = "50"
+for _name in ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+    os.environ.pop(_name, None)
+
+_skipped: Counter[str] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if reason.startswith(PREFIX):
+            _skipped[reason.removeprefix(PREFIX)] += 1
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The very last line of the run: what was skipped for want of a real component, and how to run it."""
+    if not _skipped:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    count = sum(_skipped.values())
+    what = "; ".join(sorted(_skipped))
+    reporter.write_line(f"{count} real-component test(s) skipped ({what}); `{ENABLE}` installs the system "
+                        f"packages and runs them ({REQUIRE_REAL}=1 makes such skips failures)", yellow=True)

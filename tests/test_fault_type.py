@@ -1,0 +1,96 @@
+"""The typed Fault: parsed once at the edge, canonical identity, carried as is to the report."""
+
+from __future__ import annotations
+
+import pytest
+
+from regionctl.analysis.blast import predict_blast
+from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.commands import HealFault, InjectFault
+from regionctl.contract.faults import FAULT_KINDS, Fault, FaultKind, parse_fault
+from regionctl.runbook.journal import command_from_json, command_to_json
+from regionctl.sim.simulator import Simulation
+from tests.simhelpers import bundled
+
+SPECS = ["node:pg-1", "region:us-east", "zone:us-east/a", "partition:us-east|eu-west", "partition:eu-west>us-east",
+         "latency:us-east|eu-west=300ms", "slow:pg-2=10x", "clock:pg-2=+2s", "clock:pg-2=-500ms"]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_the_spec_round_trips(spec: str) -> None:
+    fault = parse_fault(spec)
+    assert isinstance(fault.kind, FaultKind)
+    assert fault.spec == spec
+    assert parse_fault(fault.spec) == fault
+
+
+def test_every_kind_has_an_example() -> None:
+    assert sorted({parse_fault(s).kind.value for s in SPECS}) == sorted(FAULT_KINDS)
+
+
+def test_symmetric_pairs_are_one_fault_and_keep_the_order_given_for_display() -> None:
+    ab, ba = parse_fault("partition:us-east|eu-west"), parse_fault("partition:eu-west|us-east")
+    assert ab == ba and hash(ab) == hash(ba) and len({ab, ba}) == 1
+    assert ab.spec == "partition:us-east|eu-west" and ba.spec == "partition:eu-west|us-east"
+    assert parse_fault("latency:a|b=300ms") == parse_fault("latency:b|a=0.3s")
+    assert parse_fault("latency:a|b=300ms") != parse_fault("latency:a|b=301ms")
+    # One way is one way; and a one-way cut is not the two-way cut.
+    assert parse_fault("partition:a>b") != parse_fault("partition:b>a")
+    assert parse_fault("partition:a>b") != parse_fault("partition:a|b")
+    assert parse_fault("clock:n=+2s") == parse_fault("clock:n=+2000ms")
+    assert Fault(FaultKind.NODE, "a") != Fault(FaultKind.REGION, "a")
+
+
+def test_the_fault_is_frozen() -> None:
+    fault = parse_fault("region:us-east")
+    with pytest.raises(AttributeError):
+        fault.a = "eu-west"  # type: ignore[misc]
+
+
+@pytest.mark.asyncio
+async def test_a_partition_heals_whichever_way_round_it_is_written() -> None:
+    # The bug: injected as us-east|eu-west, healing eu-west|us-east answered "no active fault".
+    backend = SimBackend(bundled("active-passive"))
+    await backend.advance(10)
+    assert (await backend.apply(InjectFault(parse_fault("partition:us-east|eu-west")))).ok
+    await backend.advance(5)
+    healed = await backend.apply(HealFault(parse_fault("partition:eu-west|us-east")))
+    assert healed.ok, healed.message
+    assert healed.message == "healed partition:us-east|eu-west"
+    assert not [f for f in backend.snapshot().faults if f.healed_at is None]
+    # A one-way cut is healed only by its own direction.
+    assert (await backend.apply(InjectFault(parse_fault("partition:us-east>eu-west")))).ok
+    assert not (await backend.apply(HealFault(parse_fault("partition:eu-west>us-east")))).ok
+
+
+@pytest.mark.asyncio
+async def test_the_snapshot_carries_the_typed_fault() -> None:
+    backend = SimBackend(bundled("active-passive"))
+    fault = parse_fault("latency:eu-west|us-east=300ms")
+    assert (await backend.apply(InjectFault(fault))).ok
+    (view,) = backend.snapshot().faults
+    assert view.fault == fault and view.spec == "latency:eu-west|us-east=300ms"
+    assert view.to_json() == {"spec": "latency:eu-west|us-east=300ms", "at": 0.0, "healed_at": None}
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_the_journal_keeps_the_spec(spec: str) -> None:
+    for command in (InjectFault(parse_fault(spec)), HealFault(parse_fault(spec))):
+        data = command_to_json(command)
+        assert data == {"type": type(command).__name__, "spec": spec}
+        assert command_from_json(data) == command
+
+
+def test_blast_on_a_running_active_active_simulation() -> None:
+    # The leaderless cluster once keyed its books by id(), which a fork's deep copy does not remap:
+    # this raised KeyError (the fault picker showed "prediction failed: 140412954659136").
+    sim = Simulation(bundled("active-active"), seed=3)
+    sim.run_until(45.0)
+    before = sim.metrics()
+    node = sim.topology.clusters[0].nodes[0].name
+    for spec in ("region:us-east", "partition:us-east|eu-west", f"node:{node}"):
+        result = predict_blast(sim, [parse_fault(spec)], horizon=120.0)
+        assert result["faults"] == [spec]
+        assert result["blast_radius"]["nodes"]
+    assert sim.metrics() == before and sim.now == 45.0
+    sim.run_until(90.0)  # the original goes on unharmed

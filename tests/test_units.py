@@ -1,0 +1,40 @@
+"""The units users write and read: one duration formatter, one speed parser, negative durations named."""
+
+from __future__ import annotations
+
+import pytest
+
+from regionctl.units import UnitError, format_duration, parse_duration, parse_speed
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (0.0, "0ms"), (0.08, "80ms"), (0.9996, "1s"), (1.0, "1s"), (1.25, "1.3s"), (59.96, "1m00s"),
+    (95.0, "1m35s"), (599.7, "10m00s"), (599.4, "9m59s"), (3599.7, "1h00m"), (5400.0, "1h30m"),
+    (-95.0, "-1m35s"),
+])
+def test_durations_are_rounded_once_then_given_their_unit(seconds: float, shown: str) -> None:
+    assert format_duration(seconds) == shown
+
+
+def test_no_duration_is_ever_shown_with_sixty_seconds_or_minutes() -> None:
+    for tenth in range(0, 2 * 36000, 7):  # every 0.7 s up to two hours
+        shown = format_duration(tenth / 10)
+        assert "m60s" not in shown and "h60m" not in shown and shown != "1000ms", (tenth, shown)
+
+
+@pytest.mark.parametrize("value", ["-5s", " -500ms", "-1h"])
+def test_a_negative_duration_says_it_must_not_be_negative(value: str) -> None:
+    with pytest.raises(UnitError, match="must not be negative"):
+        parse_duration(value)
+
+
+@pytest.mark.parametrize(("text", "factor"), [("10x", 10.0), ("10", 10.0), ("0.5x", 0.5), (" 2.5x ", 2.5),
+                                              ("1000x", 1000.0)])
+def test_speed_has_one_set_of_forms(text: str, factor: float) -> None:
+    assert parse_speed(text) == factor
+
+
+@pytest.mark.parametrize("text", ["fast", "0", "0x", "-1x", "1001x", "nan", "inf", "x"])
+def test_a_bad_speed_names_the_forms(text: str) -> None:
+    with pytest.raises(UnitError, match=r"expected a positive factor like 10x or 0.5x \(at most 1000x\)"):
+        parse_speed(text)
