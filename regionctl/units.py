@@ -120,18 +120,19 @@ def format_duration(seconds: float) -> str:
         return "-" + format_duration(-seconds)
     if 0 < seconds < 0.001:
         return f"{seconds * 1000:.2f}ms"
-    if _half_up(seconds * 1000) < 1000:
-        return f"{_half_up(seconds * 1000)}ms"
-    tenths = _half_up(seconds * 10)
+    if _round(seconds * 1000) < 1000:
+        return f"{_round(seconds * 1000)}ms"
+    tenths = _round(seconds * 10)
     if tenths < 600:
         return f"{tenths / 10:.1f}s".replace(".0s", "s")
-    whole = _half_up(seconds)
+    whole = _round(seconds)
     if whole < 3600:
         minutes, secs = divmod(whole, 60)
         return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(_half_up(seconds / 60), 60)
+    hours, minutes = divmod(_round(seconds / 60), 60)
     return f"{hours}h{minutes:02d}m"
 
 
-def _half_up(value: float) -> int:
-    return math.floor(value + 0.5)
+def _round(value: float) -> int:
+    """Python's rounding of the float as stored (57.05 is 57.0499...: 57.0); ties to even."""
+    return round(value)

@@ -63,3 +63,8 @@ def test_dry_run_json_prints_the_plan_as_json() -> None:
     assert plan["objectives"] == {"rto": 60.0, "rpo": 5.0}
     reach = plan["predicted_blast_radius"]["region:us-east"]
     assert reach["nodes"] == ["pg-1", "pg-2", "redis-1"]
+
+
+def test_a_misspelt_lab_gets_the_closest_bundled_one() -> None:
+    result = invoke("lab", "replication-lga", "--check")
+    assert result.exit_code == 2 and "did you mean 'replication-lag'?" in result.stderr

@@ -1,4 +1,4 @@
-"""The house rules that tools can check: ruff and mypy clean outside the UI (the layers and the
+"""The house rules that tools can check: ruff and mypy (strict, the dashboard included) clean (the layers and the
 simulator's purity: tests/test_import_contract.py)."""
 
 from __future__ import annotations

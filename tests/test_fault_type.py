@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from regionctl.analysis.blast import predict_blast
@@ -94,3 +97,64 @@ def test_blast_on_a_running_active_active_simulation() -> None:
         assert result["blast_radius"]["nodes"]
     assert sim.metrics() == before and sim.now == 45.0
     sim.run_until(90.0)  # the original goes on unharmed
+
+
+# Where code may branch on a fault's kind: the fault type, the simulator and the SSH backend
+# (docs/extending.md lists the places a new kind touches). Everything else asks Fault.info.
+KIND_AWARE = ("regionctl/contract/faults.py", "regionctl/sim/", "regionctl/backends/ssh/")
+
+
+def _branches_on_fault_kind(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Compare):
+        return False
+    operands = [node.left, *node.comparators]
+    if not any((isinstance(o, ast.Attribute) and o.attr == "kind") or
+               (isinstance(o, ast.Call) and isinstance(o.func, ast.Name) and o.func.id == "str") for o in operands):
+        return False
+    for operand in operands:
+        for leaf in ast.walk(operand):
+            if isinstance(leaf, ast.Constant) and leaf.value in FAULT_KINDS:
+                return True
+            if isinstance(leaf, ast.Attribute) and isinstance(leaf.value, ast.Name) and leaf.value.id == "FaultKind":
+                return True
+    return False
+
+
+def test_only_the_fault_type_the_simulator_and_ssh_branch_on_a_fault_kind() -> None:
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in sorted((root / "regionctl").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if name.startswith(KIND_AWARE):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), name)):
+            if _branches_on_fault_kind(node):
+                found.append(f"{name}:{node.lineno}")  # type: ignore[attr-defined]
+    assert found == [], "branch on Fault.info (targets, value, effect) instead: " + ", ".join(found)
+
+
+def test_a_fork_copies_plain_data_only() -> None:
+    # No closure in the event heap (a deep copy cannot rebind one) and no books keyed by id().
+    import inspect
+
+    from regionctl.sim import operator
+
+    sim = Simulation(bundled("active-passive"), seed=2)
+    sim.run_until(20.0)
+    sim.inject(parse_fault("region:us-east"))
+    operator.shift_traffic(sim, "eu-west", None, None)
+    sim.run_until(20.5)  # the clients' moves are still due (the operator schedules them)
+    fork = sim.fork()
+    assert any(getattr(c, "__name__", "") == "move_source" for _, _, c, _ in fork.loop._heap)
+    for _, _, callback, args in fork.loop._heap:
+        function = getattr(callback, "__func__", callback)
+        assert getattr(function, "__closure__", None) is None, f"a closure in the heap: {callback!r}"
+        assert not inspect.isfunction(function) or "<locals>" not in function.__qualname__, callback
+        owner = getattr(callback, "__self__", None)
+        if owner is not None:  # a bound method: bound to the fork's own objects, not the original's
+            assert owner is not sim and all(owner is not c for c in sim.clusters.values())
+        for arg in args:
+            assert all(arg is not c for c in sim.clusters.values()), f"{callback!r} holds the original's {arg!r}"
+    for source in (Path(__file__).resolve().parent.parent / "regionctl" / "sim").glob("*.py"):
+        assert "[id(" not in source.read_text() and "{id(" not in source.read_text().replace("{id(o): o", ""), \
+            f"{source.name} keys something by id(): a deep copy does not remap it"

@@ -4,6 +4,7 @@ when the check holds, what "show me" performs, and the progress it records."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -140,3 +141,16 @@ async def test_every_lab_walks_through_with_show_me_and_every_check_turns_green(
         assert session.go_next() in ("moved", "end")
     assert session.complete
     assert load_progress()[path.stem]["finished"] is True
+
+
+def test_a_lab_item_carries_the_fault_its_plan_parsed() -> None:
+    from regionctl.contract.commands import InjectFault
+    from regionctl.labs.session import DoItem
+    from regionctl.runbook.plan import PlannedStep
+
+    class Planned:
+        command = InjectFault(parse_fault("partition:us-east|eu-west"))
+
+    item = DoItem("partition:us-east|eu-west", "fault", (cast(PlannedStep, Planned()),))
+    assert item.fault == parse_fault("partition:eu-west|us-east")
+    assert DoItem("wait 10s", "wait", ()).fault is None

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from regionctl.analysis.reach import current_reach, static_preview
-from regionctl.contract.faults import FaultSpecError, parse_fault
+from regionctl.contract.faults import FaultSpecError, check_targets, parse_fault
 from regionctl.contract.snapshot import EventView
 from regionctl.sim.simulator import Simulation
 from regionctl.tui.model import DashboardModel, countdown, lag_level, sparkline
@@ -100,17 +100,17 @@ def test_countdown_turns_a_deadline_into_time_left() -> None:
 def test_static_preview_of_each_kind() -> None:
     topology = bundled("active-passive")
     snap = Simulation(topology, seed=1).snapshot()
-    region = static_preview(topology, snap, "region:us-east")
+    region = static_preview(topology, snap, parse_fault("region:us-east"))
     assert region.nodes == ("pg-1", "pg-2", "redis-1") and region.traffic_fraction == 1.0
     assert region.clusters == ("orders", "sessions") and region.services == ("checkout",)
-    follower = static_preview(topology, snap, "node:pg-3")
+    follower = static_preview(topology, snap, parse_fault("node:pg-3"))
     assert follower.clusters == () and follower.tenants == ("acme", "globex")  # degraded, still served
-    split = static_preview(topology, snap, "partition:us-east|eu-west")
+    split = static_preview(topology, snap, parse_fault("partition:us-east|eu-west"))
     assert split.clusters == ("orders", "sessions") and any("split pg-1,pg-2 | pg-3" in n for n in split.notes)
-    zone = static_preview(topology, snap, "zone:us-east/b")
+    zone = static_preview(topology, snap, parse_fault("zone:us-east/b"))
     assert zone.nodes == ("pg-2",) and zone.clusters == ()
-    with pytest.raises(FaultSpecError):
-        static_preview(topology, snap, "node:pg-9")
+    with pytest.raises(FaultSpecError):  # the picker checks before it previews
+        check_targets(parse_fault("node:pg-9"), topology)
 
 
 def test_current_reach_reads_the_snapshot() -> None:
@@ -132,4 +132,4 @@ def test_fault_targets_cover_the_topology() -> None:
     for kind in ("node", "region", "zone", "partition", "latency", "slow", "clock"):
         target = fault_targets(topology, kind)[0][0]
         value = {"latency": "=1s", "slow": "=2x", "clock": "=+1s"}.get(kind, "")
-        static_preview(topology, Simulation(topology).snapshot(), f"{kind}:{target}{value}")  # valid specs
+        static_preview(topology, Simulation(topology).snapshot(), parse_fault(f"{kind}:{target}{value}"))  # valid specs

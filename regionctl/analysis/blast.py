@@ -48,8 +48,7 @@ def predict(source: Simulation | Topology, faults: Sequence[Fault], *, at: float
     start = fork.now
     # The fork keeps its own books from here: earlier outages (and the worst lag so far) are not this
     # fault's doing.
-    steady_lag = {name: c.restart_books(start) for name, c in fork.clusters.items()}
-    fork.impact.reset()
+    steady_lag = fork.start_forecast()
     for fault in parsed:
         fork.inject(fault)
     fork.run_until(start + horizon)

@@ -6,7 +6,7 @@ The preview is pluggable (`Predictor`). On the simulator the command line plugs 
 forward, so the preview is what a drill would observe. `static_predictor` reads only
 the topology and the current Snapshot, so it works on every backend.
 
-A predictor is called on the UI thread (cheap: validate the spec, fork) and returns a
+A predictor is called on the UI thread (cheap: fork) with the fault the picker parsed and checked, and returns a
 thunk the picker runs in a worker thread (the slow part), keeping keys responsive.
 """
 
@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from regionctl.contract.faults import check_targets, parse_fault
+from regionctl.contract.faults import Fault
+from regionctl.contract.report import BlastReport
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.resolved import node_zone
 from regionctl.model.topology import Topology
@@ -40,7 +41,7 @@ class Reach:
 
 
 Thunk = Callable[[], Reach]
-Predictor = Callable[[Topology, Snapshot, str], Thunk]  # raises FaultSpecError for a bad spec
+Predictor = Callable[[Topology, Snapshot, Fault], Thunk]  # the fault: parsed and checked by the picker
 
 
 def _downstream(topology: Topology, clusters: set[str]) -> tuple[list[str], list[str]]:
@@ -61,22 +62,21 @@ def _traffic(topology: Topology, regions_down: set[str], clusters_hit: set[str])
     return round(hit / total, 6) if total else 0.0
 
 
-def static_preview(topology: Topology, snapshot: Snapshot, spec: str) -> Reach:
-    """Reach of one fault from the topology's shape and who leads now (raises FaultSpecError)."""
-    fault = parse_fault(spec)
-    check_targets(fault, topology)
+def static_preview(topology: Topology, snapshot: Snapshot, fault: Fault) -> Reach:
+    """Reach of one (checked) fault from the topology's shape and who leads now."""
     where = {n.name: (n.region, node_zone(topology, n)) for c in topology.clusters for n in c.nodes}
     ends = {fault.a, fault.b}
-    if fault.kind == "region":
-        nodes = [n for n, (r, _) in where.items() if r == fault.target]
-    elif fault.kind == "zone":
+    info = fault.info  # what the kind names and does (contract.faults.KINDS): no kind is named here
+    if info.targets == "region":
+        nodes = [n for n, (r, _) in where.items() if r == fault.a]
+    elif info.targets == "zone":
         nodes = [n for n, loc in where.items() if loc == (fault.a, fault.b)]
-    elif fault.kind in ("partition", "latency"):
+    elif info.targets == "pair":
         nodes = [n for n, (r, _) in where.items() if n in ends or r in ends]
     else:
-        nodes = [fault.target]
-    regions = sorted({where[n][0] for n in nodes} | ({fault.target} if fault.kind == "region" else set()))
-    down = fault.kind in ("node", "region", "zone")
+        nodes = [fault.a]
+    regions = sorted({where[n][0] for n in nodes} | ({fault.a} if info.targets == "region" else set()))
+    down = info.effect == "down"
     clusters_hit: set[str] = set()
     notes = []
     at_risk = 0
@@ -99,25 +99,24 @@ def static_preview(topology: Topology, snapshot: Snapshot, spec: str) -> Reach:
         elif down and cluster.leader is None and len(members) == len(cluster.nodes):
             clusters_hit.add(cluster.name)
             notes.append(f"{cluster.name}: every node lost")
-        elif fault.kind == "partition":
+        elif info.effect == "cut":
             side_a = [n.name for n in members if n.name == fault.a or n.region == fault.a]
             side_b = [n.name for n in members if n.name == fault.b or n.region == fault.b]
             if side_a and side_b:
                 clusters_hit.add(cluster.name)
                 notes.append(f"{cluster.name}: split {','.join(side_a)} | {','.join(side_b)}; "
                              f"a side without the failover quorum cannot keep or elect a leader")
-        elif fault.kind in ("latency", "slow"):
+        elif info.effect == "slower":
             notes.append(f"{cluster.name}: replication and commits slower on {', '.join(n.name for n in members)}")
-        elif fault.kind == "clock":
+        elif info.effect == "skew":
             notes.append(f"{cluster.name}: last-writer-wins ordering skewed on {fault.target}")
         elif down:
             notes.append(f"{cluster.name}: loses {', '.join(n.name for n in members)} (leader unaffected)")
     services, _ = _downstream(topology, clusters_hit)
     # A tenant is reached as soon as one of its clusters loses a node (degraded), not only on an outage.
     touched = {c.name for c in snapshot.clusters if any(n.name in nodes for n in c.nodes)}
-    _, tenants = _downstream(topology, touched if fault.kind in ("node", "region", "zone", "partition")
-                             else clusters_hit)
-    regions_down = {fault.target} if fault.kind == "region" else set()
+    _, tenants = _downstream(topology, touched if info.effect in ("down", "cut") else clusters_hit)
+    regions_down = {fault.a} if info.targets == "region" else set()
     risk = f"~{at_risk:,} acknowledged writes not yet on the best survivor" if at_risk else ""
     return Reach(tuple(regions), tuple(sorted(nodes)), tuple(sorted(clusters_hit)), tuple(services),
                  tuple(tenants), _traffic(topology, regions_down, clusters_hit), risk, tuple(notes),
@@ -139,8 +138,8 @@ def current_reach(topology: Topology, snapshot: Snapshot) -> Reach:
                  f"{lost:,} acked writes lost so far" if lost else "", (), "observed")
 
 
-def static_predictor(topology: Topology, snapshot: Snapshot, spec: str) -> Thunk:
-    reach = static_preview(topology, snapshot, spec)
+def static_predictor(topology: Topology, snapshot: Snapshot, fault: Fault) -> Thunk:
+    reach = static_preview(topology, snapshot, fault)
     return lambda: reach
 
 
@@ -149,20 +148,18 @@ def forked_predictor(fork: Callable[[], Any], horizon: float = 300.0) -> Predict
     simulation's fork method: it runs on the UI thread, between ticks; the run happens later,
     on the worker thread, on the fork alone)."""
 
-    def predict(topology: Topology, snapshot: Snapshot, spec: str) -> Thunk:
-        from regionctl.analysis.blast import predict_blast
+    def predict(topology: Topology, snapshot: Snapshot, fault: Fault) -> Thunk:
+        from regionctl.analysis.blast import predict
 
-        fault = parse_fault(spec)  # the picker's edge: what was typed
-        check_targets(fault, topology)
         copy = fork()
-        return lambda: reach_from_prediction(predict_blast(copy, [fault], horizon=horizon))
+        return lambda: reach_from_prediction(predict(copy, [fault], horizon=horizon))
 
     return predict
 
 
-def reach_from_prediction(report: dict[str, Any]) -> Reach:
+def reach_from_prediction(report: BlastReport) -> Reach:
     """regionctl.analysis's prediction (a drill report's blast_radius) as the picker shows it."""
-    radius = report["blast_radius"]
+    radius: dict[str, Any] = dict(report.blast_radius)
     at_risk = radius.get("data_at_risk") or {}
     risk = ", ".join(f"{name}: {books.get('lost', books.get('writes', 0)):,} acked writes lost"
                      for name, books in at_risk.items() if books.get("lost", books.get("writes")))
@@ -179,7 +176,7 @@ def reach_from_prediction(report: dict[str, Any]) -> Reach:
         notes.append(line)
     if radius.get("expected_rto_seconds") is not None:
         notes.append(f"expected RTO {radius['expected_rto_seconds']:.1f}s")
-    horizon = report.get("horizon_seconds", 0.0)
+    horizon = report.horizon_seconds
     return Reach(tuple(radius.get("regions", ())), tuple(radius.get("nodes", ())), tuple(radius.get("clusters", ())),
                  tuple(radius.get("services", ())), tuple(radius.get("tenants", ())),
                  float(radius.get("traffic_fraction") or 0.0), risk, tuple(notes),

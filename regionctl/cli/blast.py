@@ -46,11 +46,11 @@ def blast(topology: str, faults: tuple[str, ...], at: str, horizon: str, seed: i
             fail(f"--fault {item.fault.spec}: blast injects every fault at --at and keeps it; "
                  "drop the @T/+D part")
 
-    from regionctl.analysis.blast import predict_blast
+    from regionctl.analysis.blast import predict
 
-    result = predict_blast(model, [item.fault for item in schedule], at=fork_at, seed=seed, horizon=run_for)
+    result = predict(model, [item.fault for item in schedule], at=fork_at, seed=seed, horizon=run_for)
     if as_json:
-        print_json(result)
+        print_json(result.to_json())
     else:
         from regionctl.report.blast_view import print_blast
 

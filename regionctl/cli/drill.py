@@ -69,12 +69,7 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     if metrics_port is None:
         if speed is not None:
             fail("--speed paces a drill served with --metrics-port; without it the drill runs at once")
-        probes = None
-        if history_path is not None:
-            from regionctl.sim.history import ProbeSettings
-
-            probes = ProbeSettings()
-        result = _unpaced(model, schedule, total, seed, probes)
+        result = _unpaced(model, schedule, total, seed, history_path is not None)
     else:
         from regionctl.cli.drill_metrics import paced_drill_or_exit
 
@@ -87,17 +82,17 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     if junit:
         from regionctl.report.junit import write_junit
 
-        write_junit(result.report, junit)
+        write_junit(result.typed, junit)
     if as_json:
         print_json(result.report)
     else:
         from regionctl.report.drill_view import print_drill
 
-        print_drill(result.report)
+        print_drill(result.typed)
     sys.exit(int(result.exit_code))
 
 
-def _unpaced(model: Any, schedule: Any, total: float, seed: int, probes: Any) -> Any:
+def _unpaced(model: Any, schedule: Any, total: float, seed: int, probes: bool) -> Any:
     """The drill at once; Ctrl-C or SIGTERM is exit 5 (INTERRUPTED) with one line, not click's
     "Aborted!" and exit 1. A simulated drill changes nothing real: there is nothing to roll back."""
     import signal

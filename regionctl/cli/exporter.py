@@ -9,6 +9,7 @@ import click
 
 from regionctl.cli.common import speed_callback
 from regionctl.contract.faults import FAULT_HELP
+from regionctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,7 +48,7 @@ def serve_real_hosts(model: Any, base_dir: Path, port: int, host: str) -> None:
 
     stopped_by = asyncio.run(serve())
     click.echo(f"regionctl exporter: {stopped_by or 'stopped'} received; metrics server closed")
-    sys.exit(0)
+    sys.exit(int(ExitCode.PASSED))
 
 
 @click.command(epilog="\b\nFault specs:\n" + FAULT_HELP)
@@ -122,4 +123,4 @@ def exporter(topology: str, port: int, host: str, speed: float, seed: int, backe
     simulated = format_duration(sim_backend.sim.now)
     click.echo(f"regionctl exporter: {stopped_by or 'stopped'} received after {simulated} simulated; "
                "metrics server closed")
-    sys.exit(0)
+    sys.exit(int(ExitCode.PASSED))

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from regionctl.exit_codes import ExitCode
+
 
 @click.command()
 @click.argument("lab_name", metavar="[LAB]", required=False)
@@ -55,7 +57,7 @@ def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None
     if as_json:
         from regionctl.cli.common import print_json
 
-        print_json(report)
+        print_json(report.to_json())
     else:
         from regionctl.report.lab_view import print_lab_check
 
@@ -79,7 +81,7 @@ def compile_or_exit(lab: Any, path: Path, control: bool = False) -> Any:
                                        exc.problems[0].loc else (), exc.problems)
     for diag in diagnostics:
         click.echo(diag.format(), err=True)
-    sys.exit(2)
+    sys.exit(int(ExitCode.INVALID_INPUT))
 
 
 def _load(value: str) -> tuple[Any, Path]:
@@ -91,14 +93,16 @@ def _load(value: str) -> tuple[Any, Path]:
 
     path = resolve_lab_path(value)
     if not path.exists():
-        names = ", ".join(p.stem for p in bundled_labs())
-        fail(f"no lab {value!r} (bundled labs: {names})")
+        from regionctl.model.suggest import did_you_mean
+
+        names = [p.stem for p in bundled_labs()]
+        fail(f"no lab {value!r}{did_you_mean(value, names)} (bundled labs: {', '.join(names)})")
     try:
         loaded = load_file(path, "lab").model
     except InputError as exc:
         for diag in exc.diagnostics:
             click.echo(diag.format(), err=True)
-        sys.exit(2)
+        sys.exit(int(ExitCode.INVALID_INPUT))
     assert isinstance(loaded, Lab)
     return loaded, path
 

@@ -16,6 +16,8 @@ from typing import Any
 import click
 
 from regionctl.cli.common import duration_or_exit, fail, print_json
+from regionctl.contract.commands import Backend, ClosableBackend, PacedBackend
+from regionctl.contract.report import RunReport
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook.plan import Plan
@@ -178,7 +180,7 @@ def execute(request: RunRequest) -> None:
         except OSError as exc:  # the run happened: report it, and say what could not be written
             click.echo(f"regionctl: --junit {request.junit}: {exc.strerror}", err=True)
     if request.as_json:
-        print_json(report)
+        print_json(report.to_json())
     else:
         from regionctl.report.run_view import print_run
 
@@ -187,7 +189,7 @@ def execute(request: RunRequest) -> None:
 
 
 async def _run(request: RunRequest, topology: Topology, topology_path: Path, plan: Plan,
-               warmup: float) -> tuple[ExitCode, dict[str, Any]]:
+               warmup: float) -> tuple[ExitCode, RunReport]:
     from regionctl.backends.factory import BackendUnavailable, close_backend, open_backend
     from regionctl.report.run_view import progress_printer
     from regionctl.runbook.executor import RunbookExecutor
@@ -269,7 +271,7 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
                 pacer.cancel()
             if server is not None:
                 server.close()
-        return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file)).to_json()
+        return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file))
     finally:
         journal.close()
         await close_backend(backend)
@@ -297,7 +299,7 @@ def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan:
             click.echo(f"--- {backend}: {'simulator' if backend == 'sim' else 'real hosts over SSH'}", err=True)
         one = dataclasses.replace(request, backend=backend, compare=False)
         code, report = asyncio.run(_run(one, topology, topology_path, plan, warmup if backend == "sim" else 0.0))
-        reports[backend] = report
+        reports[backend] = report.to_json()
         codes.append(code)
         if backend == "sim" and code == ExitCode.INTERRUPTED:  # Ctrl-C meant stop: the real hosts stay untouched
             fail("interrupted during the simulator's run; nothing was done on the real hosts", ExitCode.INTERRUPTED)
@@ -311,16 +313,16 @@ def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan:
     sys.exit(int(exit_for(codes[1:])))
 
 
-def _start_pacer(backend: Any, speed: float | None,
+def _start_pacer(backend: Backend, speed: float | None,
                  publish: Callable[[Any], None] | None) -> asyncio.Task[None] | None:
     """With --speed (or --metrics-port on the simulator), time is paced in real time by one tick
     source, as in the dashboard; on real hosts the tick source only publishes snapshots."""
     on_snapshot = publish or (lambda _snapshot: None)
-    if speed is not None:
+    if speed is not None and isinstance(backend, PacedBackend):
         backend.speed = speed
         task: asyncio.Task[None] = asyncio.ensure_future(backend.play(on_snapshot, hz=20.0))
         return task
-    if publish is None or not hasattr(backend, "close"):
+    if publish is None or not isinstance(backend, ClosableBackend):
         return None
 
     async def poll() -> None:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from regionctl.cli.common import TOPOLOGY_ARG_HELP, fail, load_topology_or_exit, speed_callback
+from regionctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from regionctl.contract.commands import Backend
+    from regionctl.contract.commands import ClosableBackend
     from regionctl.contract.snapshot import Snapshot
 
 
@@ -60,15 +61,15 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
         # The backend is opened in the app's own event loop (SSH connections belong to one loop).
         if ssh is not None:
             try:
-                chosen: Backend = await ssh.open_ssh_backend(model, base_dir=path.parent)
+                chosen: ClosableBackend = await ssh.open_ssh_backend(model, base_dir=path.parent)
             except Exception as exc:  # unreachable hosts, refused keys: one sentence, exit 4
                 click.echo(f"regionctl: cannot reach the hosts over SSH: {exc}", err=True)
-                return 4
+                return int(ExitCode.STEP_ERROR)
             try:
                 return await Dashboard(chosen, model, seed=seed, observers=observers,
                                        step_observer=step_observer, notes=notes).run_async()
             finally:
-                await chosen.close()  # type: ignore[attr-defined]
+                await chosen.close()
         from regionctl.analysis.reach import forked_predictor
         from regionctl.backends.sim_backend import SimBackend
 

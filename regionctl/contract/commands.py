@@ -8,8 +8,9 @@ with a sentence saying why; it never raises for an unsupported command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import Snapshot
@@ -94,6 +95,7 @@ class CommandResult:
     message: str
 
 
+@runtime_checkable
 class Backend(Protocol):
     name: str
 
@@ -104,3 +106,34 @@ class Backend(Protocol):
     async def advance(self, seconds: float) -> None:
         """Let `seconds` of the backend's time pass: at once on the simulator, really on hosts."""
         ...
+
+
+@runtime_checkable
+class TickingBackend(Backend, Protocol):
+    """A backend with its own tick source: `play` publishes a snapshot `hz` times a second."""
+
+    async def play(self, on_snapshot: Callable[[Snapshot], None], hz: float = 4.0,
+                   until: float | None = None) -> None: ...
+
+
+@runtime_checkable
+class PacedBackend(TickingBackend, Protocol):
+    """A backend whose time its tick source paces (the simulator): a speed, pause, resume."""
+
+    speed: float
+    paused: bool
+    live: bool  # a paced tick source owns time: advance() waits for it
+
+    def pace(self, limit: float | None = None) -> float: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
+@runtime_checkable
+class ClosableBackend(Backend, Protocol):
+    """A backend holding connections (real hosts over SSH) that must be closed."""
+
+    async def close(self) -> None: ...
+

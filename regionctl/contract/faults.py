@@ -1,7 +1,8 @@
 """The typed Fault: its kinds, its spec strings (parsed once, at the edge) and the check against a topology.
 
-Pure, no I/O. A new fault kind is added here (FaultKind, parse_fault, Fault.spec, check_targets), in the
-simulator (sim/network.py) and, where real hosts can do it, in backends/ssh/realfaults.py: see docs/extending.md.
+Pure, no I/O. A new fault kind is a FaultKind member and its row in KINDS here (parsing, the spec, the target
+check, the help and the dashboard's picker follow from the row), its handling in the simulator (sim/network.py)
+and, where real hosts can do it, in backends/ssh/realfaults.py: see docs/extending.md.
 
     node:NAME            crash a node               region:NAME         a whole region down
     zone:REGION/ZONE     one zone down              partition:A|B       A and B cannot talk
@@ -16,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from regionctl.units import UnitError, format_duration, parse_duration, parse_factor
 
@@ -34,18 +35,43 @@ class FaultKind(StrEnum):
     CLOCK = "clock"
 
 
-FAULT_KINDS: tuple[str, ...] = tuple(kind.value for kind in FaultKind)
-SYMMETRIC = frozenset({FaultKind.PARTITION, FaultKind.LATENCY})  # A|B is B|A (unless one-way)
-OUTAGES = frozenset({FaultKind.NODE, FaultKind.REGION, FaultKind.ZONE})  # what they reach is down
+Targets = Literal["node", "region", "zone", "pair"]  # what a kind names: a node, a region, REGION/ZONE, A|B
+Value = Literal["", "duration", "factor", "skew"]  # what follows `=`: nothing, 300ms, 10x, +2s
+Effect = Literal["down", "cut", "slower", "skew"]  # what it does to what it names
 
-FAULT_HELP = """\
-node:NAME           crash a node (heal: restart it)
-region:NAME         take a whole region down
-zone:REGION/ZONE    take one availability zone down
-partition:A|B       cut A from B both ways (A, B: regions or nodes); A>B drops A->B only
-latency:A|B=300ms   add one-way delay between A and B
-slow:NODE=10x       make a node 10x slower at applying and serving
-clock:NODE=+2s      skew a node's clock (matters for last-writer-wins)"""
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    """Everything the rest of the code needs to know about a fault kind, in one row."""
+
+    targets: Targets
+    value: Value
+    effect: Effect
+    form: str  # the spec's form, for the help
+    help: str
+    example: str = ""  # a full spec, quoted when the value is missing
+    one_way: bool = False  # pairs: A>B (one direction) is allowed
+
+
+KINDS: dict[FaultKind, KindInfo] = {
+    FaultKind.NODE: KindInfo("node", "", "down", "node:NAME", "crash a node (heal: restart it)"),
+    FaultKind.REGION: KindInfo("region", "", "down", "region:NAME", "take a whole region down"),
+    FaultKind.ZONE: KindInfo("zone", "", "down", "zone:REGION/ZONE", "take one availability zone down"),
+    FaultKind.PARTITION: KindInfo("pair", "", "cut", "partition:A|B",
+                                  "cut A from B both ways (A, B: regions or nodes); A>B drops A->B only",
+                                  one_way=True),
+    FaultKind.LATENCY: KindInfo("pair", "duration", "slower", "latency:A|B=300ms",
+                                "add one-way delay between A and B", "latency:us-east|eu-west=300ms"),
+    FaultKind.SLOW: KindInfo("node", "factor", "slower", "slow:NODE=10x",
+                             "make a node 10x slower at applying and serving", "slow:pg-2=10x"),
+    FaultKind.CLOCK: KindInfo("node", "skew", "skew", "clock:NODE=+2s",
+                              "skew a node's clock (matters for last-writer-wins)", "clock:pg-2=+2s"),
+}
+
+FAULT_KINDS: tuple[str, ...] = tuple(kind.value for kind in FaultKind)
+SYMMETRIC = frozenset(k for k, info in KINDS.items() if info.targets == "pair")  # A|B is B|A (not one-way)
+OUTAGES = frozenset(k for k, info in KINDS.items() if info.effect == "down")  # what they reach is down
+FAULT_HELP = "\n".join(f"{info.form:<19} {info.help}" for info in KINDS.values())
 
 
 class FaultSpecError(ValueError):
@@ -66,25 +92,31 @@ class Fault:
     value: float = 0.0  # latency seconds, slowness factor, skew seconds
 
     @property
+    def info(self) -> KindInfo:
+        return KINDS[self.kind]
+
+    @property
     def target(self) -> str:
         """What it names: a node, a region, "region/zone", or "a|b" / "a>b"."""
-        if self.kind == FaultKind.ZONE:
+        targets = self.info.targets
+        if targets == "zone":
             return f"{self.a}/{self.b}"
-        if self.kind in SYMMETRIC:
+        if targets == "pair":
             return f"{self.a}{'>' if self.one_way else '|'}{self.b}"
         return self.a
 
     @property
     def spec(self) -> str:
-        kind = self.kind
-        if kind in (FaultKind.NODE, FaultKind.REGION, FaultKind.ZONE, FaultKind.PARTITION):
-            return f"{kind}:{self.target}"
-        if kind == FaultKind.LATENCY:
-            return f"latency:{self.target}={format_duration(self.value)}"
-        if kind == FaultKind.SLOW:
-            return f"slow:{self.target}={self.value:g}x"
-        sign = "+" if self.value >= 0 else "-"
-        return f"clock:{self.target}={sign}{format_duration(abs(self.value))}"
+        value = self.info.value
+        if not value:
+            return f"{self.kind}:{self.target}"
+        if value == "duration":
+            shown = format_duration(self.value)
+        elif value == "factor":
+            shown = f"{self.value:g}x"
+        else:
+            shown = ("+" if self.value >= 0 else "-") + format_duration(abs(self.value))
+        return f"{self.kind}:{self.target}={shown}"
 
     def _identity(self) -> tuple[object, ...]:
         ends: object = (self.a, self.b)
@@ -131,36 +163,36 @@ def parse_fault(text: str) -> Fault:
 
         hint = did_you_mean(kind, FAULT_KINDS)
         raise FaultSpecError(f"unknown fault kind {kind!r}{hint}; expected one of {', '.join(FAULT_KINDS)}")
-    try:
-        kind_ = FaultKind(kind)
-        if kind in ("node", "region"):
-            return Fault(kind_, rest)
-        if kind == "zone":
-            region, slash, zone = rest.partition("/")
-            if not slash or not region or not zone:
-                raise FaultSpecError(f"expected zone:REGION/ZONE such as zone:us-east/a, found {text!r}")
-            return Fault(kind_, region, zone)
-        if kind == "partition":
-            match = _PAIR.match(rest)
-            if not match:
-                raise FaultSpecError(f"expected partition:A|B or partition:A>B, found {text!r}")
-            return Fault(kind_, match.group(1), match.group(3), one_way=match.group(2) == ">")
-        target, eq, value = rest.partition("=")
+    fault_kind = FaultKind(kind)
+    info = KINDS[fault_kind]
+    target, value_text = rest, ""
+    if info.value:
+        target, eq, value_text = rest.partition("=")
         if not eq:
-            example = {"latency": "latency:us-east|eu-west=300ms", "slow": "slow:pg-2=10x",
-                       "clock": "clock:pg-2=+2s"}[kind]
-            raise FaultSpecError(f"expected a value after '=' such as {example}, found {text!r}")
-        if kind == "latency":
-            match = _PAIR.match(target)
-            if not match or match.group(2) != "|":
-                raise FaultSpecError(f"expected latency:A|B=DELAY, found {text!r}")
-            return Fault(kind_, match.group(1), match.group(3), value=parse_duration(value))
-        if kind == "slow":
-            return Fault(kind_, target, value=parse_factor(value))
-        sign = -1.0 if value.startswith("-") else 1.0
-        return Fault(kind_, target, value=sign * parse_duration(value.lstrip("+-")))
+            raise FaultSpecError(f"expected a value after '=' such as {info.example}, found {text!r}")
+    a, b, one_way = target, "", False
+    if info.targets == "zone":
+        a, slash, b = target.partition("/")
+        if not slash or not a or not b:
+            raise FaultSpecError(f"expected zone:REGION/ZONE such as zone:us-east/a, found {text!r}")
+    elif info.targets == "pair":
+        match = _PAIR.match(target)
+        if not match or (match.group(2) == ">" and not info.one_way):
+            forms = f"{kind}:A|B or {kind}:A>B" if info.one_way else f"{info.form.split('=')[0]}=DELAY"
+            raise FaultSpecError(f"expected {forms}, found {text!r}")
+        a, b, one_way = match.group(1), match.group(3), match.group(2) == ">"
+    try:
+        value = 0.0
+        if info.value == "duration":
+            value = parse_duration(value_text)
+        elif info.value == "factor":
+            value = parse_factor(value_text)
+        elif info.value == "skew":
+            sign = -1.0 if value_text.startswith("-") else 1.0
+            value = sign * parse_duration(value_text.lstrip("+-"))
     except UnitError as exc:
         raise FaultSpecError(f"{text!r}: {exc}") from None
+    return Fault(fault_kind, a, b, one_way=one_way, value=value)
 
 
 def parse_scheduled(text: str) -> ScheduledFault:
@@ -196,11 +228,12 @@ def check_targets(fault: Fault, topology: Topology) -> None:
             hint = did_you_mean(name, choices)
             raise FaultSpecError(f"{fault.spec}: no {what} named {name!r}{hint} (have: {', '.join(choices)})")
 
-    if fault.kind == "region":
-        need(fault.target, regions, "region")
-    elif fault.kind in ("node", "slow", "clock"):
-        need(fault.target, nodes, "node")
-    elif fault.kind == "zone":
+    targets = fault.info.targets
+    if targets == "region":
+        need(fault.a, regions, "region")
+    elif targets == "node":
+        need(fault.a, nodes, "node")
+    elif targets == "zone":
         need(fault.a, regions, "region")
         need(fault.b, topology.region(fault.a).zones, f"zone in {fault.a}")
     else:

@@ -1,7 +1,7 @@
 """The immutable Snapshot every frontend reads (TUI, headless CLI, exporter, labs).
 
 Plain frozen dataclasses: cheap to build, safe to share across tasks, trivially
-turned into the `status --json` shape of docs/report.md.
+turned into the `status --json` shape (contract.report.StatusReport; `regionctl schema report`).
 """
 
 from __future__ import annotations

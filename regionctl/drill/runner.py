@@ -1,4 +1,4 @@
-"""Run a drill on the simulator and build its report (docs/report.md). No I/O here either:
+"""Run a drill on the simulator and build its report (contract.report.DrillReport). No I/O here either:
 the command line prints what this returns."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from regionctl.contract.report import DrillReport, EventRecord, FaultRecord, Lea
 from regionctl.drill.consistency import consistency_section, violated
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Slo, Topology
-from regionctl.sim.history import ProbeSettings
 from regionctl.sim.simulator import Simulation
 
 
@@ -41,27 +40,27 @@ def slo_targets(slo: Slo) -> dict[str, float | None]:
 def leaders(sim: Simulation, before: dict[str, str | None]) -> dict[str, LeaderRecord]:
     out = {}
     for name, cluster in sim.clusters.items():
-        leader = getattr(cluster, "leader", None)
+        leader = cluster.leader
         out[name] = LeaderRecord(before.get(name), leader.name if leader is not None else None, cluster.term)
     return out
 
 
 def start_drill(sim: Simulation, schedule: list[ScheduledFault]) -> dict[str, str | None]:
     """Put the fault schedule on the simulator's clock; returns the leaders before anything happened."""
-    before = {name: getattr(c, "initial_leader", None) for name, c in sim.clusters.items()}
+    before = {name: c.initial_leader for name, c in sim.clusters.items()}
     for item in schedule:
         sim.schedule_fault(item.fault, item.at, item.duration)
     return before
 
 
 def run_drill(topology: Topology, schedule: list[ScheduledFault], duration: float, seed: int = 1,
-              wall_clock: Any = None, probes: ProbeSettings | None = None) -> DrillResult:
+              wall_clock: Any = None, probes: bool = False) -> DrillResult:
     """`wall_clock` is a callable returning seconds (the CLI passes time.perf_counter). With `probes`
     (or a cluster that promises a consistency model) probe sessions record a history that is checked."""
     started = wall_clock() if wall_clock else 0.0
     sim = Simulation(topology, seed=seed)
-    if probes is not None:
-        sim.enable_probes(probes)
+    if probes:
+        sim.enable_probes()  # the topology's `probes` settings
     before = start_drill(sim, schedule)
     sim.run_until(duration)
     return finish_drill(sim, topology, before, duration, seed,

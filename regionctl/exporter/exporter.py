@@ -37,7 +37,7 @@ class MetricsExporter:
         self._snapshot = snapshot
 
     def runbook_step(self, runbook: str, step: str, status: str) -> None:
-        """Record a runbook step's status: pending, running, ok, failed, skipped or rolled-back."""
+        """Record a runbook step's status (contract.steps.StepStatus: pending, running, ok, failed)."""
         if status not in RUNBOOK_STATUSES:
             raise ValueError(f"unknown runbook step status {status!r}; expected one of {', '.join(RUNBOOK_STATUSES)}")
         with self._lock:

@@ -13,13 +13,15 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import Snapshot
+from regionctl.contract.steps import StepStatus
 
 PREFIX = "regionctl_"
 
 # The statuses a runbook step goes through; every step exports all of them (one is 1, the rest 0) so that
 # `regionctl_runbook_step{status="failed"} == 1` finds the failed steps without a regex.
-RUNBOOK_STATUSES: tuple[str, ...] = ("pending", "running", "ok", "failed", "skipped", "rolled-back")
+RUNBOOK_STATUSES: tuple[str, ...] = tuple(StepStatus)  # runbook/outcome.py's one table of a step's life
 
 # Per-cluster counters read from the simulator's books: (metric name without _total, books key, help).
 _BOOK_COUNTERS: tuple[tuple[str, str, str], ...] = (
@@ -42,11 +44,10 @@ def _counter(name: str, help_text: str, labels: list[str]) -> CounterMetricFamil
     return CounterMetricFamily(PREFIX + name, help_text, labels=labels)
 
 
-def fault_labels(spec: str) -> tuple[str, str]:
+def fault_labels(fault: Fault) -> tuple[str, str]:
     """`latency:us-east|eu-west=300ms` -> ("latency", "us-east|eu-west=300ms"): the target keeps the value,
     so two latency faults of different size stay two series."""
-    kind, _, target = spec.partition(":")
-    return kind, target
+    return str(fault.kind), fault.spec.removeprefix(f"{fault.kind}:")
 
 
 def snapshot_families(snapshot: Snapshot | None) -> Iterator[Metric]:
@@ -104,7 +105,7 @@ def snapshot_families(snapshot: Snapshot | None) -> Iterator[Metric]:
                 rto.add_metric([name], float(figures["rto_seconds"]))
         active: dict[tuple[str, str], int] = {}
         for fault in snapshot.faults:
-            labels = fault_labels(fault.spec)
+            labels = fault_labels(fault.fault)
             active[labels] = active.get(labels, 0) + (1 if fault.healed_at is None else 0)
         for (kind, target), count in active.items():
             faults.add_metric([kind, target], float(count))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any
 
 from regionctl.backends.sim_backend import SimBackend
-from regionctl.contract.report import Expectation
+from regionctl.contract.report import Expectation, RunReport
 from regionctl.exit_codes import ExitCode
 from regionctl.labs.compile import CompiledLab
 from regionctl.runbook.executor import RunbookExecutor, RunEvent
@@ -16,7 +15,7 @@ from regionctl.runbook.executor import RunbookExecutor, RunEvent
 
 async def check_lab(compiled: CompiledLab, *, control: bool = False,
                     on_event: Callable[[RunEvent], None] | None = None,
-                    wall_clock: Callable[[], float] = time.perf_counter) -> tuple[ExitCode, dict[str, Any]]:
+                    wall_clock: Callable[[], float] = time.perf_counter) -> tuple[ExitCode, RunReport]:
     lab = compiled.lab
     backend = SimBackend(compiled.topology, seed=lab.seed)
     await backend.advance(lab.warmup)
@@ -34,4 +33,4 @@ async def check_lab(compiled: CompiledLab, *, control: bool = False,
     report = dataclasses.replace(outcome.typed, lab=lab.name, title=lab.title, control=control,
                                  expectations=tuple(expectations), result="pass" if taught else "fail",
                                  exit_code=int(code))
-    return code, report.to_json()
+    return code, report

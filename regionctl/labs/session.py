@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from regionctl.contract.faults import FAULT_KINDS, FaultSpecError, parse_fault
+from regionctl.contract.commands import HealFault, InjectFault
+from regionctl.contract.faults import FAULT_KINDS, Fault, FaultSpecError, parse_fault
 from regionctl.contract.snapshot import Snapshot
 from regionctl.labs.compile import CLUSTER_ACTIONS, NODE_ACTIONS, CompiledLab
 from regionctl.labs.progress import load_progress, record_step
@@ -56,6 +57,14 @@ class DoItem:
     @property
     def argument(self) -> str:
         return self.text.split(None, 1)[1] if " " in self.text else ""
+
+    @property
+    def fault(self) -> Fault | None:
+        """The fault it injects or heals, as the lab's plan parsed it (the YAML edge)."""
+        for planned in self.planned:
+            if isinstance(planned.command, InjectFault | HealFault):
+                return planned.command.fault
+        return None
 
     @property
     def gates(self) -> bool:
@@ -242,13 +251,17 @@ class LabSession:
 
 
 def _observed(item: DoItem, snapshot: Snapshot, view: SnapshotState, runbooks_passed: Collection[str]) -> bool:
-    active = [f.spec for f in snapshot.faults if f.healed_at is None]
+    active = [f.fault for f in snapshot.faults if f.healed_at is None]
     if item.kind == "fault":
-        return any(same_fault(spec, item.text) for spec in active)
+        if item.fault is not None:
+            return item.fault in active  # canonical: partition:A|B is partition:B|A
+        return any(same_fault(f.spec, item.text) for f in active)
     if item.kind == "heal":
         if item.argument in ("", "all"):
             return not active
-        return not any(same_fault(spec, item.argument) for spec in active)
+        if item.fault is not None:
+            return item.fault not in active
+        return not any(same_fault(f.spec, item.argument) for f in active)
     if item.kind == "wait":
         condition = next((p.condition for p in item.planned if p.condition is not None), None)
         try:

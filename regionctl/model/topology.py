@@ -269,6 +269,17 @@ class Tenant(StrictModel):
         return data
 
 
+class Probes(StrictModel):
+    """Probe sessions: a few clients per traffic source that run one operation at a time on a small
+    keyspace and record what they saw (docs/history.md). They run when a cluster promises a
+    consistency model, or with `drill --history`."""
+
+    sessions: int = Field(2, ge=1, le=50, description="Sessions per traffic source (region and cluster).")
+    keys: int = Field(8, ge=1, le=1000, description="Keys per cluster: fewer keys, more operations on each.")
+    interval: Duration = Field(1.0, ge=0.01, description="Mean think time between a session's operations "
+                                                          "(at least 10ms: each operation is an event).")
+
+
 class Slo(StrictModel):
     availability: Percent | None = None
     rpo: Duration | None = None
@@ -288,6 +299,7 @@ class Topology(StrictModel):
     services: list[Service] = Field(default_factory=list)
     tenants: list[Tenant] = Field(default_factory=list)
     slo: Slo = Field(default_factory=Slo)
+    probes: Probes = Field(default_factory=Probes)
     runbooks: list[dict[str, Any]] = Field(
         default_factory=list,
         description="Runbooks shipped with the topology (see `regionctl schema runbook`).")

@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from regionctl.contract.report import BlastReport
 from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
@@ -44,13 +45,13 @@ def _cluster_line(d: dict[str, Any], horizon: str) -> Text:
     return line
 
 
-def render_blast(result: dict[str, Any]) -> Group:
-    b = result["blast_radius"]
+def render_blast(result: BlastReport) -> Group:
+    b: dict[str, Any] = dict(result.blast_radius)
     detail = b["detail"]
-    horizon = format_duration(result["horizon_seconds"])
-    faults = ", ".join(result["faults"])
-    head = Text.assemble(("What ", "bold"), (faults, "bold red"), (f" would reach on {result['topology']}", "bold"))
-    how = Text(f"simulated: forked at t={format_duration(result['at'])}, seed {result['seed']}, fault run for "
+    horizon = format_duration(result.horizon_seconds)
+    faults = ", ".join(result.faults)
+    head = Text.assemble(("What ", "bold"), (faults, "bold red"), (f" would reach on {result.topology}", "bold"))
+    how = Text(f"simulated: forked at t={format_duration(result.at)}, seed {result.seed}, fault run for "
                f"{horizon}; nothing injected\n"
                f"each state is the worst reached within {horizon} (`status` shows one moment)", style="dim")
     grid = Table.grid(padding=(0, 2))
@@ -104,7 +105,7 @@ def render_blast(result: dict[str, Any]) -> Group:
                                        "that much", style="yellow")) for n, v in b.get("lag", {}).items()],
           "unchanged")
     rto = b["expected_rto_seconds"]
-    target = result["slo"]["rto"]
+    target = result.slo["rto"]
     verdict = ""
     if target is not None:
         verdict = f" (SLO {format_duration(target)}: " + ("met)" if rto is not None and rto <= target else "MISSED)")
@@ -116,5 +117,5 @@ def render_blast(result: dict[str, Any]) -> Group:
     return Group(head, how, Text(""), grid)
 
 
-def print_blast(result: dict[str, Any], console: Console | None = None) -> None:
+def print_blast(result: BlastReport, console: Console | None = None) -> None:
     (console or report_console()).print(render_blast(result))

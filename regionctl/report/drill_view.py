@@ -8,6 +8,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from regionctl.contract.report import DrillReport
 from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
@@ -30,33 +31,32 @@ def _rto(cluster: dict[str, Any]) -> str:
     return _secs(rto)
 
 
-def render_drill(report: dict[str, Any]) -> Group:
-    m = report["metrics"]
-    verdict = Text(" PASS " if report["result"] == "pass" else " FAIL ",
-                   style="bold black on green" if report["result"] == "pass" else "bold white on red")
-    head = Text.assemble(verdict, f"  drill on {report['topology']} · seed {report['seed']} · "
-                                  f"{format_duration(report['sim_seconds'])} simulated in "
-                                  f"{report['wall_seconds']:.2f}s")
+def render_drill(report: DrillReport) -> Group:
+    m: dict[str, Any] = dict(report.metrics)
+    verdict = Text(" PASS " if report.result == "pass" else " FAIL ",
+                   style="bold black on green" if report.result == "pass" else "bold white on red")
+    head = Text.assemble(verdict, f"  drill on {report.topology} · seed {report.seed} · "
+                                  f"{format_duration(report.sim_seconds)} simulated in "
+                                  f"{report.wall_seconds:.2f}s")
     faults = Table(title="faults", title_justify="left")
     faults.add_column("fault")
     faults.add_column("from", justify="right")
     faults.add_column("healed", justify="right")
-    for f in report["faults"]:
-        faults.add_row(f["spec"], format_duration(f["at"]),
-                       "-" if f["healed_at"] is None else format_duration(f["healed_at"]))
+    for f in report.faults:
+        faults.add_row(f.spec, format_duration(f.at), "-" if f.healed_at is None else format_duration(f.healed_at))
     clusters = Table(title="clusters", title_justify="left")
     for col in ("cluster", "leader", "term", "avail.", "lost", "RPO", "RTO",
                 "detect+promote+reroute", "split brain"):
         clusters.add_column(col, justify="left" if col.startswith(("cluster", "leader")) else "right")
     for name, c in m["clusters"].items():
-        leaders = report["leaders"][name]
+        leaders = report.leaders[name]
         bd = c["rto_breakdown"]
         parts = "+".join("-" if bd[k] is None else format_duration(bd[k]) for k in ("detection", "promotion",
                                                                                       "reroute"))
-        change = leaders["after"] or "-"
-        if leaders["before"] != leaders["after"]:
-            change = f"{leaders['before'] or '-'}→{change}"
-        clusters.add_row(name, change, str(leaders["term"]), f"{c['availability'] * 100:.2f}%",
+        change = leaders.after or "-"
+        if leaders.before != leaders.after:
+            change = f"{leaders.before or '-'}→{change}"
+        clusters.add_row(name, change, str(leaders.term), f"{c['availability'] * 100:.2f}%",
                          str(c["writes_lost"]), format_duration(c["rpo_seconds"] or 0.0), _rto(c),
                          parts, format_duration(c["split_brain_seconds"] or 0.0))
     totals = Text.assemble(
@@ -72,17 +72,17 @@ def render_drill(report: dict[str, Any]) -> Group:
     slo.add_column("target", justify="right")
     slo.add_column("observed", justify="right")
     slo.add_column("", justify="left")
-    for check in report["slo"]:
-        name = check["name"]
+    for check in report.slo:
+        name = check.name
 
         def fmt(value: float | None, name: str = name) -> str:
             if name == "availability":
                 return f"{(value or 0.0) * 100:.3f}%"
             return "not recovered" if value is None else format_duration(value)
 
-        slo.add_row(name, fmt(check["target"]), fmt(check["observed"]),
-                    Text("✔ ok", style="green") if check["ok"] else Text("✘ missed", style="red"))
-    blast = report["blast_radius"]
+        slo.add_row(name, fmt(check.target), fmt(check.observed),
+                    Text("✔ ok", style="green") if check.ok else Text("✘ missed", style="red"))
+    blast: dict[str, Any] = dict(report.blast_radius)
     reach = Text(f"blast radius: regions {', '.join(blast['regions']) or '-'} · nodes "
                  f"{', '.join(blast['nodes']) or '-'} · clusters {', '.join(blast.get('clusters', [])) or '-'} · "
                  f"services {', '.join(blast.get('services', [])) or '-'} · "
@@ -90,12 +90,12 @@ def render_drill(report: dict[str, Any]) -> Group:
     events = Table(title="what happened", title_justify="left", show_header=False, box=None)
     events.add_column(justify="right")
     events.add_column()
-    for e in report["events"][-20:]:
-        where = f"[{e['cluster']}] " if e["cluster"] else ""
-        events.add_row(f"t={e['t']:.1f}s", where + e["message"])
+    for e in report.events[-20:]:
+        where = f"[{e.cluster}] " if e.cluster else ""
+        events.add_row(f"t={e.t:.1f}s", where + e.message)
     sections: list[RenderableType] = [head, faults, events, clusters, totals, cap_table(m["clusters"]), reach, slo]
-    if report.get("consistency"):
-        sections.append(consistency_table(report["consistency"]))
+    if report.consistency:
+        sections.append(consistency_table(report.consistency))
     return Group(*sections)
 
 
@@ -147,5 +147,5 @@ def cap_table(clusters: dict[str, Any]) -> Table:
     return table
 
 
-def print_drill(report: dict[str, Any], console: Console | None = None) -> None:
+def print_drill(report: DrillReport, console: Console | None = None) -> None:
     (console or report_console()).print(render_drill(report))

@@ -3,35 +3,38 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
+
+from regionctl.contract.report import DrillReport, RunReport
+from regionctl.contract.steps import StepStatus
 
 
-def junit_xml(report: dict[str, Any]) -> str:
-    what = report.get("runbook") or report.get("lab") or "drill"
-    suite = ET.Element("testsuite", name=f"regionctl {what} on {report['topology']}")
+def junit_xml(report: DrillReport | RunReport) -> str:
+    what = (report.runbook or report.lab or "drill") if isinstance(report, RunReport) else "drill"
+    suite = ET.Element("testsuite", name=f"regionctl {what} on {report.topology}")
     cases = failures = errors = skipped = 0
-    for step in report.get("steps", []) + report.get("rollback", []):
-        case = ET.SubElement(suite, "testcase", classname=f"{what}.steps", name=str(step["id"]))
+    rollback = report.rollback if isinstance(report, RunReport) else ()
+    for step in (*report.steps, *rollback):
+        case = ET.SubElement(suite, "testcase", classname=f"{what}.steps", name=str(step.id))
         cases += 1
-        if step["status"] in ("pending", "skipped"):
+        if step.status == StepStatus.PENDING:
             skipped += 1
             ET.SubElement(case, "skipped", message="not run: the run stopped before this step")
-        elif step["status"] != "ok":
-            detail = f"{step['status']}: {step.get('detail', '')}"
-            if step.get("kind") in ("fault", "heal", "action"):  # could not be carried out: an error
+        elif step.status != StepStatus.OK:
+            detail = f"{step.status}: {step.detail}"
+            if step.kind in ("fault", "heal", "action"):  # could not be carried out: an error
                 errors += 1
                 ET.SubElement(case, "error", message=detail)
             else:
                 failures += 1
                 ET.SubElement(case, "failure", message=detail)
-    for check in report.get("slo", []):
-        case = ET.SubElement(suite, "testcase", classname=f"{what}.slo", name=check["name"])
+    for check in report.slo:
+        case = ET.SubElement(suite, "testcase", classname=f"{what}.slo", name=check.name)
         cases += 1
-        if not check["ok"]:
+        if not check.ok:
             failures += 1
-            ET.SubElement(case, "failure",
-                          message=f"target {check['target']}, observed {check['observed']}")
-    for name, c in (report.get("consistency") or {}).items():
+            ET.SubElement(case, "failure", message=f"target {check.target}, observed {check.observed}")
+    consistency = report.consistency if isinstance(report, DrillReport) else None
+    for name, c in (consistency or {}).items():
         if not isinstance(c, dict) or not c.get("promised"):
             continue
         case = ET.SubElement(suite, "testcase", classname=f"{what}.consistency", name=f"{name} {c['promised']}")
@@ -47,11 +50,11 @@ def junit_xml(report: dict[str, Any]) -> str:
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
     suite.set("skipped", str(skipped))
-    suite.set("time", str(report.get("wall_seconds", 0)))
+    suite.set("time", str(report.wall_seconds))
     return ET.tostring(suite, encoding="unicode")
 
 
-def write_junit(report: dict[str, Any], path: str) -> None:
+def write_junit(report: DrillReport | RunReport, path: str) -> None:
     """Mode 0600, as the journal: a report names hosts, steps and what failed, and is nobody else's to read."""
     import os
     import stat

@@ -10,6 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from regionctl.contract.report import RunReport
+from regionctl.contract.steps import StepStatus
 from regionctl.report.console import report_console
 from regionctl.units import format_duration
 
@@ -18,8 +20,8 @@ if TYPE_CHECKING:
     from regionctl.runbook.executor import RunEvent
     from regionctl.runbook.plan import Plan
 
-SYMBOLS = {"ok": ("✔", "green"), "failed": ("✘", "red"), "pending": ("·", "dim"), "running": ("▶", "yellow"),
-           "skipped": ("-", "dim"), "rolled-back": ("↺", "cyan")}
+SYMBOLS: dict[str, tuple[str, str]] = {StepStatus.OK: ("✔", "green"), StepStatus.FAILED: ("✘", "red"),
+                                       StepStatus.PENDING: ("·", "dim"), StepStatus.RUNNING: ("▶", "yellow")}
 VERDICTS = {"pass": ("PASS", "bold black on green"), "fail": ("FAIL", "bold white on red"),
             "aborted": ("ABORTED", "bold black on yellow"), "error": ("STEP ERROR", "bold white on red"),
             "interrupted": ("INTERRUPTED", "bold black on yellow"),
@@ -115,26 +117,25 @@ def progress_printer() -> Callable[[RunEvent], None]:
     return on_event
 
 
-def render_run(report: dict[str, Any]) -> Group:
-    label, style = VERDICTS.get(report["result"], (report["result"].upper(), "bold"))
-    head = Text.assemble((f" {label} ", style), f"  {report['runbook']} on {report['topology']} · backend "
-                         f"{report['backend']}" + (f" · seed {report['seed']}" if report.get("seed") is not None
-                                                   else "")
-                         + f" · {format_duration(report['sim_seconds'])} in {report['wall_seconds']:.2f}s"
-                         + f" · exit {report['exit_code']}")
+def render_run(report: RunReport) -> Group:
+    label, style = VERDICTS.get(report.result, (report.result.upper(), "bold"))
+    head = Text.assemble((f" {label} ", style), f"  {report.runbook} on {report.topology} · backend "
+                         f"{report.backend}" + (f" · seed {report.seed}" if report.seed is not None else "")
+                         + f" · {format_duration(report.sim_seconds)} in {report.wall_seconds:.2f}s"
+                         + f" · exit {report.exit_code}")
     parts: list[Any] = [head]
-    if report.get("reason"):
-        parts.append(Text(report["reason"], style="yellow" if report["result"] != "pass" else ""))
+    if report.reason:
+        parts.append(Text(report.reason, style="yellow" if report.result != "pass" else ""))
     steps = Table(title="steps", title_justify="left")
     for col in ("", "step", "kind", "at", "took", "detail"):
         steps.add_column(col)
-    for s in report["steps"] + report.get("rollback", []):
-        symbol, sstyle = SYMBOLS.get(s["status"], ("?", ""))
-        took = "-" if s["started"] is None or s["ended"] is None else format_duration(s["ended"] - s["started"])
-        at = "-" if s["started"] is None else f"{s['started']:.1f}s"
-        steps.add_row(Text(symbol, style=sstyle), s["id"], s["kind"], at, took, s["detail"])
+    for s in (*report.steps, *report.rollback):
+        symbol, sstyle = SYMBOLS.get(s.status, ("?", ""))
+        took = "-" if s.started is None or s.ended is None else format_duration(s.ended - s.started)
+        at = "-" if s.started is None else f"{s.started:.1f}s"
+        steps.add_row(Text(symbol, style=sstyle), s.id, s.kind, at, took, s.detail)
     parts.append(steps)
-    m = report["metrics"]
+    m: dict[str, Any] = dict(report.metrics)
     figures = []
     for key, label_ in (("rto_seconds", "RTO"), ("rpo_seconds", "RPO"), ("max_lag_seconds", "max lag")):
         if key in m:
@@ -144,29 +145,28 @@ def render_run(report: dict[str, Any]) -> Group:
             figures.append(f"{label_} {m[key] * 100:.3f}%" if key == "availability" else f"{label_} {m[key]:,}")
     if figures:
         parts.append(Text(" · ".join(figures)))
-    changed = [f"{name} {v['before'] or '-'}→{v['after'] or '-'} (term {v['term']})"
-               for name, v in report["leaders"].items() if v["before"] != v["after"]]
+    changed = [f"{name} {v.before or '-'}→{v.after or '-'} (term {v.term})"
+               for name, v in report.leaders.items() if v.before != v.after]
     if changed:
         parts.append(Text("leaders: " + ", ".join(changed)))
-    judged = report["result"] in ("pass", "fail")  # an aborted run's figures judge nothing
-    if report["slo"] and not judged:
+    judged = report.result in ("pass", "fail")  # an aborted run's figures judge nothing
+    if report.slo and not judged:
         parts.append(Text("objectives not judged: the run did not complete", style="dim"))
-    for check in report["slo"] if judged else []:
-        ok = check["ok"]
-        observed = check["observed"]
-        shown = "n/a" if observed is None else (f"{observed * 100:.3f}%" if check["name"] == "availability"
+    for check in report.slo if judged else ():
+        observed = check.observed
+        shown = "n/a" if observed is None else (f"{observed * 100:.3f}%" if check.name == "availability"
                                                else f"{observed:g}")
-        parts.append(Text.assemble(("✔ " if ok else "✘ ", "green" if ok else "red"),
-                                   f"{check['name']}: {shown} (target {_fmt_target(check['name'], check['target'])})"))
-    if report.get("faults_left"):
-        parts.append(Text("still injected (--keep-faults or a failed heal): " + ", ".join(report["faults_left"]),
+        parts.append(Text.assemble(("✔ " if check.ok else "✘ ", "green" if check.ok else "red"),
+                                   f"{check.name}: {shown} (target {_fmt_target(check.name, check.target)})"))
+    if report.faults_left:
+        parts.append(Text("still injected (--keep-faults or a failed heal): " + ", ".join(report.faults_left),
                           style="yellow"))
-    for item in report.get("left_degraded", []):
+    for item in report.left_degraded:
         parts.append(Text(f"left degraded: {item}", style="bold red"))
-    if report.get("journal"):
-        parts.append(Text(f"journal: {report['journal']}", style="dim"))
+    if report.journal:
+        parts.append(Text(f"journal: {report.journal}", style="dim"))
     return Group(*parts)
 
 
-def print_run(report: dict[str, Any]) -> None:
+def print_run(report: RunReport) -> None:
     report_console().print(render_run(report))

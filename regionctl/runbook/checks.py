@@ -52,6 +52,11 @@ RECORD_FIELDS: dict[str, dict[str, str]] = {
     "region": {"name": "string", "status": "string"},
     "tenant": {"name": "string", "status": "string", "model": "string"},
     "service": {"name": "string", "status": "string"},
+    # The probe checks' figures (sim/probe_checks.py): every model the checker knows, by field name.
+    "consistency": {"name": "string", "model": "string", "verdict": "string", "anomalies": "number",
+                    "operations": "number", "linearizable": "number", "causal": "number",
+                    "read_your_writes": "number", "monotonic_reads": "number", "monotonic_writes": "number",
+                    "writes_follow_reads": "number"},
 }
 RETURNS = {"lag": "number", "lag_ops": "number", "term": "number", "availability": "number", "writable": "bool",
            "role": "string", "health": "string", "election": "string"}

@@ -20,6 +20,7 @@ from typing import Any
 
 from regionctl.contract.commands import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
 from regionctl.contract.snapshot import Snapshot
+from regionctl.contract.steps import StepStatus
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook import expr
@@ -32,6 +33,7 @@ from regionctl.runbook.outcome import (
     StepFailed,
     StepGate,
     StepState,
+    StepView,
     Stop,
     exit_for,
     fmt_seconds,
@@ -111,6 +113,10 @@ class RunbookExecutor:
 
     def state_of(self, step_id: str) -> StepState:
         return next(s for s in self.steps + self.rollback_steps if s.id == step_id)
+
+    def progress(self) -> tuple[StepView, ...]:
+        """The steps as they stand now, frozen: what the dashboard and the labs read while the run goes on."""
+        return tuple(s.view() for s in self.steps)
 
     def cancel(self) -> None:
         """Interrupt (SIGINT, SIGTERM, the dashboard's stop): roll back, exit 5."""
@@ -201,11 +207,11 @@ class RunbookExecutor:
     def _restore_from_journal(self) -> None:
         for state in self.steps:
             if state.id in self.completed:
-                state.status = self.completed[state.id]
+                state.move(self.completed[state.id])
                 state.detail = "done before the resume (from the journal)"
         for state in self.rollback_steps:
             if state.id in self.rollback_done:
-                state.status = "ok"
+                state.move(StepStatus.OK)
                 state.detail = "done before the resume (from the journal)"
 
     def _redact(self, text: str) -> str:
@@ -228,7 +234,7 @@ class RunbookExecutor:
             if self._cancelled:
                 raise asyncio.CancelledError
             if planned.id in self.completed:
-                state.status = self.completed[planned.id]
+                state.move(self.completed[planned.id])
                 state.detail = "done before the resume (from the journal)"
                 continue
             if self.step_gate is not None:
@@ -240,7 +246,7 @@ class RunbookExecutor:
 
     async def _run_one(self, planned: PlannedStep, state: StepState) -> None:
         step = planned.step
-        state.status = "running"
+        state.move(StepStatus.RUNNING)
         state.started = self._now()
         if planned.mutating:
             self._log("step-started", section=planned.section, step=planned.id, kind=step.kind,
@@ -271,7 +277,7 @@ class RunbookExecutor:
 
     def _finish(self, planned: PlannedStep, state: StepState, status: str, detail: str) -> None:
         state.ended = self._now()
-        state.status = status
+        state.move(status)
         state.detail = detail
         if planned.mutating or status != "ok" or planned.section == "steps":
             self._log("step-ended", section=planned.section, step=planned.id, status=status, detail=detail)
@@ -421,8 +427,8 @@ class RunbookExecutor:
 
     def _mark_running(self, status: str, detail: str) -> None:
         for state in self.steps:
-            if state.status == "running":
-                state.status = status
+            if state.status == StepStatus.RUNNING:
+                state.move(status)
                 state.detail = detail
                 state.ended = self._now()
                 self._log("step-ended", section="steps", step=state.id, status=status, detail=detail)

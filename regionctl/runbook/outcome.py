@@ -11,24 +11,52 @@ from typing import Any
 
 from regionctl.contract.report import RunReport
 from regionctl.contract.snapshot import Snapshot
+from regionctl.contract.steps import TRANSITIONS, StepStatus, StepTransitionError
 from regionctl.exit_codes import ExitCode
 
 Approver = Callable[[str, str], Awaitable[bool]]  # (gate id, text) -> approved?
 StepGate = Callable[[str], Awaitable[None]]  # awaited before each step (step-by-step mode)
 
 
-@dataclass
-class StepState:
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """A step's progress at one moment: what the executor publishes to whoever follows the run."""
+
     id: str
     kind: str
     section: str
     description: str
-    status: str = "pending"  # pending | running | ok | failed | skipped | rolled-back
+    status: StepStatus
+    started: float | None
+    ended: float | None
+    detail: str
+    attempts: int
+
+
+@dataclass
+class StepState:
+    """The executor's own record of a step (mutable, private to the run); others read `view()`."""
+
+    id: str
+    kind: str
+    section: str
+    description: str
+    status: StepStatus = StepStatus.PENDING
     started: float | None = None
     ended: float | None = None
     detail: str = ""
     attempts: int = 0
     measured: dict[str, Any] | None = None
+
+    def move(self, to: StepStatus | str) -> None:
+        target = StepStatus(to)
+        if target not in TRANSITIONS[self.status]:
+            raise StepTransitionError(f"step {self.id}: {self.status} -> {target} is not a transition")
+        self.status = target
+
+    def view(self) -> StepView:
+        return StepView(self.id, self.kind, self.section, self.description, self.status, self.started, self.ended,
+                        self.detail, self.attempts)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "status": self.status,

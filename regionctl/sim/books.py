@@ -73,7 +73,9 @@ def summarize(sim: Simulation) -> dict[str, Any]:
             cluster.consistency_cost())
         clusters[name]["timings"] = {k: round(v, 6) for k, v in sorted(cluster.timings.items())}
         if sim.probe_checks is not None:
-            clusters[name]["consistency"] = sim.probe_checks.checked(name, now).figures
+            figures = sim.probe_checks.figures(name, now)
+            if figures is not None:
+                clusters[name]["consistency"] = figures
     regions: dict[str, Counters] = {}
     for name, cluster in sim.clusters.items():
         for source in cluster.sources:

@@ -77,7 +77,7 @@ def leader_follower_diverges(cluster: Any) -> bool:
     """A leader-based write is divergent when it is acknowledged without a replica's copy
     that the mode normally waits for: async (or semi-sync fallen back to async) while a live
     follower is cut off from the leader."""
-    leader = getattr(cluster, "leader", None)
+    leader = cluster.leader
     if leader is None or cluster.mode not in ("async", "semi-sync"):
         return False
     network = cluster.network

@@ -43,7 +43,7 @@ class Impact:
         self.worst_tenant: dict[str, str] = {}
         self.regions_down: set[str] = set()
         self.terms = {name: c.term for name, c in self.sim.clusters.items()}
-        self.leaders = {name: getattr(c, "leader", None) for name, c in self.sim.clusters.items()}
+        self.leaders = {name: c.leader for name, c in self.sim.clusters.items()}
         self.at_risk: dict[str, dict[str, Any]] = {}
         self.leaders_lost: dict[str, set[str]] = {}
         self.lost_before = {name: c.lost_writes()[0] for name, c in self.sim.clusters.items()}
@@ -66,7 +66,7 @@ class Impact:
     def cluster_state(self, cluster: ClusterBase) -> str:
         sim = self.sim
         return health.cluster_state(self.writable(cluster),
-                                    (sim._health(n.loc, cluster) for n in getattr(cluster, "nodes", [])))
+                                    (sim._health(n.loc, cluster) for n in cluster.nodes))
 
     def cluster_states(self) -> dict[str, str]:
         return {name: self.cluster_state(c) for name, c in self.sim.clusters.items()}
@@ -111,7 +111,7 @@ class Impact:
                 self.regions.add(end)
         for name, cluster in sim.clusters.items():
             if scan_nodes and (clusters[name] != "ok" or network.slow or slowed_ends):
-                for node in getattr(cluster, "nodes", []):
+                for node in cluster.nodes:
                     health = sim._health(node.loc, cluster)
                     on_slow_link = any(network._matches(end, node.loc) for end in slowed_ends)
                     if health != "up" or network.slowness(node.name) != 1.0 or on_slow_link:
@@ -167,7 +167,7 @@ class Impact:
         out = []
         for name, cluster in self.sim.clusters.items():
             if self.worst_cluster.get(name) == "down" or cluster.term != self.terms[name] \
-                    or getattr(cluster, "leader", None) is not self.leaders[name] or name in self.leaders_lost:
+                    or cluster.leader is not self.leaders[name] or name in self.leaders_lost:
                 out.append(name)
         return out
 
@@ -175,7 +175,7 @@ class Impact:
         """Seconds from the first fault to the first leader elected or promoted after it."""
         cluster = self.sim.clusters[name]
         fault_at = cluster.clock.fault_at
-        history = getattr(cluster, "history", [])
+        history = cluster.history
         if fault_at is None:
             return None
         after = [t for t, _, _ in history if t >= fault_at and t >= self.since]
@@ -253,7 +253,7 @@ class Impact:
                 "clusters": {n: {"status": self.worst_cluster.get(n, "ok"), "rto_seconds": rtos.get(n),
                                  "failover": sim.clusters[n].spec.failover.policy,
                                  "leader_before": _name(self.leaders[n]),
-                                 "leader_after": _name(getattr(sim.clusters[n], "leader", None)),
+                                 "leader_after": _name(sim.clusters[n].leader),
                                  "new_leader_after_seconds": self._new_leader_after(n),
                                  "leaders_lost": sorted(self.leaders_lost.get(n, ()))}
                              for n in sim.clusters if n in clusters or rtos.get(n, 0.0) != 0.0},

@@ -4,7 +4,9 @@ A cluster may promise a consistency model (`consistency:` in the topology). With
 cluster's figures gain a `consistency` record: the model promised, the verdict against it, and the
 anomalies found so far for every model the checker knows. Checking re-reads the cluster's whole
 history, so while a run goes on the figures are refreshed at most once per simulated second
-(conditions poll often); at the end of a run (`final=True`) they are exact. Pure: no I/O.
+(conditions poll often, and a check reads every operation again); at the end of a run
+(`final=True`) they are exact. Clusters that promise nothing are checked only when asked (a drill's
+history), not at every snapshot. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from regionctl.consistency import MODELS, CheckResult, Fault, History, check, fr
 if TYPE_CHECKING:
     from regionctl.sim.history import ProbeRecorder
 
-REFRESH = 1.0  # simulated seconds between two checks of a running history
+REFRESH = 5.0  # simulated seconds between two checks of a running history
 
 # Every model the checker knows, one by one ("session" is the four session guarantees at once).
 CHECKED = tuple(m for m in MODELS if m != "session")
@@ -48,6 +50,13 @@ class ProbeChecks:
         records = self.recorder.records
         return from_records(records if cluster is None else [r for r in records if r["cluster"] == cluster],
                             faults)
+
+    def figures(self, cluster: str, now: float) -> dict[str, Any] | None:
+        """The figures a snapshot carries: a promising cluster's, refreshed; another's once checked."""
+        if self.promised.get(cluster):
+            return self.checked(cluster, now).figures
+        memo = self.memo.get(cluster)
+        return memo.figures if memo is not None else None
 
     def checked(self, cluster: str, now: float, final: bool = False) -> Checked:
         memo = self.memo.get(cluster)

@@ -123,7 +123,9 @@ class Simulation:
 
         if self.probes is None:
             # Its own random stream: turning probes on changes none of the run's other figures.
-            self.probes = ProbeRecorder(self, settings or ProbeSettings(), self.seed * 1_000_003 + 7)
+            spec = self.topology.probes
+            settings = settings or ProbeSettings(sessions=spec.sessions, keys=spec.keys, interval=spec.interval)
+            self.probes = ProbeRecorder(self, settings, self.seed * 1_000_003 + 7)
             self.probe_checks = ProbeChecks(self.probes, {c.name: c.consistency for c in self.topology.clusters})
         return self.probes
 
@@ -230,6 +232,14 @@ class Simulation:
         shared += [n for c in self.topology.clusters for n in c.nodes]
         memo: dict[int, object] = {id(o): o for o in shared}
         return copy.deepcopy(self, memo)
+
+    def start_forecast(self) -> dict[str, float]:
+        """From now on, keep a fresh record (a forecast from a fork counts only what happens after it):
+        the outage clocks, the worst lag and what the faults reached start afresh. Returns each cluster's
+        worst lag before (its steady state)."""
+        steady = {name: c.restart_books(self.now) for name, c in self.clusters.items()}
+        self.impact.reset()
+        return steady
 
     # -- operator actions ------------------------------------------------------------------
     def promote(self, node_name: str) -> None:

@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, RichLog
 
 from regionctl.analysis.reach import Predictor, Thunk, current_reach, static_predictor
-from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault
+from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault, PacedBackend, TickingBackend
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
@@ -34,7 +34,7 @@ from regionctl.tui.render import (
     replication_rows,
     slo_text,
 )
-from regionctl.tui.runbooks import RunbookPanel, RunbookRun, executor_available
+from regionctl.tui.runbooks import RunbookPanel, RunbookRun
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.styles import CSS
 from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
@@ -137,11 +137,10 @@ class Dashboard(App[int]):
 
     async def _tick(self) -> None:
         """The one tick source: the backend's play loop (the simulator paces itself; real hosts are probed)."""
-        play = getattr(self.backend, "play", None)
         self._playing = True
         try:
-            if play is not None:
-                await play(self.apply_snapshot, self.hz)
+            if isinstance(self.backend, TickingBackend):
+                await self.backend.play(self.apply_snapshot, self.hz)
             else:  # a backend without a play loop: poll it
                 while True:
                     await self.backend.advance(1.0 / self.hz)
@@ -152,17 +151,17 @@ class Dashboard(App[int]):
     # -- the one update path -----------------------------------------------------------------
     @property
     def paused(self) -> bool:
-        return (self.paced and bool(getattr(self.backend, "paused", False))) or self.live_paused
+        return (isinstance(self.backend, PacedBackend) and self.backend.paused) or self.live_paused
 
     @property
     def paced(self) -> bool:
         """A simulator paced by the play loop (pause, speed); anything else runs in real time."""
-        return hasattr(self.backend, "pace")
+        return isinstance(self.backend, PacedBackend)
 
     def clock_text(self) -> str:
-        if not self.paced:
+        if not isinstance(self.backend, PacedBackend):
             return "live"
-        return f"t={dur(self.snapshot.time)} ×{getattr(self.backend, 'speed', 1.0):g}"
+        return f"t={dur(self.snapshot.time)} ×{self.backend.speed:g}"
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         for observer in self.observers:
@@ -214,7 +213,7 @@ class Dashboard(App[int]):
     def refresh_runbook(self) -> None:
         if self.main is None:
             return
-        self.w("#runbook", RunbookPanel).show(self.run_, self.snapshot.runbooks, executor_available())
+        self.w("#runbook", RunbookPanel).show(self.run_, self.snapshot.runbooks)
 
     async def send(self, command: Command) -> bool:
         result = await self.backend.apply(command)
@@ -229,8 +228,8 @@ class Dashboard(App[int]):
         # The backend's word, not the last frame's: a runbook may have injected one since.
         return [f.fault for f in self.backend.snapshot().faults if f.healed_at is None]
 
-    def preview(self, spec: str) -> Thunk:
-        return self.predictor(self.topology, self.snapshot, spec)
+    def preview(self, fault: Fault) -> Thunk:
+        return self.predictor(self.topology, self.snapshot, fault)
 
     def action_pick_fault(self) -> None:
         def chosen(fault: Fault | None) -> None:
@@ -262,8 +261,8 @@ class Dashboard(App[int]):
 
     # -- time ------------------------------------------------------------------------------
     def action_toggle_pause(self) -> None:
-        backend: Any = self.backend
-        if self.paced:
+        backend = self.backend
+        if isinstance(backend, PacedBackend):
             if backend.paused:
                 backend.resume()
                 if self._playing:
@@ -279,8 +278,8 @@ class Dashboard(App[int]):
                 header_text(self.snapshot, clock=self.clock_text(), paused=True, slo=self.model.slo()))
 
     def _set_speed(self, faster: bool) -> None:
-        backend: Any = self.backend
-        if not self.paced:
+        backend = self.backend
+        if not isinstance(backend, PacedBackend):
             self.notify("a live backend runs in real time")
             return
         current = backend.speed
@@ -299,9 +298,6 @@ class Dashboard(App[int]):
 
     # -- runbooks --------------------------------------------------------------------------
     def action_choose_runbook(self) -> None:
-        if not executor_available():
-            self.notify("the runbook executor is not built yet", severity="warning")
-            return
         if self.run_ is not None and not self.run_.finished:
             self.notify(f"runbook {self.run_.name} is still running (x stops it)", severity="warning")
             return

@@ -104,7 +104,7 @@ class LabDashboard(Dashboard):
     def refresh_lab(self) -> None:
         if self.main is None:
             return
-        running = {s.id for s in self.showing.steps if s.status == "running"} if self.showing else None
+        running = {s.id for s in self.showing.progress() if s.status == "running"} if self.showing else None
         self.w("#lab", LabPanel).show(self.session, running)
 
     async def _run_runbook(self, run: RunbookRun) -> None:
@@ -157,9 +157,9 @@ class LabDashboard(Dashboard):
             outcome = None
         finally:
             self.showing = None
-        self.session.performed({s.id for s in executor.steps if s.status == "ok"}, index)
+        self.session.performed({s.id for s in executor.progress() if s.status == "ok"}, index)
         if outcome is not None and int(outcome.exit_code) != 0:
-            self.note(f"show me stopped: {outcome.report.get('reason', '')}", "bold red", source="lab")
+            self.note(f"show me stopped: {outcome.typed.reason}", "bold red", source="lab")
         self.apply_snapshot(self.backend.snapshot())
         self._judge(self.backend.snapshot())
 

@@ -167,10 +167,10 @@ class DashboardModel:
             for fault in faults:
                 if {fault.a, fault.b} != {a, b}:
                     continue
-                if fault.kind == "partition":
+                if fault.info.effect == "cut":
                     state = "one-way" if fault.one_way else "partitioned"
                     detail = f"{fault.a}→{fault.b} dropped" if fault.one_way else "cut both ways"
-                elif fault.kind == "latency" and state == "ok":
+                elif fault.info.effect == "slower" and state == "ok":
                     state, detail = "slow", f"+{dur(fault.value)}"
             if a in down or b in down:
                 state, detail = "down", f"{a if a in down else b} down"

@@ -6,7 +6,6 @@ controller holds the step-by-step gate and the approval modal.
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,22 +14,17 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from regionctl.contract.commands import Backend
+from regionctl.contract.steps import StepStatus
 from regionctl.model.topology import Topology
+from regionctl.runbook.executor import RunbookExecutor
+from regionctl.runbook.outcome import RunEvent, RunOutcome, StepView
 from regionctl.tui.model import dur
 from regionctl.tui.widgets import KeyedTable
 
-STATUS = {"pending": ("·", "pending", "dim"), "running": ("▶", "running", "bold yellow"),
-          "ok": ("✔", "ok", "green"), "failed": ("✘", "failed", "bold red"), "skipped": ("↷", "skipped", "dim"),
-          "rolled-back": ("↺", "rolled back", "yellow")}
+STATUS: dict[StepStatus, tuple[str, str, str]] = {
+    StepStatus.PENDING: ("·", "pending", "dim"), StepStatus.RUNNING: ("▶", "running", "bold yellow"),
+    StepStatus.OK: ("✔", "ok", "green"), StepStatus.FAILED: ("✘", "failed", "bold red")}
 STEP_COLUMNS = (("status", 13), ("step", 17), ("took", 6), ("detail", 80))
-
-
-def executor_available() -> bool:
-    try:
-        importlib.import_module("regionctl.runbook.executor")
-    except ImportError:
-        return False
-    return True
 
 
 class RunbookRun:
@@ -39,31 +33,30 @@ class RunbookRun:
     def __init__(self, backend: Backend, topology: Topology, name: str, *, step_mode: bool,
                  on_change: Callable[[str], None],
                  ask: Callable[[str, str], Awaitable[bool]]) -> None:
-        # Imported by name: the executor lands on main separately, and the panel says so until then.
-        executor_cls = importlib.import_module("regionctl.runbook.executor").RunbookExecutor
         spec = next(rb for rb in topology.runbooks if rb.get("name") == name)
         self.name = name
         self.step_mode = step_mode
         self.waiting_step: str | None = None
         self.waiting_approval: str | None = None
-        self.outcome: Any = None
+        self.outcome: RunOutcome | None = None
         self._go = asyncio.Event()
         self._on_change = on_change
         self._ask = ask
         # As `regionctl run` does: a runbook heals the faults it injected when it ends (its undo
         # stack); faults the operator injected with `f` stay until the operator heals them.
-        self.executor = executor_cls(backend, topology, spec, on_event=self._event, approver=self._approve,
+        self.executor = RunbookExecutor(backend, topology, spec, on_event=self._event, approver=self._approve,
                                         step_gate=self._gate, keep_faults=False)
 
     @property
-    def steps(self) -> list[Any]:
-        return list(self.executor.steps)
+    def steps(self) -> tuple[StepView, ...]:
+        """The executor's published progress (frozen values, not its live step records)."""
+        return self.executor.progress()
 
     @property
     def finished(self) -> bool:
         return self.outcome is not None
 
-    async def run(self) -> Any:
+    async def run(self) -> RunOutcome:
         try:
             self.outcome = await self.executor.run()
         finally:
@@ -71,7 +64,7 @@ class RunbookRun:
             self._on_change("")
         return self.outcome
 
-    def _event(self, event: Any) -> None:
+    def _event(self, event: RunEvent) -> None:
         parts = [event.kind]
         if event.step:
             parts.append(event.step)
@@ -119,13 +112,11 @@ class RunbookPanel(Vertical):
         yield Static(id="runbook-status")
         yield KeyedTable(STEP_COLUMNS, id="runbook-steps")
 
-    def show(self, run: RunbookRun | None, runbooks: tuple[str, ...], available: bool) -> None:
+    def show(self, run: RunbookRun | None, runbooks: tuple[str, ...]) -> None:
         status = self.query_one("#runbook-status", Static)
         table = self.query_one("#runbook-steps", KeyedTable)
         if run is None:
-            if not available:
-                status.update(Text("the runbook executor is not built yet", style="dim"))
-            elif runbooks:
+            if runbooks:
                 status.update(Text.assemble(("r", "bold cyan"), " choose a runbook: ", ", ".join(runbooks)))
             else:
                 status.update(Text("this topology ships no runbooks", style="dim"))
@@ -138,12 +129,12 @@ class RunbookPanel(Vertical):
             line.append("next: ", "")
             line.append(run.waiting_step, "bold")
             line.append(" · press n to run it, c to run to the end, x to stop", "yellow")
-        elif run.finished:
+        elif run.outcome is not None:
             outcome = run.outcome
             ok = int(outcome.exit_code) == 0
-            line.append(f"{'✔' if ok else '✘'} {outcome.report.get('result', '')} (exit {int(outcome.exit_code)})",
+            line.append(f"{'✔' if ok else '✘'} {outcome.typed.result} (exit {int(outcome.exit_code)})",
                         "bold green" if ok else "bold red")
-            reason = outcome.report.get("reason") or ""
+            reason = outcome.typed.reason
             if reason:
                 line.append(f" {reason}", "dim")
         else:
@@ -157,5 +148,5 @@ class RunbookPanel(Vertical):
                 end = step.ended if step.ended is not None else None
                 took = dur(end - step.started) if end is not None else "…"
             rows[step.id] = ((f"{sym} {word}", style), (step.id, "bold" if step.status == "running" else ""),
-                             (took, ""), (step.detail or getattr(step, "description", ""), "dim"))
+                             (took, ""), (step.detail or step.description, "dim"))
         table.sync(rows)

@@ -19,28 +19,39 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from regionctl.analysis.reach import Reach, Thunk
-from regionctl.contract.faults import FAULT_HELP, FAULT_KINDS, Fault, FaultSpecError, check_targets, parse_fault
+from regionctl.contract.faults import (
+    FAULT_HELP,
+    FAULT_KINDS,
+    KINDS,
+    Fault,
+    FaultKind,
+    FaultSpecError,
+    check_targets,
+    parse_fault,
+)
 from regionctl.model.topology import Topology
 from regionctl.tui.render import reach_text
 
-# The value a fault kind starts with in the picker (edited in the spec field before confirming).
-DEFAULT_VALUE = {"latency": "=300ms", "slow": "=10x", "clock": "=+2s"}
-KIND_HELP = {line.split(":", 1)[0]: line.split(None, 1)[1].strip() for line in FAULT_HELP.splitlines()}
+# The value a fault kind starts with in the picker (edited in the spec field before confirming): its example's.
+DEFAULT_VALUE = {str(k): "=" + info.example.split("=", 1)[1] for k, info in KINDS.items() if info.value}
+KIND_HELP = {str(k): info.help for k, info in KINDS.items()}
 
 
 def fault_targets(topology: Topology, kind: str) -> list[tuple[str, str]]:
     """(target text, description) for each thing a fault of `kind` can hit."""
+    info = KINDS[FaultKind(kind)]
     regions = [r.name for r in topology.regions]
-    if kind == "region":
+    if info.targets == "region":
         return [(r, f"every node and client in {r}") for r in regions]
-    if kind == "zone":
+    if info.targets == "zone":
         return [(f"{r.name}/{z}", f"zone {z} of {r.name}") for r in topology.regions for z in r.zones]
-    if kind in ("node", "slow", "clock"):
+    if info.targets == "node":
         return [(n.name, f"{c.name} · {n.region}/{n.zone or ''} · {n.role}") for c in topology.clusters
                 for n in c.nodes]
-    pairs = [(f"{a}|{b}", f"{a} and {b} cut both ways" if kind == "partition" else f"between {a} and {b}")
+    cut = info.effect == "cut"
+    pairs = [(f"{a}|{b}", f"{a} and {b} cut both ways" if cut else f"between {a} and {b}")
              for i, a in enumerate(regions) for b in regions[i + 1:]]
-    if kind == "partition":
+    if info.one_way:
         pairs += [(f"{a}>{b}", f"packets from {a} to {b} dropped") for a, b in permutations(regions, 2)]
     return pairs
 
@@ -50,7 +61,7 @@ class FaultPicker(ModalScreen[Fault | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back / close")]
 
-    def __init__(self, topology: Topology, predict: Callable[[str], Thunk]) -> None:
+    def __init__(self, topology: Topology, predict: Callable[[Fault], Thunk]) -> None:
         super().__init__()
         self.topology = topology
         self.predict = predict
@@ -120,7 +131,9 @@ class FaultPicker(ModalScreen[Fault | None]):
         self._spec = spec
         widget = self.query_one("#preview", Static)
         try:
-            thunk = self.predict(spec)  # cheap, on this thread: checks the spec, forks the estate
+            fault = parse_fault(spec)  # the edge: what was typed, parsed and checked once
+            check_targets(fault, self.topology)
+            thunk = self.predict(fault)  # cheap, on this thread: forks the estate
         except FaultSpecError as exc:
             widget.update(Text(f"✘ {str(exc).splitlines()[0]}", style="bold red"))
             return
