@@ -20,17 +20,18 @@ from regionctl.model.runbook import Runbook
 from regionctl.model.topology import Topology
 from regionctl.model.yaml_source import YamlDocument
 from regionctl.runbook.diagnostics import plan_diagnostics
-from regionctl.runbook.static_checks import check_runbook, check_without_topology
+from regionctl.runbook.plan import check_runbook
+from regionctl.runbook.static_checks import check_runbook_fully, check_without_topology
 
 
 def deep_check(doc: YamlDocument, model: BaseModel) -> list[Diagnostic]:
-    """A topology's runbooks that fit the schema are planned; a lab that does is compiled."""
+    """A topology's runbooks that fit the schema are planned; a lab that does is compiled; a runbook file
+    gets every check that needs no topology."""
     out: list[Diagnostic] = []
     if isinstance(model, Topology):
         for i, raw in enumerate(model.runbooks):
-            out += plan_diagnostics(doc, ("runbooks", i), check_runbook(raw, model))
-    elif isinstance(model, Runbook):
-        # A runbook file alone is checked as far as it can be without a topology: what `run` would refuse.
+            out += plan_diagnostics(doc, ("runbooks", i), check_runbook_fully(raw, model))
+    elif isinstance(model, Runbook):  # a runbook file: what `run` would refuse whatever the topology
         assert isinstance(doc.data, dict)
         out += plan_diagnostics(doc, (), check_without_topology(doc.data))
     elif isinstance(model, Lab):

@@ -93,8 +93,8 @@ def mutations(seed: int, count: int) -> Iterator[tuple[str, str, str]]:
 
 
 def validates(path: Path, kind: str) -> bool:
+    from regionctl.loading import load_file
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.loader import load_file
 
     try:
         load_file(path, kind)  # type: ignore[arg-type]
@@ -106,7 +106,7 @@ def validates(path: Path, kind: str) -> bool:
 def commands(path: Path, kind: str) -> list[list[str]]:
     if kind == "lab":
         return [["lab", str(path), "--check"]]
-    from regionctl.model.loader import load_topology
+    from regionctl.loading import load_topology
 
     topology = load_topology(path)
     region = topology.regions[0].name

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from regionctl.backends.protocol import Command, CommandResult, HealFault, InjectFault
 from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.commands import Command, CommandResult, HealFault, InjectFault
 from regionctl.model.topology import Topology
 from regionctl.runbook.executor import RunbookExecutor
 from regionctl.runbook.journal import Journal, journal_state, read_journal
@@ -79,4 +79,4 @@ async def recover_on(backend: SimBackend, journal: Path) -> list[str]:
     for command in owed:
         assert isinstance(command, HealFault), command
         await backend.apply(command)  # a heal of a fault that never took effect: no harm (idempotent)
-    return [c.spec for c in owed if isinstance(c, HealFault | InjectFault)]
+    return [c.fault.spec for c in owed if isinstance(c, HealFault | InjectFault)]

@@ -133,7 +133,10 @@ def loop(directory: Path, runbooks: list[str], max_boundaries: int | None) -> in
             commands = sum(1 for r in records if r["event"] in ("command-applied", "undo-applied"))
             boundaries = [("record", n) for n in range(1, len(records))] + [("command", k)
                                                                              for k in range(1, commands + 1)]
-            for kind, at in boundaries[:max_boundaries]:
+            if max_boundaries is not None and len(boundaries) > max_boundaries:  # spread over the run
+                step = len(boundaries) / max_boundaries
+                boundaries = [boundaries[int(i * step)] for i in range(max_boundaries)]
+            for kind, at in boundaries:
                 journal = work / f"{runbook}-{kind}-{at}.jsonl"
                 for _attempt in range(2):
                     journal.unlink(missing_ok=True)

@@ -187,13 +187,14 @@ def test_a_secret_in_a_fault_spec_is_journaled_by_name_and_put_back_to_heal(tmp_
     proc.communicate(timeout=30)
     text = journal.read_text()
     assert "pg-2" not in text and "node:${victim}" in text
-    state = journal_state(read_journal(journal))
+    records = read_journal(journal)
     with pytest.raises(JournalError, match="--var victim=VALUE or set DRILL_VICTIM"):
-        resolve_secrets(state, {}, {})
+        resolve_secrets(records, {}, {})
     with pytest.raises(JournalError, match="not the one the run used"):
-        resolve_secrets(state, {"victim": "pg-3"}, {})
-    healed, values = resolve_secrets(state, {}, {"DRILL_VICTIM": "pg-2"})
-    assert [describe_command(c) for c in healed.undo] == ["HealFault(node:pg-2)"] and values == {"victim": "pg-2"}
+        resolve_secrets(records, {"victim": "pg-3"}, {})
+    healed, values = resolve_secrets(records, {}, {"DRILL_VICTIM": "pg-2"})
+    assert [describe_command(c) for c in journal_state(healed).undo] == ["HealFault(node:pg-2)"]
+    assert values == {"victim": "pg-2"}
     # The resumed run reads the secret again, replays and heals the right node.
     resumed = subprocess.run([REGIONCTL, "run", "active-passive", str(book), "--resume", str(journal), "--json"],
                              cwd=ROOT, capture_output=True, text=True, env=env, timeout=120, check=False)
@@ -214,7 +215,8 @@ def test_recover_of_a_secret_spec_without_the_value_says_what_it_needs(tmp_path:
     env = {k: v for k, v in os.environ.items() if k != "DRILL_VICTIM"}
     proc = subprocess.run([REGIONCTL, "recover", str(journal)], cwd=ROOT, capture_output=True, text=True,
                           env=env, timeout=60, check=False)
-    assert proc.returncode == ExitCode.INVALID_INPUT and "give its value with --var victim" in proc.stderr
+    assert proc.returncode == ExitCode.INVALID_INPUT
+    assert "give it with --var victim=VALUE or set DRILL_VICTIM" in proc.stderr
     wrong = subprocess.run([REGIONCTL, "recover", str(journal), "--var", "victim=pg-1"], cwd=ROOT,
                            capture_output=True, text=True, env=env, timeout=60, check=False)
     assert wrong.returncode == ExitCode.INVALID_INPUT and "not the one the run used" in wrong.stderr

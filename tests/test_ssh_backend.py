@@ -346,33 +346,6 @@ async def test_overlapping_refreshes_share_a_round_unless_they_need_a_newer_one(
     await backend.close()
 
 
-async def test_a_partition_heals_whichever_way_round_it_is_written(tmp_path: Path) -> None:
-    # Healing partition:west|east after injecting partition:east|west ran the heal but left the injected
-    # fault listed as active (it was taken for another process's fault). No host is reached: the plans'
-    # commands are recorded, not run.
-    path = tmp_path / "t.yaml"
-    path.write_text("name: t\nkind: active-passive\nregions: [{name: east}, {name: west}]\nclusters:\n"
-                    "  - name: kv\n    engine: generic\n"
-                    "    adapter: {kind: command, probe: 'echo role=leader', stop: 'true', start: 'true'}\n"
-                    "    nodes: [{name: n1, region: east, role: leader, host: 10.0.0.1, adapter: {address: 10.0.0.1}},"
-                    " {name: n2, region: west, host: 10.0.0.2, adapter: {address: 10.0.0.2}}]\n")
-    backend = SshBackend(load_topology(path), tmp_path)
-    ran: list[str] = []
-
-    async def record(plan: Plan, label: str = "") -> CommandResult:
-        ran.extend(step.command for step in plan.steps)
-        return CommandResult(True, "ran")
-
-    backend.run_plan = record  # type: ignore[method-assign]
-    assert (await backend.apply(InjectFault(parse_fault("partition:east|west")))).ok
-    healed = await backend.apply(HealFault(parse_fault("partition:west|east")))
-    assert healed.ok and healed.message == "healed partition:east|west"
-    faults = backend._build().faults  # the snapshot the next probe round publishes
-    assert [(f.spec, f.healed_at is None) for f in faults] == [("partition:east|west", False)]
-    assert len(ran) == 4 and all("regionctl_fault_" in command for command in ran)  # two hosts, in and out
-    await backend.close()
-
-
 async def test_user_known_hosts_file_none_in_ssh_config_is_refused(loopback_sshd: LoopbackSshd, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """`UserKnownHostsFile none` would make asyncssh accept any host key: refused before any handshake,
@@ -464,3 +437,30 @@ def test_a_fault_spec_built_from_a_secret_is_healed_by_recover_on_real_hosts(loo
                             timeout=60, check=False)
     assert healed.returncode == 0, healed.stdout + healed.stderr
     assert up.exists() and "n1" not in healed.stdout and "n1" not in journal.read_text().replace(str(path), "")
+
+
+async def test_a_partition_heals_whichever_way_round_it_is_written(tmp_path: Path) -> None:
+    # Healing partition:west|east after injecting partition:east|west ran the heal but left the injected
+    # fault listed as active (it was taken for another process's fault). No host is reached: the plans'
+    # commands are recorded, not run.
+    path = tmp_path / "t.yaml"
+    path.write_text("name: t\nkind: active-passive\nregions: [{name: east}, {name: west}]\nclusters:\n"
+                    "  - name: kv\n    engine: generic\n"
+                    "    adapter: {kind: command, probe: 'echo role=leader', stop: 'true', start: 'true'}\n"
+                    "    nodes: [{name: n1, region: east, role: leader, host: 10.0.0.1, adapter: {address: 10.0.0.1}},"
+                    " {name: n2, region: west, host: 10.0.0.2, adapter: {address: 10.0.0.2}}]\n")
+    backend = SshBackend(load_topology(path), tmp_path)
+    ran: list[str] = []
+
+    async def record(plan: Plan, label: str = "") -> CommandResult:
+        ran.extend(step.command for step in plan.steps)
+        return CommandResult(True, "ran")
+
+    backend.run_plan = record  # type: ignore[method-assign]
+    assert (await backend.apply(InjectFault(parse_fault("partition:east|west")))).ok
+    healed = await backend.apply(HealFault(parse_fault("partition:west|east")))
+    assert healed.ok and healed.message == "healed partition:east|west"
+    faults = backend._build().faults  # the snapshot the next probe round publishes
+    assert [(f.spec, f.healed_at is None) for f in faults] == [("partition:east|west", False)]
+    assert len(ran) == 4 and all("regionctl_fault_" in command for command in ran)  # two hosts, in and out
+    await backend.close()

@@ -69,7 +69,7 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     if metrics_port is None:
         if speed is not None:
             fail("--speed paces a drill served with --metrics-port; without it the drill runs at once")
-        result = _unpaced(model, schedule, total, seed, probes=history_path is not None)
+        result = _unpaced(model, schedule, total, seed, history_path is not None)
     else:
         from regionctl.cli.drill_metrics import paced_drill_or_exit
 

@@ -47,6 +47,7 @@ def recover(journal: str, topology_value: str | None, variables: tuple[str, ...]
         describe_command,
         journal_state,
         load_journal,
+        redact,
         resolve_secrets,
     )
 
@@ -57,7 +58,20 @@ def recover(journal: str, topology_value: str | None, variables: tuple[str, ...]
     if loaded.torn_line is not None:
         click.echo(f"{journal}:{loaded.torn_line}: a torn last line (the run died while writing it) was ignored",
                    err=True)
-    state = journal_state(loaded.records)
+    try:
+        records, values = resolve_secrets(loaded.records, parse_vars(variables), os.environ)
+        missing = ""
+    except JournalError as exc:  # only healing on real hosts needs the values
+        records, values, missing = loaded.records, {}, str(exc)
+    try:
+        state = journal_state(records)
+    except JournalError as exc:
+        fail(missing or str(exc))
+    names = {value: name for name, value in values.items()}
+
+    def show(command: Command) -> str:
+        return str(redact(describe_command(command), (), names))
+
     start = state.start
     owed = list(reversed(state.undo))
     if state.ended is not None and state.ended.get("result") == "recovered" and not owed:
@@ -68,9 +82,9 @@ def recover(journal: str, topology_value: str | None, variables: tuple[str, ...]
         return
     if start.get("backend") == "sim":
         click.echo(f"{journal}: a simulated run; its {len(owed)} unhealed fault(s) ended with its process "
-                   f"({', '.join(describe_command(c) for c in owed)}). Nothing to do on real hosts.")
+                   f"({', '.join(show(c) for c in owed)}). Nothing to do on real hosts.")
         if not dry_run:
-            writer = _append(journal)
+            writer = _append(journal, values)
             for command in owed:
                 writer.write("undo-applied", at=state.last_at, command=command_to_json(command), ok=True,
                              message="simulated run: gone with its process")
@@ -80,34 +94,37 @@ def recover(journal: str, topology_value: str | None, variables: tuple[str, ...]
         return
     if dry_run:
         for command in owed:
-            click.echo(f"would apply {describe_command(command)}")
+            click.echo(f"would apply {show(command)}")
+        if missing:
+            click.echo(f"regionctl: to heal, {missing}", err=True)
         return
-    try:
-        resolved, values = resolve_secrets(state, parse_vars(variables), os.environ)
-    except JournalError as exc:
-        fail(str(exc))
+    if missing:
+        fail(missing)
     from regionctl.cli.common import load_topology_or_exit
 
     path = topology_value or start.get("topology_path")
     if not path:
         fail("the journal does not record the topology path; give it with --topology")
     topology, _ = load_topology_or_exit(str(path))
-    code = asyncio.run(_heal(journal, topology, list(reversed(resolved.undo)), owed, state.last_at, values))
+    code = asyncio.run(_heal(journal, topology, owed, state.last_at, values))
     raise SystemExit(int(code) if code else int(ExitCode.PASSED))
 
 
-def _append(journal: str) -> Journal:
+def _append(journal: str, secrets: dict[str, str]) -> Journal:
+    """The journal, to append to; the secret values put back are written by name again."""
     from regionctl.cli.common import fail
 
     try:
-        return Journal(journal, resume=True)
+        writer = Journal(journal, resume=True)
     except JournalError as exc:
         fail(str(exc))
+    writer.secret_params = {name: (value, None) for name, value in secrets.items()}
+    return writer
 
 
-async def _heal(journal: str, topology: Topology, owed: list[Command], as_journaled: list[Command],
-                last_at: float, secrets: dict[str, str]) -> int:
-    """Apply each owed heal (`owed`, secrets put back); journal it as it was journaled (`as_journaled`)."""
+async def _heal(journal: str, topology: Topology, owed: list[Command], last_at: float,
+                secrets: dict[str, str]) -> int:
+    """Apply each owed heal (secrets put back), journal it (secrets by name), say what happened (the same)."""
     from regionctl.backends.factory import BackendUnavailable, close_backend, open_backend
     from regionctl.exit_codes import ExitCode
     from regionctl.runbook.journal import command_to_json, describe_command, redact
@@ -117,18 +134,18 @@ async def _heal(journal: str, topology: Topology, owed: list[Command], as_journa
     except BackendUnavailable as exc:
         click.echo(f"regionctl: {exc}", err=True)
         return int(ExitCode.STEP_ERROR)
-    writer = _append(journal)
-    writer.secret_params = {name: (value, None) for name, value in secrets.items()}
+    writer = _append(journal, secrets)
     names = {value: name for name, value in secrets.items()}
     failed = []
     try:
-        for command, shown in zip(owed, as_journaled, strict=True):
+        for command in owed:
             result = await backend.apply(command)
-            writer.write("undo-applied", at=last_at, command=command_to_json(shown),
+            writer.write("undo-applied", at=last_at, command=command_to_json(command),
                          ok=result.ok, message=result.message)
-            click.echo(f"{'✔' if result.ok else '✘'} {describe_command(shown)}: {redact(result.message, (), names)}")
+            shown = str(redact(f"{describe_command(command)}: {result.message}", (), names))
+            click.echo(f"{'✔' if result.ok else '✘'} {shown}")
             if not result.ok:
-                failed.append(describe_command(shown))
+                failed.append(shown)
         if not failed:
             writer.write("run-ended", at=last_at, result="recovered", exit_code=0,
                          reason="recovered from the journal by regionctl recover")

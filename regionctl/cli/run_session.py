@@ -204,11 +204,11 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
             if loaded.torn_line is not None:
                 click.echo(f"{request.resume_path}:{loaded.torn_line}: a torn last line (the run died while "
                            "writing it) was ignored", err=True)
-            state = journal_state(loaded.records)
             secret = secret_params_of(plan)
+            records, _ = resolve_secrets(loaded.records, {name: value for name, (value, _) in secret.items()}, {})
+            state = journal_state(records)
             check_matches(state, plan.name, topology.name, request.backend, request.seed,
                           redact(plan.params, plan.secrets, {value: name for name, (value, _) in secret.items()}))
-            state, _ = resolve_secrets(state, {name: value for name, (value, _) in secret.items()}, {})
         except JournalError as exc:
             fail(f"--resume: {exc}")
     try:

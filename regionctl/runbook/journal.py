@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import secrets as _random
 import stat
 import time
@@ -29,13 +30,14 @@ from typing import Any
 
 from regionctl.contract import commands as protocol
 from regionctl.contract.commands import Command
-from regionctl.contract.faults import Fault, FaultSpecError, parse_fault
+from regionctl.contract.faults import FaultSpecError, parse_fault
 from regionctl.runbook.journal_schema import COMMAND_TYPES, Bad, check_record
 
 REDACTED = "***"
 _DIGEST_ROUNDS = 100_000
 __all__ = ["COMMAND_TYPES", "Journal", "JournalError", "JournalState", "command_from_json", "command_to_json",
-           "describe_command", "journal_state", "load_journal", "read_journal", "redact", "resolve_secrets"]
+           "describe_command", "journal_state", "load_journal", "read_journal", "redact", "resolve_secrets",
+           "secrets_needed"]
 
 
 class JournalError(Exception):
@@ -63,7 +65,7 @@ def command_from_json(data: dict[str, Any]) -> Command:
             fields = {"fault": parse_fault(str(fields.get("spec", "")))}
         command: Command = cls(**fields)
     except (TypeError, FaultSpecError) as exc:
-        raise JournalError(f"a malformed command in the journal: {exc}") from None
+        raise JournalError(f"unreadable command in journal: {data!r} ({exc})") from None
     return command
 
 
@@ -226,7 +228,6 @@ class JournalState:
     last_at: float
     stopping: tuple[int, str] | None = None  # the run had begun to stop (exit code, reason) when it died
     rollback_done: frozenset[str] = frozenset()
-    secret_params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def journal_state(records: list[dict[str, Any]]) -> JournalState:
@@ -237,7 +238,6 @@ def journal_state(records: list[dict[str, Any]]) -> JournalState:
     last_at = 0.0
     stopping: tuple[int, str] | None = None
     rollback_done: set[str] = set()
-    secret_params: dict[str, Any] = {}
     # A fault whose command was started is owed until the journal says it was never applied: its step
     # ended with no application that succeeded or whose outcome is unknown.
     started: dict[tuple[str, str], tuple[Command, bool]] = {}
@@ -247,9 +247,7 @@ def journal_state(records: list[dict[str, Any]]) -> JournalState:
         kind = record.get("event")
         last_at = float(record.get("at", last_at))
         key = (str(record.get("section")), str(record.get("step")))
-        if kind in ("run-started", "run-resumed"):
-            secret_params.update(record.get("secret_params") or {})
-        elif kind == "step-started" and isinstance(record.get("command"), dict):
+        if kind == "step-started" and isinstance(record.get("command"), dict):
             command = command_from_json(record["command"])
             if isinstance(command, protocol.InjectFault):
                 heal = protocol.HealFault(command.fault)
@@ -299,51 +297,57 @@ def journal_state(records: list[dict[str, Any]]) -> JournalState:
                     break
         elif kind == "run-ended":
             ended = record
-    return JournalState(records[0], completed, applied, undo, ended, last_at, stopping, frozenset(rollback_done),
-                        secret_params)
+    return JournalState(records[0], completed, applied, undo, ended, last_at, stopping, frozenset(rollback_done))
 
 
-def _put_back(command: Command, values: Mapping[str, str]) -> Command:
-    changes: dict[str, Any] = {}
-    for f in dataclasses.fields(command):
-        value = getattr(command, f.name)
-        if isinstance(value, Fault):  # a fault built from a secret: its spec, the value put back, parsed again
-            spec = value.spec
-            for name, secret in values.items():
-                spec = spec.replace(f"${{{name}}}", secret)
-            changes[f.name] = parse_fault(spec)
-        elif isinstance(value, str):
-            for name, secret in values.items():
-                value = value.replace(f"${{{name}}}", secret)
-            changes[f.name] = value
-    rebuilt: Command = dataclasses.replace(command, **changes)
-    return rebuilt
+_SECRET_REF = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 
 
-def secrets_needed(state: JournalState) -> list[str]:
-    """The secret parameters whose `${name}` stands in a command the journal owes or replays."""
-    texts = json.dumps([command_to_json(c) for c in state.undo] + [command_to_json(c) for _, c in state.applied])
-    return [name for name in state.secret_params if f"${{{name}}}" in texts]
+def _secret_params(records: list[dict[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for record in records:
+        if record.get("event") in ("run-started", "run-resumed"):
+            found.update(record.get("secret_params") or {})
+    return found
 
 
-def resolve_secrets(state: JournalState, given: Mapping[str, str],
-                    env: Mapping[str, str]) -> tuple[JournalState, dict[str, str]]:
-    """The state with each secret parameter's value put back into its commands (from `given`, else the
-    environment variable the run read), each checked against the journal's digest; and the values."""
+def secrets_needed(records: list[dict[str, Any]]) -> list[str]:
+    """The secret parameters whose `${name}` stands in a command of the journal."""
+    params = _secret_params(records)
+    texts = json.dumps([r.get("command") for r in records] + [r.get("commands") for r in records])
+    return sorted({m.group(1) for m in _SECRET_REF.finditer(texts) if m.group(1) in params})
+
+
+def _put_back(value: Any, values: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return _SECRET_REF.sub(lambda m: values.get(m.group(1), m.group()), value)
+    if isinstance(value, list):
+        return [_put_back(v, values) for v in value]
+    if isinstance(value, dict):
+        return {k: _put_back(v, values) for k, v in value.items()}
+    return value
+
+
+def resolve_secrets(records: list[dict[str, Any]], given: Mapping[str, str],
+                    env: Mapping[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The records with each secret parameter's value put back into their commands (from `given`, else
+    the environment variable the run read), each checked against the journal's digest; and the values.
+    Raises JournalError naming what is missing or wrong: nothing may be healed on a guess."""
+    params = _secret_params(records)
     values: dict[str, str] = {}
-    for name in secrets_needed(state):
-        spec = state.secret_params[name]
+    for name in secrets_needed(records):
+        spec = params[name]
         variable = spec.get("env") if isinstance(spec, dict) else None
         value = given.get(name, env.get(variable) if variable else None)
         where = f"--var {name}=VALUE" + (f" or set {variable}" if variable else "")
         if value is None:
-            raise JournalError(f"the journal owes commands with the secret parameter ${{{name}}}, which it does "
-                               f"not record: give its value with {where}")
+            raise JournalError(f"the journal's commands hold the secret parameter ${{{name}}}, whose value it "
+                               f"does not record: give it with {where}")
         if not isinstance(spec, dict) or _digest(value, str(spec.get("salt", ""))) != spec.get("digest"):
             raise JournalError(f"the value given for the secret parameter {name} is not the one the run used "
                                f"(its digest differs); nothing was touched")
         values[name] = value
     if not values:
-        return state, values
-    return dataclasses.replace(state, undo=[_put_back(c, values) for c in state.undo],
-                               applied=[(at, _put_back(c, values)) for at, c in state.applied]), values
+        return records, values
+    resolved = [{**r, **{k: _put_back(r[k], values) for k in ("command", "commands") if k in r}} for r in records]
+    return resolved, values

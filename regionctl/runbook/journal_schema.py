@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from regionctl.contract import commands as protocol
+from regionctl.contract.faults import FaultSpecError, parse_fault
 
 # Simulated or monotonic seconds since the run's backend opened: a run lasts hours, not centuries
 # (and a simulation replayed up to 1e308 s would never end).
@@ -72,9 +73,17 @@ def check_command(value: Any, field: str) -> None:
     _expect(isinstance(value, dict), field, "a command (a mapping with type)", value)
     kind = value.get("type")
     _expect(kind in COMMAND_TYPES, f"{field}.type", f"one of {', '.join(COMMAND_TYPES)}", kind)
-    if kind in ("InjectFault", "HealFault"):  # a fault is journaled as its spec
-        _expect(set(value) == {"type", "spec"}, field, "a fault command with its spec and nothing else", value)
-        _expect(_is_str(value["spec"]), f"{field}.spec", "a string", value["spec"])
+    if kind in ("InjectFault", "HealFault"):  # journaled as the fault's spec
+        for key in value:
+            if key not in ("type", "spec"):
+                raise Bad(f"{field}.{key}: {kind} has no such field (fields: spec)")
+        spec = value.get("spec")
+        _expect(_is_str(spec), f"{field}.spec", "a fault spec such as node:pg-1", spec)
+        if "${" not in spec:  # else a secret parameter, put back by recover before it is parsed
+            try:
+                parse_fault(spec)
+            except FaultSpecError as exc:
+                raise Bad(f"{field}.spec: {exc}") from None
         return
     fields = {f.name: f for f in dataclasses.fields(COMMAND_TYPES[kind])}
     for key in value:

@@ -383,6 +383,22 @@ def _redacted(problems: list[Problem], secrets: set[str]) -> list[Problem]:
     return [replace(p, message=str(redact(p.message, secrets))) for p in problems]
 
 
+def check_runbook(raw: Mapping[str, Any], topology: Topology) -> list[Problem]:
+    """What `validate` reports beyond the schema: targets, fault specs, conditions, step order.
+    A runbook whose parameters need values from the command line or the environment is checked
+    when it runs (and by static_checks.check_runbook_fully, as far as it can be without them)."""
+    params = raw.get("params") or {}
+    if isinstance(params, dict):
+        for spec in params.values():
+            if not isinstance(spec, dict) or spec.get("env") or spec.get("default") is None:
+                return []  # static_checks.check_without_topology says what needs no value
+    try:
+        build_plan(raw, topology, {}, env={})
+    except PlanError as exc:
+        return exc.problems
+    return []
+
+
 def secret_params_of(plan: Plan) -> dict[str, tuple[str, str | None]]:
     """Each secret parameter: its value and the environment variable it is read from (if any)."""
     return {name: (value, plan.runbook.params[name].env if name in plan.runbook.params else None)

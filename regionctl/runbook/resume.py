@@ -51,5 +51,5 @@ def sim_owed(state: JournalState) -> list[Command]:
     """The heals a resumed simulated run owes: only those of faults the replay put back. A fault whose
     command was started but never applied is owed on real hosts (it may have taken effect there), but
     the simulation that might have applied it died with its process."""
-    replayed = {c.spec for _, c in state.applied if isinstance(c, InjectFault)}
-    return [c for c in state.undo if not isinstance(c, HealFault) or c.spec in replayed]
+    replayed = {c.fault for _, c in state.applied if isinstance(c, InjectFault)}
+    return [c for c in state.undo if not isinstance(c, HealFault) or c.fault in replayed]

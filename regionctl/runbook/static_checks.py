@@ -19,7 +19,7 @@ from regionctl.contract.faults import FaultSpecError, parse_fault
 from regionctl.model.runbook import Runbook
 from regionctl.model.topology import Topology
 from regionctl.runbook import expr
-from regionctl.runbook.plan import Loc, PlanError, Problem, build_plan, order_steps, wait_polls_problem
+from regionctl.runbook.plan import Loc, Problem, check_runbook, order_steps, wait_polls_problem
 
 _VAR = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 
@@ -83,17 +83,7 @@ def _parse(text: str, loc: Loc, problems: list[Problem]) -> None:
         problems.append(Problem(loc, exc.message, exc.column))
 
 
-def check_runbook(raw: Mapping[str, Any], topology: Topology) -> list[Problem]:
-    """What `validate` reports beyond the schema: targets, fault specs, conditions, step order.
-    A runbook whose parameters need values from the command line or the environment gets every
-    check that needs no value (static_checks); the rest when it runs."""
-    params = raw.get("params") or {}
-    if isinstance(params, dict):
-        for spec in params.values():
-            if not isinstance(spec, dict) or spec.get("env") or spec.get("default") is None:
-                return check_without_topology(raw)  # what needs no parameter value
-    try:
-        build_plan(raw, topology, {}, env={})
-    except PlanError as exc:
-        return exc.problems
-    return []
+def check_runbook_fully(raw: Mapping[str, Any], topology: Topology) -> list[Problem]:
+    """What `validate` says of a topology's runbook: everything (plan.check_runbook) when every parameter
+    has a value, else every check that needs none."""
+    return check_runbook(raw, topology) or check_without_topology(raw)
