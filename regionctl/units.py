@@ -112,7 +112,8 @@ def format_duration(seconds: float) -> str:
     """The one display form of a duration, inverse of parse_duration: 0.08 -> '80ms', 95 -> '1m35s'.
 
     Rounded once, to the precision of the unit chosen, and the unit chosen after rounding:
-    599.7 s is '10m00s' (never '9m60s'), 59.96 s is '1m00s', 0.9996 s is '1s'.
+    599.7 s is '10m00s' (never '9m60s'), 59.96 s is '1m00s', 0.9996 s is '1s'. Halves round up,
+    as a reader of the decimal figure expects: 57.05 s is '57.1s', 120.5 s is '2m01s'.
     """
     if not math.isfinite(seconds):
         return str(seconds)
@@ -120,19 +121,19 @@ def format_duration(seconds: float) -> str:
         return "-" + format_duration(-seconds)
     if 0 < seconds < 0.001:
         return f"{seconds * 1000:.2f}ms"
-    if _round(seconds * 1000) < 1000:
-        return f"{_round(seconds * 1000)}ms"
-    tenths = _round(seconds * 10)
+    if _half_up(seconds * 1000) < 1000:
+        return f"{_half_up(seconds * 1000)}ms"
+    tenths = _half_up(seconds * 10)
     if tenths < 600:
         return f"{tenths / 10:.1f}s".replace(".0s", "s")
-    whole = _round(seconds)
+    whole = _half_up(seconds)
     if whole < 3600:
         minutes, secs = divmod(whole, 60)
         return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(_round(seconds / 60), 60)
+    hours, minutes = divmod(_half_up(seconds / 60), 60)
     return f"{hours}h{minutes:02d}m"
 
 
-def _round(value: float) -> int:
-    """Python's rounding of the float as stored (57.05 is 57.0499...: 57.0); ties to even."""
-    return round(value)
+def _half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
