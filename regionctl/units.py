@@ -112,7 +112,9 @@ def format_duration(seconds: float) -> str:
     """The one display form of a duration, inverse of parse_duration: 0.08 -> '80ms', 95 -> '1m35s'.
 
     Rounded once, to the precision of the unit chosen, and the unit chosen after rounding:
-    599.7 s is '10m00s' (never '9m60s'), 59.96 s is '1m00s', 0.9996 s is '1s'.
+    599.7 s is '10m00s' (never '9m60s'), 59.96 s is '1m00s', 0.9996 s is '1s'. Tenths come from the
+    float as stored, as Python's own formatting gives them: 30.05 s (30.0500000000000007) is '30.1s',
+    57.05 s (57.0499999999999972) is '57s'; a whole number of seconds rounds half to even.
     """
     if not math.isfinite(seconds):
         return str(seconds)

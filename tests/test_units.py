@@ -9,7 +9,9 @@ from regionctl.units import UnitError, format_duration, parse_duration, parse_sp
 
 @pytest.mark.parametrize(("seconds", "shown"), [
     (0.0, "0ms"), (0.08, "80ms"), (0.9996, "1s"), (1.0, "1s"), (1.26, "1.3s"), (59.96, "1m00s"),
-    (95.0, "1m35s"), (599.7, "10m00s"), (599.4, "9m59s"), (3599.7, "1h00m"), (5400.0, "1h30m"),
+    (95.0, "1m35s"), (30.05, "30.1s"), (57.05, "57s"), (120.5, "2m00s"), (599.7, "10m00s"),
+    (599.4, "9m59s"), (3599.7, "1h00m"),
+    (5400.0, "1h30m"),
     (-95.0, "-1m35s"),
 ])
 def test_durations_are_rounded_once_then_given_their_unit(seconds: float, shown: str) -> None:
