@@ -82,3 +82,17 @@ def test_a_topology_can_promise_every_model_the_checker_knows() -> None:
     from regionctl.model.topology import ConsistencyModel
 
     assert set(get_args(ConsistencyModel)) == set(MODELS)
+
+
+def test_run_history_records_the_runbook_on_the_simulator(tmp_path: Path) -> None:
+    history = tmp_path / "run.jsonl"
+    proc = regionctl("run", "active-passive", "failover-to-eu-west", "--yes", "-q", "--json", "--history",
+                     str(history), "--journal", str(tmp_path / "j.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    parsed = parse_lines(history.read_text(encoding="utf-8").splitlines(), str(history))
+    assert parsed.meta["runbook"] == "failover-to-eu-west"
+    assert [f.spec for f in parsed.faults] == ["region:us-east"] and parsed.faults[0].healed is not None
+    assert len(parsed.operations) > 100
+    refused = regionctl("run", "active-passive", "failover-to-eu-west", "--backend", "ssh", "--history",
+                        str(tmp_path / "x.jsonl"))
+    assert refused.returncode == 2 and "--backend sim" in refused.stderr

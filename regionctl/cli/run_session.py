@@ -43,6 +43,7 @@ class RunRequest:
     junit: str | None = None
     metrics_port: int | None = None
     quiet: bool = False
+    history_path: str | None = None
 
 
 def parse_vars(variables: tuple[str, ...]) -> dict[str, str]:
@@ -150,6 +151,9 @@ def execute(request: RunRequest) -> None:
     warmup = duration_or_exit("--warmup", request.warmup) if request.backend == "sim" else 0.0
     if request.speed is not None and request.backend != "sim":
         fail("--speed is only for --backend sim (real hosts run in real time)")
+    if request.history_path is not None and (request.backend != "sim" or request.compare):
+        fail("--history records the simulator's probe sessions: use it with --backend sim, without --compare "
+             "(probe writes on real hosts are not built yet)")
     unknown = [a for a in request.approvals if a not in {p.id for p in plan.steps if p.step.kind == "approve"}]
     if unknown:
         fail(f"--approve {unknown[0]}: the runbook has no approval gate of that id")
@@ -215,6 +219,11 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
         backend = await open_backend(request.backend, topology, seed=request.seed, base_dir=topology_path.parent)
     except BackendUnavailable as exc:
         fail(str(exc), ExitCode.STEP_ERROR)
+    from regionctl.backends.sim_backend import SimBackend
+
+    sim = backend.sim if request.history_path is not None and isinstance(backend, SimBackend) else None
+    if sim is not None:
+        sim.enable_probes()  # the topology's `probes` settings, from the start of the warm-up
     # Opened once the backend is there: a run that could not start leaves no empty journal.
     journal_file = Path(request.resume_path or request.journal_path or default_journal_path(plan.name))
     try:
@@ -274,6 +283,11 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
         return outcome.exit_code, dataclasses.replace(outcome.typed, journal=str(journal_file))
     finally:
         journal.close()
+        if sim is not None and sim.probe_checks is not None and request.history_path is not None:
+            from regionctl.cli.common import write_history
+
+            write_history(request.history_path, sim.probe_checks.history(), topology=topology.name,
+                          seed=request.seed, runbook=plan.name)
         await close_backend(backend)
 
 
