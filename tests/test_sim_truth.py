@@ -390,3 +390,22 @@ def test_a_partitioned_mongodb_primary_steps_down_before_another_is_elected(tmp_
     docs = sim.clusters["docs"]
     assert docs.leader is not None and docs.leader.region == "eu-west"
     assert docs.split_brain_seconds == 0.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_old_sync_leader_cut_off_from_the_dcs_keeps_waiting_for_its_own_standby(tmp_path: Path,
+                                                                                   seed: int) -> None:
+    # pg-1 is cut off from its region (its standby and the DCS there) but clients elsewhere still reach
+    # it. pg-2 takes the leader key and, its standby gone, drops synchronous replication for its own
+    # commits; pg-1's synchronous_standby_names still names pg-2, so pg-1 acknowledges nothing alone.
+    nodes = [{"name": "pg-1", "region": "eu-west", "role": "leader"}, {"name": "pg-2", "region": "eu-west"}]
+    topology = make(tmp_path, [{"name": "db", "engine": "postgres-patroni", "replication": {"mode": "sync"},
+                                "failover": {"fencing": False}, "nodes": nodes}],
+                    [{"from": "us-east", "cluster": "db", "writes_per_s": 100, "routing": "dns", "dns_ttl": "1s"}],
+                    regions=["us-east", "eu-west"], rtt={"us-east|eu-west": "1ms"})
+    sim = Simulation(topology, seed=seed)
+    sim.schedule_fault(parse_fault("partition:eu-west|pg-1"), 0.0, None)
+    sim.run_until(300.0)
+    db = sim.clusters["db"]
+    assert [name for _, name, _ in db.history] == ["pg-2"]
+    assert db.lost_writes()[0] == 0

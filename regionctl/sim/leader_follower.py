@@ -71,6 +71,9 @@ class LeaderFollowerCluster(ClusterBase):
         self.sync_count = rep.sync_count
         self.strict = rep.strict
         self.sync_standbys: list[str] = self.default_sync_standbys(self.leader)
+        # What each node's own synchronous_standby_names says, from when it last led: an old leader cut
+        # off from the DCS keeps waiting for its standbys whatever the new leader does with its own.
+        self.sync_of: dict[str, list[str]] = {self.leader.name: self.sync_standbys} if self.leader else {}
         self.semi_no_ack_since: float | None = None
         self.semi_off = False  # semi-sync fell back to async after its timeout
         self.promoting: set[str] = set()
@@ -95,6 +98,11 @@ class LeaderFollowerCluster(ClusterBase):
         for router in self.routers:
             router.initial(self.initial_leader)
         self.changed(0.0)
+
+    def set_sync_standbys(self, leader: SimNode, names: list[str]) -> None:
+        """The leader's synchronous standbys from now on (its own, and the cluster's current set)."""
+        self.sync_standbys = names
+        self.sync_of[leader.name] = names
 
     def default_sync_standbys(self, leader: SimNode | None) -> list[str]:
         if self.mode != "sync":
@@ -133,7 +141,7 @@ class LeaderFollowerCluster(ClusterBase):
                 return False, rtts[0][0]
             return (not self.semi_off), 0.0
         if mode == "sync":
-            required = [n for n in self.sync_standbys if n != leader.name]
+            required = [n for n in self.sync_of.get(leader.name, self.sync_standbys) if n != leader.name]
             if not required:
                 return False, 0.0
             have = {name: rtt for rtt, name in rtts}
@@ -502,7 +510,7 @@ class LeaderFollowerCluster(ClusterBase):
         self.clock.note_promoted(now)
         self.election = ""
         self.dns_record = node.name
-        self.sync_standbys = self.default_sync_standbys(node)
+        self.set_sync_standbys(node, self.default_sync_standbys(node))
         self.log(f"{node.name} promoted to leader (term {self.term}): {reason}")
 
     def repoint(self, node: SimNode, leader: SimNode, now: float) -> bool:

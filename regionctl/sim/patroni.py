@@ -289,7 +289,7 @@ class Patroni(Manager):
         wanted = self._wanted_sync(leader)
         if wanted == cluster.sync_standbys:
             return False
-        cluster.sync_standbys = wanted
+        cluster.set_sync_standbys(leader, wanted)
         cluster.log("synchronous standby now " + (", ".join(wanted) if wanted else
                                                  "none: commits no longer wait (synchronous_mode, not strict)"))
         return True
