@@ -160,6 +160,10 @@ def loop(directory: Path, runbooks: list[str], max_boundaries: int | None) -> in
                     topology = fresh()
     finally:
         manager.down(directory, log=lambda _m: None)
+        if not failures:  # the journals of a failure stay, for the report below
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
     print(f"sandbox kills: {tried} boundaries of {len(runbooks)} runbook(s) in {time.monotonic() - started:.0f}s, "
           f"{len(failures)} failure(s)")
     for failure in failures:

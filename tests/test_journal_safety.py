@@ -239,3 +239,17 @@ def test_a_resumed_simulation_owes_only_the_heals_of_faults_it_replayed() -> Non
     assert killed_mid_command.undo and sim_owed(killed_mid_command) == []  # that world died with its process
     applied_then_killed = journal_state([START, started(), applied(3, True)])
     assert [describe_command(c) for c in sim_owed(applied_then_killed)] == ["HealFault(node:pg-3)"]
+
+
+def test_two_runs_of_one_process_in_one_second_get_a_journal_each(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """run --compare runs the simulator, then the real hosts: the second run must not meet the first's journal
+    (a new run refuses an existing file)."""
+    from regionctl.cli.run_session import default_journal_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    first = default_journal_path("drill")
+    Journal(first).close()
+    second = default_journal_path("drill")
+    assert second != first and not second.exists()
+    Journal(second).close()

@@ -121,7 +121,12 @@ def default_journal_path(runbook: str) -> Path:
     folder = base / "regionctl" / "journals"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    return folder / f"{runbook}-{stamp}-{os.getpid()}.jsonl"
+    path = folder / f"{runbook}-{stamp}-{os.getpid()}.jsonl"
+    n = 1
+    while path.exists():  # two runs of one process in one second (run --compare): each its own journal
+        n += 1
+        path = folder / f"{runbook}-{stamp}-{os.getpid()}-{n}.jsonl"
+    return path
 
 
 def _check_new_journal(target: str) -> None:
