@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from regionctl.consistency import DEFAULT_BUDGET, Fault, check, from_records  # noqa: E402
 from regionctl.consistency.files import read_history, write_history  # noqa: E402
+from regionctl.contract.faults import parse_fault  # noqa: E402
 from regionctl.data import bundled_topologies  # noqa: E402
-from regionctl.faults import parse_fault  # noqa: E402
 from regionctl.model.loader import load_topology  # noqa: E402
 from regionctl.sim.history import ProbeSettings  # noqa: E402
 from regionctl.sim.simulator import Simulation  # noqa: E402

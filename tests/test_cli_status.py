@@ -12,8 +12,8 @@ import subprocess
 import time
 
 from regionctl.cli.sim_progress import run_until_with_progress
+from regionctl.contract.faults import parse_fault
 from regionctl.data import resolve_topology_path
-from regionctl.faults import parse_fault
 from regionctl.model.loader import load_topology
 from regionctl.sim.simulator import Simulation
 from tests.modelhelpers import REGIONCTL, ROOT, invoke, run

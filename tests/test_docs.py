@@ -37,9 +37,7 @@ def test_every_document_the_code_and_readme_link_exists() -> None:
         cited |= set(pattern.findall(path.read_text()))
     for link in re.findall(r"\]\(([a-z0-9_-]+\.md)\)", "".join(p.read_text() for p in DOCS.glob("*.md"))):
         cited.add(f"docs/{link}")
-    # Written on issue 15's branch (commit 203a624), cited by regionctl/contract/faults.py before it is merged.
-    in_flight = {"docs/extending.md"}
-    missing = sorted(c for c in cited - in_flight if not (ROOT / c).exists())
+    missing = sorted(c for c in cited if not (ROOT / c).exists())
     assert {"docs/architecture.md", "docs/report.md", "docs/exit-codes.md", "docs/reference.md"} <= cited
     assert missing == []
 

@@ -45,7 +45,7 @@ def graph() -> grimp.ImportGraph:
 def test_every_package_has_a_layer(graph: grimp.ImportGraph) -> None:
     # A package outside the layers would be checked by nothing.
     placed = set().union(*_layers())
-    shims = {"regionctl.faults", "regionctl.__main__"}  # a re-export shim; `python -m regionctl`
+    shims = {"regionctl.__main__"}  # `python -m regionctl`
     assert graph.find_children("regionctl") - shims <= placed, sorted(graph.find_children("regionctl") - placed)
 
 
