@@ -464,3 +464,31 @@ async def test_a_partition_heals_whichever_way_round_it_is_written(tmp_path: Pat
     assert [(f.spec, f.healed_at is None) for f in faults] == [("partition:east|west", False)]
     assert len(ran) == 4 and all("regionctl_fault_" in command for command in ran)  # two hosts, in and out
     await backend.close()
+
+
+async def test_overlapping_copies_of_one_fault_hold_until_the_last_heals(tmp_path: Path) -> None:
+    # Two copies of node:n1 (a runbook's and the dashboard's): healing the first must not bring n1 back
+    # while the second is still injected; the report's heal times then say what the hosts did.
+    path = tmp_path / "t.yaml"
+    path.write_text("name: t\nkind: active-passive\nregions: [{name: east}, {name: west}]\nclusters:\n"
+                    "  - name: kv\n    engine: generic\n"
+                    "    adapter: {kind: command, probe: 'echo role=leader', stop: 'echo stop', start: 'echo start'}\n"
+                    "    nodes: [{name: n1, region: east, role: leader, host: 10.0.0.1, adapter: {address: 10.0.0.1}},"
+                    " {name: n2, region: west, host: 10.0.0.2, adapter: {address: 10.0.0.2}}]\n")
+    backend = SshBackend(load_topology(path), tmp_path)
+    ran: list[str] = []
+
+    async def record(plan: Plan, label: str = "") -> CommandResult:
+        ran.extend(step.command for step in plan.steps)
+        return CommandResult(True, "ran")
+
+    backend.run_plan = record  # type: ignore[method-assign]
+    fault = parse_fault("node:n1")
+    assert (await backend.apply(InjectFault(fault))).ok
+    injected = len(ran)
+    assert (await backend.apply(InjectFault(fault))).ok and len(ran) == injected  # already in place
+    assert (await backend.apply(HealFault(fault))).ok and len(ran) == injected  # n1 stays stopped
+    assert [f.healed_at is None for f in backend._build().faults].count(True) == 1
+    assert (await backend.apply(HealFault(fault))).ok and len(ran) > injected  # the last copy starts it again
+    assert all(f.healed_at is not None for f in backend._build().faults)
+    await backend.close()

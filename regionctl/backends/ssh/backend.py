@@ -321,6 +321,10 @@ class SshBackend:
         if plan.inject.refusal:
             return CommandResult(False, plan.inject.refusal)
         active = _ActiveFault(fault, self.now(), plan)
+        if any(f.fault == fault for f in self._faults):
+            # Overlapping copies of one fault: the first did it; this one only keeps it in place longer.
+            self._faults.append(active)
+            return CommandResult(True, f"injected {fault.spec} (already in place: it stays until every copy heals)")
         self._faults.append(active)
         result = await self.run_plan(plan.inject)
         if not result.ok:  # roll back what part of it did
@@ -330,6 +334,12 @@ class SshBackend:
         return CommandResult(True, f"injected {fault.spec}")
 
     async def _heal(self, active: _ActiveFault) -> CommandResult:
+        if any(f is not active and f.fault == active.fault for f in self._faults):
+            # Another copy of the same fault is still injected: the hosts stay as they are until it heals too.
+            if active in self._faults:
+                self._faults.remove(active)
+                self._healed.append(FaultView(active.fault, active.at, self.now()))
+            return CommandResult(True, f"healed {active.fault.spec} (another copy keeps it in place)")
         result = await self.run_plan(active.plan.heal)
         if result.ok:
             if active not in self._faults:  # healed meanwhile by another caller (the dashboard and a runbook)
