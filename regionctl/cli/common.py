@@ -22,6 +22,21 @@ def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
     sys.exit(int(code))
 
 
+def is_dir(path: Path) -> bool:
+    """Path.is_dir, False for a name the file system cannot even look up (too long: ENAMETOOLONG)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def load_topology_or_exit(value: str) -> tuple[Topology, Path]:
     """Load a topology path (or bundled name); on any problem print them all and exit 2."""
     from regionctl.data import resolve_topology_path
@@ -29,7 +44,7 @@ def load_topology_or_exit(value: str) -> tuple[Topology, Path]:
     from regionctl.model.diagnostics import InputError
 
     path = resolve_topology_path(value)
-    if not path.exists() and "/" not in value and path.suffix not in (".yaml", ".yml"):
+    if not exists(path) and "/" not in value and path.suffix not in (".yaml", ".yml"):
         fail(unknown_bundled_name(value))
     try:
         return load_topology(path), path
@@ -59,14 +74,21 @@ TOPOLOGY_ARG_HELP = "TOPOLOGY is a path to a YAML file, or the name of a bundled
 FIRST_VIEW_AT = "30s"
 
 
+MAX_RUN_SECONDS = 365 * 86400.0
+
+
 def duration_or_exit(option: str, value: str) -> float:
     """A duration option (`--duration 10m`); a clear error and exit 2 otherwise."""
     from regionctl.units import UnitError, parse_duration
 
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except UnitError as exc:
         fail(f"{option}: {exc}")
+    if seconds > MAX_RUN_SECONDS:
+        fail(f"{option}: expected at most 365d of simulated time, found {value} (longer is a typo; a year of a "
+             "quiet estate simulates in about a second, a year of changes would never end)")
+    return seconds
 
 
 def speed_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:

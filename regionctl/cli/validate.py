@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from regionctl.cli.common import is_dir
 from regionctl.exit_codes import ExitCode
 
 
@@ -16,7 +17,7 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
     out: list[Path] = []
     for value in paths:
         path = Path(value)
-        if path.is_dir():
+        if is_dir(path):
             found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
             out.extend(found or [path])
         else:
@@ -60,7 +61,7 @@ def validate(paths: tuple[str, ...], as_json: bool, kind: str | None, topology: 
     failed = False
     for path in _expand(paths):
         try:
-            if path.is_dir():
+            if is_dir(path):
                 raise InputError([Diagnostic(str(path), 1, 1, "(file)",
                                              "expected .yaml or .yml files in this directory, found none")])
             loaded = load_file(path, kind)  # type: ignore[arg-type]
