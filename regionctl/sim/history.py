@@ -147,12 +147,10 @@ class ProbeRecorder:
         timeout = session.source.timeout
         node = path.node
         if path.outcome in (Outcome.OK, Outcome.PENDING) and node is not None:
-            # The write reaches its node one client-to-node delay after it is sent.
+            # The write reaches its node one client-to-node delay after it is sent; its place in the log is
+            # where the log is then (a change before it arrives moves that place, or loses the write).
             arrives = now + self.sim.network.mean_one_way(session.source.loc, node.loc)
-            versions = self.versions.setdefault(ident, [])
-            versions.append(self._version(cluster, node, key, value, arrives))
-            if len(versions) > MAX_VERSIONS:
-                del versions[: len(versions) - MAX_VERSIONS]
+            self.sim.loop.schedule(arrives, self._arrive, cluster, node, key, value)
         if path.outcome == Outcome.OK:
             end = now + path.latency
             self._record(session, "write", key, value, now, end, "ok", node)
@@ -164,6 +162,15 @@ class ProbeRecorder:
             return now + timeout
         self._record(session, "write", key, value, now, now + FAILED_FAST, "fail", node)
         return now + FAILED_FAST
+
+    def _arrive(self, cluster: ClusterBase, node: SimNode, key: str, value: int) -> None:
+        now = self.sim.now
+        if not self.sim.network.up(node.loc):
+            return  # the node died before the write reached it: it never took effect
+        versions = self.versions.setdefault((cluster.name, key), [])
+        versions.append(self._version(cluster, node, key, value, now))
+        if len(versions) > MAX_VERSIONS:
+            del versions[: len(versions) - MAX_VERSIONS]
 
     def _version(self, cluster: ClusterBase, node: SimNode, key: str, value: int, now: float) -> Version:
         skew = self.sim.network.skew.get(node.name, 0.0)
@@ -212,7 +219,11 @@ class ProbeRecorder:
         self.in_flight[cluster] = kept
 
     def on_network(self, now: float) -> None:
-        """Hinted handoff for the probe keys: replicas a write missed get it when reachable again."""
+        """A network change: answers in flight to clients that can no longer hear them never arrive (a
+        client region can go dark without its clusters replanning), and hinted handoff for the probe
+        keys: replicas a write missed get it when reachable again."""
+        for name in self.in_flight:
+            self.on_replan(name, now)
         network = self.sim.network
         for (cluster_name, key), versions in self.versions.items():
             cluster = self.sim.clusters[cluster_name]
