@@ -439,14 +439,12 @@ def test_a_fault_spec_built_from_a_secret_is_healed_by_recover_on_real_hosts(loo
     assert up.exists() and "n1" not in healed.stdout and "n1" not in journal.read_text().replace(str(path), "")
 
 
-async def test_a_partition_heals_whichever_way_round_it_is_written(tmp_path: Path) -> None:
-    # Healing partition:west|east after injecting partition:east|west ran the heal but left the injected
-    # fault listed as active (it was taken for another process's fault). No host is reached: the plans'
-    # commands are recorded, not run.
+def recording_backend(tmp_path: Path, stop: str = "true", start: str = "true") -> tuple[SshBackend, list[str]]:
+    """An SshBackend on two hosts whose plans' commands are recorded, not run: no host is reached."""
     path = tmp_path / "t.yaml"
     path.write_text("name: t\nkind: active-passive\nregions: [{name: east}, {name: west}]\nclusters:\n"
                     "  - name: kv\n    engine: generic\n"
-                    "    adapter: {kind: command, probe: 'echo role=leader', stop: 'true', start: 'true'}\n"
+                    f"    adapter: {{kind: command, probe: 'echo role=leader', stop: '{stop}', start: '{start}'}}\n"
                     "    nodes: [{name: n1, region: east, role: leader, host: 10.0.0.1, adapter: {address: 10.0.0.1}},"
                     " {name: n2, region: west, host: 10.0.0.2, adapter: {address: 10.0.0.2}}]\n")
     backend = SshBackend(load_topology(path), tmp_path)
@@ -457,6 +455,14 @@ async def test_a_partition_heals_whichever_way_round_it_is_written(tmp_path: Pat
         return CommandResult(True, "ran")
 
     backend.run_plan = record  # type: ignore[method-assign]
+    return backend, ran
+
+
+async def test_a_partition_heals_whichever_way_round_it_is_written(tmp_path: Path) -> None:
+    # Healing partition:west|east after injecting partition:east|west ran the heal but left the injected
+    # fault listed as active (it was taken for another process's fault). No host is reached: the plans'
+    # commands are recorded, not run.
+    backend, ran = recording_backend(tmp_path)
     assert (await backend.apply(InjectFault(parse_fault("partition:east|west")))).ok
     healed = await backend.apply(HealFault(parse_fault("partition:west|east")))
     assert healed.ok and healed.message == "healed partition:east|west"
@@ -469,20 +475,7 @@ async def test_a_partition_heals_whichever_way_round_it_is_written(tmp_path: Pat
 async def test_overlapping_copies_of_one_fault_hold_until_the_last_heals(tmp_path: Path) -> None:
     # Two copies of node:n1 (a runbook's and the dashboard's): healing the first must not bring n1 back
     # while the second is still injected; the report's heal times then say what the hosts did.
-    path = tmp_path / "t.yaml"
-    path.write_text("name: t\nkind: active-passive\nregions: [{name: east}, {name: west}]\nclusters:\n"
-                    "  - name: kv\n    engine: generic\n"
-                    "    adapter: {kind: command, probe: 'echo role=leader', stop: 'echo stop', start: 'echo start'}\n"
-                    "    nodes: [{name: n1, region: east, role: leader, host: 10.0.0.1, adapter: {address: 10.0.0.1}},"
-                    " {name: n2, region: west, host: 10.0.0.2, adapter: {address: 10.0.0.2}}]\n")
-    backend = SshBackend(load_topology(path), tmp_path)
-    ran: list[str] = []
-
-    async def record(plan: Plan, label: str = "") -> CommandResult:
-        ran.extend(step.command for step in plan.steps)
-        return CommandResult(True, "ran")
-
-    backend.run_plan = record  # type: ignore[method-assign]
+    backend, ran = recording_backend(tmp_path, stop="echo stop", start="echo start")
     fault = parse_fault("node:n1")
     assert (await backend.apply(InjectFault(fault))).ok
     injected = len(ran)
