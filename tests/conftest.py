@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections import Counter
 
 import pytest
@@ -15,6 +16,12 @@ os.environ["COLUMNS"] = "200"
 os.environ["LINES"] = "50"
 for _name in ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
     os.environ.pop(_name, None)
+
+# A suite started in the background (`make test &`, su, some CI runners) inherits SIGINT ignored, and so
+# would every regionctl it starts: the Ctrl-C tests would then wait for a signal nobody hears.
+# A Python handler here is reset to the default in each child, so each child hears Ctrl-C again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _skipped: Counter[str] = Counter()
 
