@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from regionctl.model.resolved import node_zone
+from regionctl.sim.client_paths import SERVICE_TIME, read_path, write_path
 from regionctl.sim.cluster_base import ClusterBase, Tally
 from regionctl.sim.log import Timeline, shared_prefix
 from regionctl.sim.node import SimNode
@@ -23,7 +24,6 @@ from regionctl.sim.workload import Group, Outcome, Path, TrafficSource, arrivals
 if TYPE_CHECKING:
     from regionctl.sim.network import Loc
 
-SERVICE_TIME = 0.0005  # a node's own work per request, before any network
 # Apply capacity of a replica, in writes per second, when the topology gives none: one PostgreSQL 15
 # standby replayed 1,000,000 single-row 1 KiB inserts in 8.3 s on this kind of machine (bench/pg_replay.sh),
 # ~120,000/s; rounded down for heavier writes.
@@ -207,90 +207,15 @@ class LeaderFollowerCluster(ClusterBase):
             return True
         return False
 
-    # -- client paths -------------------------------------------------------------------------
-    def _host_up(self, node: SimNode) -> bool:
+    # -- what the client paths (client_paths.py) read ----------------------------------------------
+    def host_up(self, node: SimNode) -> bool:
+        """The node's machine answers (its process may be down: a connection refused, not a timeout)."""
         region, zone, _ = node.loc
         return self.network.up((region, zone, ""))
 
-    def write_path(self, source: TrafficSource, group: Group) -> Path:
-        network = self.network
-        if not network.up(source.loc):
-            return Path(Outcome.CLIENT_DOWN)
-        target = self.by_name.get(group.target) if group.target else None
-        if target is None:
-            return Path(Outcome.REFUSED, why="no leader known")
-        extra = 0.0
-        if not network.up(target.loc):
-            if self._host_up(target):
-                return Path(Outcome.REFUSED, why=f"{target.name} is down (connection refused)")
-            return Path(Outcome.NO_ANSWER, why=f"{target.name} does not answer")
-        if not network.connected(source.loc, target.loc):
-            return Path(Outcome.NO_ANSWER, why=f"{target.name} unreachable")
-        entry = target
-        if target.role != "leader" and self.controller is not None and self.controller.forwards:
-            # A Raft member forwards the proposal to the leader it follows.
-            leader = target.upstream if target.upstream is not None and target.upstream.role == "leader" else None
-            if leader is None:
-                return Path(Outcome.REFUSED, why=f"{target.name} knows no leader")
-            if not network.connected(target.loc, leader.loc):
-                return Path(Outcome.NO_ANSWER, why=f"{target.name} cannot reach its leader")
-            extra = network.rtt(target.loc, leader.loc)
-            target = leader
-        if self.read_only:
-            return Path(Outcome.REFUSED, why="read-only")
-        if target.role != "leader" or target.name in self.promoting:
-            return Path(Outcome.REFUSED, why=f"{target.name} is not the primary")
-        if target.fenced or not network.up(target.loc):
-            return Path(Outcome.REFUSED, why=f"{target.name} is fenced")
-        blocked, wait = self._commit.get(target.name, (True, 0.0))
-        latency = (network.rtt(source.loc, entry.loc) + extra + SERVICE_TIME * network.slowness(target.name)
-                   + wait)
-        if blocked:
-            return Path(Outcome.PENDING, target, source.timeout, why="waiting for replicas")
-        if latency > source.timeout:
-            return Path(Outcome.PENDING, target, source.timeout, why="slower than the client's timeout")
-        return Path(Outcome.OK, target, latency)
-
-    def read_path(self, source: TrafficSource, group: Group, write: Path) -> Path:
-        network = self.network
-        if not network.up(source.loc):
-            return Path(Outcome.CLIENT_DOWN)
-        if source.reads_from == "leader":
-            node = write.node
-            if write.outcome == Outcome.OK or (write.outcome == Outcome.PENDING and node is not None
-                                               and not self._linearizable_reads()):
-                pass
-            elif write.outcome == Outcome.REFUSED and write.why == "read-only":
-                node = self.by_name.get(group.target) if group.target else None
-            else:
-                return Path(write.outcome if write.outcome != Outcome.PENDING else Outcome.NO_ANSWER, why=write.why)
-            if node is None:
-                return Path(Outcome.REFUSED, why="no leader known")
-        else:
-            node = self._read_replica(source, group)
-            if node is None:
-                return Path(Outcome.NO_ANSWER, why="no replica reachable")
-        latency = network.rtt(source.loc, node.loc) + SERVICE_TIME * network.slowness(node.name)
-        if latency > source.timeout:
-            return Path(Outcome.NO_ANSWER, node, why="slower than the client's timeout")
-        return Path(Outcome.OK, node, latency)
-
-    def _linearizable_reads(self) -> bool:
-        return self.controller is not None and self.controller.forwards  # Raft reads go through a quorum
-
-    def _read_replica(self, source: TrafficSource, group: Group) -> SimNode | None:
-        network = self.network
-        candidates = [n for n in self.nodes if network.connected(source.loc, n.loc)]
-        if source.reads_from == "balanced":
-            # A load balancer in front of every node: each share of the clients lands on another one.
-            candidates.sort(key=lambda n: n.name)
-            return candidates[source.groups.index(group) % len(candidates)] if candidates else None
-        if source.reads_from == "local":
-            local = [n for n in candidates if n.region == source.region]
-            candidates = local or [n for n in candidates if n is self.leader]
-        if not candidates:
-            return None
-        return min(candidates, key=lambda n: (network.rtt(source.loc, n.loc), n.role != "leader", n.name))
+    def commit_state(self, node: SimNode) -> tuple[bool, float]:
+        """(blocked, extra wait) of a write on `node` under the commit rule of the last replan."""
+        return self._commit.get(node.name, (True, 0.0))
 
     # -- the replan ---------------------------------------------------------------------------
     def replan(self, now: float, moved: bool = True) -> None:
@@ -303,8 +228,8 @@ class LeaderFollowerCluster(ClusterBase):
         for source in self.sources:
             for group in source.groups:
                 old = group.write
-                write = self.write_path(source, group)
-                group.read = self.read_path(source, group, write)
+                write = write_path(self, source, group)
+                group.read = read_path(self, source, group, write)
                 self._transition(source, group, old, write, now)
                 group.write = write
                 if write.node is not None and write.outcome in (Outcome.OK, Outcome.PENDING):
@@ -391,7 +316,7 @@ class LeaderFollowerCluster(ClusterBase):
 
     def still_answers(self, source: TrafficSource, node: SimNode) -> bool:
         return (self.accepting(node) and self.network.connected(source.loc, node.loc)
-                and not self._commit.get(node.name, (True, 0.0))[0])
+                and not self.commit_state(node)[0])
 
     # -- books over a quiet stretch -------------------------------------------------------------
     def account(self, t0: float, t1: float, tally: Tally, commit: bool) -> None:
