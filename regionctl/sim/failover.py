@@ -209,10 +209,7 @@ class Poller(Manager):
 
     def on_change(self, now: float) -> None:
         cluster = self.cluster
-        self.generation += 1
-        leader = cluster.leader
-        self.follow_leader(now)
-        self._old_leaders_back(now)
+        leader = self._begin_change(now)
         if leader is not None and self.manager_sees(leader) and cluster.accepting(leader):
             if self.lost_at is not None:
                 cluster.log(f"{leader.name} is reachable again; no failover")
@@ -231,6 +228,15 @@ class Poller(Manager):
         decide_at = max(now, first_failed + self.t.get("detection", 0.0))
         cluster.election = f"failover expected at t={decide_at:.1f}s"
         cluster.loop.schedule(decide_at, self._decide, self.generation)
+
+    def _begin_change(self, now: float) -> SimNode | None:
+        """A change: old timers become no-ops, followers follow, old leaders that came back step aside.
+        Returns the leader as it was when the change arrived."""
+        self.generation += 1
+        leader = self.cluster.leader
+        self.follow_leader(now)
+        self._old_leaders_back(now)
+        return leader
 
     def _old_leaders_back(self, now: float) -> None:
         cluster = self.cluster
@@ -273,10 +279,7 @@ class ClusterBus(Poller):
 
     def on_change(self, now: float) -> None:
         cluster = self.cluster
-        self.generation += 1
-        leader = cluster.leader
-        self.follow_leader(now)
-        self._old_leaders_back(now)
+        leader = self._begin_change(now)
         node_timeout = self.t.get("node_timeout", 15.0)
         if leader is not None and self.fencing and cluster.up(leader) and not self.quorum_reachable(leader.loc):
             cluster.loop.schedule(now + node_timeout, self._self_fence, self.generation, leader)
