@@ -91,4 +91,4 @@ class StrictModel(_BaseModel):
     """Unknown keys are errors and loaded models never change."""
 
     # No .inf or .nan: every figure feeds the simulator's arithmetic.
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False, defer_build=True)
