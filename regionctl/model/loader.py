@@ -15,16 +15,24 @@ from pydantic import BaseModel, ValidationError
 from regionctl.model import crosscheck
 from regionctl.model.crosscheck import Problem
 from regionctl.model.diagnostics import Diagnostic, InputError, KeyLoc, Loc, format_field_path
-from regionctl.model.errors import diagnostics_from_validation, validation_problems
-from regionctl.model.lab import Lab
 from regionctl.model.lint import lint
-from regionctl.model.rawrefs import raw_references
-from regionctl.model.runbook import Runbook
 from regionctl.model.topology import Topology
 from regionctl.model.yaml_source import YamlDocument, read_yaml_file
 
 FileKind = Literal["topology", "runbook", "lab"]
-MODELS: dict[FileKind, type[BaseModel]] = {"topology": Topology, "runbook": Runbook, "lab": Lab}
+
+
+def model_class(kind: FileKind) -> type[BaseModel]:
+    """The schema of a kind of file; the runbook and lab models are imported when a file of theirs is read."""
+    if kind == "topology":
+        return Topology
+    if kind == "runbook":
+        from regionctl.model.runbook import Runbook
+
+        return Runbook
+    from regionctl.model.lab import Lab
+
+    return Lab
 
 
 @dataclass
@@ -50,10 +58,13 @@ DeepCheck = Callable[[YamlDocument, BaseModel], list[Diagnostic]]
 
 
 def _validate(doc: YamlDocument, kind: FileKind, deep: DeepCheck | None) -> Loaded:
-    cls = MODELS[kind]
+    cls = model_class(kind)
     try:
         model = cls.model_validate(doc.data)
     except ValidationError as exc:
+        from regionctl.model.errors import diagnostics_from_validation
+        from regionctl.model.rawrefs import raw_references
+
         found = diagnostics_from_validation(doc, exc, cls)
         if kind == "topology":  # misspelt names too, in the same pass, where the schema said nothing
             said = {d.field for d in found}
@@ -71,7 +82,7 @@ def _validate(doc: YamlDocument, kind: FileKind, deep: DeepCheck | None) -> Load
         raise InputError(doc.problems + _unrefused(doc, found) + problems_in_plans)
     if isinstance(model, Topology):
         warnings = [doc.diagnostic(w.loc, w.message, severity="warning", code=w.code) for w in lint(model)]
-    if isinstance(model, Lab | Runbook) and deep is not None:
+    if kind != "topology" and deep is not None:
         found = deep(doc, model)
         if found:
             raise InputError(found)
@@ -90,6 +101,11 @@ def _unrefused(doc: YamlDocument, found: list[Diagnostic]) -> list[Diagnostic]:
 def _check_runbooks(doc: YamlDocument, topology: Topology) -> list[Problem]:
     """Runbooks embedded in a topology are checked against the runbook schema too."""
     out: list[Problem] = []
+    if not topology.runbooks:
+        return out
+    from regionctl.model.errors import validation_problems
+    from regionctl.model.runbook import Runbook
+
     names: set[str] = set()
     for i, raw in enumerate(topology.runbooks):
         try:
@@ -120,7 +136,7 @@ def load_topology(path: str | Path, deep: DeepCheck | None = None) -> Topology:
 
 
 def json_schema(kind: FileKind) -> dict[str, object]:
-    schema = MODELS[kind].model_json_schema(by_alias=True)
+    schema = model_class(kind).model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema.setdefault("title", kind)
     return schema
