@@ -10,23 +10,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from regionctl.model import loader
+from regionctl.model import check_cache
 from regionctl.model.diagnostics import Diagnostic, Loc
-from regionctl.model.loader import FileKind, Loaded
-from regionctl.model.topology import Topology
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from regionctl.model.loader import FileKind, Loaded
+    from regionctl.model.topology import Topology
     from regionctl.model.yaml_source import YamlDocument
 
 # The runbook layer and the lab compiler are imported where they are used (a topology with runbooks, a
-# runbook file, a lab): `validate` and `drill` of a topology without them never load them.
+# runbook file, a lab): `validate` and `drill` of a topology without them never load them. The loader itself
+# (YAML, pydantic) is imported on first use: `check_file` of a file the cache knows needs neither.
 
 
 def deep_check(doc: YamlDocument, model: BaseModel) -> list[Diagnostic]:
     """A topology's runbooks that fit the schema are planned; a lab that does is compiled; a runbook file
     gets every check that needs no topology."""
+    from regionctl.model.topology import Topology
+
     out: list[Diagnostic] = []
     if isinstance(model, Topology):
         if not model.runbooks:
@@ -60,10 +63,44 @@ def deep_check(doc: YamlDocument, model: BaseModel) -> list[Diagnostic]:
 
 def load_file(path: str | Path, kind: FileKind | None = None) -> Loaded:
     """Read, validate, cross-check, lint, plan and compile one file. Raises InputError with its problems."""
+    from regionctl.model import loader
+
     return loader.load_file(path, kind, deep_check)
 
 
+def check_file(path: str | Path, kind: FileKind | None = None) -> check_cache.Verdict:
+    """`validate` of one file: load_file's verdict (kind, warnings), from the validation cache when these
+    bytes were found valid before by this very code (regionctl.model.check_cache). Raises InputError."""
+    from_disk = _read_bytes(path)
+    if from_disk is None:  # unreadable: load_file says why
+        loaded = load_file(path, kind)
+        return check_cache.Verdict(loaded.kind, loaded.warnings)
+    entry = check_cache.key(str(path), from_disk, kind)
+    hit = check_cache.get(entry)
+    if hit is not None:
+        return hit
+    from regionctl.model import loader
+
+    loaded = loader.load_bytes(str(path), from_disk, kind, deep_check)  # the very bytes the key hashed
+    verdict = check_cache.Verdict(loaded.kind, loaded.warnings)
+    check_cache.put(entry, verdict)
+    return verdict
+
+
+def _read_bytes(path: str | Path) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_CACHED_BYTES + 1)
+    except OSError:
+        return None
+
+
+MAX_CACHED_BYTES = 1024 * 1024  # yaml_source.MAX_FILE_BYTES; a larger file is refused by the reader
+
+
 def load_topology(path: str | Path) -> Topology:
+    from regionctl.model import loader
+
     return loader.load_topology(path, deep_check)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 from collections import Counter
 
 import pytest
@@ -14,6 +15,8 @@ from tests.realdeps import ENABLE, PREFIX, REQUIRE_REAL
 # not the terminal's (or a CI runner's), and writes no colour codes.
 os.environ["COLUMNS"] = "200"
 os.environ["LINES"] = "50"
+# The validation cache (regionctl.model.check_cache) of this run, not the user's ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="regionctl-test-cache-")
 for _name in ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
     os.environ.pop(_name, None)
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from regionctl.cli.common import is_dir
 from regionctl.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from regionctl.model.check_cache import Verdict
+    from regionctl.model.loader import Loaded
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
@@ -52,7 +57,7 @@ def validate(paths: tuple[str, ...], as_json: bool, kind: str | None, topology: 
       $ regionctl validate failover.yaml --topology active-passive
     """
     from regionctl.cli.common import load_topology_or_exit, print_json
-    from regionctl.loading import check_against, load_file
+    from regionctl.loading import check_against, check_file, load_file
     from regionctl.model.diagnostics import Diagnostic, InputError
 
     against = load_topology_or_exit(topology)[1] if topology is not None else None
@@ -64,9 +69,12 @@ def validate(paths: tuple[str, ...], as_json: bool, kind: str | None, topology: 
             if is_dir(path):
                 raise InputError([Diagnostic(str(path), 1, 1, "(file)",
                                              "expected .yaml or .yml files in this directory, found none")])
-            loaded = load_file(path, kind)  # type: ignore[arg-type]
-            if against is not None and (problems := check_against(loaded, against)):
-                raise InputError(problems)
+            if against is None:
+                loaded: Loaded | Verdict = check_file(path, kind)  # type: ignore[arg-type]
+            else:
+                loaded = full = load_file(path, kind)  # type: ignore[arg-type]
+                if problems := check_against(full, against):
+                    raise InputError(problems)
         except InputError as exc:
             failed = True
             results.append({"file": str(path), "valid": False, "kind": kind,

@@ -17,7 +17,7 @@ from regionctl.model.crosscheck import Problem
 from regionctl.model.diagnostics import Diagnostic, InputError, KeyLoc, Loc, format_field_path
 from regionctl.model.lint import lint
 from regionctl.model.topology import Topology
-from regionctl.model.yaml_source import YamlDocument, read_yaml_file
+from regionctl.model.yaml_source import YamlDocument, read_yaml_bytes, read_yaml_file
 
 FileKind = Literal["topology", "runbook", "lab"]
 
@@ -126,6 +126,12 @@ def load_file(path: str | Path, kind: FileKind | None = None, deep: DeepCheck | 
     """Read, validate and lint one file. Raises InputError with all its problems. Without `deep`, runbooks
     and labs are checked against their schema only; `regionctl.loading` also plans and compiles them."""
     doc = read_yaml_file(path, keep_going=True)
+    return _validate(doc, kind or guess_kind(doc.data), deep)
+
+
+def load_bytes(path: str, raw: bytes, kind: FileKind | None = None, deep: DeepCheck | None = None) -> Loaded:
+    """load_file of bytes already read from `path` (as shown in diagnostics)."""
+    doc = read_yaml_bytes(path, raw, keep_going=True)
     return _validate(doc, kind or guess_kind(doc.data), deep)
 
 

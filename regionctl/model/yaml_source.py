@@ -341,4 +341,9 @@ def read_yaml_file(path: str | Path, *, keep_going: bool = False) -> YamlDocumen
     except OSError as exc:
         raise InputError([Diagnostic(shown, 1, 1, "(file)",
                                      f"expected a readable file, found an error: {exc.strerror}")]) from None
-    return read_yaml_text(shown, _decode(shown, raw), keep_going=keep_going)
+    return read_yaml_bytes(shown, raw, keep_going=keep_going)
+
+
+def read_yaml_bytes(path: str, raw: bytes, *, keep_going: bool = False) -> YamlDocument:
+    """Check and read the bytes of one file (already read: the validation cache hashed these very bytes)."""
+    return read_yaml_text(path, _decode(path, raw), keep_going=keep_going)
