@@ -99,9 +99,22 @@ MAX_CACHED_BYTES = 1024 * 1024  # yaml_source.MAX_FILE_BYTES; a larger file is r
 
 
 def load_topology(path: str | Path) -> Topology:
+    """A validated topology (every check of load_file); from the validation cache when these bytes were
+    found valid before by this very code. Raises InputError."""
+    from regionctl.model.topology import Topology
+
+    from_disk = _read_bytes(path)
+    entry = check_cache.key(str(path), from_disk, "topology") if from_disk is not None else ""
+    if from_disk is not None and isinstance(hit := check_cache.get_model(entry, Topology), Topology):
+        return hit
     from regionctl.model import loader
 
-    return loader.load_topology(path, deep_check)
+    if from_disk is None:  # unreadable: the loader says why
+        return loader.load_topology(path, deep_check)
+    loaded = loader.load_bytes(str(path), from_disk, "topology", deep_check)
+    assert isinstance(loaded.model, Topology)
+    check_cache.put_model(entry, loaded.model)
+    return loaded.model
 
 
 def check_against(loaded: Loaded, topology_path: Path) -> list[Diagnostic]:

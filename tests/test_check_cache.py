@@ -95,3 +95,41 @@ def test_processes_racing_on_one_cache_agree(env: dict[str, str]) -> None:
     assert all(out == reference.stdout for out in outputs)
     folder = Path(env["XDG_CACHE_HOME"]) / "regionctl" / "validated"
     assert not list(folder.glob(".entry-*"))  # no temporary file left behind
+
+
+DRILL_PROBE = """
+import sys
+from regionctl.cli.main import main
+try:
+    main(["drill", sys.argv[1], "--fault", "region:us-east@0s", "--duration", "1s", "--json"])
+except SystemExit:
+    pass
+heavy = ("textual", "regionctl.model.loader", "regionctl.model.crosscheck", "regionctl.runbook.plan",
+         "regionctl.labs.compile", "regionctl.model.errors")
+print(",".join(m for m in heavy if m in sys.modules), file=sys.stderr)
+"""
+
+
+def test_a_warm_drill_rebuilds_the_topology_without_validating_it_again(env: dict[str, str]) -> None:
+    topology = str(BUNDLED / "active-passive.yaml")
+    runs = [subprocess.run([sys.executable, "-c", DRILL_PROBE, topology], capture_output=True, text=True, env=env,
+                           cwd=ROOT, check=False, timeout=120) for _ in range(2)]
+    assert "regionctl.model.loader" in runs[0].stderr.splitlines()[-1]
+    assert runs[1].stderr.splitlines()[-1] == ""
+    reports = [json.loads(r.stdout) for r in runs]
+    for report in reports:
+        report.pop("wall_seconds", None)
+    assert reports[0] == reports[1]
+
+
+def test_an_edit_after_a_cached_drill_is_seen(env: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "active-passive.yaml"
+    shutil.copy(BUNDLED / "active-passive.yaml", target)
+    argv = [sys.executable, "-m", "regionctl", "drill", str(target), "--fault", "region:us-east@0s",
+            "--duration", "1s"]
+    first = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=120)
+    assert first.returncode in (0, 1)
+    target.write_text(target.read_text().replace("engine: postgres", "engine: postgress", 1))
+    broken = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=120)
+    assert broken.returncode == 2
+    assert f"{target}:20:13: clusters[0].engine:" in broken.stderr

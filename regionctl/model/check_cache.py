@@ -8,13 +8,19 @@ its errors). An entry is written to a temporary file and renamed into place, so 
 whole entry or none; one that cannot be read or does not have the expected shape is ignored.
 The directory: $XDG_CACHE_HOME/regionctl (default ~/.cache); REGIONCTL_NO_CACHE=1 turns the cache off.
 This module imports neither YAML nor pydantic: a hit needs neither.
+
+`load_topology` (drill, run, status...) keeps the validated Topology too, pickled beside it: unpickling
+rebuilds the frozen models without validating again (their pydantic schemas are built on first validation,
+types.StrictModel's defer_build, so a hit builds none); the unpickler resolves only regionctl.model classes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import pickle
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -101,3 +107,42 @@ def put(entry_key: str, verdict: Verdict) -> None:
             raise
     except OSError:
         return  # a read-only or full cache directory: the next run checks again
+
+
+class _ModelsOnly(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if module.startswith("regionctl.model."):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a regionctl model")
+
+
+def get_model(entry_key: str, expected: type) -> object | None:
+    """The validated model stored under this key, if it is an instance of `expected`."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        with open(folder / f"{entry_key}.pickle", "rb") as handle:
+            raw = handle.read()
+        stored_key, model = _ModelsOnly(io.BytesIO(raw)).load()
+    except Exception:  # a damaged entry can raise anything while unpickling: it is ignored
+        return None
+    return model if stored_key == entry_key and isinstance(model, expected) else None
+
+
+def put_model(entry_key: str, model: object) -> None:
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((entry_key, model), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, folder / f"{entry_key}.pickle")
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except (OSError, pickle.PicklingError):
+        return
