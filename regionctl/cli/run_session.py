@@ -60,7 +60,7 @@ def load_plan(topology_value: str, runbook_value: str,
               given: dict[str, str]) -> tuple[Topology, Plan, str, Path]:
     """The topology and the checked plan of the runbook; on any problem print FILE:LINE:COL and exit 2."""
     from regionctl.data import resolve_topology_path
-    from regionctl.loading import load_file
+    from regionctl.loading import load_topology
     from regionctl.model.diagnostics import InputError
     from regionctl.model.yaml_source import read_yaml_file
     from regionctl.runbook.diagnostics import plan_diagnostics
@@ -73,32 +73,30 @@ def load_plan(topology_value: str, runbook_value: str,
 
     path = resolve_topology_path(topology_value)
     try:
-        loaded = load_file(path, "topology")
+        topology = load_topology(path)  # from the validation cache when the file was found valid before
     except InputError as exc:
         bail(exc.diagnostics)
-    topology = loaded.model
-    assert isinstance(topology, Topology)
     names = topology.runbook_names()
     if runbook_value in names:
         index = names.index(runbook_value)
         prefix: tuple[str | int, ...] = ("runbooks", index)
-        raw, doc = topology.runbooks[index], loaded.doc
+        raw, doc = topology.runbooks[index], None  # the file's positions are read only to report a problem
         source = f"{path} (runbook {runbook_value})"
     elif Path(runbook_value).is_file():
         try:
-            doc = read_yaml_file(runbook_value, keep_going=False)
+            doc = runbook_doc = read_yaml_file(runbook_value, keep_going=False)
         except InputError as exc:
             bail(exc.diagnostics)
-        if not isinstance(doc.data, dict):
+        if not isinstance(runbook_doc.data, dict):
             fail(f"{runbook_value}: expected a runbook (a mapping with name and steps)")
-        raw, prefix, source = doc.data, (), runbook_value
+        raw, prefix, source = runbook_doc.data, (), runbook_value
     else:
         listed = ", ".join(names) or "none"
         fail(f"no runbook {runbook_value!r} in {path.name} (its runbooks: {listed}), and no such file")
     try:
         plan = build_plan(raw, topology, given)
     except PlanError as exc:
-        bail(plan_diagnostics(doc, prefix, exc.problems))
+        bail(plan_diagnostics(doc or read_yaml_file(path, keep_going=True), prefix, exc.problems))
     return topology, plan, source, path.resolve()
 
 
