@@ -482,6 +482,28 @@ class LeaderFollowerCluster(ClusterBase):
     def lost_writes(self) -> tuple[int, float]:
         """Acknowledged writes that are not in the history of the current leader."""
         now = self.loop.now
+        # The log past the last settle has no client outcomes marked on it yet: mark the stretch the
+        # waiting clients never heard about (as settling would), count, and take the marks back, so a
+        # query mid-run neither settles the books nor counts a blocked leader's writes as acknowledged.
+        marks: list[Timeline] = []
+        if now > self.settled:
+            for source in self.sources:
+                for group in source.groups:
+                    path = group.write
+                    if path.outcome == Outcome.PENDING and path.node is not None:
+                        timeline = path.node.timeline
+                        before = len(timeline.unknown)
+                        timeline.add_unknown(timeline.end(self.settled), timeline.end(now),
+                                             group.writes_per_s * (now - self.settled))
+                        if len(timeline.unknown) > before:
+                            marks.append(timeline)
+        try:
+            return self._lost_writes(now)
+        finally:
+            for timeline in marks:
+                timeline.unknown.pop()
+
+    def _lost_writes(self, now: float) -> tuple[int, float]:
         survivor = self.reference()
         if survivor is None:
             survivor = max(self.nodes, key=lambda n: (n.timeline.term, n.received(now)))
