@@ -121,7 +121,7 @@ class Failover(StrictModel):
 
 
 WitnessPlace = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?$")]
-AdapterKind = Literal["postgres", "redis", "etcd", "command"]
+AdapterKind = Literal["postgres", "patroni", "redis", "etcd", "command"]
 
 
 class Sentinel(StrictModel):
@@ -142,6 +142,8 @@ class Adapter(StrictModel):
     port: PositiveInt | None = Field(None, description="The engine's port (default: its usual port).")
     data_dir: str | None = Field(None, description="postgres: the data directory.")
     bin_dir: str | None = Field(None, description="Directory of the engine's programs (default: PATH).")
+    rest_port: PositiveInt | None = Field(None, description="patroni: the port of Patroni's REST API on the "
+                                                            "engine's address (default 8008).")
     start: str | None = Field(None, description="Shell command that starts the engine (heal a node fault, unfence).")
     stop: str | None = Field(None, description="Shell command that stops the engine (node fault, fence).")
     probe: str | None = Field(None, description="kind command: prints `role=leader|follower`, and optionally "

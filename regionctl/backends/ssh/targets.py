@@ -55,6 +55,8 @@ def cluster_plans(topology: Topology) -> list[ClusterPlan]:
                 continue
             if adapter.kind == "command" and not settings.probe:
                 problems.append(f"node {node.name}: adapter kind command needs a `probe` command")
+            if settings.rest_port and adapter.kind != "patroni":
+                problems.append(f"node {node.name}: adapter.rest_port is for patroni, not {adapter.kind}")
             if settings.sentinel and adapter.kind != "redis":
                 problems.append(f"node {node.name}: adapter.sentinel is for redis, not {adapter.kind}")
             sentinel = settings.sentinel
@@ -64,7 +66,7 @@ def cluster_plans(topology: Topology) -> list[ClusterPlan]:
                 port=settings.port or adapter.default_port, data_dir=settings.data_dir or "",
                 bin_dir=settings.bin_dir or "", start=settings.start or "", stop=settings.stop or "",
                 probe=settings.probe or "", actions=tuple(sorted(settings.actions.items())),
-                peers=tuple(sorted(settings.peers.items())),
+                peers=tuple(sorted(settings.peers.items())), rest_port=settings.rest_port or 8008,
                 sentinel=(sentinel.address or address, sentinel.port, sentinel.master) if sentinel else None))
         plans.append(ClusterPlan(cluster, adapter, tuple(targets)))
     if problems:

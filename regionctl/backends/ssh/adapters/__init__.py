@@ -5,11 +5,13 @@ from __future__ import annotations
 from regionctl.backends.ssh.adapters.command import CommandAdapter
 from regionctl.backends.ssh.adapters.engine import EngineAdapter
 from regionctl.backends.ssh.adapters.etcd import EtcdAdapter
+from regionctl.backends.ssh.adapters.patroni import PatroniAdapter
 from regionctl.backends.ssh.adapters.postgres import PostgresAdapter
 from regionctl.backends.ssh.adapters.redis import RedisAdapter
 
 ADAPTERS: dict[str, type[EngineAdapter]] = {
-    "postgres": PostgresAdapter, "redis": RedisAdapter, "etcd": EtcdAdapter, "command": CommandAdapter,
+    "postgres": PostgresAdapter, "patroni": PatroniAdapter, "redis": RedisAdapter, "etcd": EtcdAdapter,
+    "command": CommandAdapter,
 }
 
 

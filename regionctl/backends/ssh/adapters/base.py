@@ -27,6 +27,7 @@ class Target:
     actions: tuple[tuple[str, str], ...] = ()
     peers: tuple[tuple[str, str], ...] = ()  # other node -> "address:port" this node replicates through
     sentinel: tuple[str, int, str] | None = None  # redis: (address, port, master name) of its Sentinel
+    rest_port: int = 8008  # patroni: its REST API, on `address`
 
     def route(self, other: Target) -> tuple[str, int]:
         """Where this node reaches `other` for replication (a declared peer route, else other's own address)."""
@@ -61,6 +62,15 @@ class SentinelView:
 
 
 @dataclass(frozen=True, slots=True)
+class ManagerView:
+    """What one Patroni says of its cluster (`GET /cluster`): the leader key's holder and each member."""
+
+    leader: str | None  # member name
+    members: tuple[tuple[str, str, str], ...]  # (name, role, state)
+    paused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Probe:
     """What one probe of one node found."""
 
@@ -75,6 +85,8 @@ class Probe:
     lag_seconds: float | None = None  # when the node itself reports it (command adapter)
     replicas: tuple[ReplicaRow, ...] = ()
     sentinel: SentinelView | None = None  # redis: its Sentinel's view, when the topology names one
+    manager: ManagerView | None = None  # patroni: its view of the cluster
+    managed_by: str = ""  # raw postgres: a failover manager found connected to the node (e.g. Patroni)
 
 
 @dataclass(frozen=True, slots=True)

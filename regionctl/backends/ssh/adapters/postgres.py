@@ -32,7 +32,11 @@ SELECT 'node', pg_is_in_recovery()::text,
   current_setting('default_transaction_read_only')
 UNION ALL
 SELECT 'replica', application_name, state, sent_lsn::text, replay_lsn::text, extract(epoch FROM replay_lag)::text, null
-  FROM pg_stat_replication"""
+  FROM pg_stat_replication
+UNION ALL
+SELECT 'manager', string_agg(DISTINCT application_name, ','), null, null, null, null, null
+  FROM pg_stat_activity WHERE application_name LIKE 'Patroni%' HAVING count(*) > 0"""
+# A failover manager's own sessions give it away: Patroni connects as 'Patroni heartbeat', 'Patroni restapi'.
 
 
 def parse_lsn(text: str) -> int:
@@ -85,6 +89,7 @@ class PostgresAdapter(EngineAdapter):
                 _, name, _state, _sent, replay, lag, _ = parts
                 replicas.append(ReplicaRow(name, parse_lsn(replay) if replay else 0,
                                            float(lag) if lag else None))
+        managers = [fields(line)[1] for line in lines if line.startswith("manager|")]
         in_recovery = recovery == "true"
         status, _, upstream = receiver.partition(" ")
         return Probe(
@@ -95,6 +100,7 @@ class PostgresAdapter(EngineAdapter):
             upstream=upstream or None,
             link_up=(status == "streaming") if in_recovery else True,
             replicas=tuple(replicas),
+            managed_by=managers[0] if managers else "",
         )
 
     # -- actions ----------------------------------------------------------------------------------
@@ -108,7 +114,18 @@ class PostgresAdapter(EngineAdapter):
             return super().stop(t)
         return Plan((Step(t.node, self.pg_ctl(t, "-m", "immediate", "-w", "stop"), 30.0),))
 
+    def managed(self, state: ClusterState, node: str, action: str) -> str:
+        """Why a raw `action` on `node` is refused: a failover manager runs the cluster (empty: none seen)."""
+        by = next((p.managed_by for p in state.probes if p is not None and p.managed_by), "")
+        if not by:
+            return ""
+        return (f"{action} {node}: refused, Patroni manages this cluster (its sessions {by!r} are connected): a raw "
+                "pg_promote, primary_conninfo or pg_rewind behind its back fights it (it demotes, rewinds or "
+                "restarts the node, or two primaries serve); set adapter.kind: patroni to act through its REST API")
+
     def promote(self, state: ClusterState, node: str) -> Plan:
+        if why := self.managed(state, node, "promote"):
+            return Plan.refuse(why)
         sql = ("DO $$BEGIN IF NOT pg_promote(true, 30) THEN "
                "RAISE EXCEPTION 'promotion did not finish within 30 s'; END IF; END$$")
         probe = state.probe(node)
@@ -119,6 +136,8 @@ class PostgresAdapter(EngineAdapter):
         return Plan((Step(node, self.psql(state.target(node), sql), 40.0),))
 
     def repoint(self, state: ClusterState, node: str, to: str) -> Plan:
+        if why := self.managed(state, node, "repoint"):
+            return Plan.refuse(why)
         probe = state.probe(node)
         if node == state.leader:
             return Plan.refuse(f"{node} is the current primary: promote another node first")
@@ -131,6 +150,8 @@ class PostgresAdapter(EngineAdapter):
 
     def demote(self, state: ClusterState, node: str) -> Plan:
         """Rejoin `node` as a standby of the current leader: stop, pg_rewind, standby.signal, start."""
+        if why := self.managed(state, node, "demote"):
+            return Plan.refuse(why)
         if state.leader is None or state.leader == node:
             return Plan.refuse(f"demote {node}: promote another node first; pg_rewind needs a new primary "
                                "to rewind against")
