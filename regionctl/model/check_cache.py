@@ -96,7 +96,7 @@ def put(entry_key: str, verdict: Verdict) -> None:
         return
     data = {"key": entry_key, "kind": verdict.kind, "warnings": [w.to_json() for w in verdict.warnings]}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's own: nobody else reads it
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -135,7 +135,7 @@ def put_model(entry_key: str, model: object) -> None:
     if folder is None:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's own: nobody else reads it
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
