@@ -17,6 +17,7 @@ from regionctl.model.resolved import node_zone
 from regionctl.sim.client_paths import SERVICE_TIME, read_path, write_path
 from regionctl.sim.cluster_base import ClusterBase, Tally
 from regionctl.sim.log import Timeline, shared_prefix
+from regionctl.sim.lost_writes import lost_writes
 from regionctl.sim.node import SimNode
 from regionctl.sim.routing import Router, router_for
 from regionctl.sim.workload import Group, Outcome, Path, TrafficSource, arrivals
@@ -481,53 +482,7 @@ class LeaderFollowerCluster(ClusterBase):
     # -- accounting of lost writes ---------------------------------------------------------
     def lost_writes(self) -> tuple[int, float]:
         """Acknowledged writes that are not in the history of the current leader."""
-        now = self.loop.now
-        # The log past the last settle has no client outcomes marked on it yet: mark the stretch the
-        # waiting clients never heard about (as settling would), count, and take the marks back, so a
-        # query mid-run neither settles the books nor counts a blocked leader's writes as acknowledged.
-        marks: list[Timeline] = []
-        if now > self.settled:
-            for source in self.sources:
-                for group in source.groups:
-                    path = group.write
-                    if path.outcome == Outcome.PENDING and path.node is not None:
-                        timeline = path.node.timeline
-                        before = len(timeline.unknown)
-                        timeline.add_unknown(timeline.end(self.settled), timeline.end(now),
-                                             group.writes_per_s * (now - self.settled))
-                        if len(timeline.unknown) > before:
-                            marks.append(timeline)
-        try:
-            return self._lost_writes(now)
-        finally:
-            for timeline in marks:
-                timeline.unknown.pop()
-
-    def _lost_writes(self, now: float) -> tuple[int, float]:
-        survivor = self.reference()
-        if survivor is None:
-            survivor = max(self.nodes, key=lambda n: (n.timeline.term, n.received(now)))
-        surviving = survivor.timeline
-        end = survivor.received(now)
-        lost = 0.0
-        rpo = 0.0
-        for timeline in self.timelines:
-            top = timeline.end(now)
-            if timeline is surviving:
-                keep = end  # the survivor's own timeline beyond what it holds (a dead writer's tail)
-            elif surviving.holds(timeline, top):
-                continue  # wholly in the surviving history
-            else:
-                keep = min(shared_prefix(surviving, timeline), end)
-            n = timeline.acked_in(keep, top)
-            if n >= 0.5:
-                lost += n
-                newest = timeline.last_acked_time_in(keep, top)
-                kept = timeline.commit_time(keep) if keep > 0 else None
-                if newest is not None:
-                    rpo = max(rpo, newest - (kept if kept is not None else newest))
-        # The log is a fluid and the clients' books are whole requests: never more lost than acknowledged.
-        return min(round(lost), self.counters.writes_acked), rpo
+        return lost_writes(self, self.timelines, self.reference())
 
     # -- CAP ---------------------------------------------------------------------------------
     def write_diverges(self, source: TrafficSource) -> bool:
