@@ -55,6 +55,25 @@ def test_a_write_of_unknown_outcome_precedes_only_what_read_it() -> None:
     assert kinds(h) == ["causal: overwritten read"]
 
 
+def test_writes_of_unknown_outcome_keep_their_session_order() -> None:
+    # b's y=1 and y=2 both timed out; whoever reads y=2 has y=1 in its past, so y=1 is overwritten.
+    h = hist(("write", 1, 0, None, "b", "y"), ("write", 2, 50, None, "b", "y"), ("read", 2, 100, 101, "b", "y"),
+             ("read", 1, 101.5, 102.5, "b", "y"))
+    assert kinds(h) == ["causal: overwritten read"]
+    assert [o.index for o in check_causal(h).anomalies[0].operations] == [0, 1, 2, 3]
+
+
+def test_a_cycle_through_writes_of_unknown_outcome_is_reported_not_crashed_on() -> None:
+    # a reads y=4 before sending it (a cycle); the pass must go on past it (it raised KeyError once).
+    h = hist(("write", 1, 0, None, "a", "y"), ("read", 4, 50, 51, "a", "y"), ("read", 1, 51.5, 52.5, "a", "y"),
+             ("write", 4, 53, None, "a", "y"))
+    assert "causal: cyclic" in kinds(h)
+    # ... and the path between two of them ends (it looped, growing without bound, once).
+    h = hist(("write", 1, 0, None, "a"), ("read", 3, 50, 51, "a"), ("write", 3, 51.5, None, "a"),
+             ("write", 4, 101.5, 102.5, "a"), ("read", 1, 104, 105, "a"))
+    assert kinds(h) == ["causal: cyclic"]
+
+
 def test_linearizable_references_are_causal() -> None:
     for seed in range(8):
         ops = linearizable_reference(seed, ops=500, sessions=6, keys=3)

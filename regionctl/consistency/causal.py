@@ -42,13 +42,33 @@ class Sessions:
     # A write of unknown outcome is in a past iff one of the reads that returned it is: per such
     # write, the place of the first of them in each session.
     first_reads: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    # Such a write also precedes its session's later writes of unknown outcome, so it is in every past
+    # that one of them is in: per write, the first reads of it and of those (filled in by `reach`).
+    reach_reads: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
     def contains(self, clock: Clock, w: Operation) -> bool:
         """Is `w` in the causal past `clock`?"""
         place = self.position.get(w.index)
         if place is None:
-            return any(clock[i] >= at for i, at in self.first_reads.get(w.index, ()))
+            return any(clock[i] >= at for i, at in self.reach_reads.get(w.index, ()))
         return clock[place[0]] >= place[1]
+
+    def reach(self, side: Sequence[Operation]) -> None:
+        """Fill `reach_reads` from `first_reads` (`side`: the writes of unknown outcome, by start)."""
+        firsts: dict[str, dict[int, int]] = {}  # per session: the earliest read of a later side write, by reader
+        for u in reversed(side):
+            seen = firsts.setdefault(u.session, {})
+            for i, at in self.first_reads.get(u.index, ()):
+                seen[i] = min(at, seen.get(i, at))
+            self.reach_reads[u.index] = sorted(seen.items())
+
+    def follows(self, u: Operation, w: Operation) -> bool:
+        """Is `w` in the causal past of the write `u`? A write of unknown outcome follows its session's
+        earlier ones, which its clock (acknowledged operations only) cannot show."""
+        if self.contains(self.past[u.index], w):
+            return True
+        return (u.index not in self.position and w.index not in self.position and u.session == w.session
+                and (w.start, w.index) < (u.start, u.index))
 
 
 def _join(a: Clock, b: Clock) -> Clock:
@@ -103,6 +123,7 @@ class CausalCheck:
                     firsts = self.s.first_reads.setdefault(read_of.index, [])
                     if not any(k == i for k, _ in firsts):
                         firsts.append((i, place))
+        self.s.reach(self.side)
         self.side_readers_of: dict[tuple[str, str], list[int]] = {}
         for i, cluster, key in sorted(self.side_reads):
             self.side_readers_of.setdefault((cluster, key), []).append(i)
@@ -196,11 +217,13 @@ class CausalCheck:
             if not j:
                 continue
             maxima = self.side_reads_max[(i, r.cluster, r.key)]
-            if w1 is not None and not self.s.contains(maxima[j - 1], w1):
-                continue
+            if w1 is not None and w1.index in self.s.position and not self.s.contains(maxima[j - 1], w1):
+                continue  # (an unknown w1 may be in none of those pasts and still precede its session's writes)
             for place in places[:j]:  # which one: the first whose write follows w1
                 u = self._writer(self.s.chain[i][place - 1])
-                if u is not None and u is not w1 and (w1 is None or self.s.contains(self.s.past[u.index], w1)):
+                if u is None or u.index not in self.s.past:
+                    continue  # (the read closed a cycle and was taken as reading nothing)
+                if u is not w1 and (w1 is None or self.s.follows(u, w1)):
                     out.append(u)
                     break
         return out
@@ -213,7 +236,7 @@ class CausalCheck:
                              f"{r.session} read nothing from {r.key}, although the write of {w2.value} by "
                              f"{w2.session} causally precedes the read{self._via(chain)}.", r.session)
                 return
-            if w2 is not w1 and self.s.contains(self.s.past[w2.index], w1):
+            if w2 is not w1 and self.s.follows(w2, w1):
                 chain = self.path(w1, w2)[:-1] + self.path(w2, r)
                 self._report("causal: overwritten read", r, chain,
                              f"{r.session} read {w1.value} from {r.key}, although the write of {w2.value}, which "
@@ -241,6 +264,8 @@ class CausalCheck:
             mine = self.s.position.get(w.index)
             if mine is not None and mine[0] == i and mine[1] <= place:
                 break  # w is earlier in the same session
+            if mine is None and where is None and self.s.follows(at, w):
+                break  # both of unknown outcome, w sent earlier by the same session
             chain = self.s.chain[i]
             lo, hi = 0, place - 1  # the first of the session's operations with w in its past
             if hi < 0:
@@ -253,8 +278,8 @@ class CausalCheck:
                     lo = mid + 1
             entry = chain[lo]
             source = self._writer(entry)
-            if source is None:
-                break
+            if source is None or source is at or source in hops:
+                break  # (no step back: the rest is carried by session order)
             if entry is not at:
                 hops.append(entry)
             hops.append(source)
