@@ -51,11 +51,25 @@ class SimBackend:
         self._clock = clock
         self._sleep = sleep
         self._last_wall: float | None = None
+        # The last snapshot, while nothing has changed since (a runbook's step reads several per poll).
+        self._cached: tuple[tuple[float, int, int], Snapshot] | None = None
 
     def snapshot(self) -> Snapshot:
-        return self.sim.snapshot(backend=self.name, serve_elapsed=self.serve_elapsed)
+        version = self.sim.loop.version()
+        if self._cached is not None and self._cached[0] == version:
+            return self._cached[1]
+        snapshot = self.sim.snapshot(backend=self.name, serve_elapsed=self.serve_elapsed)
+        self._cached = (version, snapshot)
+        return snapshot
 
     async def apply(self, command: Command) -> CommandResult:
+        self._cached = None  # a command may change the state without scheduling anything
+        try:
+            return await self._apply(command)
+        finally:
+            self._cached = None
+
+    async def _apply(self, command: Command) -> CommandResult:
         sim = self.sim
         try:
             if isinstance(command, InjectFault):

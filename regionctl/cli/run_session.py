@@ -62,9 +62,12 @@ def load_plan(topology_value: str, runbook_value: str,
     from regionctl.data import resolve_topology_path
     from regionctl.loading import load_topology
     from regionctl.model.diagnostics import InputError
-    from regionctl.model.yaml_source import read_yaml_file
-    from regionctl.runbook.diagnostics import plan_diagnostics
     from regionctl.runbook.plan import PlanError, build_plan
+
+    def read_yaml_file(path: str | Path, keep_going: bool) -> Any:  # (YAML only for a file, or a problem)
+        from regionctl.model.yaml_source import read_yaml_file as read
+
+        return read(path, keep_going=keep_going)
 
     def bail(diagnostics: list[Any]) -> None:
         for diag in diagnostics:
@@ -96,6 +99,8 @@ def load_plan(topology_value: str, runbook_value: str,
     try:
         plan = build_plan(raw, topology, given)
     except PlanError as exc:
+        from regionctl.runbook.diagnostics import plan_diagnostics
+
         bail(plan_diagnostics(doc or read_yaml_file(path, keep_going=True), prefix, exc.problems))
     return topology, plan, source, path.resolve()
 
@@ -230,7 +235,8 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
     # Opened once the backend is there: a run that could not start leaves no empty journal.
     journal_file = Path(request.resume_path or request.journal_path or default_journal_path(plan.name))
     try:
-        journal = Journal(journal_file, plan.secrets, resume=state is not None)
+        journal = Journal(journal_file, plan.secrets, resume=state is not None,
+                          durable=request.backend != "sim")  # (fsync guards real hosts' steps against power loss)
     except JournalError as exc:
         await close_backend(backend)
         fail(str(exc))

@@ -4,15 +4,17 @@ the command line prints what this returns."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from regionctl.consistency import History
 from regionctl.contract.faults import ScheduledFault
 from regionctl.contract.report import DrillReport, EventRecord, FaultRecord, LeaderRecord, judge_slo
 from regionctl.drill.consistency import consistency_section, violated
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Slo, Topology
 from regionctl.sim.simulator import Simulation
+
+if TYPE_CHECKING:  # the checker is imported only where probes record a history
+    from regionctl.consistency import History
 
 
 @dataclass

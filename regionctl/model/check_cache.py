@@ -9,7 +9,8 @@ whole entry or none; one that cannot be read or does not have the expected shape
 The directory: $XDG_CACHE_HOME/regionctl (default ~/.cache); REGIONCTL_NO_CACHE=1 turns the cache off.
 This module imports neither YAML nor pydantic: a hit needs neither.
 
-`load_topology` (drill, run, status...) keeps the validated Topology too, pickled beside it: unpickling
+`load_topology` (drill, run, status...) keeps the validated Topology too, pickled beside it (and a run's
+plan its validated Runbook, keyed by the data, when no secret parameter went into it): unpickling
 rebuilds the frozen models without validating again (their pydantic schemas are built on first validation,
 types.StrictModel's defer_build, so a hit builds none); the unpickler resolves only regionctl.model classes.
 """
@@ -22,7 +23,6 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +97,8 @@ def put(entry_key: str, verdict: Verdict) -> None:
     data = {"key": entry_key, "kind": verdict.kind, "warnings": [w.to_json() for w in verdict.warnings]}
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's own: nobody else reads it
+        import tempfile  # (only a miss writes: tempfile costs a hit ~9 ms of imports)
+
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -107,6 +109,16 @@ def put(entry_key: str, verdict: Verdict) -> None:
             raise
     except OSError:
         return  # a read-only or full cache directory: the next run checks again
+
+
+def data_key(kind: str, data: object) -> str | None:
+    """A key for a model validated from `data` (parsed YAML) by this very code; None when `data` has no
+    canonical JSON form (a key that is not a string, say): such data is validated every time."""
+    try:
+        text = json.dumps(data, sort_keys=True, default=repr, allow_nan=True)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(f"{FORMAT}|{code_fingerprint()}|{kind}\0{text}".encode()).hexdigest()
 
 
 class _ModelsOnly(pickle.Unpickler):
@@ -136,6 +148,8 @@ def put_model(entry_key: str, model: object) -> None:
         return
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's own: nobody else reads it
+        import tempfile  # (only a miss writes: tempfile costs a hit ~9 ms of imports)
+
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:

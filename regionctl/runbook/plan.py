@@ -31,7 +31,7 @@ from regionctl.contract.commands import (
     Unfence,
 )
 from regionctl.contract.faults import FaultSpecError, check_targets, parse_fault
-from regionctl.model.errors import validation_problems
+from regionctl.model import check_cache
 from regionctl.model.runbook import MAX_BACKOFF_TOTAL, MAX_WAIT_POLLS, Guard, Runbook, Step
 from regionctl.model.topology import Topology
 from regionctl.runbook import checks, expr
@@ -322,6 +322,18 @@ def order_steps(section: str, steps: list[Step], problems: list[Problem]) -> lis
     return done
 
 
+def _validated(data: dict[str, Any], cacheable: bool) -> Runbook:
+    """The runbook model; from the validation cache when this very data was valid before (building
+    pydantic's schema for it costs more than a whole simulated run). A secret never reaches the disk."""
+    entry = check_cache.data_key("runbook-model", data) if cacheable else None
+    if entry is not None and isinstance(hit := check_cache.get_model(entry, Runbook), Runbook):
+        return hit
+    runbook = Runbook.model_validate(data)
+    if entry is not None:
+        check_cache.put_model(entry, runbook)
+    return runbook
+
+
 def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, str] | None = None,
                env: Mapping[str, str] | None = None) -> Plan:
     """Raise PlanError with every problem at once; `raw` is the runbook as read from YAML."""
@@ -331,8 +343,10 @@ def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, s
     problems += _check_param_types(raw, values, given or {}, names_of(topology))
     data = _substitute(dict(raw), values, (), problems)
     try:
-        runbook = Runbook.model_validate(data)
+        runbook = _validated(data, cacheable=not secrets)
     except ValidationError as exc:
+        from regionctl.model.errors import validation_problems  # (it reads YAML positions: only on a problem)
+
         problems += [Problem(loc, msg) for loc, msg, _ in validation_problems(data, exc, Runbook)]
         raise PlanError(_redacted(problems, secrets)) from None
     names = names_of(topology)

@@ -28,6 +28,10 @@ class EventLoop:
         self._seq += 1
         heapq.heappush(self._heap, (at, self._seq, callback, args))
 
+    def version(self) -> tuple[float, int, int]:
+        """Changes whenever time passes, an event runs or one is scheduled: what a cache of the state keys on."""
+        return (self.now, self.events, self._seq)
+
     def next_time(self) -> float | None:
         return self._heap[0][0] if self._heap else None
 
