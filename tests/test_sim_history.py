@@ -149,3 +149,22 @@ traffic:
     sim.schedule_fault(parse_fault("region:r1"), 45.0, None)
     sim.run_until(120.0)
     assert check(from_records(probes.records), "linearizable").verdict == "ok"
+
+
+@pytest.mark.parametrize("seed", [1, 7, 23])
+def test_the_relay_pattern_plays_its_parts_and_breaks_causality_only_under_a_partition(seed: int) -> None:
+    settings = {"sessions": 2, "keys": 2, "interval": 0.2, "pattern": "relay"}
+    calm = history("active-active", [], 60.0, seed, **settings)
+    parts: dict[str, set[tuple[str, str]]] = {}
+    for r in calm:
+        if r["cluster"] == "carts":
+            parts.setdefault(r["region"], set()).add((r["op"], r["key"]))
+    assert parts == {"us-east": {("write", "k0")}, "eu-west": {("read", "k0"), ("write", "k1")},
+                     "ap-southeast": {("read", "k1"), ("read", "k0")}}
+    carts = [r for r in calm if r["cluster"] == "carts"]
+    assert check(from_records(carts), "causal").verdict == "ok"  # the cause arrives first, by distance
+    cut = [r for r in history("active-active", [("partition:us-east|ap-southeast", 20.0)], 60.0, seed, **settings)
+           if r["cluster"] == "carts"]
+    found = check(from_records(cut), "causal")
+    assert found.verdict == "violated"
+    assert all(a.operations[-1].region == "ap-southeast" for a in found.anomalies)

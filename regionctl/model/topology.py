@@ -280,6 +280,11 @@ class Probes(StrictModel):
     keys: int = Field(8, ge=1, le=1000, description="Keys per cluster: fewer keys, more operations on each.")
     interval: Duration = Field(1.0, ge=0.01, description="Mean think time between a session's operations "
                                                           "(at least 10ms: each operation is an event).")
+    pattern: Literal["random", "relay"] = Field(
+        "random", description="random: each operation a write or a read of a random key. relay: a causal "
+        "chain across regions, by each cluster's traffic sources in order: the first writes k0; the second "
+        "reads k0, then writes k1; the third reads k1, then k0 (and so on, in threes): a store that is not "
+        "causal shows it.")
 
 
 class Slo(StrictModel):

@@ -56,6 +56,7 @@ class ProbeSettings:
     keys: int = 8  # per cluster
     interval: float = 1.0  # mean think time between a session's operations, seconds
     cap: int = 1_000_000  # records kept before the buffer stops (a note says so)
+    pattern: str = "random"  # or "relay": a causal chain across a cluster's traffic sources (RELAY)
 
 
 @dataclass
@@ -66,6 +67,17 @@ class Session:
     group: int
     rng: random.Random
     gen: int = 0  # the generation of its next operation's timer (a retracted answer re-arms it)
+    step: int = 0  # operations so far (the relay pattern alternates by it)
+
+
+# The relay pattern, by a traffic source's place among its cluster's sources (mod 3): the operations
+# its sessions take in turn. The first writes k0; the second reads k0 and passes it on by writing k1;
+# the third reads k1, then k0: where k1 arrives before the k0 it depends on, k0 reads old.
+RELAY: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("write", "k0"),),
+    (("read", "k0"), ("write", "k1")),
+    (("read", "k1"), ("read", "k0")),
+)
 
 
 class ProbeRecorder:
@@ -117,9 +129,15 @@ class ProbeRecorder:
         source = session.source
         end = now
         if sim.network.up(source.loc):
-            key = f"k{session.rng.randrange(self.settings.keys)}"
+            if self.settings.pattern == "relay":
+                turns = RELAY[source.index % len(RELAY)]
+                kind, key = turns[session.step % len(turns)]
+            else:
+                key = f"k{session.rng.randrange(self.settings.keys)}"
+                kind = "write" if session.rng.random() < 0.5 else "read"
+            session.step += 1
             group = source.groups[session.group]
-            if session.rng.random() < 0.5:
+            if kind == "write":
                 end = self._write(session, key, group.write, now)
             else:
                 if source.reads_from == "balanced":  # each read lands where the balancer sends it

@@ -124,7 +124,8 @@ class Simulation:
         if self.probes is None:
             # Its own random stream: turning probes on changes none of the run's other figures.
             spec = self.topology.probes
-            settings = settings or ProbeSettings(sessions=spec.sessions, keys=spec.keys, interval=spec.interval)
+            settings = settings or ProbeSettings(sessions=spec.sessions, keys=spec.keys, interval=spec.interval,
+                                                 pattern=spec.pattern)
             self.probes = ProbeRecorder(self, settings, self.seed * 1_000_003 + 7)
             self.probe_checks = ProbeChecks(self.probes, {c.name: c.consistency for c in self.topology.clusters})
         return self.probes
