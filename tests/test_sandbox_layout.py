@@ -24,7 +24,7 @@ from regionctl.sandbox.sentinel import config
 def test_cache_is_sentinel_managed_and_no_runbook_repoints_it(tmp_path: Path) -> None:
     data = topology(Paths(tmp_path), "/usr/lib/postgresql/15/bin")
     policies = {c["name"]: (c["engine"], c["failover"]["policy"]) for c in data["clusters"]}
-    assert policies == {"orders": ("postgres-patroni", "manual"), "cache": ("redis-sentinel", "auto"),
+    assert policies == {"orders": ("postgres-patroni", "auto"), "cache": ("redis-sentinel", "auto"),
                         "config": ("etcd", "auto")}
     cache = {"cache"} | {n.name for n in nodes() if n.cluster == "cache"}
     manual = [(book["name"], step["id"]) for book in data["runbooks"]
