@@ -85,3 +85,44 @@ def test_every_runbook_condition_on_a_nodes_lag_or_role_checks_the_node_is_up_fi
         for condition in conditions:
             for node in re.findall(r"(?:lag_ops|lag|role)\(([\w-]+)\)", condition):
                 assert f'health({node}) == "up"' in condition, (book["name"], condition)
+
+
+def test_postgres_runs_under_patroni_on_the_sandbox_etcd_with_short_safe_timings(tmp_path: Path) -> None:
+    from regionctl.sandbox.layout import (
+        PATRONI_LOOP_WAIT,
+        PATRONI_REST_PORT,
+        PATRONI_RETRY_TIMEOUT,
+        PATRONI_TTL,
+        patroni_config,
+    )
+
+    assert PATRONI_TTL >= 20 and PATRONI_LOOP_WAIT + 2 * PATRONI_RETRY_TIMEOUT <= PATRONI_TTL
+    paths = Paths(tmp_path)
+    data = topology(paths, "/usr/lib/postgresql/15/bin")
+    orders = next(c for c in data["clusters"] if c["name"] == "orders")
+    assert orders["adapter"]["kind"] == "patroni" and orders["adapter"]["rest_port"] == PATRONI_REST_PORT
+    assert orders["timings"] == {"ttl": f"{PATRONI_TTL}s", "loop_wait": f"{PATRONI_LOOP_WAIT}s",
+                                 "retry_timeout": f"{PATRONI_RETRY_TIMEOUT}s"}
+    file = tmp_path / "sandbox.yaml"
+    file.write_text(yaml.safe_dump(data, sort_keys=False))
+    loaded = load_topology(file).cluster("orders")
+    assert loaded.failover.policy == "auto"
+    pg = [n for n in nodes() if n.kind == "postgres"]
+    configs = [patroni_config(n, paths, "/usr/lib/postgresql/15/bin") for n in pg]
+    for node, conf in zip(pg, configs, strict=True):
+        assert (conf["scope"], conf["name"]) == ("orders", node.name)
+        assert conf["etcd3"]["hosts"] == ["10.77.0.1:2379", "10.77.0.2:2379", "10.77.0.3:2379"]
+        assert conf["restapi"]["listen"] == f"{node.region.address}:{PATRONI_REST_PORT}"
+        assert conf["postgresql"]["listen"] == f"{node.region.address}:5432"
+        dcs = conf["bootstrap"]["dcs"]
+        assert (dcs["ttl"], dcs["loop_wait"], dcs["retry_timeout"]) == (PATRONI_TTL, PATRONI_LOOP_WAIT,
+                                                                        PATRONI_RETRY_TIMEOUT)
+        assert dcs["postgresql"]["use_pg_rewind"] is True
+    # At equal WAL positions pg-2 (eu-west, nearer us-east) wins the race, as the failover runbook expects.
+    assert [c["tags"]["failover_priority"] for c in configs] == [3, 2, 1]
+    # No runbook promotes PostgreSQL behind Patroni's back: no pg_promote, no repoint, no fence.
+    for book in data["runbooks"]:
+        for step in book["steps"] + book.get("rollback", []):
+            assert "pg_promote" not in step.get("command", "")
+            if step.get("target", "").startswith("pg-"):
+                assert step.get("action") not in ("repoint", "fence", "demote"), (book["name"], step["id"])
