@@ -1,4 +1,4 @@
-"""The real sandbox: three namespaces, real sshd, PostgreSQL, Redis and etcd, driven over SSH.
+"""The real sandbox: three namespaces, real sshd, PostgreSQL under Patroni, Redis and etcd, driven over SSH.
 
 Started once for the module. `make test` installs the packages as root (scripts/system-packages); without
 root or a package the tests skip, and fail under REGIONCTL_REQUIRE_REAL=1 (CI).
@@ -204,6 +204,7 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
         assert backend.snapshot().cluster("orders").leader == "pg-1"
         assert (await backend.apply(InjectFault(parse_fault("node:pg-1")))).ok
         assert backend.snapshot().node("pg-1").health == "down"
+        # Through Patroni: a failover to pg-2 once pg-1's leader key runs out; pg-3 follows it by itself.
         assert (await backend.apply(Promote("pg-2"))).ok
         assert (await backend.apply(Repoint("pg-3", "pg-2"))).ok
         orders = backend.snapshot().cluster("orders")
@@ -217,8 +218,9 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
             await backend.advance(0.1)
         assert (await backend.apply(RunCommand("pg-3", read))).message == "1"
 
-        assert (await backend.apply(HealFault(parse_fault("node:pg-1")))).ok  # comes back as a second primary...
-        assert (await backend.apply(Demote("pg-1"))).ok  # ...and rejoins as a standby with pg_rewind
+        # Patroni starts pg-1 again as a standby (rewound), never as a second primary; a demote is then a no-op.
+        assert (await backend.apply(HealFault(parse_fault("node:pg-1")))).ok
+        assert (await backend.apply(Demote("pg-1"))).ok
         await wait_for(backend, lambda s: s.node("pg-1").role == "follower" and s.node("pg-1").lag_ops == 0)
         assert backend.snapshot().cluster("orders").leader == "pg-2"
     finally:

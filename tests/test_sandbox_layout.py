@@ -126,3 +126,18 @@ def test_postgres_runs_under_patroni_on_the_sandbox_etcd_with_short_safe_timings
             assert "pg_promote" not in step.get("command", "")
             if step.get("target", "").startswith("pg-"):
                 assert step.get("action") not in ("repoint", "fence", "demote"), (book["name"], step["id"])
+
+
+def test_a_postgres_nodes_scripts_start_and_crash_its_patroni(tmp_path: Path) -> None:
+    from regionctl.sandbox.engines import scripts
+
+    paths = Paths(tmp_path)
+    pg1 = next(n for n in nodes() if n.name == "pg-1")
+    start, stop = scripts(pg1, paths, "/usr/lib/postgresql/15/bin", ("/usr/bin/python3.11", "/venv/site-packages"))
+    d = paths.node_dir(pg1)
+    assert f"PYTHONPATH=/venv/site-packages setsid /usr/bin/python3.11 -S -m patroni {d / 'patroni.yml'}" in start
+    assert "http://10.77.0.1:8008/health" in start  # returns once Patroni's PostgreSQL runs
+    assert "pg_ctl" not in start  # Patroni starts PostgreSQL, nobody else
+    # A crash: Patroni killed first (or it would restart PostgreSQL), then PostgreSQL stopped at once.
+    assert stop.index("kill -9") < stop.index("-m immediate")
+    assert f"{d / 'patroni.pid'}" in stop

@@ -111,9 +111,14 @@ def test_read_only_is_patronis_dynamic_configuration_and_is_read_back_from_it() 
     assert words[words.index("-X") + 1] == "PATCH" and words[-1] == "http://10.77.0.1:8008/config"
     assert json.loads(words[words.index("-d") + 1]) == {
         "postgresql": {"parameters": {"default_transaction_read_only": "on"}}}
-    words = shlex.split(PATRONI.set_read_only(s, False).steps[0].command)
+    reopen = PATRONI.set_read_only(s, False).steps
+    words = shlex.split(reopen[0].command)
     assert json.loads(words[words.index("-d") + 1]) == {
         "postgresql": {"parameters": {"default_transaction_read_only": None}}}  # removed, not set to off
+    # Then every answering member until its PostgreSQL shows the setting.
+    assert [step.node for step in reopen[1:]] == ["pg-1", "pg-2", "pg-3"]
+    assert all("SHOW default_transaction_read_only" in step.command and '= off ]' in step.command
+               for step in reopen[1:])
     frozen = json.dumps({"ttl": 20, "postgresql": {"parameters": {"default_transaction_read_only": "on"}}})
     answer = own("primary", 900) + f"\n{CLUSTER_SECTION}\n" + cluster("pg-1") + f"\n{CONFIG_SECTION}\n"
     assert PATRONI.parse_probe(TARGETS[0], answer + frozen).read_only

@@ -239,9 +239,13 @@ def _runbook_list() -> list[dict[str, Any]]:
              # A switchover through Patroni's REST API: it stops pg-2 cleanly (its last WAL reaches pg-1), promotes
              # pg-1, and pg-2 and pg-3 follow pg-1 by themselves.
              {"id": "promote", "kind": "action", "action": "promote", "target": "pg-1", "needs": ["drain"]},
-             {"id": "reopen", "kind": "action", "action": "read-write", "target": "orders", "needs": ["promote"]},
-             {"id": "home", "kind": "wait", "condition": 'leader(orders) == "pg-1" and writable(orders) and '
-              'health(pg-2) == "up" and role(pg-2) == "follower" and health(pg-3) == "up" and lag_ops(pg-3) == 0',
+             # Every member running again before writes reopen: one restarting meanwhile would keep read-only
+             # in its postgresql.conf (Patroni writes a changed setting only into a running member's).
+             {"id": "switched", "kind": "wait", "condition": 'leader(orders) == "pg-1" and health(pg-2) == "up" '
+              'and role(pg-2) == "follower" and health(pg-3) == "up" and lag_ops(pg-3) == 0',
+              "timeout": "30s", "needs": ["promote"]},
+             {"id": "reopen", "kind": "action", "action": "read-write", "target": "orders", "needs": ["switched"]},
+             {"id": "home", "kind": "wait", "condition": 'leader(orders) == "pg-1" and writable(orders)',
               "timeout": "30s", "needs": ["reopen"]},
              {"id": "record", "kind": "measure", "needs": ["home"]}],
          "rollback": [{"id": "reopen-writes", "kind": "action", "action": "read-write", "target": "orders"}]},

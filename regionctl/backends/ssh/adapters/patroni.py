@@ -146,7 +146,17 @@ class PatroniAdapter(PostgresAdapter):
             return Plan.refuse("no Patroni answers: nowhere to change the configuration")
         t = next((t for t in answering if t.node == state.leader), answering[0])
         body = {"postgresql": {"parameters": {READ_ONLY: "on" if read_only else None}}}
-        return Plan((Step(t.node, self.post(t, "/config", body, method="PATCH"), 15.0),))
+        # Then each running member's PostgreSQL, until it shows the setting (Patroni reloads it within loop_wait;
+        # a member that was restarting meanwhile keeps the old value in its postgresql.conf: that fails here).
+        return Plan((Step(t.node, self.post(t, "/config", body, method="PATCH"), 15.0),
+                     *(self.wait_setting(m, READ_ONLY, "on" if read_only else "off") for m in answering)))
+
+    def wait_setting(self, t: Target, name: str, value: str, seconds: float = 15.0) -> Step:
+        show = self.psql(t, f"SHOW {name}")
+        loops = int(seconds * 2)
+        return Step(t.node, f"i=0; until [ \"$({show})\" = {value} ]; do i=$((i + 1)); if [ $i -gt {loops} ]; then "
+                            f"echo '{t.node}: {name} is not {value} after {seconds:g} s' >&2; exit 1; fi; sleep 0.5; "
+                            "done", seconds + 10)
 
     def repoint(self, state: ClusterState, node: str, to: str) -> Plan:
         if to == state.leader:
