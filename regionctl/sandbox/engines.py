@@ -136,10 +136,13 @@ def start_node(node: NodeLayout, paths: Paths) -> None:
 def init_postgres(paths: Paths) -> None:
     """pg-1's Patroni first: it takes the initialize key and runs initdb, so it leads; then the others, which
     clone it (pg_basebackup) and stream from it. Each start waits until its PostgreSQL runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
     pg = [n for n in nodes() if n.kind == "postgres"]
     start_node(pg[0], paths)
-    for standby in pg[1:]:
-        start_node(standby, paths)
+    with ThreadPoolExecutor(len(pg) - 1) as pool:  # the standbys clone pg-1 side by side
+        for done in [pool.submit(start_node, standby, paths) for standby in pg[1:]]:
+            done.result()
 
 
 def init_redis(paths: Paths) -> None:
