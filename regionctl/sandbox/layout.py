@@ -118,7 +118,7 @@ def patroni_config(node: NodeLayout, paths: Paths, bin_dir: str) -> dict[str, An
             "dcs": {"ttl": PATRONI_TTL, "loop_wait": PATRONI_LOOP_WAIT, "retry_timeout": PATRONI_RETRY_TIMEOUT,
                     "maximum_lag_on_failover": 1048576,
                     "postgresql": {"use_pg_rewind": True,
-                                   # pg_rewind needs wal_log_hints; fsync off: a sandbox
+                                   # pg_rewind needs wal_log_hints (a returning old primary is rewound)
                                    "parameters": {"wal_log_hints": "on", "wal_keep_size": "256MB",
                                                   "max_wal_senders": 10, "max_replication_slots": 10,
                                                   "hot_standby": "on"}}},
@@ -131,6 +131,7 @@ def patroni_config(node: NodeLayout, paths: Paths, bin_dir: str) -> dict[str, An
             "bin_dir": bin_dir,
             "pgpass": str(d / "pgpass"),
             "authentication": {"superuser": trust, "replication": trust, "rewind": trust},
+            # fsync off: a sandbox
             "parameters": {"unix_socket_directories": str(d), "fsync": "off", "shared_buffers": "16MB"},
             "pg_hba": ["local all all trust", f"host all all {SUBNET}.0/24 trust",
                        f"host replication all {SUBNET}.0/24 trust", "host all all 127.0.0.1/32 trust"],
