@@ -1,4 +1,4 @@
-"""The real sandbox: three namespaces, real sshd, PostgreSQL, Redis and etcd, driven over SSH.
+"""The real sandbox: three namespaces, real sshd, PostgreSQL under Patroni, Redis and etcd, driven over SSH.
 
 Started once for the module. `make test` installs the packages as root (scripts/system-packages); without
 root or a package the tests skip, and fail under REGIONCTL_REQUIRE_REAL=1 (CI).
@@ -204,6 +204,7 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
         assert backend.snapshot().cluster("orders").leader == "pg-1"
         assert (await backend.apply(InjectFault(parse_fault("node:pg-1")))).ok
         assert backend.snapshot().node("pg-1").health == "down"
+        # Through Patroni: a failover to pg-2 once pg-1's leader key runs out; pg-3 follows it by itself.
         assert (await backend.apply(Promote("pg-2"))).ok
         assert (await backend.apply(Repoint("pg-3", "pg-2"))).ok
         orders = backend.snapshot().cluster("orders")
@@ -217,8 +218,9 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
             await backend.advance(0.1)
         assert (await backend.apply(RunCommand("pg-3", read))).message == "1"
 
-        assert (await backend.apply(HealFault(parse_fault("node:pg-1")))).ok  # comes back as a second primary...
-        assert (await backend.apply(Demote("pg-1"))).ok  # ...and rejoins as a standby with pg_rewind
+        # Patroni starts pg-1 again as a standby (rewound), never as a second primary; a demote is then a no-op.
+        assert (await backend.apply(HealFault(parse_fault("node:pg-1")))).ok
+        assert (await backend.apply(Demote("pg-1"))).ok
         await wait_for(backend, lambda s: s.node("pg-1").role == "follower" and s.node("pg-1").lag_ops == 0)
         assert backend.snapshot().cluster("orders").leader == "pg-2"
     finally:
@@ -428,5 +430,51 @@ async def test_the_dashboard_runs_on_the_real_hosts(sandbox: Path) -> None:
                 while ("down" in cell(app, "replication", member.name, "status")) != down:
                     assert time.monotonic() < deadline, cell(app, "replication", member.name, "status")
                     await pilot.pause(0.25)
+    finally:
+        await backend.close()
+
+
+async def test_region_outage_fails_postgres_over_through_patroni_by_itself(sandbox: Path) -> None:
+    """Nobody promotes: the region of the PostgreSQL primary goes down (its Patroni, PostgreSQL, Redis and etcd
+    member stopped), the lost leader's key runs out (ttl), and Patroni elects a replica in another region on a new
+    timeline. The adapter reads it all from Patroni's REST API; back up, the old primary rejoins rewound."""
+    from regionctl.sandbox.layout import PATRONI_LOOP_WAIT, PATRONI_TTL
+
+    backend = await open_sandbox(sandbox)
+    orders = "orders"
+    try:
+        await wait_for(backend, lambda s: s.cluster(orders).leader is not None and s.cluster(orders).writable
+                       and all(n.health == "up" and n.lag_ops == 0 for n in s.cluster(orders).nodes
+                               if n.role == "follower"), timeout=60)
+        before = backend.snapshot().cluster(orders)
+        old = before.leader
+        assert old is not None
+        region = backend.snapshot().node(old).region
+        lost = parse_fault(f"region:{region}")
+        started = time.monotonic()
+        assert (await backend.apply(InjectFault(lost))).ok
+        await wait_for(backend, lambda s: s.cluster(orders).leader not in (None, old) and s.cluster(orders).writable,
+                       timeout=PATRONI_TTL + 30)
+        took = time.monotonic() - started
+        after = backend.snapshot().cluster(orders)
+        new = after.leader
+        assert new is not None and backend.snapshot().node(new).region != region
+        assert after.term > before.term  # the promoted replica's new timeline
+        # Not sooner than the lost leader's key could run out, nor much later: Patroni, not a step of ours.
+        assert PATRONI_TTL - PATRONI_LOOP_WAIT - 1 <= took <= PATRONI_TTL + 20, took
+        # Patroni itself names the new leader and its timeline, and the new primary takes writes.
+        address = {"us-east": "10.77.0.1", "eu-west": "10.77.0.2", "ap-south": "10.77.0.3"}
+        ask = await backend.apply(RunCommand(new, f"curl -s -m 2 http://{address[backend.snapshot().node(new).region]}"
+                                                  ":8008/patroni"))
+        own = json.loads(ask.message)
+        assert (own["role"], own["state"], own["timeline"]) == ("primary", "running", after.term), own
+        psql = f"psql -X -A -t -h {address[backend.snapshot().node(new).region]} -U postgres -d postgres -c "
+        assert (await backend.apply(RunCommand(new, psql + "'CREATE TABLE IF NOT EXISTS outage (x int)' "
+                                                          "-c 'INSERT INTO outage VALUES (1)'"))).ok
+        # The region comes back: its Patroni rewinds the old primary and makes it follow the new one.
+        assert (await backend.apply(HealFault(lost))).ok
+        await wait_for(backend, lambda s: s.node(old).health == "up" and s.node(old).role == "follower"
+                       and s.node(old).lag_ops == 0 and s.cluster(orders).leader == new, timeout=60)
+        await wait_for(backend, lambda s: all(c.leader and c.writable for c in s.clusters), timeout=30)
     finally:
         await backend.close()

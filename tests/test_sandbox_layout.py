@@ -24,7 +24,7 @@ from regionctl.sandbox.sentinel import config
 def test_cache_is_sentinel_managed_and_no_runbook_repoints_it(tmp_path: Path) -> None:
     data = topology(Paths(tmp_path), "/usr/lib/postgresql/15/bin")
     policies = {c["name"]: (c["engine"], c["failover"]["policy"]) for c in data["clusters"]}
-    assert policies == {"orders": ("postgres-patroni", "manual"), "cache": ("redis-sentinel", "auto"),
+    assert policies == {"orders": ("postgres-patroni", "auto"), "cache": ("redis-sentinel", "auto"),
                         "config": ("etcd", "auto")}
     cache = {"cache"} | {n.name for n in nodes() if n.cluster == "cache"}
     manual = [(book["name"], step["id"]) for book in data["runbooks"]
@@ -85,3 +85,59 @@ def test_every_runbook_condition_on_a_nodes_lag_or_role_checks_the_node_is_up_fi
         for condition in conditions:
             for node in re.findall(r"(?:lag_ops|lag|role)\(([\w-]+)\)", condition):
                 assert f'health({node}) == "up"' in condition, (book["name"], condition)
+
+
+def test_postgres_runs_under_patroni_on_the_sandbox_etcd_with_short_safe_timings(tmp_path: Path) -> None:
+    from regionctl.sandbox.layout import (
+        PATRONI_LOOP_WAIT,
+        PATRONI_REST_PORT,
+        PATRONI_RETRY_TIMEOUT,
+        PATRONI_TTL,
+        patroni_config,
+    )
+
+    assert PATRONI_TTL >= 20 and PATRONI_LOOP_WAIT + 2 * PATRONI_RETRY_TIMEOUT <= PATRONI_TTL
+    paths = Paths(tmp_path)
+    data = topology(paths, "/usr/lib/postgresql/15/bin")
+    orders = next(c for c in data["clusters"] if c["name"] == "orders")
+    assert orders["adapter"]["kind"] == "patroni" and orders["adapter"]["rest_port"] == PATRONI_REST_PORT
+    assert orders["timings"] == {"ttl": f"{PATRONI_TTL}s", "loop_wait": f"{PATRONI_LOOP_WAIT}s",
+                                 "retry_timeout": f"{PATRONI_RETRY_TIMEOUT}s"}
+    file = tmp_path / "sandbox.yaml"
+    file.write_text(yaml.safe_dump(data, sort_keys=False))
+    loaded = load_topology(file).cluster("orders")
+    assert loaded.failover.policy == "auto"
+    pg = [n for n in nodes() if n.kind == "postgres"]
+    configs = [patroni_config(n, paths, "/usr/lib/postgresql/15/bin") for n in pg]
+    for node, conf in zip(pg, configs, strict=True):
+        assert (conf["scope"], conf["name"]) == ("orders", node.name)
+        assert conf["etcd3"]["hosts"] == ["10.77.0.1:2379", "10.77.0.2:2379", "10.77.0.3:2379"]
+        assert conf["restapi"]["listen"] == f"{node.region.address}:{PATRONI_REST_PORT}"
+        assert conf["postgresql"]["listen"] == f"{node.region.address}:5432"
+        dcs = conf["bootstrap"]["dcs"]
+        assert (dcs["ttl"], dcs["loop_wait"], dcs["retry_timeout"]) == (PATRONI_TTL, PATRONI_LOOP_WAIT,
+                                                                        PATRONI_RETRY_TIMEOUT)
+        assert dcs["postgresql"]["use_pg_rewind"] is True
+    # At equal WAL positions pg-2 (eu-west, nearer us-east) wins the race, as the failover runbook expects.
+    assert [c["tags"]["failover_priority"] for c in configs] == [3, 2, 1]
+    # No runbook promotes PostgreSQL behind Patroni's back: no pg_promote, no repoint, no fence.
+    for book in data["runbooks"]:
+        for step in book["steps"] + book.get("rollback", []):
+            assert "pg_promote" not in step.get("command", "")
+            if step.get("target", "").startswith("pg-"):
+                assert step.get("action") not in ("repoint", "fence", "demote"), (book["name"], step["id"])
+
+
+def test_a_postgres_nodes_scripts_start_and_crash_its_patroni(tmp_path: Path) -> None:
+    from regionctl.sandbox.engines import scripts
+
+    paths = Paths(tmp_path)
+    pg1 = next(n for n in nodes() if n.name == "pg-1")
+    start, stop = scripts(pg1, paths, "/usr/lib/postgresql/15/bin", ("/usr/bin/python3.11", "/venv/site-packages"))
+    d = paths.node_dir(pg1)
+    assert f"PYTHONPATH=/venv/site-packages setsid /usr/bin/python3.11 -S -m patroni {d / 'patroni.yml'}" in start
+    assert "http://10.77.0.1:8008/health" in start  # returns once Patroni's PostgreSQL runs
+    assert "pg_ctl" not in start  # Patroni starts PostgreSQL, nobody else
+    # A crash: Patroni killed first (or it would restart PostgreSQL), then PostgreSQL stopped at once.
+    assert stop.index("kill -9") < stop.index("-m immediate")
+    assert f"{d / 'patroni.pid'}" in stop

@@ -101,3 +101,40 @@ def test_raw_promote_is_refused_where_patroni_is_connected() -> None:
         assert "adapter.kind: patroni" in plan.refusal
     unmanaged = ClusterState(TARGETS, (primary, plain, plain), "pg-1")
     assert raw.promote(unmanaged, "pg-2").steps  # no manager: the raw mode promotes as before
+
+
+def test_read_only_is_patronis_dynamic_configuration_and_is_read_back_from_it() -> None:
+    from regionctl.backends.ssh.adapters.patroni import CONFIG_SECTION
+
+    s = state()
+    words = shlex.split(PATRONI.set_read_only(s, True).steps[0].command)
+    assert words[words.index("-X") + 1] == "PATCH" and words[-1] == "http://10.77.0.1:8008/config"
+    assert json.loads(words[words.index("-d") + 1]) == {
+        "postgresql": {"parameters": {"default_transaction_read_only": "on"}}}
+    reopen = PATRONI.set_read_only(s, False).steps
+    words = shlex.split(reopen[0].command)
+    assert json.loads(words[words.index("-d") + 1]) == {
+        "postgresql": {"parameters": {"default_transaction_read_only": None}}}  # removed, not set to off
+    # Then every answering member until its PostgreSQL shows the setting.
+    assert [step.node for step in reopen[1:]] == ["pg-1", "pg-2", "pg-3"]
+    assert all("SHOW default_transaction_read_only" in step.command and '= off ]' in step.command
+               for step in reopen[1:])
+    frozen = json.dumps({"ttl": 20, "postgresql": {"parameters": {"default_transaction_read_only": "on"}}})
+    answer = own("primary", 900) + f"\n{CLUSTER_SECTION}\n" + cluster("pg-1") + f"\n{CONFIG_SECTION}\n"
+    assert PATRONI.parse_probe(TARGETS[0], answer + frozen).read_only
+    assert not PATRONI.parse_probe(TARGETS[0], answer + json.dumps({"ttl": 20})).read_only
+    assert not PATRONI.parse_probe(TARGETS[0], answer + "curl: (7) Failed to connect\n").read_only
+    assert "/config" in PATRONI.probe_command(TARGETS[0])
+    nobody = ClusterState(TARGETS, (None, None, None), None)
+    assert "no Patroni answers" in PATRONI.set_read_only(nobody, True).refusal
+
+
+def test_a_failover_waits_until_the_candidate_holds_the_leader_key() -> None:
+    """While the lost leader's key lives (up to ttl), Patroni answers "status unknown": the plan then waits for
+    the candidate's GET /primary rather than failing."""
+    s = state()
+    leaderless = ClusterState(s.targets, (None, *s.probes[1:]), None)
+    post, wait = PATRONI.promote(leaderless, "pg-2").steps
+    assert not post.check and wait.check and wait.node == "pg-2"
+    assert "http://10.77.0.2:8008/primary" in wait.command and "%{http_code}" in wait.command
+    assert len(PATRONI.promote(s, "pg-2").steps) == 1  # a switchover: Patroni answers once it is done

@@ -7,19 +7,22 @@ address. Scripts detach fully (no inherited stdout/stderr), or an SSH channel wo
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from regionctl.sandbox.layout import (
     ETCD_PEER_PORT,
-    SUBNET,
+    PATRONI_REST_PORT,
     USER,
     NodeLayout,
     Paths,
     nodes,
+    patroni_config,
 )
 
 q = shlex.quote
@@ -34,24 +37,19 @@ def run_as_user(ns: str, command: str, timeout: float = 120.0) -> subprocess.Com
     return done
 
 
-def scripts(node: NodeLayout, paths: Paths, bin_dir: str) -> tuple[str, str]:
-    """(start.sh, stop.sh) of a node."""
+def scripts(node: NodeLayout, paths: Paths, bin_dir: str,
+            python: tuple[str, str] = (sys.executable, "")) -> tuple[str, str]:
+    """(start.sh, stop.sh) of a node; `python`: the interpreter and PYTHONPATH that run Patroni."""
     d = paths.node_dir(node)
     addr = node.region.address
-    if node.kind == "postgres":
-        options = f"-p {node.port} -k {d} -c listen_addresses={addr}"
-        # Starting a running server is a no-op (a heal from `recover` may meet one that is up already).
-        start = (f"{q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} status >/dev/null 2>&1 && exit 0\n"
-                 f"exec {q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} -l {q(str(d / 'postgres.log'))} -w -t 60 "
-                 f"start -o {q(options)} >/dev/null 2>&1 </dev/null\n")
-        stop = f"exec {q(bin_dir)}/pg_ctl -D {q(str(d / 'data'))} -m immediate -w stop\n"
-        return start, stop
-    pid = q(str(d / f"{node.kind}.pid"))
+    pid = q(str(d / ("patroni.pid" if node.kind == "postgres" else f"{node.kind}.pid")))
     # Dead is enough: a zombie waits for whoever reaps orphans here (up to a second or so).
     alive = "[ \"$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null || echo Z)\" != Z ]"
     stop = (f"pid=$(cat {pid} 2>/dev/null) || exit 0\nkill -9 \"$pid\" 2>/dev/null\n"
             f"while {alive}; do sleep 0.05; done\nrm -f {pid}\n")
     running = f"pid=$(cat {pid} 2>/dev/null) && [ -n \"$pid\" ] && {alive} && exit 0\n"  # start: a no-op then
+    if node.kind == "postgres":
+        return _patroni_scripts(node, paths, bin_dir, pid, alive, python)
     if node.kind == "redis":
         master = next(n for n in nodes() if n.cluster == node.cluster and n.leader)
         replica = "" if node.leader else f" --replicaof {master.region.address} {master.port}"
@@ -71,11 +69,61 @@ def scripts(node: NodeLayout, paths: Paths, bin_dir: str) -> tuple[str, str]:
     return start, stop
 
 
+def patroni_python() -> tuple[str, str]:
+    """(interpreter, PYTHONPATH) with which the sandbox user runs Patroni: this Python's packages (patroni,
+    psycopg), under this interpreter when the user may run it, else the system's Python of the same version (a
+    virtualenv's interpreter often lives under a home directory the user cannot enter). -S: none of the system
+    Python's own site packages (an older pyOpenSSL there breaks urllib3), only this Python's."""
+    import sysconfig
+
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    site = ":".join(dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
+    for python in dict.fromkeys((sys.executable, f"/usr/bin/python{version}", f"/usr/local/bin/python{version}")):
+        argv = ["runuser", "-u", USER, "--", "env", f"PYTHONPATH={site}", python, "-S", "-c",
+                "import patroni.dcs.etcd3, psycopg"]
+        try:
+            if subprocess.run(argv, capture_output=True, timeout=60, check=False).returncode == 0:
+                return python, site
+        except OSError:
+            continue
+    raise RuntimeError(f"the sandbox user {USER} cannot run Patroni: no Python {version} it may execute imports "
+                       f"patroni and psycopg from {site}")
+
+
+def _patroni_scripts(node: NodeLayout, paths: Paths, bin_dir: str, pid: str, alive: str,
+                     python: tuple[str, str]) -> tuple[str, str]:
+    """Patroni runs PostgreSQL: start launches Patroni and waits until its PostgreSQL runs (GET /health answers
+    200; a crashed primary coming back is rewound first); stop kills Patroni, then PostgreSQL (a crash: the
+    leader key stays until its ttl runs out, as when a host dies)."""
+    d = paths.node_dir(node)
+    data = q(str(d / "data"))
+    health = f"http://{node.region.address}:{PATRONI_REST_PORT}/health"
+    wait = (f"i=0\nwhile [ \"$(curl -s -o /dev/null -m 2 -w '%{{http_code}}' {health})\" != 200 ]; do\n"
+            "  i=$((i + 1)); [ $i -gt 250 ] && { echo 'patroni: PostgreSQL not running after 50 s' >&2; exit 1; }\n"
+            "  sleep 0.2\ndone\n")
+    start = (f"pid=$(cat {pid} 2>/dev/null)\n"
+             f"if ! {{ [ -n \"$pid\" ] && {alive}; }}; then\n"
+             f"  cd {q(str(d))}\n"
+             f"  PYTHONPATH={q(python[1])} setsid {q(python[0])} -S -m patroni {q(str(d / 'patroni.yml'))} "
+             ">>patroni.out 2>&1 </dev/null &\n"
+             f"  echo $! > {pid}\n"
+             "fi\n" + wait)
+    stop = (f"pid=$(cat {pid} 2>/dev/null) && kill -9 \"$pid\" 2>/dev/null\n"
+            f"[ -n \"$pid\" ] && while {alive}; do sleep 0.05; done\nrm -f {pid}\n"
+            f"{q(bin_dir)}/pg_ctl -D {data} status >/dev/null 2>&1 || exit 0\n"
+            f"exec {q(bin_dir)}/pg_ctl -D {data} -m immediate -w stop >/dev/null\n")
+    return start, stop
+
+
 def write_scripts(paths: Paths, bin_dir: str) -> None:
+    python = patroni_python()
     for node in nodes():
         d = paths.node_dir(node)
         d.mkdir(parents=True, exist_ok=True)
-        start, stop = scripts(node, paths, bin_dir)
+        if node.kind == "postgres":
+            (d / "patroni.yml").write_text(json.dumps(patroni_config(node, paths, bin_dir), indent=1) + "\n")
+            shutil.chown(d / "patroni.yml", USER, USER)
+        start, stop = scripts(node, paths, bin_dir, python)
         (d / "start.sh").write_text("#!/bin/sh\n" + start)
         (d / "stop.sh").write_text("#!/bin/sh\n" + stop)
         shutil.chown(d, USER, USER)
@@ -85,28 +133,16 @@ def start_node(node: NodeLayout, paths: Paths) -> None:
     run_as_user(node.region.netns, f"sh {q(str(paths.node_dir(node) / 'start.sh'))}")
 
 
-def init_postgres(paths: Paths, bin_dir: str) -> None:
+def init_postgres(paths: Paths) -> None:
+    """pg-1's Patroni first: it takes the initialize key and runs initdb, so it leads; then the others, which
+    clone it (pg_basebackup) and stream from it. Each start waits until its PostgreSQL runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
     pg = [n for n in nodes() if n.kind == "postgres"]
-    primary = pg[0]
-    data = paths.node_dir(primary) / "data"
-    if not (data / "PG_VERSION").exists():
-        run_as_user(primary.region.netns,
-                    f"{q(bin_dir)}/initdb -D {q(str(data))} -A trust -U postgres --no-sync >/dev/null")
-        with (data / "pg_hba.conf").open("a") as hba:
-            hba.write(f"host all all {SUBNET}.0/24 trust\nhost replication all {SUBNET}.0/24 trust\n")
-        with (data / "postgresql.conf").open("a") as conf:  # pg_rewind needs wal_log_hints; fsync off: a sandbox
-            conf.write("wal_log_hints = on\nwal_keep_size = 256MB\nfsync = off\nshared_buffers = 16MB\n"
-                       "max_wal_senders = 10\n")
-    start_node(primary, paths)
-    for standby in pg[1:]:
-        data = paths.node_dir(standby) / "data"
-        if not (data / "PG_VERSION").exists():
-            conninfo = f"application_name={standby.name}"
-            run_as_user(standby.region.netns,
-                        f"{q(bin_dir)}/pg_basebackup -h {primary.region.address} -p {primary.port} "
-                        "-U postgres "
-                        f"-D {q(str(data))} -R -X stream -d {q(conninfo)}")
-        start_node(standby, paths)
+    start_node(pg[0], paths)
+    with ThreadPoolExecutor(len(pg) - 1) as pool:  # the standbys clone pg-1 side by side
+        for done in [pool.submit(start_node, standby, paths) for standby in pg[1:]]:
+            done.result()
 
 
 def init_redis(paths: Paths) -> None:
@@ -146,6 +182,12 @@ def engine_pids(paths: Paths) -> dict[str, int]:
     """node -> PID of its engine, from the engines' own pid files (postgres: postmaster.pid)."""
     return read_pids({node.name: paths.node_dir(node) / "data" / "postmaster.pid" if node.kind == "postgres"
                       else paths.node_dir(node) / f"{node.kind}.pid" for node in nodes()})
+
+
+def patroni_pids(paths: Paths) -> dict[str, int]:
+    """patroni@NODE -> PID of the Patroni running that PostgreSQL node."""
+    return read_pids({f"patroni@{node.name}": paths.node_dir(node) / "patroni.pid" for node in nodes()
+                      if node.kind == "postgres"})
 
 
 def alive(pid: int) -> bool:

@@ -49,6 +49,14 @@ SENTINEL_PORT = 26379
 SENTINEL_DOWN_AFTER_MS = 3000
 # A split vote (every Sentinel calls the master down at once and votes for itself) is retried after twice this.
 SENTINEL_FAILOVER_TIMEOUT_MS = 4000
+# Patroni runs each PostgreSQL node, with the sandbox's etcd as its DCS (etcd3 API). Its leader key lives
+# PATRONI_TTL seconds without a renewal (the HA loop renews it every PATRONI_LOOP_WAIT); a DCS call is
+# retried for PATRONI_RETRY_TIMEOUT before the leader demotes itself. Patroni requires
+# loop_wait + 2 x retry_timeout <= ttl: a lost primary is replaced within about ttl + loop_wait.
+PATRONI_REST_PORT = 8008
+PATRONI_TTL = 20
+PATRONI_LOOP_WAIT = 2
+PATRONI_RETRY_TIMEOUT = 5
 RTT = {("us-east", "eu-west"): 0.030, ("us-east", "ap-south"): 0.060, ("eu-west", "ap-south"): 0.040}
 
 
@@ -90,6 +98,46 @@ def redirect_rules(region: RegionLayout) -> str:
 def nodes() -> list[NodeLayout]:
     return [NodeLayout(f"{prefix}-{r.index + 1}", cluster, kind, r, r.index == 0)
             for cluster, prefix, kind in ENGINES for r in REGIONS]
+
+
+def patroni_config(node: NodeLayout, paths: Paths, bin_dir: str) -> dict[str, Any]:
+    """Patroni's configuration file of a PostgreSQL node (YAML; JSON is YAML too)."""
+    d = paths.node_dir(node)
+    addr = node.region.address
+    # Equal WAL positions: the higher failover_priority wins the leader race (us-east, then eu-west, then ap-south).
+    priority = len(REGIONS) - node.region.index
+    trust = {"username": "postgres"}
+    return {
+        "scope": node.cluster,
+        "name": node.name,
+        "log": {"level": "INFO", "dir": str(d), "file_num": 2, "file_size": 10_000_000},
+        "restapi": {"listen": f"{addr}:{PATRONI_REST_PORT}", "connect_address": f"{addr}:{PATRONI_REST_PORT}"},
+        "etcd3": {"hosts": [f"{n.region.address}:{n.port}" for n in nodes() if n.kind == "etcd"],
+                  "protocol": "http"},
+        "bootstrap": {
+            "dcs": {"ttl": PATRONI_TTL, "loop_wait": PATRONI_LOOP_WAIT, "retry_timeout": PATRONI_RETRY_TIMEOUT,
+                    "maximum_lag_on_failover": 1048576,
+                    "postgresql": {"use_pg_rewind": True,
+                                   # pg_rewind needs wal_log_hints (a returning old primary is rewound)
+                                   "parameters": {"wal_log_hints": "on", "wal_keep_size": "256MB",
+                                                  "max_wal_senders": 10, "max_replication_slots": 10,
+                                                  "hot_standby": "on"}}},
+            "initdb": [{"encoding": "UTF8"}, {"auth": "trust"}],
+        },
+        "postgresql": {
+            "listen": f"{addr}:{node.port}",
+            "connect_address": f"{addr}:{node.port}",
+            "data_dir": str(d / "data"),
+            "bin_dir": bin_dir,
+            "pgpass": str(d / "pgpass"),
+            "authentication": {"superuser": trust, "replication": trust, "rewind": trust},
+            # fsync off: a sandbox
+            "parameters": {"unix_socket_directories": str(d), "fsync": "off", "shared_buffers": "16MB"},
+            "pg_hba": ["local all all trust", f"host all all {SUBNET}.0/24 trust",
+                       f"host replication all {SUBNET}.0/24 trust", "host all all 127.0.0.1/32 trust"],
+        },
+        "tags": {"failover_priority": priority},
+    }
 
 
 def postgres_bin() -> str:
@@ -159,43 +207,46 @@ def _runbooks() -> list[dict[str, Any]]:
 def _runbook_list() -> list[dict[str, Any]]:
     others = [(n.name, n.region.address) for n in nodes() if n.kind == "redis" and not n.leader]  # cache-2, -3
     return [
-        {"name": "orders-failover", "title": "PostgreSQL: lose the primary, promote pg-2, repoint pg-3",
+        {"name": "orders-failover",
+         "title": "PostgreSQL: lose the primary, Patroni promotes pg-2 by itself, pg-1 rejoins rewound",
          "precheck": ['leader(orders) == "pg-1"'],
          "steps": [
              {"id": "crash", "kind": "fault", "fault": "node:pg-1"},
-             {"id": "promote", "kind": "action", "action": "promote", "target": "pg-2", "needs": ["crash"]},
-             {"id": "repoint", "kind": "action", "action": "repoint", "target": "pg-3", "args": {"to": "pg-2"},
-              "needs": ["promote"]},
+             # Patroni: pg-1's leader key runs out (ttl), the healthiest replica takes it; at equal WAL
+             # positions the higher failover_priority (pg-2) wins, and pg-3 follows the new leader by itself.
+             {"id": "failed-over", "kind": "wait", "condition": 'leader(orders) != "pg-1" and writable(orders)',
+              "timeout": f"{PATRONI_TTL + 25}s", "needs": ["crash"]},
+             # Through Patroni's REST API: a no-op when pg-2 leads already, else a switchover to it.
+             {"id": "promote", "kind": "action", "action": "promote", "target": "pg-2", "needs": ["failed-over"]},
              {"id": "serving", "kind": "wait", "condition": 'leader(orders) == "pg-2" and writable(orders)',
-              "timeout": "30s", "needs": ["repoint"]},
+              "timeout": "30s", "needs": ["promote"]},
              {"id": "caught-up", "kind": "wait", "condition": 'health(pg-3) == "up" and lag(pg-3) < 5s',
               "timeout": "30s", "needs": ["serving"]},
              {"id": "record", "kind": "measure", "needs": ["caught-up"]},
-             # On real hosts pg-1 comes back as a second primary: repoint rewinds it (pg_rewind) to follow pg-2.
+             # pg-1's Patroni starts it as a replica of pg-2, after pg_rewind (use_pg_rewind).
              {"id": "restart", "kind": "heal", "fault": "node:pg-1", "needs": ["record"]},
-             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "pg-1", "args": {"to": "pg-2"},
-              "needs": ["restart"]},
              # A node that is down reads as a follower with no lag: health first.
              {"id": "rejoined", "kind": "wait",
-              "condition": 'health(pg-1) == "up" and role(pg-1) == "follower" and lag_ops(pg-1) == 0',
-              "timeout": "30s", "needs": ["rejoin"]}]},
-        {"name": "orders-switchback", "title": "PostgreSQL: planned switchover back to pg-1, nothing lost",
+              # Within a few seconds, not at zero bytes: clients write all along in the simulator (run --compare).
+              "condition": 'health(pg-1) == "up" and role(pg-1) == "follower" and lag(pg-1) < 5s',
+              "timeout": "45s", "needs": ["restart"]}]},
+        {"name": "orders-switchback", "title": "PostgreSQL: planned Patroni switchover back to pg-1, nothing lost",
          "precheck": ['leader(orders) == "pg-2"', 'health(pg-1) == "up"', 'role(pg-1) == "follower"'],
          "steps": [
+             # Patroni's dynamic configuration: every member reads default_transaction_read_only from the DCS.
              {"id": "freeze", "kind": "action", "action": "read-only", "target": "orders"},
              {"id": "drain", "kind": "wait", "condition": 'health(pg-1) == "up" and lag_ops(pg-1) == 0 and '
               'health(pg-3) == "up" and lag_ops(pg-3) == 0', "timeout": "30s", "needs": ["freeze"]},
-             # Stop the old primary before promoting: no WAL it writes later can strand a standby
-             # on the old timeline.
-             {"id": "stop-old", "kind": "action", "action": "fence", "target": "pg-2", "needs": ["drain"]},
-             {"id": "promote", "kind": "action", "action": "promote", "target": "pg-1", "needs": ["stop-old"]},
-             {"id": "repoint", "kind": "action", "action": "repoint", "target": "pg-3", "args": {"to": "pg-1"},
-              "needs": ["promote"]},
-             {"id": "rejoin", "kind": "action", "action": "repoint", "target": "pg-2", "args": {"to": "pg-1"},
-              "needs": ["repoint"], "description": "pg_rewind, then it streams from pg-1"},
-             {"id": "reopen", "kind": "action", "action": "read-write", "target": "orders", "needs": ["rejoin"]},
-             {"id": "home", "kind": "wait", "condition": 'leader(orders) == "pg-1" and writable(orders) and '
-              'health(pg-2) == "up" and role(pg-2) == "follower" and health(pg-3) == "up" and lag_ops(pg-3) == 0',
+             # A switchover through Patroni's REST API: it stops pg-2 cleanly (its last WAL reaches pg-1), promotes
+             # pg-1, and pg-2 and pg-3 follow pg-1 by themselves.
+             {"id": "promote", "kind": "action", "action": "promote", "target": "pg-1", "needs": ["drain"]},
+             # Every member running again before writes reopen: one restarting meanwhile would keep read-only
+             # in its postgresql.conf (Patroni writes a changed setting only into a running member's).
+             {"id": "switched", "kind": "wait", "condition": 'leader(orders) == "pg-1" and health(pg-2) == "up" '
+              'and role(pg-2) == "follower" and health(pg-3) == "up" and lag_ops(pg-3) == 0',
+              "timeout": "30s", "needs": ["promote"]},
+             {"id": "reopen", "kind": "action", "action": "read-write", "target": "orders", "needs": ["switched"]},
+             {"id": "home", "kind": "wait", "condition": 'leader(orders) == "pg-1" and writable(orders)',
               "timeout": "30s", "needs": ["reopen"]},
              {"id": "record", "kind": "measure", "needs": ["home"]}],
          "rollback": [{"id": "reopen-writes", "kind": "action", "action": "read-write", "target": "orders"}]},
@@ -272,13 +323,17 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "name": cluster,
             "engine": {"postgres": "postgres-patroni", "redis": "redis-sentinel", "etcd": "etcd"}[kind],
-            # Raft and Sentinel fail over by themselves; PostgreSQL has no Patroni here: runbooks do it.
-            "failover": {"policy": "manual" if kind == "postgres" else "auto"},
-            "adapter": {"kind": kind, "port": PORTS[kind]},
+            # Raft, Patroni and Sentinel fail over by themselves.
+            "failover": {"policy": "auto"},
+            "adapter": {"kind": "patroni" if kind == "postgres" else kind, "port": PORTS[kind]},
             "nodes": [],
         }
         if kind == "postgres":
             entry["adapter"]["bin_dir"] = bin_dir
+            entry["adapter"]["rest_port"] = PATRONI_REST_PORT
+            # The simulator's Patroni (run --compare) runs with the sandbox's Patroni timings.
+            entry["timings"] = {"ttl": f"{PATRONI_TTL}s", "loop_wait": f"{PATRONI_LOOP_WAIT}s",
+                                "retry_timeout": f"{PATRONI_RETRY_TIMEOUT}s"}
         if kind == "redis":  # the dashboard shows what the Sentinels say (down flags, failover, epoch)
             entry["adapter"]["sentinel"] = {"master": cluster, "port": SENTINEL_PORT}
             # The simulator's Sentinel (run --compare) waits as long as the sandbox's before it calls a master down.
@@ -296,7 +351,7 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
         "name": "sandbox",
         "kind": "active-passive",
         "description": "regionctl sandbox: three regions as network namespaces on this machine, real "
-                       "PostgreSQL, Redis and etcd, reached over real SSH.",
+                       "PostgreSQL under Patroni, Redis with Sentinel and etcd, reached over real SSH.",
         "regions": [{"name": r.name} for r in REGIONS],
         # Every region-to-region TCP connection gets this RTT from the delay proxies (the controller's probes
         # do not: it is not a region).

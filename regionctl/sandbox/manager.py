@@ -18,6 +18,9 @@ from typing import Any
 
 from regionctl.sandbox import delays, engines, network, sentinel, sshd
 from regionctl.sandbox.layout import (
+    PATRONI_LOOP_WAIT,
+    PATRONI_RETRY_TIMEOUT,
+    PATRONI_TTL,
     REGIONS,
     RTT,
     SENTINEL_DOWN_AFTER_MS,
@@ -33,9 +36,11 @@ from regionctl.sandbox.layout import (
 # program -> Debian package that provides it
 PROGRAMS = {"sshd": "openssh-server", "redis-server": "redis-server", "redis-cli": "redis-server",
             "etcd": "etcd-server", "etcdctl": "etcd-client", "nft": "nftables", "setcap": "libcap2-bin",
-            "ip": "iproute2", "runuser": "util-linux", "unshare": "util-linux"}
+            "ip": "iproute2", "runuser": "util-linux", "unshare": "util-linux", "curl": "curl"}
 PACKAGES = ("openssh-server", "postgresql", "redis-server", "etcd-server", "etcd-client", "nftables",
-            "libcap2-bin", "iproute2")
+            "libcap2-bin", "iproute2", "curl")
+# Python packages Patroni needs, from this Python (regionctl's [test] extra pins them): name -> module
+PYTHON_PACKAGES = {"patroni": "patroni", "psycopg": "psycopg", "python-etcd": "etcd"}
 APT_COMMAND = "apt-get install -y " + " ".join(PACKAGES)
 
 
@@ -61,7 +66,14 @@ def missing_requirements() -> list[str]:
     missing = sorted({pkg for prog, pkg in PROGRAMS.items() if not _which(prog)})
     if not postgres_bin():
         missing.append("postgresql")
-    return missing
+    return missing + missing_python()
+
+
+def missing_python() -> list[str]:
+    """Python packages for Patroni (it runs on this Python's packages) that are not installed."""
+    import importlib.util
+
+    return [f"{name} (Python)" for name, module in PYTHON_PACKAGES.items() if importlib.util.find_spec(module) is None]
 
 
 def _which(program: str) -> bool:
@@ -71,7 +83,11 @@ def _which(program: str) -> bool:
 def check_requirements(directory: Path) -> None:
     if os.geteuid() != 0:
         raise SandboxError("sandbox needs root (network namespaces, a dedicated user); run it with sudo")
-    missing = missing_requirements()
+    python = missing_python()
+    if python:
+        raise SandboxError(f"missing {', '.join(python)}: Patroni runs PostgreSQL in the sandbox; run "
+                           f"`pip install {' '.join(n.split()[0] for n in python)}` (or pip install -e '.[test]')")
+    missing = [m for m in missing_requirements() if m not in python]
     if missing:
         raise SandboxError(f"missing {', '.join(missing)}: run `apt-get update && {APT_COMMAND}`")
     for parent in [directory, *directory.parents]:
@@ -89,7 +105,8 @@ def status(directory: Path) -> Status:
     for region in REGIONS:
         pid = state.get("sshd", {}).get(region.name)
         result.processes[f"sshd@{region.name}"] = pid if isinstance(pid, int) and engines.alive(pid) else None
-    for name, pid in {**delays.proxy_pids(paths), **sentinel.sentinel_pids(paths)}.items():
+    for name, pid in {**delays.proxy_pids(paths), **sentinel.sentinel_pids(paths),
+                      **engines.patroni_pids(paths)}.items():
         result.processes[name] = pid if engines.alive(pid) else None
     pids = engines.engine_pids(paths)
     for node in nodes():
@@ -147,14 +164,15 @@ def up(directory: Path, log: Any = print) -> Path:
     delays.start(paths)
     log("delay proxies: every region-to-region TCP connection gets its link's RTT: "
         + ", ".join(f"{a}|{b} {v * 1000:g}ms" for (a, b), v in RTT.items()))
-    engines.init_postgres(paths, bin_dir)
-    log("postgres: pg-1 primary (us-east), pg-2 and pg-3 streaming standbys")
+    engines.init_etcd(paths)
+    log("etcd: etcd-1..3, one member per region")
+    engines.init_postgres(paths)
+    log(f"postgres: under Patroni (etcd3 DCS, ttl {PATRONI_TTL} s, loop_wait {PATRONI_LOOP_WAIT} s, retry_timeout "
+        f"{PATRONI_RETRY_TIMEOUT} s): pg-1 primary (us-east), pg-2 and pg-3 streaming standbys")
     engines.init_redis(paths)
     log("redis: cache-1 master (us-east), cache-2 and cache-3 replicas")
     sentinel.start_sentinels(paths)
     log(f"sentinel: one per region on port {SENTINEL_PORT}, quorum 2, down-after {SENTINEL_DOWN_AFTER_MS} ms")
-    engines.init_etcd(paths)
-    log("etcd: etcd-1..3, one member per region")
     import yaml
 
     paths.topology.write_text("# Written by `regionctl sandbox up`; removed by `regionctl sandbox down`.\n"
@@ -204,7 +222,9 @@ def down(directory: Path, log: Any = print) -> list[str]:
     state = _read_state(paths)
     removed = []
     # Sentinels first, so none of them reacts to the engines going away.
-    pids = {**sentinel.sentinel_pids(paths), **engines.engine_pids(paths), **delays.proxy_pids(paths)}
+    # Patroni before its PostgreSQL, or it starts it again.
+    pids = {**sentinel.sentinel_pids(paths), **engines.patroni_pids(paths), **engines.engine_pids(paths),
+            **delays.proxy_pids(paths)}
     for name, pid in pids.items():
         if engines.alive(pid):
             _kill(pid)
