@@ -69,16 +69,34 @@ def scripts(node: NodeLayout, paths: Paths, bin_dir: str,
     return start, stop
 
 
-def patroni_python() -> tuple[str, str]:
+def patroni_python(paths: Paths) -> tuple[str, str]:
     """(interpreter, PYTHONPATH) with which the sandbox user runs Patroni: this Python's packages (patroni,
     psycopg), under this interpreter when the user may run it, else the system's Python of the same version (a
     virtualenv's interpreter often lives under a home directory the user cannot enter). -S: none of the system
-    Python's own site packages (an older pyOpenSSL there breaks urllib3), only this Python's."""
+    Python's own site packages (an older pyOpenSSL there breaks urllib3), only this Python's. When the user
+    cannot read those packages where they are (a checkout under a private home), a copy in the sandbox's
+    directory serves."""
     import sysconfig
 
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    site = ":".join(dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
-    for python in dict.fromkeys((sys.executable, f"/usr/bin/python{version}", f"/usr/local/bin/python{version}")):
+    dirs = list(dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib")))
+    pythons = tuple(dict.fromkeys((sys.executable, f"/usr/bin/python{version}", f"/usr/local/bin/python{version}")))
+    found = _runnable(pythons, ":".join(dirs))
+    if found is None:
+        copy = paths.root / "python-packages"
+        shutil.rmtree(copy, ignore_errors=True)
+        for i, d in enumerate(dirs):
+            shutil.copytree(d, copy / str(i), symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        dirs = [str(copy / str(i)) for i in range(len(dirs))]
+        found = _runnable(pythons, ":".join(dirs))
+    if found is None:
+        raise RuntimeError(f"the sandbox user {USER} cannot run Patroni: no Python {version} it may execute imports "
+                           f"patroni and psycopg from {':'.join(dirs)}")
+    return found
+
+
+def _runnable(pythons: tuple[str, ...], site: str) -> tuple[str, str] | None:
+    for python in pythons:
         argv = ["runuser", "-u", USER, "--", "env", f"PYTHONPATH={site}", python, "-S", "-c",
                 "import patroni.dcs.etcd3, psycopg"]
         try:
@@ -86,8 +104,7 @@ def patroni_python() -> tuple[str, str]:
                 return python, site
         except OSError:
             continue
-    raise RuntimeError(f"the sandbox user {USER} cannot run Patroni: no Python {version} it may execute imports "
-                       f"patroni and psycopg from {site}")
+    return None
 
 
 def _patroni_scripts(node: NodeLayout, paths: Paths, bin_dir: str, pid: str, alive: str,
@@ -116,7 +133,7 @@ def _patroni_scripts(node: NodeLayout, paths: Paths, bin_dir: str, pid: str, ali
 
 
 def write_scripts(paths: Paths, bin_dir: str) -> None:
-    python = patroni_python()
+    python = patroni_python(paths)
     for node in nodes():
         d = paths.node_dir(node)
         d.mkdir(parents=True, exist_ok=True)
