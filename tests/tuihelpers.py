@@ -73,3 +73,14 @@ def forked(app: Dashboard) -> Dashboard:
 
     app.predictor = forked_predictor(sim(app).sim.fork)
     return app
+
+
+def rendered(app: Dashboard) -> list[str]:
+    """The terminal as the user sees it, one string per row (what the compositor draws, cut or not)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def flowed(lines: list[str]) -> str:
+    """The screen's words in reading order, with line breaks and runs of spaces folded to one space
+    (a wrapped event line reads as one line again)."""
+    return " ".join(" ".join(line.replace("│", " ").split()) for line in lines)

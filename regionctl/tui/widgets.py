@@ -24,10 +24,14 @@ Cell = tuple[str, str]  # (text, style): compared cheaply before any Rich object
 class KeyedTable(DataTable[Text]):
     """A DataTable fed whole rows by key; only cells whose (text, style) changed are updated."""
 
-    def __init__(self, columns: Sequence[tuple[str, int]], **kwargs: object) -> None:
+    def __init__(self, columns: Sequence[tuple[str, int]], *, wrap: bool = False, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._columns = columns
         self._rows: dict[str, tuple[Cell, ...]] = {}
+        self._wrap = wrap  # a cell longer than its column wraps onto more lines (never cut)
+
+    def _tall(self, cells: tuple[Cell, ...]) -> tuple[bool, ...]:
+        return tuple(len(text) > width for (text, _), (_, width) in zip(cells, self._columns, strict=True))
 
     def on_mount(self) -> None:
         for label, width in self._columns:
@@ -36,11 +40,15 @@ class KeyedTable(DataTable[Text]):
     def sync(self, rows: dict[str, tuple[Cell, ...]]) -> int:
         """Bring the table to `rows` (ordered); returns how many cells were touched."""
         touched = 0
-        if list(rows) != list(self._rows):
-            # Membership or order changed (a new topology, a node set change): rare, rebuild.
+        # A row's height is measured when it is added: a cell that starts or stops wrapping rebuilds.
+        reshaped = self._wrap and any(self._tall(cells) != self._tall(self._rows[key])
+                                      for key, cells in rows.items() if key in self._rows)
+        if list(rows) != list(self._rows) or reshaped:
+            # Membership or order changed (a new topology, a node set change), or a row's height: rare, rebuild.
             self.clear()
             for key, cells in rows.items():
-                self.add_row(*(Text(t, style=s) for t, s in cells), key=key)
+                self.add_row(*(Text(t, style=s) for t, s in cells), key=key,
+                             height=None if self._wrap and any(self._tall(cells)) else 1)
             touched = sum(len(c) for c in rows.values())
         else:
             for key, cells in rows.items():
@@ -65,6 +73,7 @@ class LineTable(ScrollView):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._columns = columns
         self._width = sum(width + 2 for _, width in columns)
+        self._bounds = [sum(w + 2 for _, w in columns[:i + 1]) for i in range(len(columns))]
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._strips: dict[str, Strip] = {}
         self._order: list[str] = []
@@ -104,6 +113,10 @@ class LineTable(ScrollView):
         else:
             index = y - 1 + scroll_y
             strip = self._strips[self._order[index]] if index < len(self._order) else Strip.blank(self._width)
+        if scroll_x == 0 and width < self._width:
+            # Too narrow for every column: show the columns that fit whole, never half a figure.
+            end = max((b for b in self._bounds if b <= width), default=width)
+            return strip.crop_extend(0, end, None).extend_cell_length(width)
         return strip.crop_extend(scroll_x, scroll_x + width, None)
 
 
