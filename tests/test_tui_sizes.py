@@ -15,7 +15,7 @@ from regionctl.contract.faults import parse_fault
 from regionctl.tui.layout import Layout, is_wide
 from regionctl.tui.model import countdown, dur
 from regionctl.tui.widgets import TopologyMap
-from tests.tuihelpers import SIZE, advance, flowed, make_app, panel, rendered
+from tests.tuihelpers import SIZE, advance, flowed, make_app, panel, preview_shown, rendered
 
 SMALL = [(80, 24), (100, 30)]
 
@@ -153,3 +153,19 @@ def test_the_layout_decision() -> None:
     assert layout.fit(80, 24) and not layout.wide and layout.shown() == {"leaders", "slo", "replication", "events"}
     assert [layout.next_view() for _ in range(4)] == ["topology", "blast radius", "runbook", "overview"]
     assert not layout.fit(100, 30) and layout.fit(160, 50) and layout.wide
+
+
+async def test_the_latest_event_stays_in_view_after_the_fault_picker_closes() -> None:
+    # At 80x24 the log has three lines; the lines written while the picker covered it must not hide below.
+    app = make_app("hybrid")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f", "down", "enter", "down", "down", "enter")
+        await preview_shown(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await advance(app, 0.25)
+        await pilot.pause(0.2)
+        events = rendered(app)[-4:-1]
+        assert "fault injected: region:eu-west" in events[-1], "\n".join(events)
+        assert "✔ injected region:eu-west" in events[-2], "\n".join(events)

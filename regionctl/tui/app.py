@@ -107,6 +107,7 @@ class Dashboard(App[int]):
         self.main: Screen[Any] | None = None
         self._pending_events: list[EventView] = []
         self.layout_ = Layout()
+        self._log_moved = False  # a note was written since the log last scrolled to its end
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -215,7 +216,11 @@ class Dashboard(App[int]):
         log = self.w("#events", RichLog)
         for event in events:
             log.write(Text.assemble((f"t={event.at:8.1f}s ", "dim"), (f"{event.source:<10} ", "cyan"),
-                                    event.message))
+                                    event.message), scroll_end=False)
+        if events or self._log_moved:
+            # The latest event in view (RichLog's own scroll to the end is lost while a dialog covers the log).
+            self._log_moved = False
+            self.call_after_refresh(log.scroll_end, animate=False)
 
     # -- sizes and views ---------------------------------------------------------------------
     def on_resize(self, event: textual_events.Resize) -> None:
@@ -260,6 +265,7 @@ class Dashboard(App[int]):
             return
         self.w("#events", RichLog).write(
             Text.assemble((f"t={self.snapshot.time:8.1f}s ", "dim"), (f"{source:<10} ", "magenta"), (message, style)))
+        self._log_moved = True
 
     def refresh_runbook(self) -> None:
         if self.main is None:
