@@ -15,7 +15,7 @@ from regionctl.contract.faults import parse_fault
 from regionctl.tui.layout import Layout, is_wide
 from regionctl.tui.model import countdown, dur
 from regionctl.tui.widgets import TopologyMap
-from tests.tuihelpers import SIZE, advance, flowed, make_app, panel, preview_shown, rendered
+from tests.tuihelpers import SIZE, advance, flowed, make_app, panel, preview_shown, rendered, rendered_in
 
 SMALL = [(80, 24), (100, 30)]
 
@@ -169,3 +169,31 @@ async def test_the_latest_event_stays_in_view_after_the_fault_picker_closes() ->
         events = rendered(app)[-4:-1]
         assert "fault injected: region:eu-west" in events[-1], "\n".join(events)
         assert "✔ injected region:eu-west" in events[-2], "\n".join(events)
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_runbook_panel_shows_each_step_detail_whole(size: tuple[int, int]) -> None:
+    # failover-to-eu-west step by step: the outage and the failover wait have run; `shift` is next.
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        if size == (80, 24):
+            await pilot.press("v", "v", "v")  # the runbook view
+        await pilot.press("r", "enter")
+        for _ in range(2):
+            await pilot.pause(0.1)
+            await pilot.press("n")
+        for _ in range(100):
+            if app.run_ is not None and app.run_.waiting_step == "shift":
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+        assert app.run_ is not None
+        # Borders and scrollbar thumbs out; what is left must hold each detail, in order.
+        shown = "".join(re.sub("[│▁▂▃▄▅▆▇█▔]", "", "".join(rendered_in(app, "runbook"))).split())
+        for step in app.run_.steps:
+            if step.started is None:
+                continue  # the steps still to run may scroll below; the ones that ran are on top
+            detail = step.detail or step.description
+            assert "".join(detail.split()) in shown, f"{step.id}: {detail!r} is cut:\n" + "\n".join(
+                rendered_in(app, "runbook"))
+        assert "heldafter27.0s" in shown and "injectedregion:us-east" in shown

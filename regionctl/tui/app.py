@@ -119,7 +119,7 @@ class Dashboard(App[int]):
         """Everything between the header and the footer (the lab dashboard adds its panel beside it)."""
         with Horizontal(id="top"):
             yield TopologyMap(id="map")
-            yield KeyedTable(LEADER_COLUMNS, id="leaders", wrap=True)
+            yield KeyedTable(LEADER_COLUMNS, id="leaders", wrap=True, stretch="failover")
         yield LineTable(REPLICATION_COLUMNS, id="replication")
         with Horizontal(id="lower"):
             yield TextPanel(id="slo")

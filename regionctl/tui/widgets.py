@@ -14,6 +14,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from regionctl.contract.snapshot import Snapshot
 from regionctl.tui.model import HEALTH, REGION, ROLE, Link, dur
@@ -22,26 +23,48 @@ Cell = tuple[str, str]  # (text, style): compared cheaply before any Rich object
 
 
 class KeyedTable(DataTable[Text]):
-    """A DataTable fed whole rows by key; only cells whose (text, style) changed are updated."""
+    """A DataTable fed whole rows by key; only cells whose (text, style) changed are updated.
 
-    def __init__(self, columns: Sequence[tuple[str, int]], *, wrap: bool = False, **kwargs: object) -> None:
+    With `wrap`, a cell longer than its column wraps onto more lines instead of being cut; with
+    `stretch`, that column takes the width the others leave (so the table fits its panel).
+    """
+
+    MIN_STRETCH = 12
+
+    def __init__(self, columns: Sequence[tuple[str, int]], *, wrap: bool = False, stretch: str | None = None,
+                 **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._columns = columns
+        self._widths = dict(columns)
         self._rows: dict[str, tuple[Cell, ...]] = {}
-        self._wrap = wrap  # a cell longer than its column wraps onto more lines (never cut)
+        self._wrap = wrap
+        self._stretch = stretch
 
     def _tall(self, cells: tuple[Cell, ...]) -> tuple[bool, ...]:
-        return tuple(len(text) > width for (text, _), (_, width) in zip(cells, self._columns, strict=True))
+        return tuple(len(text) > self._widths[label] for (text, _), (label, _) in zip(cells, self._columns,
+                                                                                      strict=True))
 
     def on_mount(self) -> None:
         for label, width in self._columns:
             self.add_column(label, width=width, key=label)
 
+    def on_resize(self) -> None:
+        if self._stretch is None or not self.size.width:
+            return
+        others = sum(w + 2 for label, w in self._columns if label != self._stretch)
+        width = max(self.MIN_STRETCH, self.scrollable_content_region.width - others - 2)
+        if width == self._widths[self._stretch]:
+            return
+        self._widths[self._stretch] = width
+        self.columns[ColumnKey(self._stretch)].width = width
+        rows, self._rows = self._rows, {}
+        self.sync(rows)  # rebuilt: row heights follow the new width
+
     def sync(self, rows: dict[str, tuple[Cell, ...]]) -> int:
         """Bring the table to `rows` (ordered); returns how many cells were touched."""
         touched = 0
-        # A row's height is measured when it is added: a cell that starts or stops wrapping rebuilds.
-        reshaped = self._wrap and any(self._tall(cells) != self._tall(self._rows[key])
+        # A row's height is measured when it is added: a change to a cell that wraps (or did) rebuilds.
+        reshaped = self._wrap and any(cells != self._rows[key] and any(self._tall(cells) + self._tall(self._rows[key]))
                                       for key, cells in rows.items() if key in self._rows)
         if list(rows) != list(self._rows) or reshaped:
             # Membership or order changed (a new topology, a node set change), or a row's height: rare, rebuild.
