@@ -25,7 +25,7 @@ from regionctl.contract.commands import Backend, Command, HealAll, HealFault, In
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
-from regionctl.tui.layout import COMPACT_CSS, PANELS, Layout
+from regionctl.tui.layout import COMPACT_CSS, Layout
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.render import (
     LEADER_COLUMNS,
@@ -235,15 +235,9 @@ class Dashboard(App[int]):
 
     def _show_layout(self) -> None:
         assert self.main is not None
-        shown = self.layout_.shown()
         with self.batch_update():
-            for name, on in self.layout_.classes().items():
-                self.main.set_class(on, name)
-            for name in PANELS:
-                self.main.query_one(f"#{name}").set_class(name not in shown, "-hidden")
-            for box, inside in (("#top", ("map", "leaders")), ("#lower", ("slo", "blast", "runbook"))):
-                self.main.query_one(box).set_class(not shown & set(inside), "-hidden")
-            if self.main.is_attached and self.snapshot is not None:
+            self.layout_.apply(self.main)
+            if self.main.is_attached:
                 self._paint(self.snapshot, [])
 
     def action_switch_view(self) -> None:

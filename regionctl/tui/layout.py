@@ -10,6 +10,7 @@ the panels that have no room there (topology, blast radius, runbook), one at a t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 WIDE = (140, 40)  # columns, rows: the size at which every panel fits side by side
 
@@ -21,6 +22,7 @@ VIEWS: dict[str, tuple[str, ...]] = {
     "runbook": ("runbook",),
 }
 PANELS = ("map", "leaders", "replication", "slo", "blast", "runbook", "events")
+BOXES = (("top", ("map", "leaders")), ("lower", ("slo", "blast", "runbook")))  # containers of panels
 
 
 def is_wide(width: int, height: int) -> bool:
@@ -53,6 +55,17 @@ class Layout:
     def classes(self) -> dict[str, bool]:
         """The main screen's CSS classes for this layout (COMPACT_CSS reads them)."""
         return {"-compact": not self.wide, "-detail": not self.wide and self.view != "overview"}
+
+    def apply(self, screen: Any) -> None:
+        """Put this layout on the dashboard's main screen (a Textual Screen: its classes, and the
+        `-hidden` class on each panel, and on a container whose panels are all hidden)."""
+        shown = self.shown()
+        for name, on in self.classes().items():
+            screen.set_class(on, name)
+        for name in PANELS:
+            screen.query_one(f"#{name}").set_class(name not in shown, "-hidden")
+        for box, inside in BOXES:
+            screen.query_one(f"#{box}").set_class(not shown & set(inside), "-hidden")
 
 
 # Compact: one column at full width; the panels of the other views are hidden (display: none, so
