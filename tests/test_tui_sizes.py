@@ -197,3 +197,19 @@ async def test_the_runbook_panel_shows_each_step_detail_whole(size: tuple[int, i
             assert "".join(detail.split()) in shown, f"{step.id}: {detail!r} is cut:\n" + "\n".join(
                 rendered_in(app, "runbook"))
         assert "heldafter27.0s" in shown and "injectedregion:us-east" in shown
+
+
+async def test_event_lines_wrap_again_when_the_terminal_shrinks() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        welcome = "dashboard on active-passive (sim, seed 1) · f injects a fault · r runs a runbook · ? lists every key"
+        assert welcome in flowed(rendered(app))
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert welcome in flowed(rendered(app))  # rewrapped at the new width, not cut at the old one
+        await pilot.resize_terminal(140, 40)  # the smallest wide layout: every panel, the log too
+        await pilot.pause()
+        assert not app.screen.has_class("-compact")
+        words = flowed(rendered(app))
+        assert welcome in words and "traffic & SLOs" in words and "blast radius" in words

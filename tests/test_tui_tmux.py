@@ -79,7 +79,7 @@ def flowed(screen: str) -> str:
     return " ".join(" ".join(line.replace("│", " ").split()) for line in screen.splitlines())
 
 
-LAG = r"(\d+ms|\d+(\.\d+)?s|\d+m\d+s)"
+LAG = r"(\d+(\.\d+)?ms|\d+(\.\d+)?s|\d+m\d+s)"
 FOLLOWERS = ("cp-usw", "cp-euw", "ledger-2", "ledger-3", "mysql-2", "mysql-3")
 
 

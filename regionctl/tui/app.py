@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, RichLog
+from textual.widgets import Footer
 
 from regionctl.analysis.reach import Predictor, Thunk, current_reach, static_predictor
 from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault, PacedBackend, TickingBackend
@@ -40,7 +40,7 @@ from regionctl.tui.render import (
 from regionctl.tui.runbooks import RunbookPanel, RunbookRun
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.styles import CSS
-from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
+from regionctl.tui.widgets import EventLog, KeyedTable, LineTable, TextPanel, TopologyMap
 
 W = TypeVar("W", bound=Widget)
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -125,7 +125,7 @@ class Dashboard(App[int]):
             yield TextPanel(id="slo")
             yield TextPanel(id="blast")
             yield RunbookPanel(id="runbook")
-        yield RichLog(id="events", max_lines=500, markup=False, wrap=True)
+        yield EventLog(id="events")
 
     def on_mount(self) -> None:
         titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
@@ -213,9 +213,9 @@ class Dashboard(App[int]):
                                                         snapshot.observed_blast_radius))
         if "runbook" in shown:
             self.refresh_runbook()
-        log = self.w("#events", RichLog)
+        log = self.w("#events", EventLog)
         for event in events:
-            log.write(Text.assemble((f"t={event.at:8.1f}s ", "dim"), (f"{event.source:<10} ", "cyan"),
+            log.add(Text.assemble((f"t={event.at:8.1f}s ", "dim"), (f"{event.source:<10} ", "cyan"),
                                     event.message), scroll_end=False)
         if events or self._log_moved:
             # The latest event in view (RichLog's own scroll to the end is lost while a dialog covers the log).
@@ -257,7 +257,7 @@ class Dashboard(App[int]):
     def note(self, message: str, style: str = "", source: str = "operator") -> None:
         if self.main is None:
             return
-        self.w("#events", RichLog).write(
+        self.w("#events", EventLog).add(
             Text.assemble((f"t={self.snapshot.time:8.1f}s ", "dim"), (f"{source:<10} ", "magenta"), (message, style)))
         self._log_moved = True
 

@@ -6,13 +6,13 @@ CSS = """
 #map { width: 1fr; height: 8; border: round $accent; padding: 0 1; }
 #leaders { width: 77; height: auto; max-height: 16; border: round $accent; overflow-x: hidden; }
 #replication { height: auto; max-height: 40%; min-height: 6; border: round $accent; overflow-x: hidden; }
-#lower { height: 1fr; min-height: 12; }
+#lower { height: 1fr; min-height: 10; }
 #slo { width: 52; height: 100%; border: round $accent; padding: 0 1; }
 #blast { width: 2fr; height: 100%; border: round $accent; padding: 0 1; overflow-y: auto; }
 #runbook { width: 3fr; height: 100%; border: round $accent; }
 #runbook-status { height: auto; padding: 0 1; }
 #runbook-steps { height: 1fr; overflow-x: hidden; }
-#events { height: 1fr; min-height: 8; border: round $accent; overflow-x: hidden;
+#events { height: 1fr; min-height: 6; border: round $accent; overflow-x: hidden;
           scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
 DataTable { scrollbar-size-vertical: 1; }
 .modal { width: 90; max-width: 95%; height: auto; max-height: 90%; border: thick $accent; background: $panel;
