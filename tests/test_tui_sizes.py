@@ -213,3 +213,17 @@ async def test_event_lines_wrap_again_when_the_terminal_shrinks() -> None:
         assert not app.screen.has_class("-compact")
         words = flowed(rendered(app))
         assert welcome in words and "traffic & SLOs" in words and "blast radius" in words
+
+
+async def test_after_a_resize_the_log_shows_its_latest_lines_at_the_new_width() -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 45)
+        await pilot.pause()
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.2)
+        lines = rendered(app)
+        latest = app.backend.snapshot().events[-1].message
+        assert latest in lines[-2], "\n".join(lines)  # the last line of the log, above the footer, whole
+        assert any("redis-2 promoted to leader (term 2): sentinel failover (epoch 1)" in line for line in lines)

@@ -276,19 +276,23 @@ class EventLog(RichLog):
 
     def add(self, line: Text, *, scroll_end: bool | None = None) -> None:
         self._history.append(line)
-        self.write(line, scroll_end=scroll_end)
+        # At the log's own width (not the console's, which a resize may leave behind).
+        self.write(line, width=self._wrapped_at or None, scroll_end=scroll_end)
 
     def on_resize(self, event: Resize) -> None:
+        if not self._wrapped_at:
+            self._wrapped_at = self.scrollable_content_region.width  # RichLog writes what waited for a size
+        else:
+            self.call_after_refresh(self._rewrap)  # at the width the layout settles on
+
+    def _rewrap(self) -> None:
         width = self.scrollable_content_region.width
         if not width or width == self._wrapped_at:
             return
-        first = not self._wrapped_at
         self._wrapped_at = width
-        if first:
-            return  # RichLog writes what waited for its first size
         self.clear()
         for line in self._history:
-            self.write(line, scroll_end=False)
+            self.write(line, width=width, scroll_end=False)
         self.scroll_end(animate=False, immediate=False)
 
     @property
