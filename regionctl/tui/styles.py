@@ -6,7 +6,7 @@ CSS = """
 #map { width: 1fr; height: 8; border: round $accent; padding: 0 1; }
 #leaders { width: 77; height: auto; max-height: 16; border: round $accent; overflow-x: hidden; }
 #replication { height: auto; max-height: 40%; min-height: 6; border: round $accent; overflow-x: hidden; }
-#lower { height: 1fr; min-height: 10; }
+#lower { height: 1fr; min-height: 12; }
 #slo { width: 52; height: 100%; border: round $accent; padding: 0 1; }
 #blast { width: 2fr; height: 100%; border: round $accent; padding: 0 1; overflow-y: auto; }
 #runbook { width: 3fr; height: 100%; border: round $accent; }
