@@ -147,8 +147,8 @@ async def test_growing_the_terminal_brings_every_panel_back() -> None:
 
 
 def test_the_layout_decision() -> None:
-    assert is_wide(160, 50) and is_wide(250, 70) and is_wide(140, 44) and is_wide(160, 48)
-    assert not is_wide(100, 30) and not is_wide(80, 24) and not is_wide(220, 30) and not is_wide(140, 43)
+    assert is_wide(160, 50) and is_wide(250, 70) and is_wide(140, 48) and is_wide(160, 48)
+    assert not is_wide(100, 30) and not is_wide(80, 24) and not is_wide(220, 30) and not is_wide(140, 47)
     layout = Layout()
     assert layout.fit(80, 24) and not layout.wide and layout.shown() == {"leaders", "slo", "replication", "events"}
     assert [layout.next_view() for _ in range(4)] == ["topology", "blast radius", "runbook", "overview"]
@@ -208,16 +208,16 @@ async def test_event_lines_wrap_again_when_the_terminal_shrinks() -> None:
         await pilot.resize_terminal(100, 30)
         await pilot.pause()
         assert welcome in flowed(rendered(app))  # rewrapped at the new width, not cut at the old one
-        await pilot.resize_terminal(140, 44)  # the smallest wide layout: every panel, the log too
+        await pilot.resize_terminal(140, 48)  # the smallest wide layout: every panel, the log too
         await pilot.pause()
         assert not app.screen.has_class("-compact")
         words = flowed(rendered(app))
         assert welcome in words and "traffic & SLOs" in words and "blast radius" in words
 
 
-async def test_after_a_resize_the_log_shows_its_latest_lines_at_the_new_width() -> None:  # 140x44 -> 100x30
+async def test_after_a_resize_the_log_shows_its_latest_lines_at_the_new_width() -> None:  # 140x48 -> 100x30
     app = make_app()
-    async with app.run_test(size=(140, 44)) as pilot:
+    async with app.run_test(size=(140, 48)) as pilot:
         await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await advance(app, 45)
         await pilot.pause()
@@ -231,7 +231,7 @@ async def test_after_a_resize_the_log_shows_its_latest_lines_at_the_new_width() 
 
 async def test_the_smallest_wide_layout_shows_the_whole_slo_panel_during_an_outage() -> None:
     app = make_app()
-    async with app.run_test(size=(140, 44)) as pilot:
+    async with app.run_test(size=(140, 48)) as pilot:
         await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await advance(app, 20)
         await pilot.pause()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-WIDE = (140, 44)  # columns, rows: the size at which every panel fits side by side, the SLO panel whole
+WIDE = (140, 48)  # columns, rows: the size at which every panel fits side by side, the SLO panel whole
 
 # The compact views, in the order `v` cycles them; each names the panels it shows.
 VIEWS: dict[str, tuple[str, ...]] = {

@@ -13,9 +13,9 @@ from regionctl.tui.model import HEALTH, DashboardModel, SloState, countdown, dur
 
 Cell = tuple[str, str]
 
-REPLICATION_COLUMNS = (("node", 12), ("cluster · mode", 20), ("status", 12), ("lag", 7), ("ops", 8),
+REPLICATION_COLUMNS = (("node", 12), ("cluster · mode", 22), ("status", 12), ("lag", 7), ("ops", 8),
                        ("last minute", 20), ("catch-up", 12))
-LEADER_COLUMNS = (("cluster", 10), ("leader", 11), ("term", 4), ("writes", 10), ("failover", 30))
+LEADER_COLUMNS = (("cluster", 10), ("leader", 14), ("term", 4), ("writes", 10), ("failover", 30))
 SLO_LEVEL = {"ok": ("✔ SLO ok", "green"), "at risk": ("▲ SLO at risk", "yellow"),
              "breached": ("✘ SLO breached", "bold red")}
 

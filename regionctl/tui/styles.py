@@ -4,8 +4,8 @@ CSS = """
 #header { height: 1; background: $boost; }
 #top { height: auto; }
 #map { width: 1fr; height: 8; border: round $accent; padding: 0 1; }
-#leaders { width: 77; height: auto; max-height: 16; border: round $accent; overflow-x: hidden; }
-#replication { height: auto; max-height: 40%; min-height: 6; border: round $accent; overflow-x: hidden; }
+#leaders { width: 80; height: auto; max-height: 16; border: round $accent; overflow-x: hidden; }
+#replication { height: auto; max-height: 30%; min-height: 6; border: round $accent; overflow-x: hidden; }
 #lower { height: 1fr; min-height: 12; }
 #slo { width: 52; height: 100%; border: round $accent; padding: 0 1; }
 #blast { width: 2fr; height: 100%; border: round $accent; padding: 0 1; overflow-y: auto; }

@@ -172,7 +172,7 @@ class TopologyMap(ScrollView):
     """
 
     COLUMN = 34
-    MAX_HEIGHT = 16
+    MAX_HEIGHT = 14
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
