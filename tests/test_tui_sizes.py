@@ -116,15 +116,15 @@ async def test_v_switches_views_on_a_small_terminal_and_the_help_names_it() -> N
         await pilot.press("v")
         await pilot.pause()
         words = flowed(rendered(app))
-        assert "✔ us-east up" in words and "★ pg-1" in words and "replication" not in words
+        assert "✔ us-east up" in words and "★ pg-1" in words and "replication" not in words and "events" in words
         topo = "\n".join(app.query_one("#map", TopologyMap).plain_lines)
         assert "us-east ⇄ eu-west 80ms ok" in topo
         await pilot.press("v")
         await pilot.pause()
-        assert "nothing reached" in flowed(rendered(app))
+        assert "nothing reached" in flowed(rendered(app)) and "events" in flowed(rendered(app))
         await pilot.press("v")
         await pilot.pause()
-        assert "choose a runbook" in flowed(rendered(app))
+        assert "choose a runbook" in flowed(rendered(app)) and "events" in flowed(rendered(app))
         await pilot.press("v")
         await pilot.pause()
         assert "replication (followers)" in flowed(rendered(app))
@@ -151,6 +151,9 @@ def test_the_layout_decision() -> None:
     assert not is_wide(100, 30) and not is_wide(80, 24) and not is_wide(220, 30) and not is_wide(140, 47)
     layout = Layout()
     assert layout.fit(80, 24) and not layout.wide and layout.shown() == {"leaders", "slo", "replication", "events"}
+    layout.view = "runbook"
+    assert layout.shown() == {"runbook", "events"}
+    layout.view = "overview"
     assert [layout.next_view() for _ in range(4)] == ["topology", "blast radius", "runbook", "overview"]
     assert not layout.fit(100, 30) and layout.fit(160, 50) and layout.wide
 

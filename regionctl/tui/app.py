@@ -235,6 +235,7 @@ class Dashboard(App[int]):
 
     def _show_layout(self) -> None:
         assert self.main is not None
+        self._log_moved = True  # a log shown again opens at its latest lines
         with self.batch_update():
             self.layout_.apply(self.main)
             if self.main.is_attached:

@@ -4,7 +4,8 @@ At WIDE and above every panel has room (map beside the leaders, SLOs / blast rad
 runbook side by side, the event log). Below it the screen is compact: the overview keeps
 the key figures (header, leaders with the failover countdown, RTO/RPO/writes lost, each
 follower's lag, the latest events) one above the other at full width, and `v` switches to
-the panels that have no room there (topology, blast radius, runbook), one at a time.
+the panels that have no room there (topology, blast radius, runbook), one at a time, above
+the latest events.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import Any
 
 WIDE = (140, 48)  # columns, rows: the size at which every panel fits side by side, the SLO panel whole
 
-# The compact views, in the order `v` cycles them; each names the panels it shows.
+# The compact views, in the order `v` cycles them; each names the panels it shows (the latest events in all).
 VIEWS: dict[str, tuple[str, ...]] = {
     "overview": ("leaders", "slo", "replication", "events"),
-    "topology": ("map", "leaders"),
-    "blast radius": ("blast",),
-    "runbook": ("runbook",),
+    "topology": ("map", "leaders", "events"),
+    "blast radius": ("blast", "events"),
+    "runbook": ("runbook", "events"),
 }
 PANELS = ("map", "leaders", "replication", "slo", "blast", "runbook", "events")
 BOXES = (("top", ("map", "leaders")), ("lower", ("slo", "blast", "runbook")))  # containers of panels
@@ -69,7 +70,7 @@ class Layout:
 
 
 # Compact: one column at full width; the panels of the other views are hidden (display: none, so
-# they cost no layout); a detail view gives its panel the whole height.
+# they cost no layout); a detail view gives its panel most of the height, the latest events the rest.
 COMPACT_CSS = """
 Screen.-compact #map, Screen.-compact #leaders, Screen.-compact #replication, Screen.-compact #slo,
 Screen.-compact #blast, Screen.-compact #runbook, Screen.-compact #events {
@@ -81,7 +82,8 @@ Screen.-compact #lower { height: auto; min-height: 0; }
 Screen.-compact #slo { width: 1fr; height: auto; }
 Screen.-compact #replication { height: auto; max-height: 12; min-height: 3; }
 Screen.-compact #events { height: 1fr; min-height: 2; }
-Screen.-compact.-detail #top, Screen.-compact.-detail #lower { height: 1fr; }
+Screen.-compact.-detail #top { height: auto; }
+Screen.-compact.-detail #lower { height: 2fr; }
 Screen.-compact.-detail #map { height: 1fr; max-height: 100%; }
 Screen.-compact.-detail #blast, Screen.-compact.-detail #runbook { width: 1fr; height: 1fr; }
 .-hidden { display: none; }
