@@ -245,3 +245,16 @@ async def test_the_smallest_wide_layout_shows_the_whole_slo_panel_during_an_outa
 
         assert squash(panel(app, "slo")) in squash("".join(rendered_in(app, "slo")))
         assert "stranded" not in panel(app, "slo") and "their requests fail" in panel(app, "slo")
+
+
+async def test_the_lab_dashboard_at_100x30_wraps_its_log_at_the_log_width(tmp_path: object,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.labtuihelpers import lab_app
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    app = await lab_app("async-rpo", autoplay=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        log = flowed(rendered_in(app, "events"))
+        assert "dashboard on active-passive (sim, seed 1) · f injects a fault · r runs a runbook · ? lists every key" \
+            in log, "\n".join(rendered_in(app, "events"))

@@ -280,10 +280,8 @@ class EventLog(RichLog):
         self.write(line, width=self._wrapped_at or None, scroll_end=scroll_end)
 
     def on_resize(self, event: Resize) -> None:
-        if not self._wrapped_at:
-            self._wrapped_at = self.scrollable_content_region.width  # RichLog writes what waited for a size
-        else:
-            self.call_after_refresh(self._rewrap)  # at the width the layout settles on
+        # At the width the layout settles on (RichLog first writes what waited for a size at the console's).
+        self.call_after_refresh(self._rewrap)
 
     def _rewrap(self) -> None:
         width = self.scrollable_content_region.width
