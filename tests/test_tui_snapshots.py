@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from regionctl.contract.commands import InjectFault
@@ -58,3 +59,43 @@ def test_runbook_mid_run_waiting_for_the_next_step(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=two_steps)
+
+
+SIZES = [(80, 24), (100, 30), (160, 50), (220, 60)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen_during_a_failover_countdown_at_every_size(snap_compare: Any, size: tuple[int, int]) -> None:
+    # hybrid, eu-west down for a second: catalog's failover counts down, the RTO runs, six followers lag.
+    app = make_app("hybrid")
+
+    async def countdown(pilot: Pilot[Any]) -> None:
+        await app.backend.apply(InjectFault(parse_fault("region:eu-west")))
+        await advance(app, 1)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=countdown)
+
+
+@pytest.mark.parametrize("size", SIZES[:2], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen_after_the_failover_on_a_small_terminal(snap_compare: Any, size: tuple[int, int]) -> None:
+    app = make_app()
+
+    async def outage(pilot: Pilot[Any]) -> None:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 45)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=outage)
+
+
+def test_the_topology_view_of_a_small_terminal(snap_compare: Any) -> None:
+    app = make_app()
+
+    async def outage(pilot: Pilot[Any]) -> None:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 45)
+        await pilot.press("v")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=outage)

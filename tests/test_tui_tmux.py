@@ -4,6 +4,7 @@ topology, shows regions and leaders, injects a fault from the keyboard, and `q` 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,3 +72,58 @@ def test_bare_regionctl_opens_the_dashboard_and_q_exits(tmux: Callable[..., str]
         time.sleep(0.2)
     assert marker.exists(), "regionctl did not exit after q, h"
     assert marker.read_text().strip() == "0"
+
+
+def flowed(screen: str) -> str:
+    """The pane's words in reading order (a wrapped line reads as one again)."""
+    return " ".join(" ".join(line.replace("│", " ").split()) for line in screen.splitlines())
+
+
+LAG = r"(\d+(\.\d+)?ms|\d+(\.\d+)?s|\d+m\d+s)"
+FOLLOWERS = ("cp-usw", "cp-euw", "ledger-2", "ledger-3", "mysql-2", "mysql-3")
+
+
+def assert_lags(screen: str) -> None:
+    for node in FOLLOWERS:
+        row = next((line for line in screen.splitlines() if re.search(rf"(^|\s){node}\s", line)), None)
+        assert row is not None, f"follower {node} is not on the screen:\n{screen}"
+        assert re.search(rf"\s{LAG}\s", row), f"{node}'s lag is not in its row {row!r}:\n{screen}"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_key_figure_is_on_a_small_terminal_through_a_failover(tmux: Callable[..., str],
+                                                                    size: tuple[int, int]) -> None:
+    # hybrid at a quarter speed (the orchestrator's countdown lasts long enough to read), eu-west down.
+    env = f"TERM=xterm-256color COLUMNS= LINES= HOME={os.environ.get('HOME', '/root')}"
+    command = f"env {env} {REGIONCTL} tui hybrid --speed 0.25x; sleep 30"
+    tmux("new-session", "-d", "-s", "dash", "-x", str(size[0]), "-y", str(size[1]), command)
+    screen = wait_for(tmux, lambda s: "★ mysql-1" in s and "mysql-3" in s and "q quit" in s, "the dashboard")
+    for text in ("no faults", "✔ SLO ok", "★ cp-use", "★ ledger-1", "traffic & SLOs", "events", "v view",
+                 "? help", "q quit"):
+        assert text in screen, f"{text!r} is not on the screen:\n{screen}"
+    assert re.search(rf"t={LAG} ×0.25", screen), screen
+    assert_lags(screen)
+    tmux("send-keys", "-t", "dash", "f")
+    wait_for(tmux, lambda s: "1/3 kind" in s, "the fault picker")
+    tmux("send-keys", "-t", "dash", "Down", "Enter")
+    wait_for(tmux, lambda s: "2/3 target" in s, "the targets")
+    tmux("send-keys", "-t", "dash", "Down", "Down", "Enter")
+    wait_for(tmux, lambda s: "What it would reach" in s, "the blast-radius preview")
+    tmux("send-keys", "-t", "dash", "Enter")
+    screen = wait_for(tmux, lambda s: re.search(r"failover expected in \d+(\.\d)?s", flowed(s)) is not None
+                      and "fault injected: region:eu-west" in flowed(s), "the failover countdown")
+    words = flowed(screen)
+    assert re.search(r"regionctl t=\S+ ×0.25 · ▶ running · (▲ SLO at risk|✘ SLO breached) · ⚡ 1 fault", words), screen
+    for text in ("⚡ 1 fault(s) injected", "★ cp-use", "★ ledger-1", "★ mysql-1", "✘ refused",
+                 "fault injected: region:eu-west"):
+        assert text in words, f"{text!r} is not on the screen:\n{screen}"
+    assert re.search(rf"RTO ⏱ {LAG} running \(SLO 1m00s\) · RPO ✔ {LAG} \(SLO 1s\)", words), screen
+    assert re.search(r"writes lost \d+ · acked [\d,]+ · failed [\d,]+", words), screen
+    assert_lags(screen)
+    # Faster, and the failover lands: mysql-3 leads, the RTO is recovered.
+    tmux("send-keys", "-t", "dash", "+", "+", "+", "+")
+    screen = wait_for(tmux, lambda s: "★ mysql-3" in s and "recovered" in s, "the failover")
+    words = flowed(screen)
+    assert re.search(rf"RTO ✔ {LAG} recovered \(SLO 1m00s\)", words), screen
+    assert re.search(r"writes lost \d+", words), screen
+    assert "failover expected" not in words

@@ -73,3 +73,21 @@ def forked(app: Dashboard) -> Dashboard:
 
     app.predictor = forked_predictor(sim(app).sim.fork)
     return app
+
+
+def rendered(app: Dashboard) -> list[str]:
+    """The terminal as the user sees it, one string per row (what the compositor draws, cut or not)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def flowed(lines: list[str]) -> str:
+    """The screen's words in reading order, with line breaks and runs of spaces folded to one space
+    (a wrapped event line reads as one line again)."""
+    return " ".join(" ".join(line.replace("│", " ").split()) for line in lines)
+
+
+def rendered_in(app: Dashboard, widget_id: str) -> list[str]:
+    """The rows of the screen a widget covers, cut to its columns (what that panel shows)."""
+    region = app.screen.query_one(f"#{widget_id}").region
+    strips = app.screen._compositor.render_strips()
+    return [strip.crop(region.x, region.right).text for strip in strips[region.y:region.bottom]]

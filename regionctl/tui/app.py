@@ -11,19 +11,21 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
+from textual import events as textual_events
 from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, RichLog
+from textual.widgets import Footer
 
 from regionctl.analysis.reach import Predictor, Thunk, current_reach, static_predictor
 from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault, PacedBackend, TickingBackend
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
+from regionctl.tui.layout import COMPACT_CSS, Layout
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.render import (
     LEADER_COLUMNS,
@@ -32,33 +34,36 @@ from regionctl.tui.render import (
     leader_rows,
     reach_text,
     replication_rows,
+    slo_compact,
     slo_text,
 )
 from regionctl.tui.runbooks import RunbookPanel, RunbookRun
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.styles import CSS
-from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
+from regionctl.tui.widgets import EventLog, KeyedTable, LineTable, TextPanel, TopologyMap
 
 W = TypeVar("W", bound=Widget)
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 
 class Dashboard(App[int]):
-    CSS = CSS
+    CSS = CSS + COMPACT_CSS
     TITLE = "regionctl"
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The footer shows them in this order and cuts what does not fit: the ones needed first come first.
         Binding("f", "pick_fault", "fault"),
         Binding("h", "heal_one", "heal"),
-        Binding("H", "heal_all", "heal all"),
         Binding("space", "toggle_pause", "pause"),
+        Binding("v", "switch_view", "view"),
+        Binding("question_mark", "help", "help"),
+        Binding("q", "request_quit", "quit"),
+        Binding("r", "choose_runbook", "runbook"),
+        Binding("H", "heal_all", "heal all"),
         Binding("plus,equals_sign", "faster", "faster"),
         Binding("minus,underscore", "slower", "slower"),
-        Binding("r", "choose_runbook", "runbook"),
         Binding("n", "runbook_next", "next step"),
         Binding("c", "runbook_continue", "run to end"),
         Binding("x", "runbook_stop", "stop runbook"),
-        Binding("question_mark", "help", "help"),
-        Binding("q", "request_quit", "quit"),
     ]
     # What each binding does, in words (the help screen and the command palette use these).
     EXPLAIN: ClassVar[dict[str, str]] = {
@@ -66,6 +71,7 @@ class Dashboard(App[int]):
         "heal_one": "heal one injected fault (choose which)",
         "heal_all": "heal every injected fault",
         "toggle_pause": "pause / resume the simulated clock (and any runbook waiting on it)",
+        "switch_view": "small terminal: switch view (overview → topology → blast radius → runbook)",
         "faster": "run the simulated clock faster (×0.25 … ×60)",
         "slower": "run the simulated clock slower",
         "choose_runbook": "choose a runbook and run it step by step or to the end",
@@ -100,6 +106,8 @@ class Dashboard(App[int]):
         self._playing = False
         self.main: Screen[Any] | None = None
         self._pending_events: list[EventView] = []
+        self.layout_ = Layout()
+        self._log_moved = False  # a note was written since the log last scrolled to its end
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -111,13 +119,13 @@ class Dashboard(App[int]):
         """Everything between the header and the footer (the lab dashboard adds its panel beside it)."""
         with Horizontal(id="top"):
             yield TopologyMap(id="map")
-            yield KeyedTable(LEADER_COLUMNS, id="leaders")
+            yield KeyedTable(LEADER_COLUMNS, id="leaders", wrap=True, stretch="failover")
         yield LineTable(REPLICATION_COLUMNS, id="replication")
         with Horizontal(id="lower"):
             yield TextPanel(id="slo")
             yield TextPanel(id="blast")
             yield RunbookPanel(id="runbook")
-        yield RichLog(id="events", max_lines=500, markup=False, wrap=False)
+        yield EventLog(id="events")
 
     def on_mount(self) -> None:
         titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
@@ -126,6 +134,7 @@ class Dashboard(App[int]):
         self.install_screen(FaultPicker(self.topology, self.preview), "fault-picker")
         for widget_id, title in titles.items():
             self.main.query_one(f"#{widget_id}").border_title = title
+        self.fit_layout(self.size.width, self.size.height)
         self.apply_snapshot(self.snapshot)
         seed = f", seed {self.seed}" if self.seed is not None else ""
         self.note(f"dashboard on {self.topology.name} ({self.backend.name}{seed}) · f injects a fault · "
@@ -179,23 +188,65 @@ class Dashboard(App[int]):
         if self.screen is not self.main:
             return  # a dialog covers the panels: keep the history, repaint when it closes (the next tick)
         events, self._pending_events = self._pending_events, []
-        slo = self.model.slo()
-        active = [f.spec for f in snapshot.faults if f.healed_at is None]
         with self.batch_update():
-            self.w("#header", TextPanel).show(
-                header_text(snapshot, clock=self.clock_text(), paused=self.paused, slo=slo))
-            self.w("#map", TopologyMap).show(snapshot, self.model.links())
-            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model))
-            self.w("#leaders", KeyedTable).sync(leader_rows(snapshot))
-            self.w("#slo", TextPanel).show(slo_text(slo))
-            self.w("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active,
-                                                               snapshot.observed_blast_radius))
-            self.refresh_runbook()
-            log = self.w("#events", RichLog)
-            for event in events:
-                log.write(Text.assemble((f"t={event.at:8.1f}s ", "dim"), (f"{event.source:<10} ", "cyan"),
-                                        event.message))
+            self._paint(snapshot, events)
         self.frames += 1
+
+    def _paint(self, snapshot: Snapshot, events: list[EventView]) -> None:
+        """Each panel on screen gets the snapshot (each redraws only what changed); hidden ones wait
+        until a view shows them. The log takes every event, shown or not."""
+        shown = self.layout_.shown()
+        slo = self.model.slo()
+        self.w("#header", TextPanel).show(header_text(snapshot, clock=self.clock_text(), paused=self.paused,
+                                                      slo=slo, width=self.size.width))
+        if "map" in shown:
+            self.w("#map", TopologyMap).show(snapshot, self.model.links())
+        if "replication" in shown:
+            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model))
+        if "leaders" in shown:
+            self.w("#leaders", KeyedTable).sync(leader_rows(snapshot))
+        if "slo" in shown:
+            self.w("#slo", TextPanel).show(slo_text(slo) if self.layout_.wide else slo_compact(slo))
+        if "blast" in shown:
+            active = [f.spec for f in snapshot.faults if f.healed_at is None]
+            self.w("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active,
+                                                        snapshot.observed_blast_radius))
+        if "runbook" in shown:
+            self.refresh_runbook()
+        log = self.w("#events", EventLog)
+        for event in events:
+            log.add(Text.assemble((f"t={event.at:8.1f}s ", "dim"), (f"{event.source:<10} ", "cyan"),
+                                    event.message), scroll_end=False)
+        if events or self._log_moved:
+            # The latest event in view (RichLog's own scroll to the end is lost while a dialog covers the log).
+            self._log_moved = False
+            self.call_after_refresh(log.scroll_end, animate=False)
+
+    # -- sizes and views ---------------------------------------------------------------------
+    def on_resize(self, event: textual_events.Resize) -> None:
+        self.fit_layout(event.size.width, event.size.height)
+
+    def fit_layout(self, width: int, height: int) -> None:
+        """Show the panels this size has room for (regionctl.tui.layout decides which)."""
+        if self.main is None:
+            return
+        self.layout_.fit(width, height)
+        self._show_layout()
+
+    def _show_layout(self) -> None:
+        assert self.main is not None
+        self._log_moved = True  # a log shown again opens at its latest lines
+        with self.batch_update():
+            self.layout_.apply(self.main)
+            if self.main.is_attached:
+                self._paint(self.snapshot, [])
+
+    def action_switch_view(self) -> None:
+        if self.layout_.wide:
+            self.notify("every panel is on screen at this size (v switches views in a smaller terminal)")
+            return
+        self.layout_.next_view()
+        self._show_layout()
 
     def on_unmount(self) -> None:
         self.main = None
@@ -207,8 +258,9 @@ class Dashboard(App[int]):
     def note(self, message: str, style: str = "", source: str = "operator") -> None:
         if self.main is None:
             return
-        self.w("#events", RichLog).write(
+        self.w("#events", EventLog).add(
             Text.assemble((f"t={self.snapshot.time:8.1f}s ", "dim"), (f"{source:<10} ", "magenta"), (message, style)))
+        self._log_moved = True
 
     def refresh_runbook(self) -> None:
         if self.main is None:
@@ -387,7 +439,8 @@ class Dashboard(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         titles = {"pick_fault": "Inject a fault", "heal_one": "Heal a fault", "heal_all": "Heal all faults",
-                  "toggle_pause": "Pause / resume", "faster": "Faster", "slower": "Slower",
+                  "toggle_pause": "Pause / resume", "switch_view": "Switch view (small terminal)",
+                  "faster": "Faster", "slower": "Slower",
                   "choose_runbook": "Run a runbook", "runbook_next": "Runbook: next step",
                   "runbook_continue": "Runbook: run to the end", "runbook_stop": "Runbook: stop",
                   "help": "Help: keys and faults", "request_quit": "Quit regionctl"}

@@ -13,23 +13,31 @@ from regionctl.tui.model import HEALTH, DashboardModel, SloState, countdown, dur
 
 Cell = tuple[str, str]
 
-REPLICATION_COLUMNS = (("node", 12), ("cluster · mode", 20), ("status", 12), ("lag", 7), ("ops", 8),
+REPLICATION_COLUMNS = (("node", 12), ("cluster · mode", 22), ("status", 12), ("lag", 7), ("ops", 8),
                        ("last minute", 20), ("catch-up", 12))
-LEADER_COLUMNS = (("cluster", 10), ("leader", 10), ("term", 4), ("writes", 10), ("failover", 30))
+LEADER_COLUMNS = (("cluster", 10), ("leader", 14), ("term", 4), ("writes", 10), ("failover", 30))
 SLO_LEVEL = {"ok": ("✔ SLO ok", "green"), "at risk": ("▲ SLO at risk", "yellow"),
              "breached": ("✘ SLO breached", "bold red")}
 
 
-def header_text(snapshot: Snapshot, *, clock: str, paused: bool, slo: SloState) -> Text:
+def header_text(snapshot: Snapshot, *, clock: str, paused: bool, slo: SloState, width: int | None = None) -> Text:
+    """The key figures first (clock, speed, pause, SLO verdict, fault count), then which topology on which
+    backend: those give way, whole, when the terminal is too narrow for them."""
     faults = sum(1 for f in snapshot.faults if f.healed_at is None)
     slo_label, slo_style = SLO_LEVEL[slo.level]
-    return Text.assemble(
-        (" regionctl ", "bold reverse"), " ", (snapshot.topology, "bold"), f" ({snapshot.kind})",
-        " · backend ", (snapshot.backend, "bold"), " · ", clock, " · ",
+    key = Text.assemble(
+        (" regionctl ", "bold reverse"), " ", clock, " · ",
         ("⏸ PAUSED", "bold yellow reverse") if paused else ("▶ running", "green"), " · ",
         (slo_label, slo_style), " · ",
         (f"⚡ {faults} fault(s) injected", "bold red") if faults else ("no faults", "dim"),
     )
+    extras = [Text.assemble(" · ", (snapshot.topology, "bold")), Text(f" ({snapshot.kind})"),
+              Text.assemble(" · backend ", (snapshot.backend, "bold"))]
+    while width is not None and extras and key.cell_len + sum(e.cell_len for e in extras) > width:
+        extras.pop()
+    for extra in extras:
+        key.append_text(extra)
+    return key
 
 
 def replication_rows(snapshot: Snapshot, model: DashboardModel) -> dict[str, tuple[Cell, ...]]:
@@ -89,14 +97,7 @@ def slo_text(slo: SloState) -> Text:
         out.append(" (so far)\n", "dim")
     out.append("RTO           ")
     target_rto = f" (SLO {dur(slo.rto_target)})" if slo.rto_target is not None else ""
-    if slo.rto_running is not None:
-        over = "rto" in slo.breaches
-        out.append(f"⏱ {dur(slo.rto_running)} running", "bold red" if over else "bold yellow")
-    elif slo.rto is not None and slo.incident:
-        over = "rto" in slo.breaches
-        out.append(f"{'✘' if over else '✔'} {dur(slo.rto)} recovered", "bold red" if over else "green")
-    else:
-        out.append("— no incident", "dim")
+    out.append(*rto_cell(slo))
     out.append(target_rto + "\n", "dim")
     if not slo.clients:
         out.append("RPO           n/a\nwrites lost   n/a", "dim")
@@ -155,4 +156,48 @@ def reach_text(reach: Reach, active: list[str], observed: dict[str, Any] | None 
         out.append(f"\n• {note}", "dim")
     if observed:
         out.append_text(_so_far(observed))
+    return out
+
+
+def rto_cell(slo: SloState) -> Cell:
+    """The RTO as one figure: running (✘ once past its SLO), recovered, or no incident."""
+    over = "rto" in slo.breaches
+    if slo.rto_running is not None:
+        return f"{'✘ ' if over else ''}⏱ {dur(slo.rto_running)} running", "bold red" if over else "bold yellow"
+    if slo.rto is not None and slo.incident:
+        return f"{'✘' if over else '✔'} {dur(slo.rto)} recovered", "bold red" if over else "green"
+    return "— no incident", "dim"
+
+
+def slo_compact(slo: SloState) -> Text:
+    """The SLO panel in three or four lines for a small terminal: every figure, fewer words.
+    Items are joined by ' · ' so a narrow panel wraps between figures, never inside one."""
+    out = Text()
+    ok = "availability" not in slo.breaches
+    out.append("availability ")
+    out.append(f"{'✔' if ok else '✘'} {_pct(slo.availability)}", "green" if ok else "bold red")
+    if slo.availability_target is not None:
+        out.append(f" (SLO {_pct(slo.availability_target)})", "dim")
+    if slo.burn is not None:
+        out.append(" · budget ")
+        out.append(f"✔ {slo.burn * 100:.0f}%" if slo.burn < 1 else f"✘ {slo.burn:,.0f}×",
+                   "green" if slo.burn < 1 else "bold red")
+    out.append("\nRTO ")
+    out.append(*rto_cell(slo))
+    if slo.rto_target is not None:
+        out.append(f" (SLO {dur(slo.rto_target)})", "dim")
+    if not slo.clients:
+        out.append(" · RPO n/a · writes lost n/a (no client traffic on real hosts)", "dim")
+        return out
+    rpo_bad = "rpo" in slo.breaches
+    out.append(" · RPO ")
+    out.append(f"{'✘' if rpo_bad else '✔'} {dur(slo.rpo)}", "bold red" if rpo_bad else "green")
+    if slo.rpo_target is not None:
+        out.append(f" (SLO {dur(slo.rpo_target)})", "dim")
+    out.append("\nwrites lost ")
+    out.append(f"{slo.writes_lost:,}", "bold red" if slo.writes_lost else "green")
+    out.append(f" · acked {slo.writes_acked:,} · failed {slo.writes_failed:,} · stale reads {slo.stale_reads:,}",
+               "dim")
+    if slo.stranded_clients:
+        out.append(f"\n✘ clients in {', '.join(slo.stranded_clients)} fail until traffic is shifted", "bold yellow")
     return out

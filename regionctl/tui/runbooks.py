@@ -24,7 +24,7 @@ from regionctl.tui.widgets import KeyedTable
 STATUS: dict[StepStatus, tuple[str, str, str]] = {
     StepStatus.PENDING: ("·", "pending", "dim"), StepStatus.RUNNING: ("▶", "running", "bold yellow"),
     StepStatus.OK: ("✔", "ok", "green"), StepStatus.FAILED: ("✘", "failed", "bold red")}
-STEP_COLUMNS = (("status", 13), ("step", 17), ("took", 6), ("detail", 80))
+STEP_COLUMNS = (("status", 10), ("step", 17), ("took", 6), ("detail", 80))
 
 
 class RunbookRun:
@@ -110,7 +110,7 @@ class RunbookPanel(Vertical):
 
     def compose(self) -> Any:
         yield Static(id="runbook-status")
-        yield KeyedTable(STEP_COLUMNS, id="runbook-steps")
+        yield KeyedTable(STEP_COLUMNS, id="runbook-steps", wrap=True, stretch="detail")
 
     def show(self, run: RunbookRun | None, runbooks: tuple[str, ...]) -> None:
         status = self.query_one("#runbook-status", Static)

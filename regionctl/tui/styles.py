@@ -4,15 +4,16 @@ CSS = """
 #header { height: 1; background: $boost; }
 #top { height: auto; }
 #map { width: 1fr; height: 8; border: round $accent; padding: 0 1; }
-#leaders { width: 66; height: auto; max-height: 16; border: round $accent; overflow-x: hidden; }
-#replication { height: 1fr; min-height: 6; border: round $accent; }
+#leaders { width: 80; height: auto; max-height: 16; border: round $accent; overflow-x: hidden; }
+#replication { height: auto; max-height: 30%; min-height: 6; border: round $accent; overflow-x: hidden; }
 #lower { height: 1fr; min-height: 12; }
 #slo { width: 52; height: 100%; border: round $accent; padding: 0 1; }
 #blast { width: 2fr; height: 100%; border: round $accent; padding: 0 1; overflow-y: auto; }
 #runbook { width: 3fr; height: 100%; border: round $accent; }
 #runbook-status { height: auto; padding: 0 1; }
 #runbook-steps { height: 1fr; overflow-x: hidden; }
-#events { height: 8; border: round $accent; }
+#events { height: 1fr; min-height: 6; border: round $accent; overflow-x: hidden;
+          scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
 DataTable { scrollbar-size-vertical: 1; }
 .modal { width: 90; max-width: 95%; height: auto; max-height: 90%; border: thick $accent; background: $panel;
          padding: 1 2; }

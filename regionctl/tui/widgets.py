@@ -5,15 +5,18 @@ topology map on the line API (one Strip per line, no widget per node).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.events import Resize
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, RichLog, Static
+from textual.widgets.data_table import ColumnKey
 
 from regionctl.contract.snapshot import Snapshot
 from regionctl.tui.model import HEALTH, REGION, ROLE, Link, dur
@@ -22,25 +25,55 @@ Cell = tuple[str, str]  # (text, style): compared cheaply before any Rich object
 
 
 class KeyedTable(DataTable[Text]):
-    """A DataTable fed whole rows by key; only cells whose (text, style) changed are updated."""
+    """A DataTable fed whole rows by key; only cells whose (text, style) changed are updated.
 
-    def __init__(self, columns: Sequence[tuple[str, int]], **kwargs: object) -> None:
+    With `wrap`, a cell longer than its column wraps onto more lines instead of being cut; with
+    `stretch`, that column takes the width the others leave (so the table fits its panel).
+    """
+
+    MIN_STRETCH = 12
+
+    def __init__(self, columns: Sequence[tuple[str, int]], *, wrap: bool = False, stretch: str | None = None,
+                 **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._columns = columns
+        self._widths = dict(columns)
         self._rows: dict[str, tuple[Cell, ...]] = {}
+        self._wrap = wrap
+        self._stretch = stretch
+
+    def _tall(self, cells: tuple[Cell, ...]) -> tuple[bool, ...]:
+        return tuple(len(text) > self._widths[label] for (text, _), (label, _) in zip(cells, self._columns,
+                                                                                      strict=True))
 
     def on_mount(self) -> None:
         for label, width in self._columns:
             self.add_column(label, width=width, key=label)
 
+    def on_resize(self) -> None:
+        if self._stretch is None or not self.size.width:
+            return
+        others = sum(w + 2 for label, w in self._columns if label != self._stretch)
+        width = max(self.MIN_STRETCH, self.scrollable_content_region.width - others - 2)
+        if width == self._widths[self._stretch]:
+            return
+        self._widths[self._stretch] = width
+        self.columns[ColumnKey(self._stretch)].width = width
+        rows, self._rows = self._rows, {}
+        self.sync(rows)  # rebuilt: row heights follow the new width
+
     def sync(self, rows: dict[str, tuple[Cell, ...]]) -> int:
         """Bring the table to `rows` (ordered); returns how many cells were touched."""
         touched = 0
-        if list(rows) != list(self._rows):
-            # Membership or order changed (a new topology, a node set change): rare, rebuild.
+        # A row's height is measured when it is added: a change to a cell that wraps (or did) rebuilds.
+        reshaped = self._wrap and any(cells != self._rows[key] and any(self._tall(cells) + self._tall(self._rows[key]))
+                                      for key, cells in rows.items() if key in self._rows)
+        if list(rows) != list(self._rows) or reshaped:
+            # Membership or order changed (a new topology, a node set change), or a row's height: rare, rebuild.
             self.clear()
             for key, cells in rows.items():
-                self.add_row(*(Text(t, style=s) for t, s in cells), key=key)
+                self.add_row(*(Text(t, style=s) for t, s in cells), key=key,
+                             height=None if self._wrap and any(self._tall(cells)) else 1)
             touched = sum(len(c) for c in rows.values())
         else:
             for key, cells in rows.items():
@@ -65,6 +98,7 @@ class LineTable(ScrollView):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._columns = columns
         self._width = sum(width + 2 for _, width in columns)
+        self._bounds = [sum(w + 2 for _, w in columns[:i + 1]) for i in range(len(columns))]
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._strips: dict[str, Strip] = {}
         self._order: list[str] = []
@@ -104,6 +138,10 @@ class LineTable(ScrollView):
         else:
             index = y - 1 + scroll_y
             strip = self._strips[self._order[index]] if index < len(self._order) else Strip.blank(self._width)
+        if scroll_x == 0 and width < self._width:
+            # Too narrow for every column: show the columns that fit whole, never half a figure.
+            end = max((b for b in self._bounds if b <= width), default=width)
+            return strip.crop_extend(0, end, None).extend_cell_length(width)
         return strip.crop_extend(scroll_x, scroll_x + width, None)
 
 
@@ -134,7 +172,7 @@ class TopologyMap(ScrollView):
     """
 
     COLUMN = 34
-    MAX_HEIGHT = 16
+    MAX_HEIGHT = 14
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -225,3 +263,37 @@ class TopologyMap(ScrollView):
     def plain_lines(self) -> list[str]:
         """The map as text (tests and the tmux check read it)."""
         return [strip.text for strip in self._lines]
+
+
+class EventLog(RichLog):
+    """The event log: lines wrap at the log's width, and wrap again when that width changes
+    (a RichLog wraps each line once, when it is written: after a resize old lines would be cut)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(max_lines=500, markup=False, wrap=True, **kwargs)  # type: ignore[arg-type]
+        self._history: deque[Text] = deque(maxlen=500)
+        self._wrapped_at = 0
+
+    def add(self, line: Text, *, scroll_end: bool | None = None) -> None:
+        self._history.append(line)
+        # At the log's own width (not the console's, which a resize may leave behind).
+        self.write(line, width=self._wrapped_at or None, scroll_end=scroll_end)
+
+    def on_resize(self, event: Resize) -> None:
+        # At the width the layout settles on (RichLog first writes what waited for a size at the console's).
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        width = self.scrollable_content_region.width
+        if not width or width == self._wrapped_at:
+            return
+        self._wrapped_at = width
+        self.clear()
+        for line in self._history:
+            self.write(line, width=width, scroll_end=False)
+        self.scroll_end(animate=False, immediate=False)
+
+    @property
+    def plain_lines(self) -> list[str]:
+        """Every line written, unwrapped (tests read it)."""
+        return [line.plain for line in self._history]

@@ -1,0 +1,260 @@
+"""The dashboard at small terminal sizes (Textual's Pilot): every key figure is on the screen whole.
+
+Read from what the compositor draws (tests.tuihelpers.rendered), not from the widgets' contents:
+a figure a panel holds but the terminal cuts off is a figure the operator never sees.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from regionctl.contract.commands import InjectFault
+from regionctl.contract.faults import parse_fault
+from regionctl.tui.layout import Layout, is_wide
+from regionctl.tui.model import countdown, dur
+from regionctl.tui.widgets import TopologyMap
+from tests.tuihelpers import SIZE, advance, flowed, make_app, panel, preview_shown, rendered, rendered_in
+
+SMALL = [(80, 24), (100, 30)]
+
+
+def key_figures(app: object) -> list[str]:
+    """What the operator must be able to read at any size, from the backend's own snapshot."""
+    from regionctl.tui.app import Dashboard
+
+    assert isinstance(app, Dashboard)
+    snap = app.backend.snapshot()
+    slo = app.model.slo()
+    faults = sum(1 for f in snap.faults if f.healed_at is None)
+    figures = [f"⚡ {faults} fault(s) injected" if faults else "no faults", f"t={dur(snap.time)}"]
+    for cluster in snap.clusters:
+        if cluster.leader:
+            figures.append(f"★ {cluster.leader}")
+        if cluster.election:
+            figures.append(countdown(cluster.election, snap.time))
+    if slo.rto_running is not None:
+        figures.append(f"⏱ {dur(slo.rto_running)} running")
+    figures += [f"RPO ✔ {dur(slo.rpo)}", f"writes lost {slo.writes_lost:,}"]
+    return figures
+
+
+def follower_lags(app: object) -> dict[str, str]:
+    from regionctl.tui.app import Dashboard
+
+    assert isinstance(app, Dashboard)
+    return {node.name: dur(node.lag_seconds) for c in app.backend.snapshot().clusters for node in c.nodes
+            if node.role != "leader"}
+
+
+def assert_all_readable(app: object, lines: list[str]) -> None:
+    from regionctl.tui.app import Dashboard
+
+    assert isinstance(app, Dashboard)
+    screen = "\n".join(lines)
+    words = flowed(lines)
+    for figure in key_figures(app):
+        assert figure in words, f"{figure!r} is not on the screen:\n{screen}"
+    for node, lag in follower_lags(app).items():
+        row = next((line for line in lines if re.search(rf"(^|\s){re.escape(node)}\s", line)), None)
+        assert row is not None, f"follower {node} is not on the screen:\n{screen}"
+        assert re.search(rf"\s{re.escape(lag)}\s", row), f"{node}'s lag {lag} is not in its row {row!r}"
+    latest = app.backend.snapshot().events[-1]
+    assert " ".join(latest.message.split()) in words, f"the latest event {latest.message!r} is cut:\n{screen}"
+
+
+@pytest.mark.parametrize("size", SMALL, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_every_key_figure_is_whole_on_a_small_terminal_during_a_failover_countdown(
+        size: tuple[int, int]) -> None:
+    # hybrid, eu-west down: catalog's orchestrator counts down to its failover; six followers.
+    app = make_app("hybrid")
+    async with app.run_test(size=size) as pilot:
+        await app.backend.apply(InjectFault(parse_fault("region:eu-west")))
+        await advance(app, 1)
+        await pilot.pause()
+        lines = rendered(app)
+        assert "failover expected in 3.3s" in flowed(lines)
+        assert_all_readable(app, lines)
+        assert "v view" in lines[-1] and "? help" in lines[-1] and "q quit" in lines[-1]
+
+
+@pytest.mark.parametrize("size", SMALL, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_every_key_figure_is_whole_on_a_small_terminal_after_the_failover(size: tuple[int, int]) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 45)
+        await pilot.pause()
+        lines = rendered(app)
+        words = flowed(lines)
+        assert "★ pg-3" in words and "★ redis-2" in words and "✔ 32s recovered" in words
+        assert_all_readable(app, lines)
+
+
+async def test_the_rto_timer_shows_a_cross_once_past_its_slo() -> None:
+    # single-region, the region down: nothing to fail over to, the timer runs past its 1m00s SLO.
+    app = make_app("single-region")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 30)
+        assert "RTO           ⏱ 30s running (SLO 1m00s)" in panel(app, "slo")
+        await advance(app, 40)
+        await pilot.pause()
+        assert "RTO           ✘ ⏱ 1m10s running (SLO 1m00s)" in panel(app, "slo")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "RTO ✘ ⏱ 1m10s running (SLO 1m00s)" in flowed(rendered(app))
+
+
+async def test_v_switches_views_on_a_small_terminal_and_the_help_names_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("-compact")
+        assert "replication (followers)" in flowed(rendered(app))
+        await pilot.press("v")
+        await pilot.pause()
+        words = flowed(rendered(app))
+        assert "✔ us-east up" in words and "★ pg-1" in words and "replication" not in words and "events" in words
+        topo = "\n".join(app.query_one("#map", TopologyMap).plain_lines)
+        assert "us-east ⇄ eu-west 80ms ok" in topo
+        await pilot.press("v")
+        await pilot.pause()
+        assert "nothing reached" in flowed(rendered(app)) and "events" in flowed(rendered(app))
+        await pilot.press("v")
+        await pilot.pause()
+        assert "choose a runbook" in flowed(rendered(app)) and "events" in flowed(rendered(app))
+        await pilot.press("v")
+        await pilot.pause()
+        assert "replication (followers)" in flowed(rendered(app))
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "switch view" in flowed(rendered(app))
+
+
+async def test_growing_the_terminal_brings_every_panel_back() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("v")
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        assert not app.screen.has_class("-compact")
+        words = flowed(rendered(app))
+        for title in ("topology", "leaders", "replication (followers)", "traffic & SLOs", "blast radius",
+                      "runbook", "events"):
+            assert title in words
+
+
+def test_the_layout_decision() -> None:
+    assert is_wide(160, 50) and is_wide(250, 70) and is_wide(140, 48) and is_wide(160, 48)
+    assert not is_wide(100, 30) and not is_wide(80, 24) and not is_wide(220, 30) and not is_wide(140, 47)
+    layout = Layout()
+    assert layout.fit(80, 24) and not layout.wide and layout.shown() == {"leaders", "slo", "replication", "events"}
+    layout.view = "runbook"
+    assert layout.shown() == {"runbook", "events"}
+    layout.view = "overview"
+    assert [layout.next_view() for _ in range(4)] == ["topology", "blast radius", "runbook", "overview"]
+    assert not layout.fit(100, 30) and layout.fit(160, 50) and layout.wide
+
+
+async def test_the_latest_event_stays_in_view_after_the_fault_picker_closes() -> None:
+    # At 80x24 the log has three lines; the lines written while the picker covered it must not hide below.
+    app = make_app("hybrid")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f", "down", "enter", "down", "down", "enter")
+        await preview_shown(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await advance(app, 0.25)
+        await pilot.pause(0.2)
+        events = rendered(app)[-4:-1]
+        assert "fault injected: region:eu-west" in events[-1], "\n".join(events)
+        assert "✔ injected region:eu-west" in events[-2], "\n".join(events)
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_runbook_panel_shows_each_step_detail_whole(size: tuple[int, int]) -> None:
+    # failover-to-eu-west step by step: the outage and the failover wait have run; `shift` is next.
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        if size == (80, 24):
+            await pilot.press("v", "v", "v")  # the runbook view
+        await pilot.press("r", "enter")
+        for _ in range(2):
+            await pilot.pause(0.1)
+            await pilot.press("n")
+        for _ in range(100):
+            if app.run_ is not None and app.run_.waiting_step == "shift":
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+        assert app.run_ is not None
+        # Borders and scrollbar thumbs out; what is left must hold each detail, in order.
+        shown = "".join(re.sub("[│▁▂▃▄▅▆▇█▔]", "", "".join(rendered_in(app, "runbook"))).split())
+        for step in app.run_.steps:
+            if step.started is None:
+                continue  # the steps still to run may scroll below; the ones that ran are on top
+            detail = step.detail or step.description
+            assert "".join(detail.split()) in shown, f"{step.id}: {detail!r} is cut:\n" + "\n".join(
+                rendered_in(app, "runbook"))
+        assert "heldafter27.0s" in shown and "injectedregion:us-east" in shown
+
+
+async def test_event_lines_wrap_again_when_the_terminal_shrinks() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        welcome = "dashboard on active-passive (sim, seed 1) · f injects a fault · r runs a runbook · ? lists every key"
+        assert welcome in flowed(rendered(app))
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert welcome in flowed(rendered(app))  # rewrapped at the new width, not cut at the old one
+        await pilot.resize_terminal(140, 48)  # the smallest wide layout: every panel, the log too
+        await pilot.pause()
+        assert not app.screen.has_class("-compact")
+        words = flowed(rendered(app))
+        assert welcome in words and "traffic & SLOs" in words and "blast radius" in words
+
+
+async def test_after_a_resize_the_log_shows_its_latest_lines_at_the_new_width() -> None:  # 140x48 -> 100x30
+    app = make_app()
+    async with app.run_test(size=(140, 48)) as pilot:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 45)
+        await pilot.pause()
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.2)
+        lines = rendered(app)
+        latest = app.backend.snapshot().events[-1].message
+        assert latest in lines[-2], "\n".join(lines)  # the last line of the log, above the footer, whole
+        assert any("redis-2 promoted to leader (term 2): sentinel failover (epoch 1)" in line for line in lines)
+
+
+async def test_the_smallest_wide_layout_shows_the_whole_slo_panel_during_an_outage() -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 48)) as pilot:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 20)
+        await pilot.pause()
+        assert not app.screen.has_class("-compact")
+
+        def squash(text: str) -> str:
+            return "".join(re.sub("[│╭╮╰╯─▁▂▃▄▅▆▇█]", "", text).split())
+
+        assert squash(panel(app, "slo")) in squash("".join(rendered_in(app, "slo")))
+        assert "stranded" not in panel(app, "slo") and "their requests fail" in panel(app, "slo")
+
+
+async def test_the_lab_dashboard_at_100x30_wraps_its_log_at_the_log_width(tmp_path: object,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.labtuihelpers import lab_app
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    app = await lab_app("async-rpo", autoplay=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        log = flowed(rendered_in(app, "events"))
+        assert "dashboard on active-passive (sim, seed 1) · f injects a fault · r runs a runbook · ? lists every key" \
+            in log, "\n".join(rendered_in(app, "events"))
