@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from enum import IntEnum
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,14 @@ def test_exit_codes_are_the_documented_table() -> None:
     assert {code.name: code.value for code in ExitCode} == {
         "PASSED": 0, "FAILED": 1, "INVALID_INPUT": 2, "ABORTED": 3, "STEP_ERROR": 4,
         "INTERRUPTED": 5, "ROLLBACK_FAILED": 6}
+
+
+def test_a_topology_file_alone_opens_it_like_tui(tmp_path: Path) -> None:
+    # `regionctl my-topology.yaml`, as one types after `regionctl` alone opened the dashboard: the same
+    # checks as `regionctl tui FILE` (a broken file: FILE:LINE:COL, exit 2, no dashboard).
+    broken = tmp_path / "mine.yaml"
+    broken.write_text("name: x\nkind: active-passive\nregions: []\nclusters: []\n")
+    result = invoke(str(broken))
+    assert result.exit_code == 2, result.output
+    assert f"{broken}:3:" in result.stderr and "No such command" not in result.stderr
+    assert invoke("no-such-thing.yaml").exit_code == 2

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 EPILOG = """\b
 Examples:
   regionctl                                   dashboard on the bundled active-passive topology
+  regionctl my-topology.yaml                  dashboard on your topology (regionctl tui ...)
   regionctl validate topologies/*.yaml        check files; errors as FILE:LINE:COL
   regionctl status active-active --json       the topology's state as JSON
   regionctl schema topology > topology.json   JSON Schema for your editor
@@ -41,6 +42,12 @@ Exit codes: 0 passed, 1 failed, 2 invalid input, 3 aborted, 4 step error,
 
 
 class LazyGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `regionctl my-topology.yaml`: what a newcomer types after `regionctl` alone opened the dashboard.
+        if args and args[0] not in COMMANDS and args[0].endswith((".yaml", ".yml")):
+            args = ["tui", *args]
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
