@@ -92,3 +92,23 @@ def test_every_key_of_every_report_is_documented() -> None:
     assert set(status["clusters"][0]) | set(status["clusters"][0]["nodes"][0]) <= status_keys
     plan = _report("run", "active-passive", "failover-to-eu-west", "--dry-run")
     assert set(plan) | set(plan["steps"][0]) <= _documented("run --dry-run --json")
+
+
+def test_the_screenshots_are_the_approved_snapshots() -> None:
+    # docs/screenshots/ is what scripts/screenshots copied from the snapshot tests' approved SVGs: a screen
+    # change that updates the snapshots and not the README's screenshots fails here.
+    import importlib.util
+    from importlib.machinery import SourceFileLoader
+
+    loader = SourceFileLoader("screenshots", str(ROOT / "scripts" / "screenshots"))
+    spec = importlib.util.spec_from_loader("screenshots", loader)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shown = sorted(p.name for p in (ROOT / "docs" / "screenshots").iterdir())
+    assert shown == sorted(module.COPIES)
+    for name, snapshot in module.COPIES.items():
+        assert (ROOT / "docs" / "screenshots" / name).read_bytes() == (module.SNAPSHOTS / snapshot).read_bytes(), \
+            f"docs/screenshots/{name} is stale: run scripts/screenshots"
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"docs/screenshots/{name}" in readme for name in module.COPIES)
