@@ -113,6 +113,21 @@ class Patroni(Manager):
             if self.cluster.up(node) and node.name not in self.scheduled:
                 self._schedule(node, now)
 
+    def describe(self, now: float | None = None) -> str:
+        """What the failover machinery is doing; while it waits on a key its holder can no longer renew
+        (down, or cut off from the DCS), when that key runs out, which anyone reading the DCS can see."""
+        cluster = self.cluster
+        if cluster.election or now is None or self.policy == "manual" or self.holder is None:
+            return cluster.election
+        holder = cluster.by_name.get(self.holder)
+        if holder is None or (cluster.up(holder) and self.dcs_ok(holder.loc)):
+            return ""
+        if self.key_valid(now) == holder.name:
+            return f"leader key of {holder.name} expires at t={self.expiry:.1f}s, then a replica takes over"
+        if holder.role == "leader" and not cluster.promoting:
+            return f"leader key of {holder.name} expired: a replica takes it on its next loop"
+        return ""
+
     def _schedule(self, node: SimNode, now: float) -> None:
         at = next_tick(self.phase[node.name], self.loop_wait, now)
         self.scheduled[node.name] = at

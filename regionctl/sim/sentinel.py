@@ -88,8 +88,17 @@ class Sentinel(Manager):
         nearest = min(reachable, key=lambda v: (network.rtt(loc, v.loc), v.loc))
         return nearest.master
 
-    def describe(self) -> str:
-        return self.cluster.election
+    def describe(self, now: float | None = None) -> str:
+        """What the failover machinery is doing; before the sentinels call the master down, when a quorum of
+        them will (each once `down_after` has passed without a valid reply)."""
+        cluster = self.cluster
+        if cluster.election or now is None:
+            return cluster.election
+        pending = sorted(v.sdown_pending for v in self.views if v.sdown_pending is not None and self._up(v))
+        master = next((v.master for v in self.views if v.sdown_pending is not None), None)
+        if len(pending) < self.quorum or master is None:
+            return ""
+        return f"{master} unanswered; sentinels agree it is down at t={pending[self.quorum - 1]:.1f}s"
 
     # -- reacting to a change ----------------------------------------------------------------------
     def on_change(self, now: float) -> None:
