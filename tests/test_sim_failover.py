@@ -155,20 +155,30 @@ def test_quorum_cluster_refuses_writes_when_majority_of_regions_is_down() -> Non
     assert books["rto_seconds"] is None  # never recovered while the majority is gone
 
 
-@settings(max_examples=int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "25")), deadline=None)
+def _shown_moment(seed: int, fault: str, at: float, cluster: str, pattern: str) -> tuple[Simulation, float]:
+    """Half a second after `fault`, the moment the leaders panel names for `cluster` (its `at t=...`)."""
+    sim = Simulation(bundled("active-passive"), seed=seed)
+    sim.schedule_fault(parse_fault(fault), at, None)
+    sim.run_until(at + 0.5)
+    (view,) = [c for c in sim.snapshot().clusters if c.name == cluster]
+    match = re.fullmatch(pattern, view.election)
+    assert match, view.election
+    return sim, float(match.group(1))
+
+
+FAULT_TIMES = st.floats(5.0, 120.0)
+EXAMPLES = int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "25"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(seed=st.integers(1, 10_000), fault=st.sampled_from(["region:us-east", "node:pg-1", "zone:us-east/a"]),
-       at=st.floats(5.0, 120.0))
+       at=FAULT_TIMES)
 def test_patroni_shows_when_the_dead_leaders_key_runs_out_and_fails_over_after_it(seed: int, fault: str,
                                                                                    at: float) -> None:
     # While Patroni waits on a key its holder cannot renew, the leaders panel says when the key runs out (what
     # the DCS shows); the failover then comes after that moment, at a replica's next loop (within loop_wait).
-    sim = Simulation(bundled("active-passive"), seed=seed)
-    sim.schedule_fault(parse_fault(fault), at, None)
-    sim.run_until(at + 0.5)
-    (orders,) = [c for c in sim.snapshot().clusters if c.name == "orders"]
-    match = re.fullmatch(r"leader key of pg-1 expires at t=([0-9.]+)s, then a replica takes over", orders.election)
-    assert match, orders.election
-    expires = float(match.group(1))
+    sim, expires = _shown_moment(seed, fault, at, "orders",
+                                 r"leader key of pg-1 expires at t=([0-9.]+)s, then a replica takes over")
     assert at < expires <= at + 30.0 + 0.05  # ttl 30 s from its last renewal (shown to 0.1 s)
     sim.run_until(expires + 0.05)
     (orders,) = [c for c in sim.snapshot().clusters if c.name == "orders"]
@@ -178,17 +188,12 @@ def test_patroni_shows_when_the_dead_leaders_key_runs_out_and_fails_over_after_i
     assert decided and expires - 0.1 <= decided[0] <= expires + 10.0 + 0.1, (expires, decided)
 
 
-@settings(max_examples=int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "25")), deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(seed=st.integers(1, 10_000), fault=st.sampled_from(["region:us-east", "node:redis-1", "zone:us-east/a"]),
-       at=st.floats(5.0, 120.0))
+       at=FAULT_TIMES)
 def test_sentinel_shows_when_a_quorum_will_call_the_master_down_and_does(seed: int, fault: str, at: float) -> None:
-    sim = Simulation(bundled("active-passive"), seed=seed)
-    sim.schedule_fault(parse_fault(fault), at, None)
-    sim.run_until(at + 0.5)
-    (sessions,) = [c for c in sim.snapshot().clusters if c.name == "sessions"]
-    match = re.fullmatch(r"redis-1 unanswered; sentinels agree it is down at t=([0-9.]+)s", sessions.election)
-    assert match, sessions.election
-    agreed = float(match.group(1))
+    sim, agreed = _shown_moment(seed, fault, at, "sessions",
+                                r"redis-1 unanswered; sentinels agree it is down at t=([0-9.]+)s")
     assert at < agreed <= at + 30.0 + 1.0 + 0.05  # down-after 30 s from a reply up to a ping (1 s) before
     sim.run_until(agreed + 5.0)
     sdowns = [t for t, c, m in sim.events if c == "sessions" and m.startswith("+sdown")]

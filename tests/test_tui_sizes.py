@@ -15,7 +15,17 @@ from regionctl.contract.faults import parse_fault
 from regionctl.tui.layout import Layout, is_wide
 from regionctl.tui.model import countdown, dur
 from regionctl.tui.widgets import TopologyMap
-from tests.tuihelpers import SIZE, advance, flowed, make_app, panel, preview_shown, rendered, rendered_in
+from tests.tuihelpers import (
+    SIZE,
+    advance,
+    flowed,
+    make_app,
+    panel,
+    preview_shown,
+    rendered,
+    rendered_in,
+    runbook_two_steps,
+)
 
 SMALL = [(80, 24), (100, 30)]
 
@@ -181,15 +191,7 @@ async def test_the_runbook_panel_shows_each_step_detail_whole(size: tuple[int, i
     async with app.run_test(size=size) as pilot:
         if size == (80, 24):
             await pilot.press("v", "v", "v")  # the runbook view
-        await pilot.press("r", "enter")
-        for _ in range(2):
-            await pilot.pause(0.1)
-            await pilot.press("n")
-        for _ in range(100):
-            if app.run_ is not None and app.run_.waiting_step == "shift":
-                break
-            await pilot.pause(0.02)
-        await pilot.pause()
+        await runbook_two_steps(app, pilot)
         assert app.run_ is not None
         # Borders and scrollbar thumbs out; what is left must hold each detail, in order.
         shown = "".join(re.sub("[│▁▂▃▄▅▆▇█▔]", "", "".join(rendered_in(app, "runbook"))).split())

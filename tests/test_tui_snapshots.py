@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 from regionctl.contract.commands import InjectFault
 from regionctl.contract.faults import parse_fault
-from tests.tuihelpers import SIZE, advance, forked, make_app, preview_shown
+from tests.tuihelpers import SIZE, advance, forked, make_app, preview_shown, runbook_two_steps
 
 
 def test_main_screen_during_a_region_outage(snap_compare: Any) -> None:
@@ -48,15 +48,7 @@ def test_runbook_mid_run_waiting_for_the_next_step(snap_compare: Any) -> None:
     app = make_app()
 
     async def two_steps(pilot: Pilot[Any]) -> None:
-        await pilot.press("r", "enter")
-        for _ in range(2):
-            await pilot.pause(0.1)
-            await pilot.press("n")
-        for _ in range(100):
-            if app.run_ is not None and app.run_.waiting_step == "shift":
-                break
-            await pilot.pause(0.02)
-        await pilot.pause()
+        await runbook_two_steps(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=two_steps)
 

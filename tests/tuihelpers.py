@@ -91,3 +91,16 @@ def rendered_in(app: Dashboard, widget_id: str) -> list[str]:
     region = app.screen.query_one(f"#{widget_id}").region
     strips = app.screen._compositor.render_strips()
     return [strip.crop(region.x, region.right).text for strip in strips[region.y:region.bottom]]
+
+
+async def runbook_two_steps(app: Dashboard, pilot: Any) -> None:
+    """failover-to-eu-west step by step: the outage and the failover wait run; `shift` is next."""
+    await pilot.press("r", "enter")
+    for _ in range(2):
+        await pilot.pause(0.1)
+        await pilot.press("n")
+    for _ in range(100):
+        if app.run_ is not None and app.run_.waiting_step == "shift":
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
