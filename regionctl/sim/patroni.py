@@ -122,10 +122,14 @@ class Patroni(Manager):
         holder = cluster.by_name.get(self.holder)
         if holder is None or (cluster.up(holder) and self.dcs_ok(holder.loc)):
             return ""
+        # Whether one then takes it is decided at its loop (health, lag, sync standby): "may".
+        racers = any(n is not holder and cluster.up(n) and self.dcs_ok(n.loc) for n in cluster.nodes)
+        then = "then a replica may take over" if racers else "and no replica can reach the DCS to take it"
         if self.key_valid(now) == holder.name:
-            return f"leader key of {holder.name} expires at t={self.expiry:.1f}s, then a replica takes over"
+            return f"leader key of {holder.name} expires at t={self.expiry:.1f}s, {then}"
         if holder.role == "leader" and not cluster.promoting:
-            return f"leader key of {holder.name} expired: a replica takes it on its next loop"
+            return (f"leader key of {holder.name} expired: a replica may take it on its next loop" if racers else
+                    f"leader key of {holder.name} expired, and no replica can reach the DCS to take it")
         return ""
 
     def _schedule(self, node: SimNode, now: float) -> None:
