@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+from rich.console import Console
+from rich.text import Text
 
 from regionctl.backends.sim_backend import SimBackend
 from regionctl.tui.app import Dashboard
@@ -51,10 +55,19 @@ def screen_text(app: Dashboard) -> str:
     """Everything the active screen's Static widgets show (modal contents)."""
     from textual.widgets import OptionList, Static
 
-    parts = [str(w.content) for w in app.screen.query(Static)]
+    parts = [_plain(w.content) for w in app.screen.query(Static)]
     for options in app.screen.query(OptionList):
         parts.extend(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
     return "\n".join(parts)
+
+
+def _plain(content: Any) -> str:
+    """A Static's content as text: strings and Text as they are, other renderables (grids) rendered wide."""
+    if isinstance(content, str | Text):
+        return str(content)
+    console = Console(width=400, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
 
 
 async def preview_shown(app: Dashboard, pilot: Any) -> str:

@@ -8,6 +8,8 @@ from functools import partial
 from itertools import permutations
 from typing import ClassVar
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,7 +22,6 @@ from textual.worker import Worker, WorkerState
 
 from regionctl.analysis.reach import Reach, Thunk
 from regionctl.contract.faults import (
-    FAULT_HELP,
     FAULT_KINDS,
     KINDS,
     Fault,
@@ -242,23 +243,30 @@ class HelpScreen(ModalScreen[None]):
         self.live = live  # real hosts: no simulated clock, some fault kinds refused, runbooks change the estate
 
     def compose(self) -> ComposeResult:
-        text = Text("Keys\n", style="bold underline")
-        for key, what in self.rows:
-            text.append(f"  {key:<12}", "bold cyan")
-            text.append(f"{what}\n")
-        text.append("\nFaults (f opens the picker: kind → target → predicted blast radius → Enter)\n",
-                    "bold underline")
-        for line in FAULT_HELP.splitlines():
-            text.append(f"  {line}\n")
-        text.append("\nStatus is shown by symbol as well as colour: ✔ ok · ▲ behind/degraded · ✘ down/far behind ·"
+        # Two-column grids: a description that wraps stays in its column, under itself.
+        keys = _grid(12, "bold cyan", self.rows)
+        faults = _grid(19, "", [(info.form, info.help) for info in KINDS.values()])
+        tail = Text("\nStatus is shown by symbol as well as colour: ✔ ok · ▲ behind/degraded · ✘ down/far behind ·"
                     " ⚠ isolated · ★ leader · ☆ old leader · ⏱ RTO running\n", "dim")
-        text.append(LIVE_HELP if self.live else TOUR_HELP, "dim")
+        tail.append(LIVE_HELP if self.live else TOUR_HELP, "dim")
+        body = Group(Text("Keys", style="bold underline"), keys,
+                     Text("\nFaults (f opens the picker: kind → target → predicted blast radius → Enter)",
+                          style="bold underline"), faults, tail)
         with VerticalScroll(classes="modal help"):
-            yield Static(text, id="help-text")
+            yield Static(body, id="help-text")
             yield Label("Esc / ? close", classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _grid(width: int, style: str, rows: list[tuple[str, str]]) -> Table:
+    grid = Table.grid(padding=(0, 1, 0, 2))
+    grid.add_column(style=style, no_wrap=True, min_width=width)
+    grid.add_column(ratio=1)
+    for left, right in rows:
+        grid.add_row(left, right)
+    return grid
 
 
 LIVE_HELP = ("Real hosts: the screen polls them several times a second (live); there is no simulated "
