@@ -91,19 +91,26 @@ def get(entry_key: str) -> Verdict | None:
 
 
 def put(entry_key: str, verdict: Verdict) -> None:
-    folder = cache_dir()
-    if folder is None or verdict.kind not in CACHED_KINDS:
+    if verdict.kind not in CACHED_KINDS:
         return
     data = {"key": entry_key, "kind": verdict.kind, "warnings": [w.to_json() for w in verdict.warnings]}
+    _write_entry(f"{entry_key}.json", json.dumps(data).encode())
+
+
+def _write_entry(name: str, raw: bytes) -> None:
+    """Into a temporary file, renamed into place: concurrent processes see a whole entry or none."""
+    folder = cache_dir()
+    if folder is None:
+        return
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's own: nobody else reads it
         import tempfile  # (only a miss writes: tempfile costs a hit ~9 ms of imports)
 
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(temp, folder / f"{entry_key}.json")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(raw)
+            os.replace(temp, folder / name)
         except BaseException:
             os.unlink(temp)
             raise
@@ -143,20 +150,10 @@ def get_model(entry_key: str, expected: type) -> object | None:
 
 
 def put_model(entry_key: str, model: object) -> None:
-    folder = cache_dir()
-    if folder is None:
+    if cache_dir() is None:
         return
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's own: nobody else reads it
-        import tempfile  # (only a miss writes: tempfile costs a hit ~9 ms of imports)
-
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump((entry_key, model), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, folder / f"{entry_key}.pickle")
-        except BaseException:
-            os.unlink(temp)
-            raise
-    except (OSError, pickle.PicklingError):
+        raw = pickle.dumps((entry_key, model), protocol=pickle.HIGHEST_PROTOCOL)
+    except pickle.PicklingError:
         return
+    _write_entry(f"{entry_key}.pickle", raw)

@@ -239,6 +239,10 @@ class ClusterBase:
     def writable(self) -> bool:
         raise NotImplementedError
 
+    def describe(self, now: float) -> str:
+        """What the failover machinery is doing at `now`, for snapshots ('' when idle)."""
+        return self.election
+
     def lag_ops(self, node: SimNode, now: float) -> int:
         return 0
 

@@ -66,7 +66,7 @@ class Manager:
             return None
         return min(claims, key=lambda n: (network.rtt(loc, n.loc), n.name)).name
 
-    def describe(self) -> str:
+    def describe(self, now: float) -> str:
         return self.cluster.election
 
     # -- reactions ---------------------------------------------------------------------------

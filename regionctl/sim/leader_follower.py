@@ -42,8 +42,8 @@ class Controller(Protocol):
     def discover(self, loc: Loc) -> str | None:
         """Where a topology-aware client at `loc` sends its writes, asking what it can reach."""
 
-    def describe(self) -> str:
-        """What the failover machinery is doing now ('' when idle)."""
+    def describe(self, now: float) -> str:
+        """What the failover machinery is doing at `now` ('' when idle)."""
 
 
 class LeaderFollowerCluster(ClusterBase):
@@ -153,6 +153,10 @@ class LeaderFollowerCluster(ClusterBase):
         if len(rtts) < need:
             return True, 0.0
         return False, rtts[need - 1][0] if need else 0.0
+
+    def describe(self, now: float) -> str:
+        # (a manager may say what it waits for, and until when: text that depends on the time asked)
+        return self.controller.describe(now) if self.controller is not None else self.election
 
     def writable(self) -> bool:
         if self.read_only:

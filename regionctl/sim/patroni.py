@@ -113,11 +113,11 @@ class Patroni(Manager):
             if self.cluster.up(node) and node.name not in self.scheduled:
                 self._schedule(node, now)
 
-    def describe(self, now: float | None = None) -> str:
+    def describe(self, now: float) -> str:
         """What the failover machinery is doing; while it waits on a key its holder can no longer renew
         (down, or cut off from the DCS), when that key runs out, which anyone reading the DCS can see."""
         cluster = self.cluster
-        if cluster.election or now is None or self.policy == "manual" or self.holder is None:
+        if cluster.election or self.policy == "manual" or self.holder is None:
             return cluster.election
         holder = cluster.by_name.get(self.holder)
         if holder is None or (cluster.up(holder) and self.dcs_ok(holder.loc)):

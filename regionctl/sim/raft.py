@@ -78,7 +78,7 @@ class Raft(Manager):
     def _one_way(self, a: SimNode, b: SimNode) -> float:
         return self.cluster.network.one_way(a.loc, b.loc)
 
-    def describe(self) -> str:
+    def describe(self, now: float) -> str:
         return self.cluster.election
 
     def discover(self, loc: Loc) -> str | None:

@@ -88,11 +88,11 @@ class Sentinel(Manager):
         nearest = min(reachable, key=lambda v: (network.rtt(loc, v.loc), v.loc))
         return nearest.master
 
-    def describe(self, now: float | None = None) -> str:
+    def describe(self, now: float) -> str:
         """What the failover machinery is doing; before the sentinels call the master down, when a quorum of
         them will (each once `down_after` has passed without a valid reply)."""
         cluster = self.cluster
-        if cluster.election or now is None:
+        if cluster.election:
             return cluster.election
         pending = sorted(v.sdown_pending for v in self.views if v.sdown_pending is not None and self._up(v))
         master = next((v.master for v in self.views if v.sdown_pending is not None), None)

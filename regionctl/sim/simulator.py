@@ -311,17 +311,8 @@ class Simulation:
         return ClusterView(
             name=cluster.name, engine=cluster.spec.engine, replication=cluster.mode,
             leader=leader.name if leader is not None else None, term=cluster.term, nodes=tuple(nodes),
-            writable=self.writable(cluster), election=self._election(cluster, now),
+            writable=self.writable(cluster), election=cluster.describe(now),
             availability=total.availability())
-
-    @staticmethod
-    def _election(cluster: ClusterBase, now: float) -> str:
-        # (the managers whose text depends on the time asked: what they wait for, and until when)
-        from regionctl.sim.patroni import Patroni
-        from regionctl.sim.sentinel import Sentinel
-
-        controller = getattr(cluster, "controller", None)
-        return controller.describe(now) if isinstance(controller, Patroni | Sentinel) else cluster.election
 
     def writable(self, cluster: ClusterBase) -> bool:
         return cluster.writable()
