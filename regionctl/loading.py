@@ -14,10 +14,9 @@ from regionctl.model import check_cache
 from regionctl.model.diagnostics import Diagnostic, Loc
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from regionctl.model.loader import FileKind, Loaded
     from regionctl.model.topology import Topology
+    from regionctl.model.types import StrictModel
     from regionctl.model.yaml_source import YamlDocument
 
 # The runbook layer and the lab compiler are imported where they are used (a topology with runbooks, a
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 # (YAML, pydantic) is imported on first use: `check_file` of a file the cache knows needs neither.
 
 
-def deep_check(doc: YamlDocument, model: BaseModel) -> list[Diagnostic]:
+def deep_check(doc: YamlDocument, model: StrictModel) -> list[Diagnostic]:
     """A topology's runbooks that fit the schema are planned; a lab that does is compiled; a runbook file
     gets every check that needs no topology."""
     from regionctl.model.topology import Topology

@@ -11,8 +11,8 @@ This module imports neither YAML nor pydantic: a hit needs neither.
 
 `load_topology` (drill, run, status...) keeps the validated Topology too, pickled beside it (and a run's
 plan its validated Runbook, keyed by the data, when no secret parameter went into it): unpickling
-rebuilds the frozen models without validating again (their pydantic schemas are built on first validation,
-types.StrictModel's defer_build, so a hit builds none); the unpickler resolves only regionctl.model classes.
+rebuilds the frozen models without validating again (they are plain dataclasses, so a hit imports no
+pydantic, and builds no schema); the unpickler resolves only regionctl.model classes.
 """
 
 from __future__ import annotations

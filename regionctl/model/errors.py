@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from regionctl.model.diagnostics import Diagnostic, Loc
 from regionctl.model.yaml_source import YamlDocument, did_you_mean
@@ -25,46 +27,61 @@ def _found(value: Any) -> str:
     return f"{value!r}"
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """Every BaseModel class reachable inside an annotation (Optional, list, dict, Annotated)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+Model = type[Any]  # a schema class: a dataclass of regionctl.model (topology, runbook, lab)
+
+
+_fields_of: dict[Model, tuple[tuple[str, str | None, Any], ...]] = {}
+
+
+def _fields(model: Model) -> tuple[tuple[str, str | None, Any], ...]:
+    """(name, alias, annotation) of each field of a schema class (its annotations are evaluated here, after
+    validation put their vocabulary in scope)."""
+    if model in _fields_of:
+        return _fields_of[model]
+    hints = typing.get_type_hints(model, include_extras=True)
+    out = []
+    for f in dataclasses.fields(model):
+        annotation = hints[f.name]
+        infos = [m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, FieldInfo)]
+        out.append((f.name, next((i.alias for i in infos if i.alias), None), annotation))
+    found = _fields_of[model] = tuple(out)
+    return found
+
+
+def _models_in(annotation: Any) -> list[Model]:
+    """Every schema class reachable inside an annotation (Optional, list, dict, Annotated)."""
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return [annotation]
-    out: list[type[BaseModel]] = []
+    out: list[Model] = []
     for arg in typing.get_args(annotation):
         out.extend(_models_in(arg))
     return out
 
 
-def _field_names(model: type[BaseModel]) -> list[str]:
-    names = []
-    for name, info in model.model_fields.items():
-        names.append(info.alias or name)
+def _field_names(model: Model) -> list[str]:
+    names = [alias or name for name, alias, _ in _fields(model)]
     if model.__name__ == "Tenant":
         names.append("cluster")
     return names
 
 
-def model_at(root: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """The model class that validates the mapping at `loc` (None if not a model)."""
-    current: type[BaseModel] | None = root
+def model_at(root: Model, loc: tuple[str | int, ...]) -> Model | None:
+    """The schema class that validates the mapping at `loc` (None if not a model)."""
+    current: Model | None = root
     for part in loc:
         if current is None:
             return None
         if isinstance(part, int):
             continue
-        field = None
-        for name, info in current.model_fields.items():
-            if part in (name, info.alias):
-                field = info
-                break
-        if field is None:
+        annotation = next((a for name, alias, a in _fields(current) if part in (name, alias)), None)
+        if annotation is None:
             continue  # a union tag or a dict key: stay on the same model
-        models = _models_in(field.annotation)
+        models = _models_in(annotation)
         current = models[0] if models else None
     return current
 
 
-def _message(err: Any, root: type[BaseModel]) -> tuple[str, bool]:
+def _message(err: Any, root: Model) -> tuple[str, bool]:
     """(message, point at the key rather than the value)."""
     kind = err["type"]
     value = err.get("input")
@@ -72,7 +89,7 @@ def _message(err: Any, root: type[BaseModel]) -> tuple[str, bool]:
     loc = tuple(err["loc"])
     if kind == "missing":
         return f"expected the required field {loc[-1]!r}, found it missing", False
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         parent = model_at(root, loc[:-1])
         names = sorted(_field_names(parent)) if parent else []
         hint = did_you_mean(str(loc[-1]), names)
@@ -104,7 +121,7 @@ def _message(err: Any, root: type[BaseModel]) -> tuple[str, bool]:
         return f"expected true or false, found {_found(value)}", False
     if kind in ("list_type", "tuple_type", "set_type"):
         return f"expected a list, found {_found(value)}", False
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
+    if kind in ("dict_type", "model_type", "model_attributes_type", "dataclass_type", "dataclass_args_type"):
         return f"expected a mapping, found {_found(value)}", False
     if kind == "too_short":
         wanted, actual = ctx.get("min_length", 1), ctx.get("actual_length", 0)
@@ -118,13 +135,13 @@ def _message(err: Any, root: type[BaseModel]) -> tuple[str, bool]:
     return f"expected {expected}, found {_found(value)}", False
 
 
-def _field_of(model: type[BaseModel] | None, part: str) -> bool:
+def _field_of(model: Model | None, part: str) -> bool:
     if model is None:
         return False
-    return any(part in (name, info.alias) for name, info in model.model_fields.items())
+    return any(part in (name, alias) for name, alias, _ in _fields(model))
 
 
-def _user_loc(data: Any, loc: Loc, root: type[BaseModel]) -> tuple[Loc, bool]:
+def _user_loc(data: Any, loc: Loc, root: Model) -> tuple[Loc, bool]:
     """pydantic's location without the parts it adds for union members ('str',
     'dict[str,any]', a model's name), so that the path names only what the user wrote or
     should write. Returns (location, whether a union part was dropped)."""
@@ -169,7 +186,7 @@ def _drop_validator_parts(data: Any, raw: tuple[str | int, ...]) -> tuple[str | 
 
 
 def validation_problems(
-    data: Any, exc: ValidationError, root: type[BaseModel]
+    data: Any, exc: ValidationError, root: Model
 ) -> list[tuple[Loc, str, bool]]:
     """(location, message, point at the key) for each problem, once per location: the
     members of a union that all failed on one value become one message."""
@@ -196,7 +213,7 @@ def validation_problems(
 
 
 def diagnostics_from_validation(
-    doc: YamlDocument, exc: ValidationError, root: type[BaseModel]
+    doc: YamlDocument, exc: ValidationError, root: Model
 ) -> list[Diagnostic]:
     return [doc.diagnostic(loc, message, prefer_key=key) for loc, message, key in
             validation_problems(doc.data, exc, root)]

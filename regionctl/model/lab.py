@@ -9,11 +9,13 @@ then the expectations must fail: that is how the tests know no lab passes by acc
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from pydantic import Field
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from regionctl.model.types import Duration, Name, StrictModel, within
+
+if TYPE_CHECKING:  # the annotations' pydantic vocabulary, put in scope by regionctl.model.validation
+    from pydantic import Field
 
 Within = Annotated[Duration, within(0.001, 3600.0, "a lesson's point shows within minutes of simulated time: "
                                                   "an hour at most", zero=False)]
@@ -27,39 +29,48 @@ DO_HELP = ("What the learner does, one item or a list, in order: a fault spec (r
            "time makes the point).")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LabStep(StrictModel):
     id: Name
-    text: str = Field(description="What the learner reads (Markdown).")
-    do: str | list[str] = Field("auto", description=DO_HELP)
-    expect: str | None = Field(None, description="A condition that proves the point, e.g. writes_lost > 0.")
-    within: Within = Field(120.0, description="Simulated time the expectation has to come true.")
-    hints: list[str] = Field(default_factory=list)
-    explain: str = Field("", description="Why this happened, shown once the expectation holds (Markdown).")
+    text: Annotated[str, Field(description="What the learner reads (Markdown).")]
+    do: Annotated[str | list[str], Field(description=DO_HELP)] = "auto"
+    expect: Annotated[str | None, Field(description="A condition that proves the point, e.g. writes_lost > 0.")] = None
+    within: Annotated[Within, Field(description="Simulated time the expectation has to come true.")] = 120.0
+    hints: list[str] = field(default_factory=list)
+    explain: Annotated[str, Field(description="Why this happened, shown once the expectation holds (Markdown).")] = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Patch(StrictModel):
-    path: str = Field(description="Dotted path into {topology, steps}; list items by name, e.g. "
-                                  "topology.clusters.orders.replication.mode or steps.outage.do.")
+    path: Annotated[str, Field(
+        description="Dotted path into {topology, steps}; list items by name, e.g. "
+                    "topology.clusters.orders.replication.mode or steps.outage.do.")]
     value: Any = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Control(StrictModel):
-    description: str = Field(description="What the control run changes: the lesson's cause, removed.")
-    patch: list[Patch] = Field(min_length=1)
+    description: Annotated[str, Field(description="What the control run changes: the lesson's cause, removed.")]
+    patch: Annotated[list[Patch], Field(min_length=1)]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Lab(StrictModel):
     name: Name
     title: str
     level: Literal["beginner", "intermediate", "advanced"] = "beginner"
-    order: int = Field(100, description="Position in `regionctl lab`'s list.")
-    objectives: list[str] = Field(default_factory=list)
-    concepts: list[str] = Field(default_factory=list, description="Where this shows up in real systems.")
-    topology: str | dict[str, Any] = Field(description="A bundled topology name or path, or an inline topology.")
+    order: Annotated[int, Field(description="Position in `regionctl lab`'s list.")] = 100
+    objectives: list[str] = field(default_factory=list)
+    concepts: Annotated[list[str], Field(
+        description="Where this shows up in real systems.")] = field(default_factory=list)
+    topology: Annotated[str | dict[str, Any], Field(
+        description="A bundled topology name or path, or an inline topology.")]
     seed: int = 1
-    warmup: Warmup = Field(30.0, description="Simulated time before the first step (leaders elected).")
-    setup: list[Patch] = Field(default_factory=list, description="Changes to the topology for this lab, "
-                                                                 "e.g. synchronous replication for a latency lesson.")
-    steps: list[LabStep] = Field(min_length=1)
-    control: Control | None = Field(None, description="The same lab with its cause removed; its expectations "
-                                                      "must not all hold.")
+    warmup: Annotated[Warmup, Field(description="Simulated time before the first step (leaders elected).")] = 30.0
+    setup: Annotated[list[Patch], Field(
+        description="Changes to the topology for this lab, "
+                    "e.g. synchronous replication for a latency lesson.")] = field(default_factory=list)
+    steps: Annotated[list[LabStep], Field(min_length=1)]
+    control: Annotated[Control | None, Field(
+        description="The same lab with its cause removed; its expectations "
+                    "must not all hold.")] = None

@@ -10,19 +10,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from regionctl.model import crosscheck
 from regionctl.model.crosscheck import Problem
 from regionctl.model.diagnostics import Diagnostic, InputError, KeyLoc, Loc, format_field_path
 from regionctl.model.lint import lint
 from regionctl.model.topology import Topology
+from regionctl.model.types import StrictModel
 from regionctl.model.yaml_source import YamlDocument, read_yaml_bytes, read_yaml_file
 
 FileKind = Literal["topology", "runbook", "lab"]
 
 
-def model_class(kind: FileKind) -> type[BaseModel]:
+def model_class(kind: FileKind) -> type[StrictModel]:
     """The schema of a kind of file; the runbook and lab models are imported when a file of theirs is read."""
     if kind == "topology":
         return Topology
@@ -38,7 +39,7 @@ def model_class(kind: FileKind) -> type[BaseModel]:
 @dataclass
 class Loaded:
     kind: FileKind
-    model: BaseModel
+    model: StrictModel
     doc: YamlDocument
     warnings: list[Diagnostic] = field(default_factory=list)
 
@@ -54,7 +55,7 @@ def guess_kind(data: dict[str, object]) -> FileKind:
 
 
 # Checks that need the layers above the model (runbook plans, lab compilation): regionctl.loading passes them in.
-DeepCheck = Callable[[YamlDocument, BaseModel], list[Diagnostic]]
+DeepCheck = Callable[[YamlDocument, StrictModel], list[Diagnostic]]
 
 
 def _validate(doc: YamlDocument, kind: FileKind, deep: DeepCheck | None) -> Loaded:
@@ -142,7 +143,9 @@ def load_topology(path: str | Path, deep: DeepCheck | None = None) -> Topology:
 
 
 def json_schema(kind: FileKind) -> dict[str, object]:
-    schema = model_class(kind).model_json_schema(by_alias=True)
+    from regionctl.model.validation import adapter
+
+    schema = adapter(model_class(kind)).json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema.setdefault("title", kind)
     return schema

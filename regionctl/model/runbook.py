@@ -7,11 +7,13 @@ is replaced by the parameter's value before anything is checked.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, NonNegativeInt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from regionctl.model.types import Duration, Name, Percent, StrictModel, within
+
+if TYPE_CHECKING:  # the annotations' pydantic vocabulary, put in scope by regionctl.model.validation
+    from pydantic import Field, NonNegativeInt
 
 # The ranges say why: a wait is polled on the simulator's clock, and every poll costs real time.
 Every = Annotated[Duration, within(0.1, 3600.0, "a wait evaluates its condition at most 10 times a (simulated) "
@@ -30,70 +32,92 @@ ActionKind = Literal["promote", "demote", "repoint", "fence", "unfence", "read-o
                      "shift-traffic", "command"]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Step(StrictModel):
-    id: Name = Field(description="Unique within the runbook; other steps name it in `needs`.")
-    kind: StepKind = Field(description="fault: inject (healed automatically at the end); heal; action; "
-                                       "wait: until a condition; check: a condition now; measure: record "
-                                       "RTO/RPO/lag; approve: a gate; note: text for the operator.")
+    id: Annotated[Name, Field(description="Unique within the runbook; other steps name it in `needs`.")]
+    kind: Annotated[StepKind, Field(
+        description="fault: inject (healed automatically at the end); heal; action; "
+                    "wait: until a condition; check: a condition now; measure: record "
+                    "RTO/RPO/lag; approve: a gate; note: text for the operator.")]
     description: str = ""
-    fault: str | None = Field(None, description="kind fault/heal: a fault spec such as region:us-east "
-                                                "(heal without a fault heals everything).")
-    action: ActionKind | None = Field(None, description="kind action: what to do to `target`.")
-    target: str | None = Field(None, description="kind action: the node (promote, demote, repoint, fence, "
-                                                 "unfence, command), cluster (read-only, read-write) or "
-                                                 "region (shift-traffic) acted on.")
-    command: str | None = Field(None, description="action command: the shell command run on `target` "
-                                                  "(SSH backend only); a non-zero exit fails the step.")
-    args: dict[str, Any] = Field(default_factory=dict, description="repoint: {to: NODE}; shift-traffic: "
-                                                                   "{from: REGION, cluster: CLUSTER}.")
-    condition: str | None = Field(None, description="kind wait/check: an expression such as "
-                                                    "lag(pg-3) < 2s (see `regionctl run --help`).")
-    every: Every = Field(1.0, description="kind wait: how often the condition is evaluated.")
-    text: str | None = Field(None, description="kind note/approve: what the operator reads.")
-    needs: list[Name] = Field(default_factory=list, description="Steps that must have finished first.")
-    timeout: StepTimeout | None = Field(None, description="wait: give up after this long (default 5m); "
-                                                       "action: the command's deadline.")
-    retries: NonNegativeInt = Field(0, le=10, description="Tries after the first failure (at most 10; the "
-                                                          "pauses add up to at most a day).")
-    backoff: Backoff = Field(1.0, description="Pause before the first retry; doubles for each retry.")
+    fault: Annotated[str | None, Field(
+        description="kind fault/heal: a fault spec such as region:us-east "
+                    "(heal without a fault heals everything).")] = None
+    action: Annotated[ActionKind | None, Field(description="kind action: what to do to `target`.")] = None
+    target: Annotated[str | None, Field(
+        description="kind action: the node (promote, demote, repoint, fence, "
+                    "unfence, command), cluster (read-only, read-write) or "
+                    "region (shift-traffic) acted on.")] = None
+    command: Annotated[str | None, Field(
+        description="action command: the shell command run on `target` "
+                    "(SSH backend only); a non-zero exit fails the step.")] = None
+    args: Annotated[dict[str, Any], Field(
+        description="repoint: {to: NODE}; shift-traffic: "
+                    "{from: REGION, cluster: CLUSTER}.")] = field(default_factory=dict)
+    condition: Annotated[str | None, Field(
+        description="kind wait/check: an expression such as "
+                    "lag(pg-3) < 2s (see `regionctl run --help`).")] = None
+    every: Annotated[Every, Field(description="kind wait: how often the condition is evaluated.")] = 1.0
+    text: Annotated[str | None, Field(description="kind note/approve: what the operator reads.")] = None
+    needs: Annotated[list[Name], Field(
+        description="Steps that must have finished first.")] = field(default_factory=list)
+    timeout: Annotated[StepTimeout | None, Field(
+        description="wait: give up after this long (default 5m); "
+                    "action: the command's deadline.")] = None
+    retries: Annotated[NonNegativeInt, Field(
+        le=10,
+        description="Tries after the first failure (at most 10; the "
+                    "pauses add up to at most a day).")] = 0
+    backoff: Annotated[Backoff, Field(description="Pause before the first retry; doubles for each retry.")] = 1.0
     on_failure: Literal["abort", "continue"] = "abort"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Guard(StrictModel):
     name: Name
-    condition: str = Field(description="Must hold for the whole run; checked after each step and while waiting.")
-    action: Literal["abort", "pause"] = Field("abort", description="abort: stop, roll back, exit 3. pause: ask "
-                                                                   "the operator whether to go on (headless: "
-                                                                   "go on only with --yes).")
+    condition: Annotated[str, Field(
+        description="Must hold for the whole run; checked after each step and while waiting.")]
+    action: Annotated[Literal["abort", "pause"], Field(
+        description="abort: stop, roll back, exit 3. pause: ask "
+                    "the operator whether to go on (headless: "
+                    "go on only with --yes).")] = "abort"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Param(StrictModel):
     type: Literal["string", "duration", "number", "node", "region", "cluster"] = "string"
     default: Any = None
     description: str = ""
-    secret: bool = Field(False, description="Never written to the journal or reports.")
-    env: str | None = Field(None, description="Take the value from this environment variable (secret).")
+    secret: Annotated[bool, Field(description="Never written to the journal or reports.")] = False
+    env: Annotated[str | None, Field(description="Take the value from this environment variable (secret).")] = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunbookSlo(StrictModel):
     rto: Duration | None = None
     rpo: Duration | None = None
-    availability: Percent | None = Field(None, description="Over the run's own window (drills are short: "
-                                                           "a monthly target rarely fits one).")
+    availability: Annotated[Percent | None, Field(
+        description="Over the run's own window (drills are short: "
+                    "a monthly target rarely fits one).")] = None
     writes_lost: NonNegativeInt | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Runbook(StrictModel):
     name: Name
     title: str = ""
     description: str = ""
-    params: dict[Name, Param] = Field(default_factory=dict)
-    precheck: list[str] = Field(default_factory=list, description="Conditions that must hold before anything "
-                                                                  "is touched; else exit 3.")
-    guards: list[Guard] = Field(default_factory=list)
-    steps: list[Step] = Field(min_length=1)
-    rollback: list[Step] = Field(default_factory=list, description="Run on failure, abort or interrupt, before "
-                                                                   "the injected faults are healed.")
-    slo: RunbookSlo | None = Field(None, description="Objectives for this run; default: the topology's RTO and RPO.")
-    observe: Observe = Field(0.0, description="Keep the run going this long after the last step, so that "
-                                               "RTO and lag settle before they are measured.")
+    params: dict[Name, Param] = field(default_factory=dict)
+    precheck: Annotated[list[str], Field(
+        description="Conditions that must hold before anything "
+                    "is touched; else exit 3.")] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
+    steps: Annotated[list[Step], Field(min_length=1)]
+    rollback: Annotated[list[Step], Field(
+        description="Run on failure, abort or interrupt, before "
+                    "the injected faults are healed.")] = field(default_factory=list)
+    slo: Annotated[RunbookSlo | None, Field(
+        description="Objectives for this run; default: the topology's RTO and RPO.")] = None
+    observe: Annotated[Observe, Field(
+        description="Keep the run going this long after the last step, so that "
+                    "RTO and lag settle before they are measured.")] = 0.0

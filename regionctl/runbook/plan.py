@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from regionctl.contract.commands import (
     Command,
     Demote,
@@ -322,13 +320,21 @@ def order_steps(section: str, steps: list[Step], problems: list[Problem]) -> lis
     return done
 
 
-def _validated(data: dict[str, Any], cacheable: bool) -> Runbook:
-    """The runbook model; from the validation cache when this very data was valid before (building
-    pydantic's schema for it costs more than a whole simulated run). A secret never reaches the disk."""
+def _validated(data: dict[str, Any], cacheable: bool) -> Runbook | list[Problem]:
+    """The runbook model, or the schema's problems; from the validation cache when this very data was valid
+    before (a hit imports no pydantic, and building its schema costs more than a whole simulated run). A
+    secret never reaches the disk."""
     entry = check_cache.data_key("runbook-model", data) if cacheable else None
     if entry is not None and isinstance(hit := check_cache.get_model(entry, Runbook), Runbook):
         return hit
-    runbook = Runbook.model_validate(data)
+    from regionctl.model.validation import ValidationError
+
+    try:
+        runbook = Runbook.model_validate(data)
+    except ValidationError as exc:
+        from regionctl.model.errors import validation_problems  # (it reads YAML positions: only on a problem)
+
+        return [Problem(loc, msg) for loc, msg, _ in validation_problems(data, exc, Runbook)]
     if entry is not None:
         check_cache.put_model(entry, runbook)
     return runbook
@@ -342,13 +348,9 @@ def build_plan(raw: Mapping[str, Any], topology: Topology, given: Mapping[str, s
     problems += param_problems
     problems += _check_param_types(raw, values, given or {}, names_of(topology))
     data = _substitute(dict(raw), values, (), problems)
-    try:
-        runbook = _validated(data, cacheable=not secrets)
-    except ValidationError as exc:
-        from regionctl.model.errors import validation_problems  # (it reads YAML positions: only on a problem)
-
-        problems += [Problem(loc, msg) for loc, msg, _ in validation_problems(data, exc, Runbook)]
-        raise PlanError(_redacted(problems, secrets)) from None
+    runbook = _validated(data, cacheable=not secrets)
+    if isinstance(runbook, list):
+        raise PlanError(_redacted(problems + runbook, secrets)) from None
     names = names_of(topology)
     seen: dict[str, Loc] = {}
     sections: dict[str, list[PlannedStep]] = {}

@@ -5,6 +5,7 @@ Pure: no I/O. Node adapter settings override the cluster's field by field.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,8 +31,10 @@ def _merged(cluster: Cluster, node: Node) -> Adapter:
     base = cluster.adapter or Adapter()
     if node.adapter is None:
         return base
-    overrides = {k: getattr(node.adapter, k) for k in node.adapter.model_fields_set
-                 if getattr(node.adapter, k) is not None}
+    # What the node's adapter says beyond the defaults overrides the cluster's.
+    defaults = Adapter()
+    overrides = {f.name: value for f in dataclasses.fields(node.adapter)
+                 if (value := getattr(node.adapter, f.name)) is not None and value != getattr(defaults, f.name)}
     return base.model_copy(update=overrides)
 
 
