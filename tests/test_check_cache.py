@@ -133,3 +133,28 @@ def test_an_edit_after_a_cached_drill_is_seen(env: dict[str, str], tmp_path: Pat
     broken = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=120)
     assert broken.returncode == 2
     assert f"{target}:20:13: clusters[0].engine:" in broken.stderr
+
+
+RUN_PROBE = """
+import sys
+from regionctl.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("pydantic" in sys.modules, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("argv", [
+    ["drill", str(BUNDLED / "active-passive.yaml"), "--fault", "region:us-east@0s", "--duration", "1s"],
+    ["run", str(BUNDLED / "active-passive.yaml"), "failover-to-eu-west", "--yes"],
+], ids=["drill", "run"])
+def test_a_warm_drill_or_run_imports_no_pydantic(env: dict[str, str], tmp_path: Path, argv: list[str]) -> None:
+    # The schema classes are plain dataclasses: from the cache, the topology and runbook need no validator.
+    env = {**env, "XDG_STATE_HOME": str(tmp_path / "state")}
+    runs = [subprocess.run([sys.executable, "-c", RUN_PROBE, *argv], capture_output=True, text=True, env=env,
+                           cwd=ROOT, check=False, timeout=120) for _ in range(2)]
+    assert [r.stderr.splitlines()[-1] for r in runs] == ["True", "False"]
+    assert runs[0].returncode == runs[1].returncode
+    assert runs[0].stdout.replace(" ", "")[:40] == runs[1].stdout.replace(" ", "")[:40]
