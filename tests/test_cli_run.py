@@ -292,3 +292,15 @@ steps:
     for extra in ([], ["--json"], ["--dry-run"]):
         proc = run_cli(tmp_path, "run", "active-passive", str(book), "--var", "pw=hunter2-sekrit", *extra)
         assert "hunter2-sekrit" not in proc.stdout + proc.stderr, extra
+
+
+def test_history_on_real_hosts_needs_the_topologys_permission_to_write_probes(tmp_path: Path) -> None:
+    # The bundled topology allows no probe writes (it has no ssh settings): refused before anything connects.
+    done = run_cli(tmp_path, "run", "active-passive", "failover-to-eu-west", "--backend", "ssh", "--yes", "--history",
+               str(tmp_path / "h.jsonl"))
+    assert done.returncode == ExitCode.INVALID_INPUT
+    assert "--history on real hosts records the probe writes" in done.stderr and "ssh.probe_writes" in done.stderr
+    assert not (tmp_path / "h.jsonl").exists()
+    compared = run_cli(tmp_path, "run", "active-passive", "failover-to-eu-west", "--compare", "--yes", "--history",
+                       str(tmp_path / "h.jsonl"))
+    assert compared.returncode == ExitCode.INVALID_INPUT and "without --compare" in compared.stderr

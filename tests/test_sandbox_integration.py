@@ -6,6 +6,7 @@ root or a package the tests skip, and fail under REGIONCTL_REQUIRE_REAL=1 (CI).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pwd
@@ -483,3 +484,74 @@ async def test_region_outage_fails_postgres_over_through_patroni_by_itself(sandb
         await wait_for(backend, lambda s: all(c.leader and c.writable for c in s.clusters), timeout=30)
     finally:
         await backend.close()
+
+
+async def test_probe_writes_count_what_a_redis_failover_lost_and_a_direct_read_confirms(sandbox: Path) -> None:
+    """Redis replicates asynchronously and Sentinel does not fence: cut the master's region off, and what the old
+    master acknowledges until the Sentinels of the other regions promote a replica is thrown away when it
+    rejoins as that replica's follower. The probe writes say how many; reading the new master's keys ourselves
+    says the same. Every engine took its probe writes. (In-flight data is not lost in the delay proxies: a
+    crash alone, with replication a second behind, still delivers what was sent.)"""
+    topology = load_topology(sandbox)
+    assert topology.ssh is not None and topology.ssh.probe_writes is not None  # on by default on the sandbox
+    settings = dataclasses.replace(topology.ssh.probe_writes, rate=8.0, keep=True)
+    topology = dataclasses.replace(topology, ssh=dataclasses.replace(topology.ssh, probe_writes=settings))
+    backend = SshBackend(topology, base_dir=sandbox.parent)
+    await backend.refresh()
+    await wait_for(backend, lambda s: s.cluster("cache").election == "" and s.cluster("cache").leader is not None,
+                   timeout=30)
+    old = backend.snapshot().cluster("cache").leader
+    assert old is not None and backend.probe_writer is not None
+    old_region = backend.snapshot().node(old).region
+    cuts = [f"partition:{old_region}|{r.name}" for r in REGIONS if r.name != old_region]
+    address = {n.name: f"10.77.0.{i + 1}" for i, n in enumerate(backend.snapshot().cluster("cache").nodes)}
+    backend.start_probe_writes()
+    try:
+        await backend.advance(2.0)
+        for spec in cuts:
+            assert (await backend.apply(InjectFault(parse_fault(spec)))).ok
+        await wait_for(backend, lambda s: s.cluster("cache").leader not in (None, old) and s.cluster("cache").writable,
+                       timeout=40)
+        new = backend.snapshot().cluster("cache").leader
+        assert new is not None
+        await backend.advance(2.0)  # the new master takes probe writes too
+        for spec in cuts:
+            assert (await backend.apply(HealFault(parse_fault(spec)))).ok
+        await wait_for(backend, lambda s: s.node(old).role == "follower" and s.node(old).lag_ops == 0, timeout=30)
+        await backend.settle()
+        figures = backend.snapshot().metrics
+        ledger = backend.probe_writer.ledger
+        cache = figures["probe_writes"]["cache"]
+        lost = {w.key for w in ledger.lost("cache")}
+        # A direct read-back of the new master, by our own command, not the backend's.
+        scan = f"redis-cli -h {address[new]} -p 6379 --scan --pattern 'regionctl-probe/*'"
+        present = set((await backend.apply(RunCommand(new, scan))).message.split())
+        acked = {w.key for w in ledger.writes["cache"] if w.outcome == "ok"}
+        assert lost == acked - present
+        assert len(lost) >= 3, (cache, ledger.notes)
+        assert cache["writes_lost"] == len(lost) and cache["rpo_seconds"] >= 0.5
+        assert any(w.node == new and w.outcome == "ok" for w in ledger.writes["cache"])  # after the failover too
+        for other in ("orders", "config"):  # PostgreSQL under Patroni, etcd: written, read back, nothing lost
+            assert figures["probe_writes"][other]["writes_acked"] > 10, figures["probe_writes"][other]
+            assert figures["probe_writes"][other]["writes_lost"] == 0, ledger.notes
+        assert figures["writes_lost"] == len(lost)
+        # History in the checker's format: the lost writes are what makes it not linearizable.
+        from regionctl.consistency.checker import check
+        from regionctl.consistency.history import from_records
+
+        assert check(from_records(ledger.history()), "linearizable").verdict == "violated"
+    finally:
+        await backend.probe_writer.stop()
+        left = await backend.probe_writer.clean()
+        await backend.close()
+    assert left == []
+    leader = backend.snapshot().cluster("cache").leader
+    assert leader is not None
+    quiet = SshBackend(load_topology(sandbox), base_dir=sandbox.parent)  # no probe writes of its own
+    try:
+        await quiet.refresh()
+        scan = f"redis-cli -h {address[leader]} -p 6379 --scan --pattern 'regionctl-probe/*'"
+        got = await quiet.apply(RunCommand(leader, scan))
+        assert got.ok and got.message == ""  # removed
+    finally:
+        await quiet.close()

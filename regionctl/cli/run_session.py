@@ -159,9 +159,12 @@ def execute(request: RunRequest) -> None:
     warmup = duration_or_exit("--warmup", request.warmup) if request.backend == "sim" else 0.0
     if request.speed is not None and request.backend != "sim":
         fail("--speed is only for --backend sim (real hosts run in real time)")
-    if request.history_path is not None and (request.backend != "sim" or request.compare):
-        fail("--history records the simulator's probe sessions: use it with --backend sim, without --compare "
-             "(probe writes on real hosts are not built yet)")
+    if request.history_path is not None and request.compare:
+        fail("--history records one backend's operations: use it without --compare")
+    if request.history_path is not None and request.backend != "sim" and (
+            topology.ssh is None or topology.ssh.probe_writes is None):
+        fail("--history on real hosts records the probe writes, and this topology allows none: set "
+             "ssh.probe_writes (they write to your data stores; see `regionctl schema topology`)")
     unknown = [a for a in request.approvals if a not in {p.id for p in plan.steps if p.step.kind == "approve"}]
     if unknown:
         fail(f"--approve {unknown[0]}: the runbook has no approval gate of that id")
@@ -297,7 +300,22 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
 
             write_history(request.history_path, sim.probe_checks.history(), topology=topology.name,
                           seed=request.seed, runbook=plan.name)
+        elif request.history_path is not None and request.backend != "sim":
+            _write_probe_history(request.history_path, backend, topology.name, plan.name)
         await close_backend(backend)
+
+
+def _write_probe_history(path: str, backend: Any, topology: str, runbook: str) -> None:
+    """Real hosts: the probe writes and their read-back, in the simulator's history format."""
+    from regionctl.backends.ssh.backend import SshBackend
+    from regionctl.cli.common import write_history
+    from regionctl.consistency.history import Fault, from_records
+
+    if not isinstance(backend, SshBackend) or backend.probe_writer is None:
+        return
+    faults = [Fault(f.fault.spec, f.at, f.healed_at) for f in backend.snapshot().faults]
+    write_history(path, from_records(backend.probe_writer.ledger.history(), faults), topology=topology,
+                  backend="ssh", runbook=runbook)
 
 
 def _owed(request: RunRequest, state: Any) -> list[Any]:

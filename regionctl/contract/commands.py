@@ -132,6 +132,13 @@ class PacedBackend(TickingBackend, Protocol):
 
 
 @runtime_checkable
+class SettlingBackend(Backend, Protocol):
+    """A backend with figures it knows only once the run is over (real hosts' probe writes, read back)."""
+
+    async def settle(self) -> None: ...
+
+
+@runtime_checkable
 class ClosableBackend(Backend, Protocol):
     """A backend holding connections (real hosts over SSH) that must be closed."""
 

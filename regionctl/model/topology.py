@@ -181,6 +181,18 @@ class Adapter(StrictModel):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeWrites(StrictModel):
+    """ssh backend: numbered records written to each cluster's leader during a run, then read back from the
+    leader that survived, so that writes lost and RPO are measured (docs/probe-writes.md). They write to your
+    data stores, under one namespace (keys `regionctl-probe/...`, table `regionctl_probe`), removed afterwards."""
+
+    rate: Annotated[float, Field(gt=0, le=20,
+                                 description="Records a second written to each cluster (at most 20).")] = 5.0
+    timeout: Annotated[Duration, Field(description="A write unanswered this long counts as unknown.")] = 2.0
+    keep: Annotated[bool, Field(description="Leave the records in place after the run.")] = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SshSettings(StrictModel):
     """How to reach the hosts of a topology over SSH. Keys come from the agent, `identity` files or ~/.ssh/config;
     passwords are never read from YAML."""
@@ -202,6 +214,9 @@ class SshSettings(StrictModel):
         description="Shell template run on one host of each side of a latency fault: {region}, {peer}, "
                     "{seconds} (extra one-way delay; healing runs it with 0). Without it latency faults "
                     "are refused.")] = None
+    probe_writes: Annotated[ProbeWrites | None, Field(
+        description="Write probe records during runs and the dashboard, and count what survived; off unless "
+                    "set (it writes to your data stores: the operator's call).")] = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,7 +18,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from regionctl.contract.commands import Backend, Command, CommandResult, HealAll, HealFault, InjectFault
+from regionctl.contract.commands import (
+    Backend,
+    Command,
+    CommandResult,
+    HealAll,
+    HealFault,
+    InjectFault,
+    SettlingBackend,
+)
 from regionctl.contract.snapshot import Snapshot
 from regionctl.contract.steps import StepStatus
 from regionctl.exit_codes import ExitCode
@@ -155,6 +163,8 @@ class RunbookExecutor:
             await self._unwind()
             if self.left_degraded:
                 code = ExitCode.ROLLBACK_FAILED
+        if isinstance(self.backend, SettlingBackend):
+            await self.backend.settle()  # real hosts: the probe writes read back, once everything is put back
         final = self.backend.snapshot()
         report = build_report(self.plan, topology=self.topology.name, backend=self.backend.name, seed=self.seed,
                               started_at=self._started_at, steps=self.steps, rollback_steps=self.rollback_steps,

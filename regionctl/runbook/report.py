@@ -29,6 +29,10 @@ def _scrub(value: Any, secrets: Collection[str]) -> Any:
     return value
 
 
+PROBE_FIGURES = ("writes_attempted", "writes_acked", "writes_failed", "writes_unknown", "writes_lost", "rpo_seconds",
+                 "probe_writes")
+
+
 def build_report(plan: Plan, *, topology: str, backend: str, seed: int | None, started_at: float,
                  steps: Sequence[StepState], rollback_steps: Sequence[StepState], left_degraded: Sequence[str],
                  measured: Snapshot, final: Snapshot, leaders_before: dict[str, str | None],
@@ -36,6 +40,10 @@ def build_report(plan: Plan, *, topology: str, backend: str, seed: int | None, s
     """What the run did and measured; `started_at` is the backend time the run began at. The result,
     exit code, reason and guards are the executor's to fill in (dataclasses.replace) once it has judged."""
     metrics = dict(measured.metrics)
+    if "probe_writes" in final.metrics:
+        # Real hosts' probe writes are counted over the whole run and read back at its very end: the final
+        # snapshot's figures, not those of the moment the steps ended.
+        metrics.update({key: final.metrics[key] for key in PROBE_FIGURES if key in final.metrics})
     blast = final.observed_blast_radius or None
     report = RunReport(
         result="",

@@ -15,6 +15,7 @@ SUBNET = "10.77.0"
 HOST_ADDRESS = f"{SUBNET}.254"  # the controller's side (root namespace)
 CTL_NS = "rcsb-ctl"  # holds the bridge, so no host firewall sees the region-to-region traffic
 BRIDGE = "rcsb-br"
+PROBE_WRITE_RATE = 2  # probe records a second per cluster: a few SSH commands a second on a 2-core machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,7 +362,9 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
                 "identity": [str(paths.client_key)], "nft": str(paths.nft), "keepalive": "1s",
                 "latency": "printf '%s\\n' {seconds} > " + shlex.quote(str(paths.root)).replace("{", "{{").replace(
                     "}", "}}") + "/regions/{region}/proxy/latency/{peer}",
-                "connect_timeout": "3s"},
+                "connect_timeout": "3s",
+                # Writing to the sandbox's own stores is safe: runs measure lost writes and RPO there.
+                "probe_writes": {"rate": PROBE_WRITE_RATE}},
         "clusters": clusters,
         # Clients for the simulator's side of `run --compare` (the SSH backend sends no traffic).
         "traffic": [{"from": "us-east", "cluster": "orders", "writes_per_s": 50, "reads_per_s": 200,

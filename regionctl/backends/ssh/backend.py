@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from regionctl.backends.ssh.adapters.base import ClusterState, ParseError, Plan, Probe
 from regionctl.backends.ssh.connections import HostPool, RunResult
 from regionctl.backends.ssh.observed import Observer
+from regionctl.backends.ssh.probe_writes import ProbeWriter
 from regionctl.backends.ssh.realfaults import FaultPlan, Placement, plan_fault
 from regionctl.backends.ssh.targets import ClusterPlan, cluster_plans, connect_settings, host_keys
 from regionctl.contract.commands import (
@@ -83,6 +85,13 @@ class SshBackend:
         self._observer = Observer()
         self._round: asyncio.Future[Snapshot] | None = None
         self._round_at = 0.0  # when the round under way sent its probes
+        self.probe_writer: ProbeWriter | None = None
+        settings = self.ssh.probe_writes
+        if settings is not None:
+            run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
+            self.probe_writer = ProbeWriter(self.plans, self._run_on, self._leader_of, self.now, run_id,
+                                            settings.rate, settings.timeout)
+        self._settled = False
         self._snapshot = self._build()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -91,6 +100,37 @@ class SshBackend:
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    def _leader_of(self, cluster: str) -> str | None:
+        state = self._states.get(cluster)
+        return state.leader if state is not None else None
+
+    async def _run_on(self, node: str, command: str, timeout: float) -> RunResult:
+        return await self.pool.run(self.hosts[node], command, timeout=timeout)
+
+    def start_probe_writes(self) -> None:
+        """Begin writing probe records (when the topology allows them); the first probe round names the leaders."""
+        if self.probe_writer is not None and not self.probe_writer.running:
+            self.probe_writer.start()
+
+    async def settle(self) -> None:
+        """Stop the probe writes, read them back from the leaders now, and remove them (unless kept): the next
+        snapshot carries writes lost and RPO. Once per backend; a later call does nothing."""
+        writer = self.probe_writer
+        if writer is None or self._settled:
+            return
+        self._settled = True
+        await writer.stop()
+        await self.refresh()  # the leaders as they are now, after the run put things back
+        await writer.read_back()
+        settings = self.ssh.probe_writes
+        if settings is not None and not settings.keep:
+            writer.ledger.notes += await writer.clean()
+        self._snapshot = self._build_with_figures(self._build())
+
+    def _build_with_figures(self, snap: Snapshot) -> Snapshot:
+        figures = self.probe_writer.ledger.figures() if self.probe_writer is not None else {}
+        return dataclasses.replace(snap, metrics={**snap.metrics, **self._observer.metrics(snap.time), **figures})
 
     async def _probe(self, cp: ClusterPlan, index: int) -> NodeProbe:
         t = cp.targets[index]
@@ -132,7 +172,7 @@ class SshBackend:
         self._observer.round(snap.time, {c.name: c.writable for c in snap.clusters},
                              [n.lag_seconds for c in snap.clusters for n in c.nodes
                               if n.health == "up" and n.role != "leader"])
-        self._snapshot = dataclasses.replace(snap, metrics={**snap.metrics, **self._observer.metrics(snap.time)})
+        self._snapshot = self._build_with_figures(snap)
         return self._snapshot
 
     def errors(self) -> dict[str, str]:
@@ -350,6 +390,11 @@ class SshBackend:
         return CommandResult(False, f"healing {active.fault.spec} failed: {result.message}")
 
     async def close(self) -> None:
+        if self.probe_writer is not None:
+            await self.probe_writer.stop()
+            settings = self.ssh.probe_writes
+            if not self._settled and settings is not None and not settings.keep:
+                await self.probe_writer.clean()  # a run that never settled (the dashboard) still tidies up
         if self._round is not None and not self._round.done():
             self._round.cancel()  # a poll left running by a caller that went away
             with contextlib.suppress(asyncio.CancelledError):
@@ -367,4 +412,5 @@ async def open_ssh_backend(topology: Topology, base_dir: Path | None = None) -> 
     """Connect to every host of `topology` and take the first snapshot."""
     backend = SshBackend(topology, base_dir)
     await backend.refresh()
+    backend.start_probe_writes()
     return backend

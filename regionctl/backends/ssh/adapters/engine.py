@@ -68,6 +68,25 @@ class EngineAdapter:
     def set_read_only(self, state: ClusterState, read_only: bool) -> Plan:
         return Plan.refuse(f"{self.kind}: read-only is not supported")
 
+    # -- probe writes (probe_writes.py): one record per key, under the run's prefix ----------------------
+    def probe_write(self, t: Target, key: str, value: int) -> str | None:
+        """The command that writes `value` at `key` through `t` (its leader); None: this engine has none."""
+        return None
+
+    def parse_probe_write(self, output: str) -> bool:
+        """Whether the write's output is the engine's acknowledgement."""
+        return False
+
+    def probe_read(self, t: Target, prefix: str) -> str:
+        raise NotImplementedError(f"{self.kind}: probe writes are not supported yet")
+
+    def parse_probe_read(self, output: str, prefix: str) -> set[str]:
+        """The keys under `prefix` the read found."""
+        return {line.strip() for line in output.splitlines() if line.strip().startswith(prefix)}
+
+    def probe_clean(self, t: Target, prefix: str) -> str:
+        raise NotImplementedError(f"{self.kind}: probe writes are not supported yet")
+
     # -- reading a cluster ------------------------------------------------------------------------
     def leader(self, targets: tuple[Target, ...], probes: tuple[Probe | None, ...]) -> str | None:
         """The node that leads: the only leader, else the newest term's, else the one most followers follow."""

@@ -53,6 +53,18 @@ class EtcdAdapter(EngineAdapter):
     def ctl(self, t: Target, *args: str, timeouts: tuple[str, ...] = TIMEOUTS) -> str:
         return "ETCDCTL_API=3 " + quote(t.program("etcdctl"), f"--endpoints={self.url(t)}", *timeouts, *args)
 
+    def probe_write(self, t: Target, key: str, value: int) -> str | None:
+        return self.ctl(t, "put", key, str(value))
+
+    def parse_probe_write(self, output: str) -> bool:
+        return output.strip() == "OK"
+
+    def probe_read(self, t: Target, prefix: str) -> str:
+        return self.ctl(t, "get", "--prefix", "--keys-only", prefix)
+
+    def probe_clean(self, t: Target, prefix: str) -> str:
+        return self.ctl(t, "del", "--prefix", prefix) + " >/dev/null"
+
     def probe_command(self, t: Target) -> str:
         return self.ctl(t, "endpoint", "status", "-w", "json", timeouts=PROBE_TIMEOUTS)
 

@@ -39,6 +39,11 @@ SELECT 'manager', string_agg(DISTINCT application_name, ','), null, null, null, 
 # A failover manager's own sessions give it away: Patroni connects as 'Patroni heartbeat', 'Patroni restapi'.
 
 
+PROBE_TABLE = "regionctl_probe"  # probe writes' one table (probe_writes.py), dropped once empty
+PROBE_TABLE_SQL = (f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (key text PRIMARY KEY, value bigint NOT NULL, "
+                   "written timestamptz NOT NULL DEFAULT now())")
+
+
 def parse_lsn(text: str) -> int:
     """`16/B374D848` -> byte position (the high word shifted by 32 bits)."""
     try:
@@ -62,6 +67,27 @@ class PostgresAdapter(EngineAdapter):
         for statement in statements:
             words += ["-c", statement]
         return "PGCONNECT_TIMEOUT=3 " + quote(*words)
+
+    def probe_write(self, t: Target, key: str, value: int) -> str | None:
+        return self.psql(t, "SET client_min_messages = warning", PROBE_TABLE_SQL,
+                         f"INSERT INTO {PROBE_TABLE} (key, value) VALUES ({sql_literal(key)}, {int(value)})",
+                         "SELECT 'acked'")
+
+    def parse_probe_write(self, output: str) -> bool:
+        return output.strip().endswith("acked")  # after the commit returned (synchronous_commit as configured)
+
+    def probe_read(self, t: Target, prefix: str) -> str:
+        # Read-only too (after a runbook's read-only step), and with no table at all on a leader that never
+        # took a record: the query runs as text, only where the table exists.
+        query = f"SELECT key FROM {PROBE_TABLE} WHERE starts_with(key, {sql_literal(prefix)})"
+        return self.psql(t, f"SELECT unnest(xpath('//key/text()', query_to_xml({sql_literal(query)}, false, false, "
+                            f"'')))::text WHERE to_regclass({sql_literal(PROBE_TABLE)}) IS NOT NULL")
+
+    def probe_clean(self, t: Target, prefix: str) -> str:
+        return self.psql(t, "SET client_min_messages = warning", PROBE_TABLE_SQL,
+                         f"DELETE FROM {PROBE_TABLE} WHERE starts_with(key, {sql_literal(prefix)})",
+                         f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM {PROBE_TABLE}) THEN DROP TABLE {PROBE_TABLE}; "
+                         "END IF; END $$")
 
     def pg_ctl(self, t: Target, *args: str) -> str:
         return quote(t.program("pg_ctl"), "-D", t.data_dir, *args)

@@ -57,6 +57,18 @@ class RedisAdapter(EngineAdapter):
     def replica_key(self, t: Target) -> str:
         return self.endpoint(t)
 
+    def probe_write(self, t: Target, key: str, value: int) -> str | None:
+        return self.cli(t, "SET", key, value)
+
+    def parse_probe_write(self, output: str) -> bool:
+        return output.strip() == "OK"  # an error reply (NOREPLICAS, READONLY) is printed, not raised
+
+    def probe_read(self, t: Target, prefix: str) -> str:
+        return self.cli(t, "--scan", "--pattern", prefix + "*")
+
+    def probe_clean(self, t: Target, prefix: str) -> str:
+        return f"{self.probe_read(t, prefix)} | xargs -r {self.cli(t, 'DEL')} >/dev/null"
+
     def probe_command(self, t: Target) -> str:
         info = self.cli(t, "INFO", "replication")
         if t.sentinel is None:

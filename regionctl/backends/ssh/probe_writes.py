@@ -1,0 +1,233 @@
+"""Probe writes on real hosts: lost writes measured, not guessed.
+
+While a run goes on, each cluster's current leader takes unique, numbered records at a bounded rate
+(`ssh.probe_writes` in the topology: the operator's call, never a default outside the sandbox). Each is
+acknowledged (the engine said so), failed (a clear refusal, or no connection: it was never written) or
+unknown (sent, no answer in time: it may or may not be there). After the run the leader that survived is
+read back: an acknowledged record it lacks is a lost write, and RPO is the span between the newest lost
+acknowledged write and the last acknowledged write that survived before it (as the simulator counts it).
+
+Everything lives under one namespace per run (`regionctl-probe/RUN/`: a Redis or etcd key prefix, rows of
+one PostgreSQL table) and is removed afterwards unless kept. The ledger is pure; `ProbeWriter` does the I/O
+through the backend's `run` (commands built by the engine adapters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from regionctl.backends.ssh.adapters.base import Target
+from regionctl.backends.ssh.connections import RunResult
+from regionctl.backends.ssh.targets import ClusterPlan
+
+NAMESPACE = "regionctl-probe"
+Outcome = Literal["ok", "fail", "unknown"]
+
+
+@dataclass
+class ProbeWrite:
+    """One probe write: its key, where it went, when, and what came back."""
+
+    cluster: str
+    seq: int
+    key: str
+    node: str | None  # the leader it was sent to (None: there was none, so it was not sent)
+    start: float
+    end: float | None = None  # None: no answer (unknown)
+    outcome: Outcome = "unknown"
+    region: str | None = None
+
+
+@dataclass
+class ProbeLedger:
+    """What was written and what survived (pure)."""
+
+    writes: dict[str, list[ProbeWrite]] = field(default_factory=dict)
+    present: dict[str, set[str] | None] = field(default_factory=dict)  # cluster -> keys read back (None: no reader)
+    read_back_at: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def record(self, write: ProbeWrite) -> None:
+        self.writes.setdefault(write.cluster, []).append(write)
+
+    def lost(self, cluster: str) -> list[ProbeWrite]:
+        present = self.present.get(cluster)
+        if present is None:
+            return []
+        return [w for w in self.writes.get(cluster, []) if w.outcome == "ok" and w.key not in present]
+
+    def cluster_figures(self, cluster: str) -> dict[str, Any]:
+        writes = self.writes.get(cluster, [])
+        acked = [w for w in writes if w.outcome == "ok"]
+        out: dict[str, Any] = {
+            "writes_attempted": len(writes),
+            "writes_acked": len(acked),
+            "writes_failed": sum(1 for w in writes if w.outcome == "fail"),
+            "writes_unknown": sum(1 for w in writes if w.outcome == "unknown"),
+            "availability": round(len(acked) / len(writes), 6) if writes else None,
+        }
+        if self.read_back_at is None or self.present.get(cluster) is None:
+            return out  # not read back (yet, or no leader to read): lost and RPO stay unknown
+        lost = self.lost(cluster)
+        out["writes_lost"] = len(lost)
+        out["rpo_seconds"] = round(_rpo(acked, lost), 3)
+        return out
+
+    def figures(self) -> dict[str, Any]:
+        """The report's figures: totals over clusters, and each cluster's own under `probe_writes`."""
+        per = {name: self.cluster_figures(name) for name in self.writes}
+        if not per:
+            return {}
+        total: dict[str, Any] = {key: sum(p[key] for p in per.values())
+                                 for key in ("writes_attempted", "writes_acked", "writes_failed", "writes_unknown")}
+        if all("writes_lost" in p for p in per.values()):
+            total["writes_lost"] = sum(p["writes_lost"] for p in per.values())
+            total["rpo_seconds"] = max(p["rpo_seconds"] for p in per.values())
+        total["probe_writes"] = per
+        return total
+
+    def history(self) -> list[dict[str, Any]]:
+        """The writes, then the read-back of each key, as history operations (docs/history.md)."""
+        ops: list[dict[str, Any]] = []
+        for cluster, writes in self.writes.items():
+            for w in writes:
+                if w.node is None:
+                    continue  # never sent
+                ops.append({"op": "write", "cluster": cluster, "key": w.key, "value": w.seq,
+                            "session": f"probe-{cluster}", "start": round(w.start, 6),
+                            "end": None if w.end is None else round(w.end, 6), "outcome": w.outcome,
+                            "node": w.node, "region": w.region})
+            present = self.present.get(cluster)
+            if present is None or self.read_back_at is None:
+                continue
+            for w in writes:
+                if w.node is None:
+                    continue
+                ops.append({"op": "read", "cluster": cluster, "key": w.key,
+                            "value": w.seq if w.key in present else None, "session": f"probe-{cluster}-readback",
+                            "start": round(self.read_back_at, 6), "end": round(self.read_back_at, 6),
+                            "outcome": "ok", "node": None, "region": None})
+        return ops
+
+
+def _rpo(acked: list[ProbeWrite], lost: list[ProbeWrite]) -> float:
+    if not lost:
+        return 0.0
+    newest = max(w.end or w.start for w in lost)
+    lost_keys = {w.key for w in lost}
+    kept = [w.end or w.start for w in acked if w.key not in lost_keys and (w.end or w.start) <= newest]
+    return newest - max(kept) if kept else 0.0
+
+
+def _maybe_written(result: RunResult) -> bool:
+    """A command that gave no exit status: sent and unanswered (timed out, connection lost mid-way) may have
+    been written; one that never started (no connection, sshd refused the session) was not."""
+    return "timed out" in result.error or "connection lost" in result.error
+
+
+Runner = Callable[[str, str, float], Awaitable[RunResult]]  # node, command, timeout
+
+
+class ProbeWriter:
+    """Writes to each cluster's leader until stopped; reads back and cleans up afterwards."""
+
+    def __init__(self, plans: list[ClusterPlan], run: Runner, leader_of: Callable[[str], str | None],
+                 clock: Callable[[], float], run_id: str, rate: float, timeout: float) -> None:
+        self.plans = [cp for cp in plans if cp.adapter.probe_write(cp.targets[0], "k", 0) is not None]
+        self.unsupported = sorted({cp.adapter.kind for cp in plans} - {cp.adapter.kind for cp in self.plans})
+        self.run, self.leader_of, self.clock = run, leader_of, clock
+        self.prefix = f"{NAMESPACE}/{run_id}/"
+        self.interval = 1.0 / rate
+        self.timeout = timeout
+        self.ledger = ProbeLedger()
+        if self.unsupported:
+            self.ledger.notes.append("no probe writes for " + ", ".join(self.unsupported) + " (not supported yet)")
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _target(self, cp: ClusterPlan, node: str) -> Target:
+        return next(t for t in cp.targets if t.node == node)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    def start(self) -> None:
+        self._tasks = [asyncio.ensure_future(self._loop(cp)) for cp in self.plans]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _loop(self, cp: ClusterPlan) -> None:
+        seq = 0
+        region = {n.name: n.region for n in cp.cluster.nodes}
+        while True:
+            seq += 1
+            started = self.clock()
+            await self._write_one(cp, seq, region)
+            await asyncio.sleep(max(0.0, self.interval - (self.clock() - started)))
+
+    async def _write_one(self, cp: ClusterPlan, seq: int, region: dict[str, str]) -> None:
+        name = cp.cluster.name
+        key = f"{self.prefix}{name}/{seq:08d}"
+        leader = self.leader_of(name)
+        write = ProbeWrite(name, seq, key, leader, self.clock(), region=region.get(leader or ""))
+        self.ledger.record(write)
+        if leader is None:
+            write.end, write.outcome = write.start, "fail"  # no leader known: nothing was sent
+            return
+        command = cp.adapter.probe_write(self._target(cp, leader), key, seq)
+        assert command is not None
+        result = await self.run(leader, command, self.timeout)
+        if result.exit_status is None:
+            if _maybe_written(result):
+                return  # unknown: it may or may not have been written, at any time from its start
+            write.end, write.outcome = self.clock(), "fail"
+            return
+        write.end = self.clock()
+        write.outcome = "ok" if result.ok and cp.adapter.parse_probe_write(result.stdout) else "fail"
+
+    async def read_back(self) -> None:
+        """Read every probe key from each cluster's leader now; a cluster without one stays unknown."""
+        self.ledger.read_back_at = self.clock()
+        for cp in self.plans:
+            name = cp.cluster.name
+            leader = self.leader_of(name)
+            if leader is None:
+                self.ledger.present[name] = None
+                self.ledger.notes.append(f"{name}: no leader to read the probe writes back from")
+                continue
+            prefix = f"{self.prefix}{name}/"
+            result = await self.run(leader, cp.adapter.probe_read(self._target(cp, leader), prefix), 20.0)
+            if not result.ok:
+                self.ledger.present[name] = None
+                self.ledger.notes.append(f"{name}: reading the probe writes back from {leader} failed: "
+                                         f"{result.reason()}")
+                continue
+            self.ledger.present[name] = cp.adapter.parse_probe_read(result.stdout, prefix)
+
+    async def clean(self) -> list[str]:
+        """Remove this run's records through each cluster's leader (its replicas follow); returns what could
+        not be removed, to be said in the report."""
+        left: list[str] = []
+        for cp in self.plans:
+            name = cp.cluster.name
+            if not self.ledger.writes.get(name):
+                continue
+            leader = self.leader_of(name)
+            if leader is None:
+                left.append(f"{name}: no leader to remove the probe records {self.prefix}{name}/ through")
+                continue
+            result = await self.run(leader, cp.adapter.probe_clean(self._target(cp, leader), f"{self.prefix}{name}/"),
+                                    20.0)
+            if not result.ok:
+                left.append(f"{name} on {leader}: removing the probe records failed: {result.reason()}")
+        return left
