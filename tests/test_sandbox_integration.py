@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from regionctl.backends.ssh import open_ssh_backend
 from regionctl.backends.ssh.backend import SshBackend
 from regionctl.contract.commands import (
     Demote,
@@ -72,7 +71,11 @@ def sandbox() -> Iterator[Path]:
 
 
 async def open_sandbox(topology: Path) -> SshBackend:
-    return await open_ssh_backend(load_topology(topology), base_dir=topology.parent)
+    """The backend without probe writes of its own (they would keep replicas busy: lag never settles at 0);
+    the CLI runs (`open_ssh_backend`) and the probe-write test write them."""
+    backend = SshBackend(load_topology(topology), base_dir=topology.parent)
+    await backend.refresh()
+    return backend
 
 
 async def wait_for(backend: SshBackend, check: object, timeout: float = 15.0) -> None:

@@ -183,7 +183,7 @@ class Adapter(StrictModel):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProbeWrites(StrictModel):
     """ssh backend: numbered records written to each cluster's leader during a run, then read back from the
-    leader that survived, so that writes lost and RPO are measured (docs/probe-writes.md). They write to your
+    leader that survived, so that writes lost and RPO are measured (docs/history.md). They write to your
     data stores, under one namespace (keys `regionctl-probe/...`, table `regionctl_probe`), removed afterwards."""
 
     rate: Annotated[float, Field(gt=0, le=20,

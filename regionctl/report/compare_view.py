@@ -57,5 +57,9 @@ def print_comparison(runbook: str, rows: list[dict[str, Any]], sim: dict[str, An
     if "precheck" in str(sim.get("reason", "")) and "precheck" not in str(real.get("reason", "")):
         out.print("The simulator starts from the topology file's state; this runbook expects the state an "
                       "earlier runbook leaves (the exit code is the real hosts' result).", style="dim")
-    out.print("n/a: the backend does not measure it (real hosts carry no client traffic, so no RPO or "
-                  "writes lost)", style="dim")
+    if real.get("metrics", {}).get("writes_lost") is None:
+        out.print("n/a: the backend does not measure it (real hosts carry no client traffic: RPO and writes lost "
+                  "need the topology's ssh.probe_writes)", style="dim")
+    else:
+        out.print("real hosts: writes and RPO from the probe writes, read back from the leader after the run",
+                  style="dim")

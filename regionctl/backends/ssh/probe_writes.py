@@ -49,6 +49,7 @@ class ProbeLedger:
     writes: dict[str, list[ProbeWrite]] = field(default_factory=dict)
     present: dict[str, set[str] | None] = field(default_factory=dict)  # cluster -> keys read back (None: no reader)
     read_back_at: float | None = None
+    read_back: dict[str, tuple[float, float]] = field(default_factory=dict)  # cluster -> when its read ran
     notes: list[str] = field(default_factory=list)
 
     def record(self, write: ProbeWrite) -> None:
@@ -104,13 +105,15 @@ class ProbeLedger:
             present = self.present.get(cluster)
             if present is None or self.read_back_at is None:
                 continue
+            start, end = self.read_back.get(cluster, (self.read_back_at, self.read_back_at))
             for w in writes:
                 if w.node is None:
                     continue
+                # One scan read every key: a read each, concurrent (a session of its own each).
                 ops.append({"op": "read", "cluster": cluster, "key": w.key,
-                            "value": w.seq if w.key in present else None, "session": f"probe-{cluster}-readback",
-                            "start": round(self.read_back_at, 6), "end": round(self.read_back_at, 6),
-                            "outcome": "ok", "node": None, "region": None})
+                            "value": w.seq if w.key in present else None, "session": f"readback/{cluster}/{w.seq}",
+                            "start": round(start, 6), "end": round(end, 6), "outcome": "ok", "node": None,
+                            "region": None})
         return ops
 
 
@@ -206,7 +209,9 @@ class ProbeWriter:
                 self.ledger.notes.append(f"{name}: no leader to read the probe writes back from")
                 continue
             prefix = f"{self.prefix}{name}/"
+            started = self.clock()
             result = await self.run(leader, cp.adapter.probe_read(self._target(cp, leader), prefix), 20.0)
+            self.ledger.read_back[name] = (started, self.clock())
             if not result.ok:
                 self.ledger.present[name] = None
                 self.ledger.notes.append(f"{name}: reading the probe writes back from {leader} failed: "
