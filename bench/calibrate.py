@@ -18,7 +18,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,15 @@ START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
 WITHIN = 0.25  # RTOs within 25% of each other agree
 
 
-def regionctl(*args: str, ok: tuple[int, ...] = (0, 1, 3)) -> dict[str, Any]:
+def regionctl(*args: str) -> dict[str, Any]:
+    """A run's --json report; a run that printed none (a usage error, a crash) becomes a report saying so."""
     done = subprocess.run([REGIONCTL, *args], capture_output=True, text=True, cwd=ROOT, check=False, timeout=900)
-    if done.returncode not in ok:
-        sys.exit(f"calibrate: regionctl {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
-    report: dict[str, Any] = json.loads(done.stdout)
+    try:
+        report: dict[str, Any] = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        print(f"calibrate: regionctl {' '.join(args)} exited {done.returncode} without a report: "
+              f"{done.stderr[-500:]}", file=sys.stderr)
+        return {"result": f"exit {done.returncode}", "metrics": {}, "reason": done.stderr[-200:]}
     return report
 
 
@@ -100,9 +103,10 @@ def main() -> None:
     if os.geteuid() != 0:
         sys.exit("calibrate: the sandbox needs root (sudo)")
     own = args.sandbox is None
-    directory = Path(args.sandbox or tempfile.mkdtemp(prefix="regionctl-calibrate-", dir="/var/tmp"))
-    if own:
-        subprocess.run([REGIONCTL, "sandbox", "up", "--dir", str(directory)], check=True, cwd=ROOT)
+    # (Not a mkdtemp: the sandbox user must reach the directory.)
+    directory = Path(args.sandbox or f"/var/tmp/regionctl-calibrate-{os.getpid()}")
+    if own and subprocess.run([REGIONCTL, "sandbox", "up", "--dir", str(directory)], cwd=ROOT).returncode != 0:
+        sys.exit("calibrate: the sandbox did not come up (above: why)")
     topology = str(directory / "sandbox.yaml")
     real: dict[str, list[dict[str, Any]]] = {name: [] for name in ORDER}
     sim: dict[str, list[dict[str, Any]]] = {name: [] for name in ORDER}
