@@ -15,8 +15,9 @@ class BackendUnavailable(Exception):
 
 
 async def open_backend(name: str, topology: Topology, *, seed: int = 1, speed: float = 1.0,
-                       base_dir: Path | None = None) -> Backend:
-    """`base_dir`: where the topology file is (its relative known_hosts and key paths start there)."""
+                       base_dir: Path | None = None, probe_writes: bool = False) -> Backend:
+    """`base_dir`: where the topology file is (its relative known_hosts and key paths start there).
+    `probe_writes`: real hosts write probe records (where the topology allows them) from the start."""
     if name == "sim":
         from regionctl.backends.sim_backend import SimBackend
 
@@ -27,7 +28,8 @@ async def open_backend(name: str, topology: Topology, *, seed: int = 1, speed: f
         except ImportError as exc:  # asyncssh missing from a broken install
             raise BackendUnavailable(f"cannot load the SSH backend ({exc}); reinstall regionctl") from None
         try:
-            backend: Backend = await module.open_ssh_backend(topology, base_dir=base_dir)
+            backend: Backend = await module.open_ssh_backend(topology, base_dir=base_dir,
+                                                                  probe_writes=probe_writes)
         except Exception as exc:  # connection problems: one clear sentence, no traceback
             raise BackendUnavailable(f"cannot reach the hosts over SSH: {exc}") from None
         return backend

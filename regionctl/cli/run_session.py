@@ -227,7 +227,8 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
         except JournalError as exc:
             fail(f"--resume: {exc}")
     try:
-        backend = await open_backend(request.backend, topology, seed=request.seed, base_dir=topology_path.parent)
+        backend = await open_backend(request.backend, topology, seed=request.seed, base_dir=topology_path.parent,
+                                     probe_writes=True)
     except BackendUnavailable as exc:
         fail(str(exc), ExitCode.STEP_ERROR)
     from regionctl.backends.sim_backend import SimBackend

@@ -61,7 +61,7 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
         # The backend is opened in the app's own event loop (SSH connections belong to one loop).
         if ssh is not None:
             try:
-                chosen: ClosableBackend = await ssh.open_ssh_backend(model, base_dir=path.parent)
+                chosen: ClosableBackend = await ssh.open_ssh_backend(model, base_dir=path.parent, probe_writes=True)
             except Exception as exc:  # unreachable hosts, refused keys: one sentence, exit 4
                 click.echo(f"regionctl: cannot reach the hosts over SSH: {exc}", err=True)
                 return int(ExitCode.STEP_ERROR)

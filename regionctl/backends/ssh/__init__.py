@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from regionctl.model.topology import Topology
 
 
-async def open_ssh_backend(topology: Topology, base_dir: Path | None = None) -> SshBackend:
-    """Connect to every host of `topology` (relative paths resolve against base_dir) and take a first snapshot."""
+async def open_ssh_backend(topology: Topology, base_dir: Path | None = None,
+                           probe_writes: bool = False) -> SshBackend:
+    """Connect to every host of `topology` (relative paths resolve against base_dir) and take a first snapshot;
+    with `probe_writes` (a run, the dashboard), start the probe writes the topology allows."""
     from regionctl.backends.ssh.backend import open_ssh_backend as _open
 
-    return await _open(topology, base_dir)
+    return await _open(topology, base_dir, probe_writes)

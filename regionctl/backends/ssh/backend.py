@@ -408,9 +408,12 @@ def _region_status(states: list[str]) -> str:
     return "down" if all(s == "down" for s in states) else "degraded"
 
 
-async def open_ssh_backend(topology: Topology, base_dir: Path | None = None) -> SshBackend:
-    """Connect to every host of `topology` and take the first snapshot."""
+async def open_ssh_backend(topology: Topology, base_dir: Path | None = None,
+                           probe_writes: bool = False) -> SshBackend:
+    """Connect to every host of `topology` and take the first snapshot; `probe_writes`: then start them (where
+    the topology allows; `status`, the exporter and the sandbox's own checks never write)."""
     backend = SshBackend(topology, base_dir)
     await backend.refresh()
-    backend.start_probe_writes()
+    if probe_writes:
+        backend.start_probe_writes()
     return backend
