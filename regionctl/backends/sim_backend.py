@@ -86,6 +86,8 @@ class SimBackend:
                 sim.heal_all()
                 return CommandResult(True, f"healed {count} fault(s)")
             if isinstance(command, Promote):
+                if sim.already_leads(command.node):
+                    return CommandResult(True, f"{command.node} is already the leader")  # as on real hosts
                 # A promotion takes its engine's time, as on real hosts; the old leader is not back meanwhile.
                 took = operator.promotion_time(sim, command.node)
                 await self.advance(took)

@@ -423,6 +423,7 @@ class LeaderFollowerCluster(ClusterBase):
     # -- leadership changes, used by controllers and operator actions ----------------------
     def promote(self, node: SimNode, now: float, reason: str) -> None:
         """`node` becomes the leader, on a new timeline from what it received (the caller settled)."""
+        node.stop_writing(now)  # a leader promoted again: its old timeline ends here (else it grows unwritten)
         node.stop_stream(now)
         position = node.received(now)
         node.anchor(now)

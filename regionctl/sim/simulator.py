@@ -243,10 +243,22 @@ class Simulation:
         return steady
 
     # -- operator actions ------------------------------------------------------------------
+    def already_leads(self, node_name: str) -> bool:
+        """The node is its cluster's leader and takes writes: promoting it does nothing (Patroni refuses a
+        switchover to the leader, REPLICAOF NO ONE on a master is a no-op, pg_ctl promote says it is not a
+        standby)."""
+        for cluster in self.clusters.values():
+            if isinstance(cluster, LeaderFollowerCluster) and node_name in cluster.by_name:
+                node = cluster.by_name[node_name]
+                return cluster.leader is node and node.role == "leader" and not node.fenced and node.writing
+        return False
+
     def promote(self, node_name: str) -> None:
         """An operator's promotion (patronictl failover/switchover, REPLICAOF NO ONE, pg_ctl promote):
         a reachable old primary is demoted and follows; replicas that can reach the new leader are
-        repointed to it."""
+        repointed to it. The leader itself: nothing happens."""
+        if self.already_leads(node_name):
+            return
         for cluster in self.clusters.values():
             if isinstance(cluster, LeaderFollowerCluster) and node_name in cluster.by_name:
                 node = cluster.by_name[node_name]
