@@ -105,7 +105,6 @@ class Dashboard(App[int]):
         self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
         self._playing = False
         self.main: Screen[Any] | None = None
-        self._pending_events: list[EventView] = []
         self.layout_ = Layout()
         self._log_moved = False  # a note was written since the log last scrolled to its end
 
@@ -184,10 +183,8 @@ class Dashboard(App[int]):
 
     def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._pending_events.extend(self.model.update(snapshot))
-        if self.screen is not self.main:
-            return  # a dialog covers the panels: keep the history, repaint when it closes (the next tick)
-        events, self._pending_events = self._pending_events, []
+        # A dialog leaves the dashboard in view behind it (dimmed): the panels follow every tick still.
+        events = self.model.update(snapshot)
         with self.batch_update():
             self._paint(snapshot, events)
         self.frames += 1

@@ -18,7 +18,9 @@ DataTable { scrollbar-size-vertical: 1; }
 .modal { width: 90; max-width: 95%; height: auto; max-height: 90%; border: thick $accent; background: $panel;
          padding: 1 2; }
 .modal.danger { border: thick $error; }
-ModalScreen { align: center middle; background: $background; }
+/* A dialog over the live dashboard: it shows through, dimmed, and goes on ticking; centred at 90% of the
+   height at most, the dialog keeps off the header line (clock, SLO verdict, fault count), even at 80x24. */
+ModalScreen { align: center middle; background: $background 55%; }
 .modal-title { text-style: bold; margin-bottom: 1; }
 .hint { color: $text-muted; margin-top: 1; }
 #kinds, #targets { height: auto; max-height: 20; }
