@@ -27,6 +27,7 @@ from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
 from regionctl.tui.layout import COMPACT_CSS, Layout
 from regionctl.tui.model import DashboardModel, dur
+from regionctl.tui.readiness import PICKER_TITLE, RunbookPlans, runbook_choices
 from regionctl.tui.render import (
     LEADER_COLUMNS,
     REPLICATION_COLUMNS,
@@ -102,6 +103,7 @@ class Dashboard(App[int]):
         self.step_observer = step_observer
         self.startup_notes = list(notes)
         self.run_: RunbookRun | None = None
+        self.runbook_plans = RunbookPlans(topology)  # planned once, judged against each snapshot
         self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
         self._playing = False
         self.main: Screen[Any] | None = None
@@ -354,19 +356,15 @@ class Dashboard(App[int]):
         if not names:
             self.notify("this topology ships no runbooks")
             return
-        titles = {str(rb.get("name")): str(rb.get("title") or "") for rb in self.topology.runbooks}
-        choices = []
-        for n in names:
-            title = f": {titles[n]}" if titles.get(n) else ""
-            choices.append((f"{n}\tstep", f"▶ {n}{title} — step by step (n runs each step)"))
-            choices.append((f"{n}\tall", f"⏩ {n} — to the end"))
+        # From where the estate is now: whose prechecks hold, and why the others' do not.
+        choices = runbook_choices(self.runbook_plans.readiness(self.backend.snapshot(), names))
 
         def chosen(key: str | None) -> None:
             if key:
                 name, mode = key.split("\t")
                 self.start_runbook(name, step_mode=mode == "step")
 
-        self.push_screen(ChoiceScreen("Run which runbook?", choices), chosen)
+        self.push_screen(ChoiceScreen(PICKER_TITLE, choices), chosen)
 
     def start_runbook(self, name: str, *, step_mode: bool) -> RunbookRun:
         run = RunbookRun(self.backend, self.topology, name, step_mode=step_mode,
