@@ -51,7 +51,7 @@ async def test_step_by_step_then_to_the_end() -> None:
             assert step(app, step_id) == "✔ ok"
         assert app.backend.snapshot().cluster("orders").leader == "pg-3"
         assert active_faults(app) == []  # healed at the end of the run, as `regionctl run` does
-        log = "\n".join(str(line.text) for line in app.query_one("#events").lines)
+        log = "\n".join(str(line.text) for line in app.query_one("#event-log").lines)
         assert "runbook    failover-to-eu-west: step-ended record ok" in log
 
 

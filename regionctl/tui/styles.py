@@ -12,8 +12,10 @@ CSS = """
 #runbook { width: 3fr; height: 100%; border: round $accent; }
 #runbook-status { height: auto; padding: 0 1; }
 #runbook-steps { height: 1fr; overflow-x: hidden; }
-#events { height: 1fr; min-height: 6; border: round $accent; overflow-x: hidden;
-          scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
+#events { height: 1fr; min-height: 6; border: round $accent; }
+#incidents { height: auto; background: $boost; }
+#event-log { height: 1fr; overflow-x: hidden; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
+#event-log:focus { background-tint: $accent 8%; }
 DataTable { scrollbar-size-vertical: 1; }
 .modal { width: 90; max-width: 95%; height: auto; max-height: 90%; border: thick $accent; background: $panel;
          padding: 1 2; }
