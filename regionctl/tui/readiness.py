@@ -76,7 +76,7 @@ class RunbookPlans:
         return out
 
 
-PICKER_TITLE = "Run which runbook?  ✔ its prechecks hold now · ✘ it would stop at its precheck (why, under it)"
+PICKER_TITLE = "Run which runbook? ✔ may start now · ✘ would stop at its precheck"
 
 
 def runbook_choices(verdicts: list[Readiness]) -> list[tuple[str, Text]]:
@@ -85,11 +85,12 @@ def runbook_choices(verdicts: list[Readiness]) -> list[tuple[str, Text]]:
     choices: list[tuple[str, Text]] = []
     for verdict in sorted(verdicts, key=lambda v: not v.ready):
         mark = ("✔ ", "bold green") if verdict.ready else ("✘ ", "bold red")
-        title = f": {verdict.title}" if verdict.title else ""
-        step = Text.assemble(mark, ("▶ ", "bold"), (verdict.name, "bold"), title,
-                             (" — step by step (n runs each step)", "dim"))
+        step = Text.assemble(mark, ("▶ ", "bold"), (verdict.name, "bold"),
+                             (" · step by step (n runs each step)", "dim"))
+        if verdict.title:
+            step.append(f"\n    {verdict.title}")
         if not verdict.ready:
-            step.append(f"\n     {verdict.reason()}", "red")
+            step.append(f"\n    {verdict.reason()}", "red")
         choices.append((f"{verdict.name}\tstep", step))
-        choices.append((f"{verdict.name}\tall", Text.assemble("  ⏩ ", verdict.name, (" — to the end", "dim"))))
+        choices.append((f"{verdict.name}\tall", Text.assemble("  ⏩ ", verdict.name, (" · to the end", "dim"))))
     return choices

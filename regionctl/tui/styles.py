@@ -26,6 +26,7 @@ ModalScreen { align: center middle; background: $background 55%; }
 .modal-title { text-style: bold; margin-bottom: 1; }
 .hint { color: $text-muted; margin-top: 1; }
 #kinds, #targets { height: auto; max-height: 20; }
+ChoiceScreen OptionList { height: auto; max-height: 55vh; }  /* scrolls: the title and the hint stay in view */
 #preview { height: auto; margin-top: 1; }
 #confirm { height: auto; }
 #picker-title { text-style: bold; margin-bottom: 1; }
