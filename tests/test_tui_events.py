@@ -3,17 +3,30 @@ line saying when the fault began never scrolls away; the log scrolls, filtered b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from textual.pilot import Pilot
 
 from regionctl.contract.commands import HealAll, InjectFault
 from regionctl.contract.faults import parse_fault
 from regionctl.tui.app import Dashboard
+from regionctl.tui.widgets import TextPanel
 from tests.tuihelpers import SIZE, advance, flowed, make_app, rendered_in
 
 
 def log_text(app: Dashboard) -> str:
     """What the scrolling log holds now (after its filters), line by line."""
     return "\n".join(str(line.text) for line in app.query_one("#event-log").lines)
+
+
+async def until(pilot: Pilot[int], holds: Callable[[], bool]) -> None:
+    """Wait for the screen to settle into `holds` (scrolls land after a refresh): a wait, not a timing test."""
+    for _ in range(200):
+        if holds():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the log never got there")
 
 
 def title(app: Dashboard) -> str:
@@ -47,6 +60,7 @@ async def test_the_log_filters_by_cluster_and_by_severity() -> None:
         await advance(app, 60)
         await pilot.pause()
         everything = log_text(app)
+        assert "sessions" in str(app.query_one("#incidents", TextPanel).content)
         assert "sessions   +sdown redis-1" in everything and "orders     pg-3 promoted" in everything
         await pilot.press("e")  # the first cluster
         await pilot.pause()
@@ -54,26 +68,28 @@ async def test_the_log_filters_by_cluster_and_by_severity() -> None:
         orders = log_text(app)
         assert "orders     pg-3 promoted" in orders and "sessions" not in orders.replace("sessions t", "")
         assert "fault injected: region:us-east" in orders  # the estate's own lines concern every cluster
+        pinned = str(app.query_one("#incidents", TextPanel).content)
+        assert "pg-3 promoted" in pinned and "sessions" not in pinned, pinned  # the pinned lines follow it
         await pilot.press("e")
         await pilot.pause()
         assert "sessions" in title(app) and "orders     pg-3" not in log_text(app)
         await pilot.press("e")  # back to every cluster
         await pilot.pause()
         assert log_text(app) == everything and title(app) == "events"
-        await pilot.press("s")  # warnings and errors only
+        await pilot.press("w")  # warnings and errors only
         await pilot.pause()
         serious = log_text(app)
         assert "warning" in title(app)
         assert "pg-3 promoted to leader" in serious and "fault injected" in serious
         assert "+config-update" not in serious and "dashboard on active-passive" not in serious
-        await pilot.press("s")  # errors only
+        await pilot.press("w")  # errors only
         await pilot.pause()
         assert "fault injected" in log_text(app) and "promoted" not in log_text(app)
-        await pilot.press("s")
+        await pilot.press("w")
         await pilot.pause()
         assert log_text(app) == everything
         keys = dict(app.binding_rows())
-        assert "e" in keys and "s" in keys and "l" in keys  # the help screen lists them
+        assert "e" in keys and "w" in keys and "l" in keys  # the help screen lists them
 
 
 async def test_a_log_scrolled_back_stays_put_until_end_follows_it_again() -> None:
@@ -81,20 +97,19 @@ async def test_a_log_scrolled_back_stays_put_until_end_follows_it_again() -> Non
     async with app.run_test(size=SIZE) as pilot:
         await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await advance(app, 60)
-        await pilot.pause(0.1)
         log = app.query_one("#event-log")
-        assert log.scroll_y == log.max_scroll_y > 0
+        await until(pilot, lambda: log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y)  # it follows
         await pilot.press("l", "home")  # focus the log, go to its first line
-        await pilot.pause(0.1)
-        assert log.has_focus and log.scroll_y == 0
+        await until(pilot, lambda: log.scroll_y == 0)
+        assert log.has_focus
         await app.backend.apply(HealAll())
         await advance(app, 30)  # new lines arrive: the operator reading back is not pulled away
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "fault healed" in log_text(app))
+        await pilot.pause(0.2)  # a scroll to the end, if one were asked for, would have landed by now
         assert log.scroll_y == 0 and log.max_scroll_y > 0
         await pilot.press("end")
         await advance(app, 30)
-        await pilot.pause(0.1)
-        assert log.scroll_y == log.max_scroll_y
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y)  # following again
 
 
 def test_pinned_incidents_keep_when_the_fault_began_and_give_way_to_who_leads_now() -> None:
@@ -111,8 +126,11 @@ def test_pinned_incidents_keep_when_the_fault_began_and_give_way_to_who_leads_no
     assert pinned == [True, False, True, True, True, True, True, True]  # a replica following is no incident
     assert [line.at for line in incidents.pinned(10)] == [10, 35, 36, 40, 41, 42, 90]  # room for all of them
     assert [line.at for line in incidents.pinned(4)] == [10, 36, 42, 90]  # promotions over their detections
+    assert [line.at for line in incidents.pinned(3)] == [10, 42, 90]  # the latest promotion: who leads now
     assert [line.at for line in incidents.pinned(2)] == [10, 90]
+    assert [line.at for line in incidents.pinned(10, "orders")] == [10, 35, 36, 90]  # one cluster's and the estate's
+    assert [line.at for line in incidents.pinned(2, "sessions")] == [10, 90]
     assert [line.at for line in incidents.pinned(1)] == [10]  # when it began, above all
     incidents.add(from_event(EventView(100.0, "", "fault injected: node:pg-2")))
     assert [line.at for line in incidents.pinned(1)] == [100]  # a new incident begins
-    assert [line.at for line in incidents.pinned(3)] == [42, 90, 100]  # the room left: the one before
+    assert [line.at for line in incidents.pinned(3)] == [10, 90, 100]  # the room left: the one before

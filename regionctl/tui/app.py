@@ -67,7 +67,7 @@ class Dashboard(App[int]):
         Binding("c", "runbook_continue", "run to end"),
         Binding("x", "runbook_stop", "stop runbook"),
         Binding("e", "filter_cluster", "cluster"),
-        Binding("s", "filter_severity", "severity"),
+        Binding("w", "filter_severity", "warnings"),
         Binding("l", "focus_log", "scroll log"),
     ]
     # What each binding does, in words (the help screen and the command palette use these).

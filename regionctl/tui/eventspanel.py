@@ -60,7 +60,7 @@ class EventsPanel(Vertical):
         return max(1, min(MAX_PINNED, height // 3)) if height else 2
 
     def show_incidents(self) -> None:
-        lines = self.incidents.pinned(self.room())
+        lines = self.incidents.pinned(self.room(), self.log_.filter.cluster)
         widget = self.query_one("#incidents", TextPanel)
         widget.display = bool(lines)
         text = Text("\n").join(line.pinned_text() for line in lines)
@@ -73,6 +73,7 @@ class EventsPanel(Vertical):
     def set_filter(self, log_filter: LogFilter) -> None:
         self.log_.set_filter(log_filter)
         self.border_title = log_filter.label()
+        self.show_incidents()  # the pinned lines follow the cluster filter too (not the severity one)
 
     def cycle_cluster(self, clusters: list[str]) -> None:
         self.set_filter(self.log_.filter.next_cluster(clusters))

@@ -33,7 +33,7 @@ ERRORS = ("fault injected:", "refuses writes", "commits blocked", "failover bloc
           "-failover-abort", "fenced (STONITH)", "fenced: cut off")
 WARNINGS = ("+sdown", "+odown", "failover decided", "promoted to leader", "acquired the leader key",
             "+switch-master", "demoted", "rewound", "stepped down", "campaigns for term", "falling back to async",
-            "traffic shifted", "health check fails", "restarts as a replica", "no failover")
+            "traffic shifted", "health check fails", "restarts as a replica")
 
 
 def incident_of(message: str) -> str | None:
@@ -137,21 +137,27 @@ class Incidents:
         self.lines.append(line)
         return True
 
-    def pinned(self, room: int) -> list[LogLine]:
-        """At most `room` lines, oldest first: when the current incident began, then the latest. When they
-        do not all fit, a cluster's line gives way to a later one of the same kind, and its detection to its
-        promotion (who leads now says more than who noticed)."""
+    def pinned(self, room: int, cluster: str | None = None) -> list[LogLine]:
+        """At most `room` lines, oldest first: when the current incident began, then the latest (of one
+        cluster and the estate, when the log is filtered to it). When they do not all fit, a cluster's line
+        gives way to a later one of the same kind and its detection to its promotion, then what matters
+        most stays: faults and heals, then promotions (who leads now), reroutes, detections."""
         if room <= 0:
             return []
-        if len(self.lines) <= room:
-            return list(self.lines)
+        lines = [line for line in self.lines if cluster is None or line.cluster in ("", cluster)]
+        if len(lines) <= room:
+            return lines
         if self.began is None:
-            return _latest_story(self.lines)[-room:]
-        later = _latest_story(self.lines[self.began + 1:])
-        chosen = [self.lines[self.began], *(later[-(room - 1):] if room > 1 else [])]
-        if len(chosen) < room:  # room left: the incidents before this one, the latest of them
-            chosen = _latest_story(self.lines[:self.began])[-(room - len(chosen)):] + chosen
+            return _fit(_latest_story(lines), room)
+        anchor = self.lines[self.began]  # the estate's own line: never filtered out
+        at = next(i for i, line in enumerate(lines) if line is anchor)
+        chosen = [anchor, *_fit(_latest_story(lines[at + 1:]), room - 1)]
+        if len(chosen) < room:  # room left: the incidents before this one
+            chosen = _fit(_latest_story(lines[:at]), room - len(chosen)) + chosen
         return chosen
+
+
+RANK = {"fault": 3, "heal": 3, "promotion": 2, "reroute": 1, "detection": 0}
 
 
 def _latest_story(lines: list[LogLine]) -> list[LogLine]:
@@ -163,3 +169,13 @@ def _latest_story(lines: list[LogLine]) -> list[LogLine]:
         if not superseded or line.incident in ("fault", "heal"):
             kept.append(line)
     return kept
+
+
+def _fit(lines: list[LogLine], room: int) -> list[LogLine]:
+    """The `room` lines that matter most (by kind, then the latest), in their order."""
+    if room <= 0:
+        return []
+    if len(lines) <= room:
+        return lines
+    best = sorted(range(len(lines)), key=lambda i: (RANK.get(lines[i].incident or "", 0), i))[-room:]
+    return [lines[i] for i in sorted(best)]
