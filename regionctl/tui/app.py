@@ -66,9 +66,10 @@ class Dashboard(App[int]):
         Binding("n", "runbook_next", "next step"),
         Binding("c", "runbook_continue", "run to end"),
         Binding("x", "runbook_stop", "stop runbook"),
-        Binding("e", "filter_cluster", "cluster"),
-        Binding("w", "filter_severity", "warnings"),
-        Binding("l", "focus_log", "scroll log"),
+        # The events panel's keys: its bottom border names them (the footer keeps its room for the others).
+        Binding("e", "filter_cluster", "cluster", show=False),
+        Binding("w", "filter_severity", "warnings", show=False),
+        Binding("l", "focus_log", "scroll log", show=False),
     ]
     # What each binding does, in words (the help screen and the command palette use these).
     EXPLAIN: ClassVar[dict[str, str]] = {

@@ -26,6 +26,9 @@ class EventsPanel(Vertical):
         self.incidents = Incidents()
         self.moved = False  # a line was written, or the panel shown again, since the log last followed
 
+    def on_mount(self) -> None:
+        self.border_subtitle = "e cluster · w severity · l scroll"
+
     def compose(self) -> ComposeResult:
         yield TextPanel(id="incidents")
         yield EventLog(id="event-log")
