@@ -134,3 +134,15 @@ def test_pinned_incidents_keep_when_the_fault_began_and_give_way_to_who_leads_no
     incidents.add(from_event(EventView(100.0, "", "fault injected: node:pg-2")))
     assert [line.at for line in incidents.pinned(1)] == [100]  # a new incident begins
     assert [line.at for line in incidents.pinned(3)] == [10, 90, 100]  # the room left: the one before
+
+
+def test_a_long_incident_keeps_its_start_and_a_bounded_history() -> None:
+    from regionctl.contract.snapshot import EventView
+    from regionctl.tui.incidents import MAX_INCIDENTS, Incidents, from_event
+
+    incidents = Incidents()
+    incidents.add(from_event(EventView(1.0, "", "fault injected: partition:us-east|eu-west")))
+    for i in range(2 * MAX_INCIDENTS):  # a flapping leader, for hours
+        incidents.add(from_event(EventView(2.0 + i, "orders", f"pg-{i % 3 + 1} promoted to leader (term {i + 2})")))
+    assert len(incidents.lines) == MAX_INCIDENTS
+    assert [line.at for line in incidents.pinned(2)] == [1.0, 2.0 + 2 * MAX_INCIDENTS - 1]

@@ -135,6 +135,15 @@ class Incidents:
         elif line.incident == "heal":
             self._active = max(0, self._active - 1)
         self.lines.append(line)
+        if len(self.lines) > MAX_INCIDENTS:  # a long session: the oldest go (the current one's start stays)
+            drop = len(self.lines) - MAX_INCIDENTS
+            if self.began is not None and self.began < drop:
+                self.lines = [self.lines[self.began], *self.lines[drop + 1:]]
+                self.began = 0
+            else:
+                del self.lines[:drop]
+                if self.began is not None:
+                    self.began -= drop
         return True
 
     def pinned(self, room: int, cluster: str | None = None) -> list[LogLine]:
@@ -157,18 +166,22 @@ class Incidents:
         return chosen
 
 
+MAX_INCIDENTS = 500
 RANK = {"fault": 3, "heal": 3, "promotion": 2, "reroute": 1, "detection": 0}
 
 
 def _latest_story(lines: list[LogLine]) -> list[LogLine]:
+    """Without the lines a later one of the same cluster supersedes (same kind; a promotion after a
+    detection). Faults and heals all stay. One pass from the end."""
     kept: list[LogLine] = []
-    for i, line in enumerate(lines):
-        after = lines[i + 1:]
-        superseded = any(o.cluster == line.cluster and (o.incident == line.incident or (
-            line.incident == "detection" and o.incident == "promotion")) for o in after)
+    seen: set[tuple[str, str | None]] = set()
+    for line in reversed(lines):
+        superseded = (line.cluster, line.incident) in seen or (
+            line.incident == "detection" and (line.cluster, "promotion") in seen)
         if not superseded or line.incident in ("fault", "heal"):
             kept.append(line)
-    return kept
+        seen.add((line.cluster, line.incident))
+    return kept[::-1]
 
 
 def _fit(lines: list[LogLine], room: int) -> list[LogLine]:
