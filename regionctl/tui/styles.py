@@ -13,7 +13,7 @@ CSS = """
 #runbook-status { height: auto; padding: 0 1; }
 #runbook-steps { height: 1fr; overflow-x: hidden; }
 #events { height: 1fr; min-height: 6; border: round $accent; }
-#incidents { height: auto; background: $boost; }
+#incidents { height: auto; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; }
 #event-log { height: 1fr; overflow-x: hidden; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
 #event-log:focus { background-tint: $accent 8%; }
 DataTable { scrollbar-size-vertical: 1; }
