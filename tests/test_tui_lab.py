@@ -96,7 +96,7 @@ async def test_async_rpo_walked_through_with_the_dashboards_own_keys(state_dir: 
         await wall.passes(pilot, 0.25, backend)
         assert "✔ holds" in part(app, "check")
         assert "RPO > 0" in part(app, "explain") and "Lab complete" in part(app, "explain")
-        log = "\n".join(str(line.text) for line in app.query_one("#events").lines)
+        log = "\n".join(str(line.text) for line in app.query_one("#event-log").lines)
         assert "lab        ✔ step 3 (count-the-loss)" in log and "lab complete" in log
     assert completed("async-rpo") == ["steady", "outage", "count-the-loss"]
 

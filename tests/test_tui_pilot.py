@@ -80,7 +80,7 @@ async def test_fault_picker_kind_target_preview_confirm_injects_and_the_outage_u
         assert "recovered" in panel(app, "slo")
         topo = "\n".join(app.query_one("#map", TopologyMap).plain_lines)
         assert "✘ us-east down" in topo and "☆ pg-1" in topo and "down: us-east down" in topo
-        log = "\n".join(str(line.text) for line in app.query_one("#events").lines)
+        log = "\n".join(str(line.text) for line in app.query_one("#event-log").lines)
         assert "fault injected: region:us-east" in log and "pg-3 promoted to leader" in log
 
 

@@ -3,9 +3,14 @@ stop it; the one executor (regionctl.runbook) does the work through the Backend.
 
 from __future__ import annotations
 
+from textual.widgets import OptionList
+
+from regionctl.backends.sim_backend import SimBackend
+from regionctl.contract.commands import InjectFault
+from regionctl.contract.faults import parse_fault
 from regionctl.tui.app import Dashboard
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen
-from tests.tuihelpers import SIZE, active_faults, make_app, screen_text
+from tests.tuihelpers import SIZE, active_faults, advance, make_app, screen_text
 
 
 def status(app: Dashboard) -> str:
@@ -46,7 +51,7 @@ async def test_step_by_step_then_to_the_end() -> None:
             assert step(app, step_id) == "✔ ok"
         assert app.backend.snapshot().cluster("orders").leader == "pg-3"
         assert active_faults(app) == []  # healed at the end of the run, as `regionctl run` does
-        log = "\n".join(str(line.text) for line in app.query_one("#events").lines)
+        log = "\n".join(str(line.text) for line in app.query_one("#event-log").lines)
         assert "runbook    failover-to-eu-west: step-ended record ok" in log
 
 
@@ -133,3 +138,56 @@ async def test_q_asks_first_while_a_runbook_is_running() -> None:
         await pilot.press("q", "y")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_the_runbook_picker_says_whose_prechecks_hold_now_and_why_the_others_do_not() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        before = screen_text(app)
+        for name in ("failover-to-eu-west", "planned-switchover", "failback-to-us-east", "evacuate-us-east"):
+            assert f"✔ ▶ {name}" in before, before  # pg-1 leads: every bundled runbook may start
+        await pilot.press("escape")
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 60)  # Patroni has failed orders over to pg-3 in eu-west
+        await pilot.press("r")
+        after = screen_text(app)
+        assert "✘ ▶ failback-to-us-east" in after, after
+        # Which precheck fails, and what it saw, on the line under the runbook's name.
+        assert 'precheck leader(orders) == "pg-1" fails: leader(orders) = pg-3' in after, after
+        assert 'leader(orders).region == "us-east" fails: leader(orders).region = "eu-west"' in after
+        await pilot.press("enter")  # the first one offered still starts: its executor aborts, touching nothing
+        await finish(app, pilot)
+        assert "exit 3" in status(app)
+
+
+async def test_the_runbook_picker_puts_the_runbooks_that_may_start_first() -> None:
+    # hybrid: with eu-west lost, the catalog no longer leads from eu-west; the control plane still leads.
+    app = make_app("hybrid")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.backend.apply(InjectFault(parse_fault("region:eu-west")))
+        await advance(app, 90)
+        assert app.backend.snapshot().cluster("catalog").leader == "mysql-3"
+        await pilot.press("r")
+        options = app.screen.query_one(OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert prompts[0].startswith("✔ ▶ control-plane-leader-loss"), prompts
+        assert prompts[2].startswith("✘ ▶ catalog-regional-failover"), prompts
+        assert 'leader(catalog).region == "eu-west" fails' in prompts[2], prompts
+
+
+def test_a_precheck_is_judged_by_the_executors_own_rule_against_any_snapshot() -> None:
+    from regionctl.runbook.plan import build_plan
+    from regionctl.runbook.state import SnapshotState, unmet_precheck
+    from tests.simhelpers import bundled
+
+    model = bundled("active-passive")
+    backend = SimBackend(model, seed=1)
+    plan = build_plan(next(rb for rb in model.runbooks if rb["name"] == "planned-switchover"), model)
+    assert unmet_precheck(plan.prechecks, SnapshotState(backend.snapshot())) is None
+    backend.sim.inject(parse_fault("node:pg-3"))
+    backend.sim.run_until(5)
+    unmet = unmet_precheck(plan.prechecks, SnapshotState(backend.snapshot()))
+    # The first that fails, as a run would say it: a down node's lag is infinite.
+    assert unmet is not None and unmet.condition == "lag(pg-3) < 2s" and not unmet.error
+    assert unmet.saw == "lag(pg-3) = inf"

@@ -53,6 +53,19 @@ def test_runbook_mid_run_waiting_for_the_next_step(snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=two_steps)
 
 
+def test_runbook_picker_after_a_failover_over_the_live_dashboard(snap_compare: Any) -> None:
+    # us-east lost a minute ago, orders failed over to pg-3: which runbooks may start from here, and why not.
+    app = make_app()
+
+    async def picker(pilot: Pilot[Any]) -> None:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 60)
+        await pilot.press("r")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=picker)
+
+
 SIZES = [(80, 24), (100, 30), (160, 50), (220, 60)]
 
 

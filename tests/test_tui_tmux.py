@@ -127,3 +127,18 @@ def test_every_key_figure_is_on_a_small_terminal_through_a_failover(tmux: Callab
     assert re.search(rf"RTO ✔ {LAG} recovered \(SLO 1m00s\)", words), screen
     assert re.search(r"writes lost \d+", words), screen
     assert "failover expected" not in words
+    # The line saying when the fault began is pinned above the log: it is still there after the failover.
+    assert re.search(r"⚡ t=\S+s fault injected: region:eu-west", words), screen
+    # A dialog leaves the live dashboard in view: the header's clock ticks on above the help screen.
+    tmux("send-keys", "-t", "dash", "?")
+    screen = wait_for(tmux, lambda s: "inject a fault: kind" in s, "the help screen")
+    header = screen.splitlines()[0]
+    assert "⚡ 1 fault(s) injected" in header, screen
+    clock = re.search(r"t=(\S+) ×", header)
+    assert clock is not None, screen
+
+    def ticked(s: str) -> bool:
+        now = re.search(r"t=(\S+) ×", s.splitlines()[0]) if s else None
+        return now is not None and now.group(1) != clock.group(1) and "inject a fault: kind" in s
+
+    wait_for(tmux, ticked, "the clock ticking behind the help screen")

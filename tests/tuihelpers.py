@@ -117,3 +117,12 @@ async def runbook_two_steps(app: Dashboard, pilot: Any) -> None:
             break
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+def seen(app: Dashboard) -> list[str]:
+    """The terminal as the user sees it with a dialog open: the dialog and, through its translucent
+    background, the dashboard behind it (what `rendered` leaves out: the screens below the top one)."""
+    from textual._context import visible_screen_stack
+
+    visible_screen_stack.set(list(app._background_screens))  # the top screen's background draws them
+    return [strip.text for strip in app.screen._compositor.render_strips()]

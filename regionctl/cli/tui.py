@@ -100,8 +100,8 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
 def tui(topology: str | None, seed: int, speed: float, backend: str, metrics_port: int | None) -> None:
     """Open the live dashboard on TOPOLOGY (default: the bundled active-passive).
 
-    Keys: f inject a fault, h/H heal, space pause, +/- speed, r runbook, v switch view (small terminals),
-    ? help, q quit.
+    Keys: f inject a fault, h/H heal, space pause, +/- speed, r runbook (✔/✘: may it start from here),
+    v switch view (small terminals), e/w filter the events by cluster/severity, l scroll them, ? help, q quit.
     """
     run_dashboard(topology, seed=seed, speed=speed, backend=backend, metrics_port=metrics_port)
 

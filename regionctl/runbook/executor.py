@@ -50,7 +50,7 @@ from regionctl.runbook.outcome import (
 )
 from regionctl.runbook.plan import Plan, PlannedStep, build_plan, secret_params_of
 from regionctl.runbook.report import build_report
-from regionctl.runbook.state import SnapshotState
+from regionctl.runbook.state import SnapshotState, unmet_precheck
 
 __all__ = ["Approver", "RunEvent", "RunOutcome", "RunbookExecutor", "StepGate", "StepState", "exit_for"]
 
@@ -228,16 +228,13 @@ class RunbookExecutor:
         return str(redact(text, self.plan.secrets))
 
     def _precheck(self) -> str:
-        state = self._state()
-        for text, node in self.plan.prechecks:
-            try:
-                ok = state.holds(node)
-            except expr.EvalError as exc:
-                return f"precheck {text!r} could not be evaluated: {exc}"
-            if not ok:
-                self._log("precheck-failed", condition=text, values=state.explain(node))
-                return f"precheck failed: {text} ({state.explain(node)}); nothing was touched"
-        return ""
+        unmet = unmet_precheck(self.plan.prechecks, self._state())
+        if unmet is None:
+            return ""
+        if unmet.error:
+            return f"precheck {unmet.condition!r} could not be evaluated: {unmet.saw}"
+        self._log("precheck-failed", condition=unmet.condition, values=unmet.saw)
+        return f"precheck failed: {unmet.condition} ({unmet.saw}); nothing was touched"
 
     async def _run_steps(self) -> None:
         for planned, state in zip(self.plan.steps, self.steps, strict=True):

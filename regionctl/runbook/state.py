@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from regionctl.contract.snapshot import NodeView, Snapshot
@@ -93,3 +95,25 @@ class SnapshotState:
 
     def explain(self, node: expr.Node) -> str:
         return expr.explain(node, self.call, self.figure)
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """The first precheck that does not hold: its text and what it saw (or why it could not be evaluated)."""
+
+    condition: str
+    saw: str
+    error: bool = False  # the condition could not be evaluated against this state
+
+
+def unmet_precheck(prechecks: Iterable[tuple[str, expr.Node]], state: SnapshotState) -> Unmet | None:
+    """The rule a run starts by (the executor's precheck), on any state: None when every precheck holds.
+    Pure and cheap, so the dashboard asks it for every runbook each time its picker opens."""
+    for text, node in prechecks:
+        try:
+            ok = state.holds(node)
+        except expr.EvalError as exc:
+            return Unmet(text, str(exc), error=True)
+        if not ok:
+            return Unmet(text, state.explain(node))
+    return None

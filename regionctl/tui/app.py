@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
-from rich.text import Text
 from textual import events as textual_events
 from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
@@ -25,8 +24,11 @@ from regionctl.contract.commands import Backend, Command, HealAll, HealFault, In
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
+from regionctl.tui.eventspanel import EventsPanel
+from regionctl.tui.incidents import from_note
 from regionctl.tui.layout import COMPACT_CSS, Layout
 from regionctl.tui.model import DashboardModel, dur
+from regionctl.tui.readiness import PICKER_TITLE, RunbookPlans, runbook_choices
 from regionctl.tui.render import (
     LEADER_COLUMNS,
     REPLICATION_COLUMNS,
@@ -40,7 +42,7 @@ from regionctl.tui.render import (
 from regionctl.tui.runbooks import RunbookPanel, RunbookRun
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.styles import CSS
-from regionctl.tui.widgets import EventLog, KeyedTable, LineTable, TextPanel, TopologyMap
+from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
 
 W = TypeVar("W", bound=Widget)
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -64,6 +66,10 @@ class Dashboard(App[int]):
         Binding("n", "runbook_next", "next step"),
         Binding("c", "runbook_continue", "run to end"),
         Binding("x", "runbook_stop", "stop runbook"),
+        # The events panel's keys: its bottom border names them (the footer keeps its room for the others).
+        Binding("e", "filter_cluster", "cluster", show=False),
+        Binding("w", "filter_severity", "warnings", show=False),
+        Binding("l", "focus_log", "scroll log", show=False),
     ]
     # What each binding does, in words (the help screen and the command palette use these).
     EXPLAIN: ClassVar[dict[str, str]] = {
@@ -78,6 +84,9 @@ class Dashboard(App[int]):
         "runbook_next": "runbook: run the next step",
         "runbook_continue": "runbook: run the remaining steps without stopping",
         "runbook_stop": "runbook: stop it (its rollback steps run; injected faults stay until healed)",
+        "filter_cluster": "events: one cluster's lines (with the estate's), each in turn, then all",
+        "filter_severity": "events: every severity → warnings and errors → errors only",
+        "focus_log": "events: scroll the log (↑ ↓ PgUp PgDn Home; End follows the latest line again)",
         "help": "this help",
         "request_quit": "quit (asks first while faults are injected or a runbook runs)",
     }
@@ -102,12 +111,11 @@ class Dashboard(App[int]):
         self.step_observer = step_observer
         self.startup_notes = list(notes)
         self.run_: RunbookRun | None = None
+        self.runbook_plans = RunbookPlans(topology)  # planned once, judged against each snapshot
         self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
         self._playing = False
         self.main: Screen[Any] | None = None
-        self._pending_events: list[EventView] = []
         self.layout_ = Layout()
-        self._log_moved = False  # a note was written since the log last scrolled to its end
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -125,7 +133,7 @@ class Dashboard(App[int]):
             yield TextPanel(id="slo")
             yield TextPanel(id="blast")
             yield RunbookPanel(id="runbook")
-        yield EventLog(id="events")
+        yield EventsPanel(id="events")
 
     def on_mount(self) -> None:
         titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
@@ -184,10 +192,8 @@ class Dashboard(App[int]):
 
     def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._pending_events.extend(self.model.update(snapshot))
-        if self.screen is not self.main:
-            return  # a dialog covers the panels: keep the history, repaint when it closes (the next tick)
-        events, self._pending_events = self._pending_events, []
+        # A dialog leaves the dashboard in view behind it (dimmed): the panels follow every tick still.
+        events = self.model.update(snapshot)
         with self.batch_update():
             self._paint(snapshot, events)
         self.frames += 1
@@ -213,14 +219,7 @@ class Dashboard(App[int]):
                                                         snapshot.observed_blast_radius))
         if "runbook" in shown:
             self.refresh_runbook()
-        log = self.w("#events", EventLog)
-        for event in events:
-            log.add(Text.assemble((f"t={event.at:8.1f}s ", "dim"), (f"{event.source:<10} ", "cyan"),
-                                    event.message), scroll_end=False)
-        if events or self._log_moved:
-            # The latest event in view (RichLog's own scroll to the end is lost while a dialog covers the log).
-            self._log_moved = False
-            self.call_after_refresh(log.scroll_end, animate=False)
+        self.w("#events", EventsPanel).add(events)  # the log takes every event, shown or not
 
     # -- sizes and views ---------------------------------------------------------------------
     def on_resize(self, event: textual_events.Resize) -> None:
@@ -235,7 +234,7 @@ class Dashboard(App[int]):
 
     def _show_layout(self) -> None:
         assert self.main is not None
-        self._log_moved = True  # a log shown again opens at its latest lines
+        self.w("#events", EventsPanel).moved = True  # a log shown again opens at its latest lines
         with self.batch_update():
             self.layout_.apply(self.main)
             if self.main.is_attached:
@@ -248,6 +247,16 @@ class Dashboard(App[int]):
         self.layout_.next_view()
         self._show_layout()
 
+    # -- the event log ---------------------------------------------------------------------
+    def action_filter_cluster(self) -> None:
+        self.w("#events", EventsPanel).cycle_cluster([c.name for c in self.topology.clusters])
+
+    def action_filter_severity(self) -> None:
+        self.w("#events", EventsPanel).cycle_severity()
+
+    def action_focus_log(self) -> None:
+        self.w("#events", EventsPanel).log_.focus()
+
     def on_unmount(self) -> None:
         self.main = None
 
@@ -258,9 +267,7 @@ class Dashboard(App[int]):
     def note(self, message: str, style: str = "", source: str = "operator") -> None:
         if self.main is None:
             return
-        self.w("#events", EventLog).add(
-            Text.assemble((f"t={self.snapshot.time:8.1f}s ", "dim"), (f"{source:<10} ", "magenta"), (message, style)))
-        self._log_moved = True
+        self.w("#events", EventsPanel).note(from_note(self.snapshot.time, message, style, source))
 
     def refresh_runbook(self) -> None:
         if self.main is None:
@@ -357,19 +364,15 @@ class Dashboard(App[int]):
         if not names:
             self.notify("this topology ships no runbooks")
             return
-        titles = {str(rb.get("name")): str(rb.get("title") or "") for rb in self.topology.runbooks}
-        choices = []
-        for n in names:
-            title = f": {titles[n]}" if titles.get(n) else ""
-            choices.append((f"{n}\tstep", f"▶ {n}{title} — step by step (n runs each step)"))
-            choices.append((f"{n}\tall", f"⏩ {n} — to the end"))
+        # From where the estate is now: whose prechecks hold, and why the others' do not.
+        choices = runbook_choices(self.runbook_plans.readiness(self.backend.snapshot(), names))
 
         def chosen(key: str | None) -> None:
             if key:
                 name, mode = key.split("\t")
                 self.start_runbook(name, step_mode=mode == "step")
 
-        self.push_screen(ChoiceScreen("Run which runbook?", choices), chosen)
+        self.push_screen(ChoiceScreen(PICKER_TITLE, choices), chosen)
 
     def start_runbook(self, name: str, *, step_mode: bool) -> RunbookRun:
         run = RunbookRun(self.backend, self.topology, name, step_mode=step_mode,
@@ -443,6 +446,8 @@ class Dashboard(App[int]):
                   "faster": "Faster", "slower": "Slower",
                   "choose_runbook": "Run a runbook", "runbook_next": "Runbook: next step",
                   "runbook_continue": "Runbook: run to the end", "runbook_stop": "Runbook: stop",
+                  "filter_cluster": "Events: filter by cluster", "filter_severity": "Events: filter by severity",
+                  "focus_log": "Events: scroll the log",
                   "help": "Help: keys and faults", "request_quit": "Quit regionctl"}
         for action, title in titles.items():
             yield SystemCommand(title, self.EXPLAIN[action], getattr(self, f"action_{action}"))

@@ -3,7 +3,7 @@ heal chooser, yes/no confirmations (quit, runbook gates), the runbook chooser an
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import permutations
 from typing import ClassVar
@@ -191,7 +191,7 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, choices: Sequence[tuple[str, str | Text]]) -> None:
         super().__init__()
         self.title_text = title
         self.choices = choices

@@ -5,17 +5,15 @@ topology map on the line API (one Strip per line, no widget per node).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.events import Resize
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable, RichLog, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
 from regionctl.contract.snapshot import Snapshot
@@ -263,37 +261,3 @@ class TopologyMap(ScrollView):
     def plain_lines(self) -> list[str]:
         """The map as text (tests and the tmux check read it)."""
         return [strip.text for strip in self._lines]
-
-
-class EventLog(RichLog):
-    """The event log: lines wrap at the log's width, and wrap again when that width changes
-    (a RichLog wraps each line once, when it is written: after a resize old lines would be cut)."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(max_lines=500, markup=False, wrap=True, **kwargs)  # type: ignore[arg-type]
-        self._history: deque[Text] = deque(maxlen=500)
-        self._wrapped_at = 0
-
-    def add(self, line: Text, *, scroll_end: bool | None = None) -> None:
-        self._history.append(line)
-        # At the log's own width (not the console's, which a resize may leave behind).
-        self.write(line, width=self._wrapped_at or None, scroll_end=scroll_end)
-
-    def on_resize(self, event: Resize) -> None:
-        # At the width the layout settles on (RichLog first writes what waited for a size at the console's).
-        self.call_after_refresh(self._rewrap)
-
-    def _rewrap(self) -> None:
-        width = self.scrollable_content_region.width
-        if not width or width == self._wrapped_at:
-            return
-        self._wrapped_at = width
-        self.clear()
-        for line in self._history:
-            self.write(line, width=width, scroll_end=False)
-        self.scroll_end(animate=False, immediate=False)
-
-    @property
-    def plain_lines(self) -> list[str]:
-        """Every line written, unwrapped (tests read it)."""
-        return [line.plain for line in self._history]
