@@ -8,6 +8,10 @@ directory if none is given and takes it down again. The runbooks run in the sand
 estate as the next one's precheck wants it), the whole sequence once per round.
 
     sudo .venv/bin/python bench/calibrate.py [--runs 5] [--write] [--sandbox DIR]
+    .venv/bin/python bench/calibrate.py --reuse bench/calibration.json [--write]
+
+`--reuse` takes the real runs recorded by an earlier calibration (bench/calibration.json) and runs only the
+simulator's side again, on the topology the sandbox writes (no root needed): after a simulator change.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -99,7 +104,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="rounds of the whole sequence (default 5)")
     parser.add_argument("--write", action="store_true", help="put the table into docs/fidelity.md")
     parser.add_argument("--sandbox", help="a sandbox already up (its directory); default: bring one up")
+    parser.add_argument("--reuse", help="the real runs of an earlier calibration (its JSON): simulate only")
     args = parser.parse_args()
+    if args.reuse:
+        simulate_only(Path(args.reuse), args.runs, args.write)
+        return
     if os.geteuid() != 0:
         sys.exit("calibrate: the sandbox needs root (sudo)")
     own = args.sandbox is None
@@ -124,10 +133,29 @@ def main() -> None:
     finally:
         if own:
             subprocess.run([REGIONCTL, "sandbox", "down", "--dir", str(directory)], check=False, cwd=ROOT)
-    text = table(real, sim, args.runs)
-    print(text)
     (ROOT / "bench" / "calibration.json").write_text(json.dumps({"real": real, "sim": sim}, indent=1) + "\n")
-    if args.write:
+    publish(table(real, sim, args.runs), args.write)
+
+
+def simulate_only(recorded: Path, runs: int, write: bool) -> None:
+    import yaml
+
+    from regionctl.sandbox.layout import Paths, postgres_bin, topology
+
+    real = json.loads(recorded.read_text())["real"]
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "sandbox.yaml"
+        path.write_text(yaml.safe_dump(topology(Paths(Path("/var/tmp/regionctl-sandbox")), postgres_bin()),
+                                       sort_keys=False))
+        sim = {name: [figures(regionctl("run", str(path), name, "--seed", str(seed), "--yes", "--json", "-q"))
+                      for seed in range(1, runs + 1)] for name in ORDER}
+    recorded.write_text(json.dumps({"real": real, "sim": sim}, indent=1) + "\n")
+    publish(table(real, sim, runs), write)
+
+
+def publish(text: str, write: bool) -> None:
+    print(text)
+    if write:
         doc = ROOT / "docs" / "fidelity.md"
         content = doc.read_text(encoding="utf-8")
         head, _, rest = content.partition(START)

@@ -510,3 +510,24 @@ def test_a_key_with_a_newline_stays_on_one_line(tmp_path: Path) -> None:
     (diag,) = errors_of(write(tmp_path, "nl.yaml", text))
     assert diag.field == "['multi\\nline']"
     assert "\n" not in diag.format()
+
+
+@pytest.mark.parametrize("where", ["cluster", "region", "runbook param"])
+def test_a_name_with_a_final_newline_is_refused(tmp_path: Path, where: str) -> None:
+    # `$` matches before a final newline: the name rule must hold for the whole text (found in review).
+    from regionctl.model.runbook import Runbook
+    from regionctl.model.topology import Topology
+    from regionctl.model.validation import ValidationError
+
+    base = {"name": "t", "kind": "single-region", "regions": [{"name": "r"}],
+            "clusters": [{"name": "c", "engine": "etcd", "nodes": [{"name": "n1", "region": "r"}]}]}
+    if where == "cluster":
+        base["clusters"][0]["name"] = "c\n"  # type: ignore[index]
+    elif where == "region":
+        base["regions"] = [{"name": "r\n"}]
+    else:
+        with pytest.raises(ValidationError, match="expected a name"):
+            Runbook.model_validate({"name": "rb", "params": {"ok\n": {}}, "steps": [{"id": "s", "kind": "note"}]})
+        return
+    with pytest.raises(ValidationError, match="expected a name"):
+        Topology.model_validate(base)

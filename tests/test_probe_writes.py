@@ -55,10 +55,13 @@ def test_lost_writes_are_the_acknowledged_ones_the_survivor_lacks(run: tuple[Pro
     if not lost:
         assert figures["rpo_seconds"] == 0.0
     else:
+        # From where the histories part (the last survivor acknowledged before the oldest lost write, else
+        # that write's start) to the newest lost acknowledgement: never less than the lost writes' own span.
         newest = max(w.end or 0.0 for w in lost)
-        kept = [w.end for w in writes if w.outcome == "ok" and w.key in present and (w.end or 0.0) <= newest]
-        assert figures["rpo_seconds"] == round(newest - max(kept), 3) if kept else figures["rpo_seconds"] == 0.0
-        assert figures["rpo_seconds"] >= 0.0
+        oldest = min(w.start for w in lost)
+        kept = [w.end or 0.0 for w in writes if w.outcome == "ok" and w.key in present and (w.end or 0.0) <= oldest]
+        assert figures["rpo_seconds"] == round(newest - (max(kept) if kept else oldest), 3)
+        assert figures["rpo_seconds"] >= round(newest - oldest, 3) > 0.0
 
 
 @settings(max_examples=200, deadline=None)
@@ -94,9 +97,11 @@ def test_the_writer_sorts_answers_into_acked_failed_and_unknown() -> None:
     """Through a fake runner (the real one is SSH: the sandbox test): OK is acknowledged, an error reply or
     no connection failed, a timeout unknown; with no leader nothing is sent."""
     answers = iter([RunResult(True, 0, "OK\n"), RunResult(True, 0, "(error) NOREPLICAS Not enough good replicas\n"),
-                    RunResult(False, None, error="h1: connection refused"),
+                    # never sent (the host is gone; the text says "timed out", what counts is that it never ran)
+                    RunResult(False, None, error="h1 unreachable: timed out", sent=False),
                     RunResult(True, None, error="h1: timed out after 2 s: redis-cli"),
-                    RunResult(False, None, error="h1 connection lost: reset")])
+                    RunResult(False, None, error="h1 connection lost: reset"),
+                    RunResult(True, 1, "", "Error: Server closed the connection\n")])
     sent: list[tuple[str, str]] = []
     leader: list[str | None] = ["r1"]
 
@@ -108,15 +113,17 @@ def test_the_writer_sorts_answers_into_acked_failed_and_unknown() -> None:
 
     async def five_then_none() -> None:
         cp = writer.plans[0]
-        for seq in range(1, 6):
+        for seq in range(1, 7):
             await writer._write_one(cp, seq, {"r1": "r"})
         leader[0] = None
-        await writer._write_one(cp, 6, {})
+        await writer._write_one(cp, 7, {})
 
     asyncio.run(five_then_none())
-    assert [w.outcome for w in writer.ledger.writes["cache"]] == ["ok", "fail", "fail", "unknown", "unknown", "fail"]
-    assert len(sent) == 5 and all("SET regionctl-probe/RUN/cache/0000000" in c for _, c in sent)
-    assert writer.ledger.writes["cache"][5].node is None
+    assert [w.outcome for w in writer.ledger.writes["cache"]] == ["ok", "fail", "fail", "unknown", "unknown",
+                                                                  "unknown", "fail"]
+    assert [w.end is None for w in writer.ledger.writes["cache"]] == [False, False, False, True, True, True, False]
+    assert len(sent) == 6 and all("SET regionctl-probe/RUN/cache/0000000" in c for _, c in sent)
+    assert writer.ledger.writes["cache"][6].node is None
 
 
 def test_engines_without_probe_writes_are_named() -> None:
@@ -131,3 +138,24 @@ def test_engines_without_probe_writes_are_named() -> None:
     writer = ProbeWriter(cluster_plans(topology), never, lambda _c: "n1", lambda: 0.0, "RUN", 5.0, 2.0)
     assert writer.plans == [] and writer.unsupported == ["command"]
     assert writer.ledger.notes == ["no probe writes for command (not supported yet)"]
+
+
+def test_adapters_read_back_and_clean_exactly_the_records_and_say_when_they_cannot() -> None:
+    from regionctl.backends.ssh.adapters.base import ParseError, Target
+    from regionctl.backends.ssh.adapters.redis import RedisAdapter
+
+    redis, t = RedisAdapter(), Target("r1", "h1", "10.0.0.1", 6379)
+    keys = [f"regionctl-probe/RUN/cache/{i:08d}" for i in range(1, 1203)]
+    read = redis.probe_read(t, "regionctl-probe/RUN/cache/", keys)
+    assert read.count(" MGET ") == 3 and "--scan" not in read  # the known keys, in batches: no keyspace scan
+    output = "\n".join("" if i % 3 == 0 else str(i) for i in range(1, 1203)) + "\n"
+    present = redis.parse_probe_read(output, "", keys)
+    assert len(present) == 1202 - 1202 // 3 and keys[2] not in present and keys[0] in present
+    try:
+        redis.parse_probe_read("Could not connect to Redis\n", "", keys)
+    except ParseError:
+        pass
+    else:
+        raise AssertionError("a connection error must not read as 'nothing survived'")
+    cleans = redis.probe_clean(t, "regionctl-probe/RUN/cache/", keys)
+    assert len(cleans) == 3 and all(" DEL regionctl-probe/RUN/cache/" in c and "grep -q" in c for c in cleans)

@@ -133,3 +133,21 @@ def test_fault_targets_cover_the_topology() -> None:
         target = fault_targets(topology, kind)[0][0]
         value = {"latency": "=1s", "slow": "=2x", "clock": "=+1s"}.get(kind, "")
         static_preview(topology, Simulation(topology).snapshot(), parse_fault(f"{kind}:{target}{value}"))  # valid specs
+
+
+def test_real_hosts_show_what_the_probe_writes_count_and_lost_only_once_read_back() -> None:
+    topology = bundled("active-passive")
+    sim = Simulation(topology, seed=1)
+    sim.run_until(5.0)
+    live = {"availability": 1.0, "rto_seconds": None}
+    model = DashboardModel(topology)
+    model.update(replace(sim.snapshot(), backend="ssh", metrics=live))
+    assert model.slo().clients is False and model.slo().probes == ""  # no probe writes: n/a, said why
+    writing = {**live, "writes_acked": 41, "writes_failed": 2, "writes_unknown": 1, "probe_writes": {}}
+    model.update(replace(sim.snapshot(), backend="ssh", metrics=writing))
+    assert model.slo().clients is False
+    assert model.slo().probes.startswith("probe writes: 41 acked, 2 failed, 1 unknown; lost and RPO once read back")
+    read_back = {**writing, "writes_lost": 3, "rpo_seconds": 0.5}
+    model.update(replace(sim.snapshot(), backend="ssh", metrics=read_back))
+    slo = model.slo()
+    assert slo.clients is True and slo.probes == "" and slo.writes_lost == 3 and slo.rpo == 0.5

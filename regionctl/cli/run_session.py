@@ -301,9 +301,11 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
 
             write_history(request.history_path, sim.probe_checks.history(), topology=topology.name,
                           seed=request.seed, runbook=plan.name)
-        elif request.history_path is not None and request.backend != "sim":
-            _write_probe_history(request.history_path, backend, topology.name, plan.name)
-        await close_backend(backend)
+        try:
+            if request.history_path is not None and request.backend != "sim":
+                _write_probe_history(request.history_path, backend, topology.name, plan.name)
+        finally:
+            await close_backend(backend)  # even when the history cannot be written
 
 
 def _write_probe_history(path: str, backend: Any, topology: str, runbook: str) -> None:

@@ -81,6 +81,7 @@ class Metrics(TypedDict, total=False):
     read_latency_p99: float | None
     clusters: dict[str, dict[str, Any]]
     services: dict[str, dict[str, Any]]
+    probe_writes: dict[str, dict[str, Any]]  # real hosts with probe writes: each cluster's figures
 
 
 class BlastRadius(TypedDict, total=False):

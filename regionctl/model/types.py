@@ -67,7 +67,7 @@ def _name(value: Any) -> Any:
     if isinstance(value, str):
         import re
 
-        if not re.match(NAME_PATTERN, value):
+        if not re.fullmatch(NAME_PATTERN[1:-1], value):  # (`$` alone would let a final newline through)
             raise ValueError(
                 f"expected a name of letters, digits, '.', '_' or '-' (at most 63, starting with a letter "
                 f"or digit), found {value!r}"

@@ -102,6 +102,7 @@ class SloState:
     # whatever the databases do (RTO counts only live clients).
     stranded_clients: tuple[str, ...] = ()
     clients: bool = True  # the backend measures client traffic (RPO, writes lost); real hosts do not
+    probes: str = ""  # real hosts with probe writes: what they count so far (lost: once read back)
 
 
 class DashboardModel:
@@ -204,7 +205,15 @@ class DashboardModel:
         return SloState(level, availability, slo.availability, burn, running, rto, slo.rto, rpo, slo.rpo,
                         int(metrics.get("writes_acked") or 0), int(metrics.get("writes_failed") or 0),
                         int(metrics.get("writes_lost") or 0), int(metrics.get("stale_reads") or 0),
-                        tuple(breaches), bool(faults), _stranded(snap), "writes_acked" in metrics)
+                        tuple(breaches), bool(faults), _stranded(snap), "writes_lost" in metrics,
+                        _probes(metrics))
+
+
+def _probes(metrics: dict[str, object]) -> str:
+    if "probe_writes" not in metrics or "writes_lost" in metrics:
+        return ""
+    return (f"probe writes: {metrics.get('writes_acked', 0):,} acked, {metrics.get('writes_failed', 0):,} failed, "
+            f"{metrics.get('writes_unknown', 0):,} unknown; lost and RPO once read back (at the end of a run)")
 
 
 def _stranded(snap: Snapshot | None) -> tuple[str, ...]:

@@ -101,7 +101,8 @@ def slo_text(slo: SloState) -> Text:
     out.append(target_rto + "\n", "dim")
     if not slo.clients:
         out.append("RPO           n/a\nwrites lost   n/a", "dim")
-        out.append("  (no client traffic on real hosts: RTO and availability come from probing writability)", "dim")
+        out.append(f"  ({slo.probes})" if slo.probes else
+                   "  (no client traffic on real hosts: RTO and availability come from probing writability)", "dim")
         return out
     rpo_bad = "rpo" in slo.breaches
     out.append("RPO           ")
@@ -187,7 +188,8 @@ def slo_compact(slo: SloState) -> Text:
     if slo.rto_target is not None:
         out.append(f" (SLO {dur(slo.rto_target)})", "dim")
     if not slo.clients:
-        out.append(" · RPO n/a · writes lost n/a (no client traffic on real hosts)", "dim")
+        out.append(f" · RPO n/a · writes lost n/a ({slo.probes})" if slo.probes else
+                   " · RPO n/a · writes lost n/a (no client traffic on real hosts)", "dim")
         return out
     rpo_bad = "rpo" in slo.breaches
     out.append(" · RPO ")

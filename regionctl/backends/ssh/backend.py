@@ -119,13 +119,13 @@ class SshBackend:
         writer = self.probe_writer
         if writer is None or self._settled:
             return
-        self._settled = True
         await writer.stop()
         await self.refresh()  # the leaders as they are now, after the run put things back
         await writer.read_back()
         settings = self.ssh.probe_writes
         if settings is not None and not settings.keep:
             writer.ledger.notes += await writer.clean()
+        self._settled = True  # only now: an interrupted settle leaves the clean-up to close()
         self._snapshot = self._build_with_figures(self._build())
 
     def _build_with_figures(self, snap: Snapshot) -> Snapshot:

@@ -48,6 +48,7 @@ class RunResult:
     stdout: str = ""
     stderr: str = ""
     error: str = ""
+    sent: bool = True  # False: the command never started (no connection, sshd refused the session)
 
     @property
     def ok(self) -> bool:
@@ -195,14 +196,14 @@ class HostPool:
         try:
             conn = await self._connection(host)
         except ConnectionError as exc:
-            return RunResult(False, None, error=str(exc))
+            return RunResult(False, None, error=str(exc), sent=False)
         try:
             async with host.channels:
                 done = await self._exec(conn, command, timeout)
         except (TimeoutError, asyncssh.TimeoutError):
             return RunResult(True, None, error=f"{host.key.host}: timed out after {timeout:g} s: {command[:80]}")
         except asyncssh.ChannelOpenError as exc:  # the connection is fine; sshd is busy
-            return RunResult(True, None, error=f"{host.key}: sshd refused a session: {exc.reason}")
+            return RunResult(True, None, error=f"{host.key}: sshd refused a session: {exc.reason}", sent=False)
         except (OSError, asyncssh.Error) as exc:
             if host.conn is conn:
                 host.conn = None

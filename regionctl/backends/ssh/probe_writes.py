@@ -15,7 +15,6 @@ through the backend's `run` (commands built by the engine adapters).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from regionctl.backends.ssh.connections import RunResult
 from regionctl.backends.ssh.targets import ClusterPlan
 
 NAMESPACE = "regionctl-probe"
+MAX_WRITES = 20_000  # per cluster: a dashboard left open for hours stops writing here (and says so)
 Outcome = Literal["ok", "fail", "unknown"]
 
 
@@ -101,7 +101,7 @@ class ProbeLedger:
                 ops.append({"op": "write", "cluster": cluster, "key": w.key, "value": w.seq,
                             "session": f"probe-{cluster}", "start": round(w.start, 6),
                             "end": None if w.end is None else round(w.end, 6), "outcome": w.outcome,
-                            "node": w.node, "region": w.region})
+                            "node": w.node, "region": None})  # the client is the controller, in no region
             present = self.present.get(cluster)
             if present is None or self.read_back_at is None:
                 continue
@@ -118,18 +118,26 @@ class ProbeLedger:
 
 
 def _rpo(acked: list[ProbeWrite], lost: list[ProbeWrite]) -> float:
+    """From the last acknowledged write that survived before the oldest lost one (where the histories part),
+    else the oldest lost write's start, to the newest lost acknowledgement."""
     if not lost:
         return 0.0
     newest = max(w.end or w.start for w in lost)
+    oldest = min(lost, key=lambda w: w.start)
     lost_keys = {w.key for w in lost}
-    kept = [w.end or w.start for w in acked if w.key not in lost_keys and (w.end or w.start) <= newest]
-    return newest - max(kept) if kept else 0.0
+    kept = [w.end or w.start for w in acked if w.key not in lost_keys and (w.end or w.start) <= oldest.start]
+    return newest - (max(kept) if kept else oldest.start)
 
 
-def _maybe_written(result: RunResult) -> bool:
-    """A command that gave no exit status: sent and unanswered (timed out, connection lost mid-way) may have
-    been written; one that never started (no connection, sshd refused the session) was not."""
-    return "timed out" in result.error or "connection lost" in result.error
+def write_outcome(result: RunResult, acknowledged: Callable[[str], bool],
+                  unanswered: Callable[[str], bool]) -> Outcome:
+    """ok: the engine acknowledged it. unknown: sent and not answered (a timeout, a connection lost mid-way,
+    the engine's client gave up waiting): it may or may not have been written. fail: refused, or never sent."""
+    if result.exit_status is None:
+        return "unknown" if result.sent else "fail"
+    if result.exit_status == 0 and acknowledged(result.stdout):
+        return "ok"
+    return "unknown" if unanswered(result.stdout + "\n" + result.stderr) else "fail"
 
 
 Runner = Callable[[str, str, float], Awaitable[RunResult]]  # node, command, timeout
@@ -140,7 +148,7 @@ class ProbeWriter:
 
     def __init__(self, plans: list[ClusterPlan], run: Runner, leader_of: Callable[[str], str | None],
                  clock: Callable[[], float], run_id: str, rate: float, timeout: float) -> None:
-        self.plans = [cp for cp in plans if cp.adapter.probe_write(cp.targets[0], "k", 0) is not None]
+        self.plans = [cp for cp in plans if cp.adapter.probe_write(cp.targets[0], "k", 0, timeout) is not None]
         self.unsupported = sorted({cp.adapter.kind for cp in plans} - {cp.adapter.kind for cp in self.plans})
         self.run, self.leader_of, self.clock = run, leader_of, clock
         self.prefix = f"{NAMESPACE}/{run_id}/"
@@ -162,21 +170,24 @@ class ProbeWriter:
         self._tasks = [asyncio.ensure_future(self._loop(cp)) for cp in self.plans]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _loop(self, cp: ClusterPlan) -> None:
         seq = 0
         region = {n.name: n.region for n in cp.cluster.nodes}
-        while True:
+        while seq < MAX_WRITES:
             seq += 1
             started = self.clock()
-            await self._write_one(cp, seq, region)
+            try:
+                await self._write_one(cp, seq, region)
+            except Exception as exc:  # an adapter or a parse problem: say so, never take the run down
+                self.ledger.notes.append(f"{cp.cluster.name}: probe writes stopped: {type(exc).__name__}: {exc}")
+                return
             await asyncio.sleep(max(0.0, self.interval - (self.clock() - started)))
+        self.ledger.notes.append(f"{cp.cluster.name}: probe writes stopped after {MAX_WRITES:,} records")
 
     async def _write_one(self, cp: ClusterPlan, seq: int, region: dict[str, str]) -> None:
         name = cp.cluster.name
@@ -187,16 +198,12 @@ class ProbeWriter:
         if leader is None:
             write.end, write.outcome = write.start, "fail"  # no leader known: nothing was sent
             return
-        command = cp.adapter.probe_write(self._target(cp, leader), key, seq)
+        command = cp.adapter.probe_write(self._target(cp, leader), key, seq, self.timeout)
         assert command is not None
         result = await self.run(leader, command, self.timeout)
-        if result.exit_status is None:
-            if _maybe_written(result):
-                return  # unknown: it may or may not have been written, at any time from its start
-            write.end, write.outcome = self.clock(), "fail"
-            return
-        write.end = self.clock()
-        write.outcome = "ok" if result.ok and cp.adapter.parse_probe_write(result.stdout) else "fail"
+        outcome = write_outcome(result, cp.adapter.parse_probe_write, cp.adapter.probe_write_unanswered)
+        write.outcome = outcome
+        write.end = None if outcome == "unknown" else self.clock()  # unknown: it may land any time after start
 
     async def read_back(self) -> None:
         """Read every probe key from each cluster's leader now; a cluster without one stays unknown."""
@@ -209,15 +216,17 @@ class ProbeWriter:
                 self.ledger.notes.append(f"{name}: no leader to read the probe writes back from")
                 continue
             prefix = f"{self.prefix}{name}/"
+            keys = [w.key for w in self.ledger.writes.get(name, []) if w.node is not None]
             started = self.clock()
-            result = await self.run(leader, cp.adapter.probe_read(self._target(cp, leader), prefix), 20.0)
+            result = await self.run(leader, cp.adapter.probe_read(self._target(cp, leader), prefix, keys), 30.0)
             self.ledger.read_back[name] = (started, self.clock())
-            if not result.ok:
+            try:
+                if not result.ok:
+                    raise ValueError(result.reason())
+                self.ledger.present[name] = cp.adapter.parse_probe_read(result.stdout, prefix, keys)
+            except ValueError as exc:  # (ParseError is one)
                 self.ledger.present[name] = None
-                self.ledger.notes.append(f"{name}: reading the probe writes back from {leader} failed: "
-                                         f"{result.reason()}")
-                continue
-            self.ledger.present[name] = cp.adapter.parse_probe_read(result.stdout, prefix)
+                self.ledger.notes.append(f"{name}: reading the probe writes back from {leader} failed: {exc}")
 
     async def clean(self) -> list[str]:
         """Remove this run's records through each cluster's leader (its replicas follow); returns what could
@@ -231,8 +240,11 @@ class ProbeWriter:
             if leader is None:
                 left.append(f"{name}: no leader to remove the probe records {self.prefix}{name}/ through")
                 continue
-            result = await self.run(leader, cp.adapter.probe_clean(self._target(cp, leader), f"{self.prefix}{name}/"),
-                                    20.0)
-            if not result.ok:
-                left.append(f"{name} on {leader}: removing the probe records failed: {result.reason()}")
+            keys = [w.key for w in self.ledger.writes[name] if w.node is not None]
+            for command in cp.adapter.probe_clean(self._target(cp, leader), f"{self.prefix}{name}/", keys):
+                result = await self.run(leader, command, 30.0)
+                if not result.ok:
+                    left.append(f"{name} on {leader}: removing the probe records {self.prefix}{name}/ failed: "
+                                f"{result.reason()}")
+                    break
         return left

@@ -4,6 +4,7 @@ pure step from per-node probes to a cluster's leader, roles and lag."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from regionctl.backends.ssh.adapters.base import ClusterState, Plan, Probe, Step, Target
@@ -69,22 +70,30 @@ class EngineAdapter:
         return Plan.refuse(f"{self.kind}: read-only is not supported")
 
     # -- probe writes (probe_writes.py): one record per key, under the run's prefix ----------------------
-    def probe_write(self, t: Target, key: str, value: int) -> str | None:
-        """The command that writes `value` at `key` through `t` (its leader); None: this engine has none."""
+    def probe_write(self, t: Target, key: str, value: int, timeout: float) -> str | None:
+        """The command that writes `value` at `key` through `t` (its leader), giving up on the engine's side
+        after about `timeout`; None: this engine has no probe writes."""
         return None
 
     def parse_probe_write(self, output: str) -> bool:
         """Whether the write's output is the engine's acknowledgement."""
         return False
 
-    def probe_read(self, t: Target, prefix: str) -> str:
+    def probe_write_unanswered(self, output: str) -> bool:
+        """Whether a failed write's output says the engine's client stopped waiting (a timeout, a connection
+        closed mid-way): the write may have landed."""
+        return False
+
+    def probe_read(self, t: Target, prefix: str, keys: Sequence[str]) -> str:
+        """The command that lists which of `keys` (all under `prefix`) `t` holds."""
         raise NotImplementedError(f"{self.kind}: probe writes are not supported yet")
 
-    def parse_probe_read(self, output: str, prefix: str) -> set[str]:
+    def parse_probe_read(self, output: str, prefix: str, keys: Sequence[str]) -> set[str]:
         """The keys under `prefix` the read found."""
         return {line.strip() for line in output.splitlines() if line.strip().startswith(prefix)}
 
-    def probe_clean(self, t: Target, prefix: str) -> str:
+    def probe_clean(self, t: Target, prefix: str, keys: Sequence[str]) -> list[str]:
+        """Commands that remove exactly these records (nothing else), failing visibly when they cannot."""
         raise NotImplementedError(f"{self.kind}: probe writes are not supported yet")
 
     # -- reading a cluster ------------------------------------------------------------------------

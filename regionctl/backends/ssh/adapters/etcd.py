@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from regionctl.backends.ssh.adapters.base import ClusterState, ParseError, Plan, Probe, Step, Target, quote
@@ -53,17 +54,22 @@ class EtcdAdapter(EngineAdapter):
     def ctl(self, t: Target, *args: str, timeouts: tuple[str, ...] = TIMEOUTS) -> str:
         return "ETCDCTL_API=3 " + quote(t.program("etcdctl"), f"--endpoints={self.url(t)}", *timeouts, *args)
 
-    def probe_write(self, t: Target, key: str, value: int) -> str | None:
-        return self.ctl(t, "put", key, str(value))
+    def probe_write(self, t: Target, key: str, value: int, timeout: float) -> str | None:
+        return self.ctl(t, "put", key, str(value), timeouts=("--dial-timeout=1s", f"--command-timeout={timeout:g}s"))
 
     def parse_probe_write(self, output: str) -> bool:
         return output.strip() == "OK"
 
-    def probe_read(self, t: Target, prefix: str) -> str:
+    def probe_write_unanswered(self, output: str) -> bool:
+        # The client's deadline passed (or the leader changed) after the put was sent: it may have been applied.
+        return any(s in output for s in ("context deadline exceeded", "DeadlineExceeded", "leader changed",
+                                         "connection reset", "EOF"))
+
+    def probe_read(self, t: Target, prefix: str, keys: Sequence[str]) -> str:
         return self.ctl(t, "get", "--prefix", "--keys-only", prefix)
 
-    def probe_clean(self, t: Target, prefix: str) -> str:
-        return self.ctl(t, "del", "--prefix", prefix) + " >/dev/null"
+    def probe_clean(self, t: Target, prefix: str, keys: Sequence[str]) -> list[str]:
+        return [self.ctl(t, "del", "--prefix", prefix)]  # prints how many it deleted; fails visibly
 
     def probe_command(self, t: Target) -> str:
         return self.ctl(t, "endpoint", "status", "-w", "json", timeouts=PROBE_TIMEOUTS)

@@ -3,6 +3,8 @@ pg_stat_replication; promote with pg_promote(), repoint with primary_conninfo, r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from regionctl.backends.ssh.adapters.base import (
     ClusterState,
     ParseError,
@@ -68,26 +70,33 @@ class PostgresAdapter(EngineAdapter):
             words += ["-c", statement]
         return "PGCONNECT_TIMEOUT=3 " + quote(*words)
 
-    def probe_write(self, t: Target, key: str, value: int) -> str | None:
-        return self.psql(t, "SET client_min_messages = warning", PROBE_TABLE_SQL,
-                         f"INSERT INTO {PROBE_TABLE} (key, value) VALUES ({sql_literal(key)}, {int(value)})",
-                         "SELECT 'acked'")
+    def probe_write(self, t: Target, key: str, value: int, timeout: float) -> str | None:
+        # The server gives up too (statement_timeout), so a stuck commit does not hold a connection for ever.
+        limit = "PGOPTIONS=" + quote(f"-c statement_timeout={max(1, int(timeout * 1000))}") + " "
+        return limit + self.psql(t, "SET client_min_messages = warning", PROBE_TABLE_SQL,
+                                 f"INSERT INTO {PROBE_TABLE} (key, value) VALUES ({sql_literal(key)}, {int(value)})",
+                                 "SELECT 'acked'")
 
     def parse_probe_write(self, output: str) -> bool:
         return output.strip().endswith("acked")  # after the commit returned (synchronous_commit as configured)
 
-    def probe_read(self, t: Target, prefix: str) -> str:
+    def probe_write_unanswered(self, output: str) -> bool:
+        return any(s in output for s in ("server closed the connection unexpectedly", "could not receive data",
+                                         "connection to server was lost", "terminating connection"))
+
+    def probe_read(self, t: Target, prefix: str, keys: Sequence[str]) -> str:
         # Read-only too (after a runbook's read-only step), and with no table at all on a leader that never
         # took a record: the query runs as text, only where the table exists.
         query = f"SELECT key FROM {PROBE_TABLE} WHERE starts_with(key, {sql_literal(prefix)})"
         return self.psql(t, f"SELECT unnest(xpath('//key/text()', query_to_xml({sql_literal(query)}, false, false, "
                             f"'')))::text WHERE to_regclass({sql_literal(PROBE_TABLE)}) IS NOT NULL")
 
-    def probe_clean(self, t: Target, prefix: str) -> str:
-        return self.psql(t, "SET client_min_messages = warning", PROBE_TABLE_SQL,
-                         f"DELETE FROM {PROBE_TABLE} WHERE starts_with(key, {sql_literal(prefix)})",
-                         f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM {PROBE_TABLE}) THEN DROP TABLE {PROBE_TABLE}; "
-                         "END IF; END $$")
+    def probe_clean(self, t: Target, prefix: str, keys: Sequence[str]) -> list[str]:
+        # Only where the table exists; dropped once empty (no DDL on a leader that never had it).
+        body = (f"IF to_regclass({sql_literal(PROBE_TABLE)}) IS NOT NULL THEN "
+                f"DELETE FROM {PROBE_TABLE} WHERE starts_with(key, {sql_literal(prefix)}); "
+                f"IF NOT EXISTS (SELECT 1 FROM {PROBE_TABLE}) THEN DROP TABLE {PROBE_TABLE}; END IF; END IF;")
+        return [self.psql(t, f"DO $probe$ BEGIN {body} END $probe$")]
 
     def pg_ctl(self, t: Target, *args: str) -> str:
         return quote(t.program("pg_ctl"), "-D", t.data_dir, *args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 
 from regionctl.backends.ssh.adapters.base import (
     ClusterState,
@@ -47,6 +48,10 @@ def parse_sentinel_state(text: str) -> SentinelView | None:
         return None
 
 
+def _batches(keys: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    return [keys[i:i + size] for i in range(0, len(keys), size)]
+
+
 class RedisAdapter(EngineAdapter):
     kind = "redis"
     default_port = 6379
@@ -57,17 +62,28 @@ class RedisAdapter(EngineAdapter):
     def replica_key(self, t: Target) -> str:
         return self.endpoint(t)
 
-    def probe_write(self, t: Target, key: str, value: int) -> str | None:
-        return self.cli(t, "SET", key, value)
+    def probe_write(self, t: Target, key: str, value: int, timeout: float) -> str | None:
+        return self.cli(t, "SET", key, value)  # no waiting on replicas: the SSH timeout bounds it
 
     def parse_probe_write(self, output: str) -> bool:
         return output.strip() == "OK"  # an error reply (NOREPLICAS, READONLY) is printed, not raised
 
-    def probe_read(self, t: Target, prefix: str) -> str:
-        return self.cli(t, "--scan", "--pattern", prefix + "*")
+    def probe_write_unanswered(self, output: str) -> bool:
+        return any(s in output for s in ("Server closed the connection", "I/O error", "Connection reset",
+                                         "timed out", "Timeout"))
 
-    def probe_clean(self, t: Target, prefix: str) -> str:
-        return f"{self.probe_read(t, prefix)} | xargs -r {self.cli(t, 'DEL')} >/dev/null"
+    def probe_read(self, t: Target, prefix: str, keys: Sequence[str]) -> str:
+        # The known keys, not a SCAN of the whole keyspace: one value (or an empty line) per key, in order.
+        return " && ".join(self.cli(t, "MGET", *batch) for batch in _batches(keys)) or "true"
+
+    def parse_probe_read(self, output: str, prefix: str, keys: Sequence[str]) -> set[str]:
+        lines = output.splitlines()
+        if len(lines) != len(keys):
+            raise ParseError(f"redis MGET: {len(lines)} lines for {len(keys)} keys")
+        return {key for key, line in zip(keys, lines, strict=True) if line.strip()}
+
+    def probe_clean(self, t: Target, prefix: str, keys: Sequence[str]) -> list[str]:
+        return [self.cli(t, "DEL", *batch) + " | grep -qE '^[0-9]+$'" for batch in _batches(keys)]
 
     def probe_command(self, t: Target) -> str:
         info = self.cli(t, "INFO", "replication")
