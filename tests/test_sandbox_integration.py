@@ -174,9 +174,10 @@ async def test_every_region_to_region_connection_gets_the_links_rtt(sandbox: Pat
         await backend.close()
 
 
-def test_every_sandbox_runbook_passes_over_ssh(sandbox: Path) -> None:
+def test_every_sandbox_runbook_passes_over_ssh(sandbox: Path, tmp_path: Path) -> None:
     """The runbooks `up` wrote, through the one runbook executor, on the real hosts (order matters:
-    the switchback needs the failover's end state)."""
+    the switchback needs the failover's end state). The sandbox allows probe writes: the real side reports
+    writes lost and RPO, and a run's history of them checks like a simulated one."""
     # The first one also runs on the simulator (--compare): the same runbook, two worlds, side by side.
     compared = subprocess.run([REGIONCTL, "run", str(sandbox), "orders-failover", "--compare", "--yes", "--json"],
                               capture_output=True, text=True, check=False, timeout=120)
@@ -185,12 +186,22 @@ def test_every_sandbox_runbook_passes_over_ssh(sandbox: Path) -> None:
     assert both["sim"]["backend"] == "sim" and both["ssh"]["backend"] == "ssh"
     rto = next(row for row in both["comparison"] if row["figure"] == "RTO")
     assert rto["sim"] is not None and rto["ssh"] is not None and 0 < rto["ssh"] < 30
+    real = both["ssh"]["metrics"]
+    assert real["writes_acked"] > 10 and real["writes_lost"] is not None and real["rpo_seconds"] is not None
+    assert set(real["probe_writes"]) == {"orders", "cache", "config"}
     # Each leaves the estate as its precheck wants it: config-leader-loss runs twice.
     for runbook in ("orders-switchback", "cache-failover", "cache-switchback", "config-move-leader",
                     "config-leader-loss", "config-leader-loss"):
-        done = subprocess.run([REGIONCTL, "run", str(sandbox), runbook, "--backend", "ssh", "--yes"],
+        done = subprocess.run([REGIONCTL, "run", str(sandbox), runbook, "--backend", "ssh", "--yes", "--history",
+                               str(tmp_path / f"{runbook}.jsonl")],
                               capture_output=True, text=True, check=False, timeout=120)
         assert done.returncode == 0, f"{runbook}: exit {done.returncode}\n{done.stdout[-1500:]}{done.stderr[-500:]}"
+    # The probe writes of that run and their read-back, in the checker's format: it reads them (0 or 1, never 2).
+    checked = subprocess.run([REGIONCTL, "check", str(tmp_path / "config-leader-loss.jsonl"), "--json"],
+                             capture_output=True, text=True, check=False, timeout=120)
+    assert checked.returncode in (0, 1), checked.stderr[-800:]  # 2 would be a history the checker cannot read
+    result = json.loads(checked.stdout)
+    assert result["operations"] > 20, result
 
 
 async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> None:
