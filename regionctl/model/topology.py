@@ -146,6 +146,10 @@ class Adapter(StrictModel):
                                                             "engine's address (default 8008).")
     start: str | None = Field(None, description="Shell command that starts the engine (heal a node fault, unfence).")
     stop: str | None = Field(None, description="Shell command that stops the engine (node fault, fence).")
+    pause: str | None = Field(None, description="Shell command that freezes every process of the node (SIGSTOP: "
+                                                "pause:NODE, a GC pause or a frozen VM).")
+    resume: str | None = Field(None, description="Shell command that thaws them again (SIGCONT: the heal of "
+                                                 "pause:NODE, also run on abort and by `recover`).")
     probe: str | None = Field(None, description="kind command: prints `role=leader|follower`, and optionally "
                                                 "`position=N`, `term=N`, `lag_seconds=X`, one per line.")
     sentinel: Sentinel | None = Field(None, description="redis: ask the Sentinel beside each node for its view "
