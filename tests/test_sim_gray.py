@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from regionctl.contract.faults import parse_fault
@@ -23,7 +23,7 @@ from tests.simgen import ALL_KINDS, GRAY_KINDS, Scenario, scenarios
 from tests.simhelpers import bundled, lf
 from tests.test_sim_properties import FAILOVER_ENGINES, failover_bound, leader_based, report, run
 
-EXAMPLES = int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "200"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("REGIONCTL_FUZZ_EXAMPLES"),
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 MIXED = ALL_KINDS + GRAY_KINDS + GRAY_KINDS  # gray failures twice as likely as each other kind
@@ -221,6 +221,7 @@ def test_a_paused_leader_is_replaced_after_its_lease_and_gives_way_when_it_resum
         if cluster.mode != "async" or cluster.spec.failover.policy == "manual" or cluster.leader is None:
             continue
         paused.append((cluster, cluster.leader.name))
+    event(f"clusters checked: {len(paused)}")
     fids = [sim.inject(parse_fault(f"pause:{name}")) for _, name in paused]
     bound = max((failover_bound(c) for c, _ in paused), default=0.0)
     sim.run_until(30.0 + bound)

@@ -140,15 +140,20 @@ LOSS_SCALE = 10000  # numgen's range: the probability in hundredths of a percent
 
 
 def loss_commands(nft: str, table: str, peers: list[str], probability: float) -> str:
-    """One nft invocation: a table whose output chain drops each packet to the peer addresses with `probability`."""
+    """One nft invocation (atomic): a table whose output chain drops each packet to the peer addresses with
+    `probability` (0%: the table and its chain only, so that the heal is the same)."""
     script = [f"add table inet {table}",
               f"add chain inet {table} out {{ type filter hook output priority 0 ; }}"]
     threshold = round(probability * LOSS_SCALE)
     for family in ("ip", "ip6"):
         addrs = [a for a in peers if (":" in a) == (family == "ip6")]
         if addrs and threshold > 0:
-            script.append(f"add rule inet {table} out {family} daddr {{ {', '.join(addrs)} }} "
-                          f"numgen random mod {LOSS_SCALE} < {threshold} drop")
+            # Two counters, for whoever looks (`nft list table inet regionctl_fault_...`): every packet to the
+            # other side, and those dropped.
+            peers_set = f"{family} daddr {{ {', '.join(addrs)} }}"
+            script.append(f"add rule inet {table} out {peers_set} counter")
+            script.append(f"add rule inet {table} out {peers_set} numgen random mod {LOSS_SCALE} < {threshold} "
+                          "counter drop")
     return quote(nft, "; ".join(script))
 
 
