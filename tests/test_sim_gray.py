@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from regionctl.contract.faults import parse_fault
 from regionctl.model.resolved import preset
 from regionctl.model.topology import Topology
-from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.simulator import LOSS_SLOT, Simulation
 from tests.simgen import ALL_KINDS, GRAY_KINDS, Scenario, scenarios
 from tests.simhelpers import bundled, lf

@@ -81,7 +81,7 @@ def _pause(plans: list[ClusterPlan], fault: Fault) -> FaultPlan:
     return FaultPlan(Plan.refuse(f"{fault.spec}: no node with a host there"), Plan())
 
 
-def _table(fault: Fault) -> str:
+def table_name(fault: Fault) -> str:
     """One name per fault: a heal from another process (recover after a crash) finds the same table, however
     the two sides of a two-way partition were ordered."""
     kind = str(fault.kind)
@@ -176,7 +176,7 @@ def _loss(fault: Fault, placement: Placement, nft: str) -> FaultPlan:
     if isinstance(sides, str):
         return FaultPlan(Plan.refuse(sides), Plan())
     side_a, side_b, addrs_a, addrs_b = sides
-    table = _table(fault)
+    table = table_name(fault)
     inject: list[Step] = []
     heal: list[Step] = []
     seen: set[str] = set()
@@ -201,7 +201,7 @@ def _partition(fault: Fault, placement: Placement, nft: str) -> FaultPlan:
                                          for a in addrs_a + addrs_b):
         return FaultPlan(Plan.refuse(f"{fault.spec}: partitions need each side's hosts and engines on their own "
                                      "IP addresses (not 127.0.0.1 or host names)"), Plan())
-    table = _table(fault)
+    table = table_name(fault)
     inject: list[Step] = []
     heal: list[Step] = []
     seen: set[str] = set()
