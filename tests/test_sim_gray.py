@@ -303,3 +303,21 @@ def test_a_paused_patroni_primary_resumes_takes_writes_until_its_loop_and_they_a
     lost, _ = orders.lost_writes()
     assert lost > 0, "the writes pg-1 acknowledged after it resumed are not on pg-2's timeline"
     assert orders.split_brain_seconds > 0.0
+
+
+async def test_the_gc_pause_lab_bites_on_every_seed_and_its_control_never() -> None:
+    from regionctl.exit_codes import ExitCode
+    from regionctl.labs.check import check_lab
+    from regionctl.labs.compile import bundled_labs, compile_lab
+    from regionctl.loading import load_file
+    from regionctl.model.lab import Lab
+
+    path = next(p for p in bundled_labs() if p.stem == "gc-pause")
+    lab = load_file(path, "lab").model
+    assert isinstance(lab, Lab)
+    for seed in range(1, 11):
+        seeded = lab.model_copy(update={"seed": seed})
+        code, report = await check_lab(compile_lab(seeded, path))
+        assert code == ExitCode.PASSED, (seed, [e for e in report.expectations or () if not e.held])
+        control_code, _ = await check_lab(compile_lab(seeded, path, control=True), control=True)
+        assert control_code == ExitCode.FAILED, seed
