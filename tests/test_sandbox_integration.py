@@ -486,7 +486,8 @@ async def test_region_outage_fails_postgres_over_through_patroni_by_itself(sandb
 
 
 def _sessions_of(pids: list[int]) -> dict[int, str]:
-    """Every live process in the sessions of `pids` -> its state letter (R, S, T: stopped, ...)."""
+    """Every live process in the sessions of `pids` or a child of one of them (each PostgreSQL backend leads a
+    session of its own) -> its state letter (R, S, T: stopped, ...)."""
     def stat(pid: Path) -> list[str]:
         return (pid / "stat").read_text().rsplit(")", 1)[1].split()  # state ppid pgrp session ...
 
@@ -503,7 +504,7 @@ def _sessions_of(pids: list[int]) -> dict[int, str]:
                 fields = stat(proc)
             except (OSError, IndexError):
                 continue
-            if fields[3] in sessions and fields[0] != "Z":
+            if (fields[3] in sessions or int(fields[1]) in pids) and fields[0] != "Z":
                 found[int(proc.name)] = fields[0]
     return found
 
@@ -607,7 +608,8 @@ async def test_pause_freezes_the_patroni_primary_whose_key_runs_out_and_resumed_
         assert (await backend.apply(InjectFault(fault))).ok
         try:
             frozen = _sessions_of(pids)
-            assert len(frozen) >= 3 and set(frozen.values()) == {"T"}, frozen  # Patroni, postmaster, its workers
+            # Patroni, the postmaster and its backends (checkpointer, WAL writer, the WAL senders...): all stopped.
+            assert len(frozen) >= 5 and set(frozen.values()) == {"T"}, frozen
             await wait_for(backend, lambda s: s.cluster(orders).leader not in (None, old)
                            and s.cluster(orders).writable, timeout=PATRONI_TTL + 30)
         finally:

@@ -134,19 +134,26 @@ def _patroni_scripts(node: NodeLayout, paths: Paths, bin_dir: str, pid: str, ali
 
 def freeze_scripts(node: NodeLayout, paths: Paths) -> tuple[str, str]:
     """(pause.sh, resume.sh) of a node: SIGSTOP, then SIGCONT, every process of the node, as a frozen VM: each of
-    its programs' sessions (Patroni's, and its PostgreSQL's with every backend: Patroni starts the postmaster in a
-    session of its own; Redis daemonizes into one; etcd runs under setsid). Pause stops Patroni before its
-    PostgreSQL, resume continues them in the opposite order; a process not running is skipped, so resuming a
-    node that is not paused (a heal after a failed pause, `recover`) changes nothing."""
+    its programs' sessions (Patroni's; its PostgreSQL's, which Patroni starts in a session of its own; Redis
+    daemonizes into one; etcd runs under setsid) and their children (every PostgreSQL backend is its own session
+    leader: InitPostmasterChild calls setsid). Pause stops Patroni before its PostgreSQL, resume continues them
+    in the opposite order; a process not running is skipped, so resuming a node that is not paused (a heal after
+    a failed pause, `recover`) changes nothing."""
     d = paths.node_dir(node)
     postgres = [d / "patroni.pid", d / "data" / "postmaster.pid"]
     files = postgres if node.kind == "postgres" else [d / f"{node.kind}.pid"]
 
     def each(signal: str, order: list[Path]) -> str:
         # The session id: the 4th field after the command name in /proc/PID/stat (the name may hold spaces).
-        return "".join(f"pid=$(head -n 1 {q(str(f))} 2>/dev/null) && [ -n \"$pid\" ] && "
-                       f"sid=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -d' ' -f4) && [ -n \"$sid\" ] "
-                       f"&& pkill -{signal} -s \"$sid\"\n" for f in order)
+        lines = []
+        for f in order:
+            pid = f"pid=$(head -n 1 {q(str(f))} 2>/dev/null) && [ -n \"$pid\" ]"
+            session = (f"{pid} && sid=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -d' ' -f4) && "
+                       f"[ -n \"$sid\" ] && pkill -{signal} -s \"$sid\"")
+            children = f"{pid} && pkill -{signal} -P \"$pid\""
+            # Stopping: the program, then its children; continuing: the children first, then the program.
+            lines += [session, children] if signal == "STOP" else [children, session]
+        return "".join(line + "\n" for line in lines)
 
     return each("STOP", files) + "exit 0\n", each("CONT", files[::-1]) + "exit 0\n"
 
