@@ -128,6 +128,9 @@ def _patroni_scripts(node: NodeLayout, paths: Paths, bin_dir: str, pid: str, ali
     stop = (f"pid=$(cat {pid} 2>/dev/null) && kill -9 \"$pid\" 2>/dev/null\n"
             f"[ -n \"$pid\" ] && while {alive}; do sleep 0.05; done\nrm -f {pid}\n"
             f"{q(bin_dir)}/pg_ctl -D {data} status >/dev/null 2>&1 || exit 0\n"
+            # A paused node that crashes: its PostgreSQL must run to act on the immediate stop's SIGQUIT.
+            f"pm=$(head -n 1 {q(str(d / 'data' / 'postmaster.pid'))} 2>/dev/null) && [ -n \"$pm\" ] && "
+            "{ pkill -CONT -P \"$pm\"; kill -CONT \"$pm\"; } 2>/dev/null\n"
             f"exec {q(bin_dir)}/pg_ctl -D {data} -m immediate -w stop >/dev/null\n")
     return start, stop
 
