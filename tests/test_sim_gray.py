@@ -58,6 +58,29 @@ def test_sync_and_quorum_never_lose_an_acknowledged_write(scenario: Scenario) ->
 
 @PROPERTY
 @given(scenarios(kinds=MIXED))
+def test_fencing_bounds_the_split_brain_a_resumed_leader_makes(scenario: Scenario) -> None:
+    # A lease cannot stop a frozen holder: resumed, a Patroni primary is one until its overdue HA loop has read
+    # the DCS (one round trip; if the DCS is out of reach then, retry_timeout); Raft, pollers and the cluster bus
+    # demote it as soon as it is heard; Sentinel's bound is min-replicas-to-write's, as for a partition.
+    sim = run(scenario, 300.0)
+    pauses = sum(1 for fault, at, d in scenario.schedule if fault.kind == "pause" and d is not None and at + d < 300)
+    for cluster in leader_based(sim):
+        family = preset(cluster.spec).family
+        if not cluster.spec.failover.fencing or family == "none" or cluster.spec.failover.policy == "manual":
+            continue
+        seconds = cluster.split_brain_seconds
+        if family == "sentinel":
+            bound = (cluster.timings["min_replicas_max_lag"] + 1.0) * max(1, len(cluster.history))
+        elif family == "lock-ttl":
+            bound = pauses * (cluster.timings["retry_timeout"] + cluster.timings["loop_wait"] + 1.0)
+        else:
+            bound = 0.0
+        event(f"{family}: split brain {'> 0' if seconds > 0 else '0'}")
+        assert seconds <= bound, (scenario.faults(), cluster.name, cluster.spec.engine, seconds, bound)
+
+
+@PROPERTY
+@given(scenarios(kinds=MIXED))
 def test_every_write_is_acked_failed_or_unknown_and_lost_ones_were_acked(scenario: Scenario) -> None:
     sim = run(scenario, 240.0)
     metrics = sim.metrics()
@@ -239,6 +262,13 @@ def test_a_paused_leader_is_replaced_after_its_lease_and_gives_way_when_it_resum
         assert not cluster.accepting(old), why
         accepting = [n.name for n in cluster.nodes if cluster.accepting(n)]
         assert len(accepting) <= 1, why
+        # Two primaries at most until the resumed one hears of the new: Patroni's overdue loop reads the DCS first.
+        family = preset(cluster.spec).family
+        t = cluster.timings
+        bound = {"lock-ttl": t.get("retry_timeout", 0.0) + t.get("loop_wait", 0.0) + 1.0,
+                 "sentinel": t.get("min_replicas_max_lag", 0.0) + t.get("info", 10.0) + 1.0}.get(family, 0.0)
+        event(f"{family}: split brain {'> 0' if cluster.split_brain_seconds > 0 else '0'}")
+        assert cluster.split_brain_seconds <= bound, (*why, cluster.split_brain_seconds, bound)
 
 
 def test_a_paused_raft_leader_resumes_sees_the_higher_term_and_steps_down() -> None:
