@@ -223,7 +223,8 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
         assert (await backend.apply(Demote("pg-1"))).ok
         await wait_for(backend, lambda s: s.node("pg-1").role == "follower" and s.node("pg-1").lag_ops == 0)
         assert backend.snapshot().cluster("orders").leader == "pg-2"
-    finally:
+    finally:  # pg-1 started again even when the above fails: the later tests share this sandbox
+        await backend.apply(HealFault(parse_fault("node:pg-1")))
         await backend.close()
 
 
