@@ -2,7 +2,8 @@
 
 The space the review tried and more: 2-5 regions, RTTs from 1 to 300 ms, every engine preset and
 replication mode it allows, 1 to 10,000 writes per second, every routing, and schedules of crashes,
-region and zone outages, two-way and one-way partitions, latency, slow nodes and clock skew.
+region and zone outages, two-way and one-way partitions, latency, slow nodes and clock skew, packet loss
+and paused nodes.
 """
 
 from __future__ import annotations
@@ -103,11 +104,16 @@ def fault_specs(data: dict[str, Any], kinds: tuple[str, ...]) -> st.SearchStrate
         "slow": st.tuples(st.sampled_from(nodes), st.integers(2, 100)).map(lambda x: f"slow:{x[0]}={x[1]}x"),
         "clock": st.tuples(st.sampled_from(nodes), st.integers(-5000, 5000)).map(
             lambda x: f"clock:{x[0]}={'+' if x[1] >= 0 else '-'}{abs(x[1])}ms"),
+        # 0% and 100% (no fault, a partition) as often as the rest, then anything in between in 0.1% steps.
+        "loss": st.tuples(pair, st.one_of(st.sampled_from([0, 1000]), st.integers(0, 1000))).map(
+            lambda x: f"loss:{x[0][0]}|{x[0][1]}={x[1] / 10:g}%"),
+        "pause": st.sampled_from(nodes).map(lambda n: f"pause:{n}"),
     }
     return st.one_of(*(options[k] for k in kinds))
 
 
 ALL_KINDS = ("node", "region", "zone", "partition", "one-way", "latency", "slow", "clock")
+GRAY_KINDS = ("loss", "pause")  # gray failures: tests/test_sim_gray.py runs them mixed with every other kind
 
 
 @st.composite

@@ -304,3 +304,26 @@ def test_history_on_real_hosts_needs_the_topologys_permission_to_write_probes(tm
     compared = run_cli(tmp_path, "run", "active-passive", "failover-to-eu-west", "--compare", "--yes", "--history",
                        str(tmp_path / "h.jsonl"))
     assert compared.returncode == ExitCode.INVALID_INPUT and "without --compare" in compared.stderr
+
+
+def test_a_runbook_pauses_a_primary_and_loses_a_link_and_a_bad_loss_value_says_where(tmp_path: Path) -> None:
+    book = tmp_path / "gray.yaml"
+    book.write_text("""\
+name: gray
+steps:
+  - {id: freeze, kind: fault, fault: "pause:pg-1"}
+  - {id: failover, kind: wait, condition: 'leader(orders) != "pg-1" and writable(orders)', timeout: 2m, needs: [freeze]}
+  - {id: lossy, kind: fault, fault: "loss:us-east|eu-west=20%", needs: [failover]}
+  - {id: resume, kind: heal, fault: "pause:pg-1", needs: [lossy]}
+  - {id: demoted, kind: wait, condition: 'role(pg-1) != "leader"', timeout: 1m, needs: [resume]}
+  - {id: record, kind: measure, needs: [demoted]}
+""")
+    proc = run_cli(tmp_path, "run", "active-passive", str(book), "--yes", "--json")
+    assert proc.returncode == ExitCode.PASSED, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [s["status"] for s in report["steps"]] == ["ok"] * 6, report["steps"]
+    book.write_text(book.read_text().replace("=20%", "=20"))
+    proc = run_cli(tmp_path, "run", "active-passive", str(book))
+    assert proc.returncode == ExitCode.INVALID_INPUT and "Traceback" not in proc.stderr
+    parsed = DIAGNOSTIC_LINE.match(proc.stderr.strip().splitlines()[0])
+    assert parsed and parsed["line"] == "5" and "expected a percentage like 99.95%" in parsed["message"], proc.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,14 @@ import pytest
 from regionctl.analysis.blast import predict_blast
 from regionctl.backends.sim_backend import SimBackend
 from regionctl.contract.commands import HealFault, InjectFault
-from regionctl.contract.faults import FAULT_KINDS, Fault, FaultKind, parse_fault
+from regionctl.contract.faults import FAULT_KINDS, Fault, FaultKind, FaultSpecError, parse_fault
 from regionctl.runbook.journal import command_from_json, command_to_json
 from regionctl.sim.simulator import Simulation
 from tests.simhelpers import bundled
 
 SPECS = ["node:pg-1", "region:us-east", "zone:us-east/a", "partition:us-east|eu-west", "partition:eu-west>us-east",
-         "latency:us-east|eu-west=300ms", "slow:pg-2=10x", "clock:pg-2=+2s", "clock:pg-2=-500ms"]
+         "latency:us-east|eu-west=300ms", "slow:pg-2=10x", "clock:pg-2=+2s", "clock:pg-2=-500ms",
+         "loss:us-east|eu-west=5%", "loss:us-east|eu-west=0.5%", "pause:pg-2"]
 
 
 @pytest.mark.parametrize("spec", SPECS)
@@ -158,3 +160,17 @@ def test_a_fork_copies_plain_data_only() -> None:
     for source in (Path(__file__).resolve().parent.parent / "regionctl" / "sim").glob("*.py"):
         assert "[id(" not in source.read_text() and "{id(" not in source.read_text().replace("{id(o): o", ""), \
             f"{source.name} keys something by id(): a deep copy does not remap it"
+
+
+def test_loss_is_a_probability_of_a_symmetric_pair_and_pause_names_a_node() -> None:
+    assert parse_fault("loss:a|b=5%") == parse_fault("loss:b|a=5.0%")
+    assert parse_fault("loss:a|b=5%").value == 0.05 and parse_fault("loss:a|b=5%") != parse_fault("loss:a|b=6%")
+    assert parse_fault("loss:a|b=0.05%").spec == "loss:a|b=0.05%"
+    for bad, why in (("loss:a|b", "expected a value after '=' such as loss:us-east|eu-west=5%"),
+                     ("loss:a>b=5%", "expected loss:A|B=PERCENT"),
+                     ("loss:a|b=5", "expected a percentage like 99.95%"),
+                     ("loss:a|b=101%", "between 0% and 100%")):
+        with pytest.raises(FaultSpecError, match=re.escape(why)):
+            parse_fault(bad)
+    pause = parse_fault("pause:pg-2")
+    assert pause.kind == FaultKind.PAUSE and pause.target == "pg-2" and pause.info.effect == "frozen"

@@ -238,7 +238,8 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
         assert (await backend.apply(Demote("pg-1"))).ok
         await wait_for(backend, lambda s: s.node("pg-1").role == "follower" and s.node("pg-1").lag_ops == 0)
         assert backend.snapshot().cluster("orders").leader == "pg-2"
-    finally:
+    finally:  # pg-1 started again even when the above fails: the later tests share this sandbox
+        await backend.apply(HealFault(parse_fault("node:pg-1")))
         await backend.close()
 
 
@@ -569,3 +570,141 @@ async def test_probe_writes_count_what_a_redis_failover_lost_and_a_direct_read_c
         assert got.ok and got.message == ""  # removed
     finally:
         await quiet.close()
+
+
+def _sessions_of(pids: list[int]) -> dict[int, str]:
+    """Every live process in the sessions of `pids` or a child of one of them (each PostgreSQL backend leads a
+    session of its own) -> its state letter (R, S, T: stopped, ...)."""
+    def stat(pid: Path) -> list[str]:
+        return (pid / "stat").read_text().rsplit(")", 1)[1].split()  # state ppid pgrp session ...
+
+    sessions = set()
+    for pid in pids:
+        try:
+            sessions.add(stat(Path(f"/proc/{pid}"))[3])
+        except (OSError, IndexError):
+            continue
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                fields = stat(proc)
+            except (OSError, IndexError):
+                continue
+            if (fields[3] in sessions or int(fields[1]) in pids) and fields[0] != "Z":
+                found[int(proc.name)] = fields[0]
+    return found
+
+
+def _stopped_user_processes() -> list[str]:
+    return [p for p in _user_processes() if Path(f"/proc/{p.split()[0]}/stat").exists()
+            and _sessions_of([int(p.split()[0])]).get(int(p.split()[0])) == "T"]
+
+
+def _nft_counters(netns: str, table: str) -> list[int]:
+    """The packet counts of a table's rules, in order (empty: no such table)."""
+    done = subprocess.run(["ip", "netns", "exec", netns, "nft", "list", "table", "inet", table],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return []
+    words = done.stdout.split()
+    return [int(words[i + 2]) for i, w in enumerate(words) if w == "counter" and words[i + 1] == "packets"]
+
+
+async def test_loss_drops_that_share_of_the_links_packets_and_tcp_carries_on(sandbox: Path) -> None:
+    """loss:us-east|ap-south=20%: each packet either way dropped by its sender's nftables with that probability
+    (counted), the engines' TCP connections resend and carry on: requests across the link still succeed, the
+    regions are not cut off; the heal deletes the tables."""
+    from regionctl.backends.ssh.realfaults import table_name
+
+    backend = await open_sandbox(sandbox)
+    fault = parse_fault("loss:us-east|ap-south=20%")
+    table = table_name(fault)
+    east, south = (next(r.netns for r in REGIONS if r.name == name) for name in ("us-east", "ap-south"))
+    probe = ("ETCDCTL_API=3 etcdctl --endpoints=http://10.77.0.3:2379 --dial-timeout=10s "
+             "--command-timeout=10s endpoint status")
+    try:
+        assert (await backend.apply(InjectFault(fault))).ok
+        answered = 0
+        for _ in range(20):
+            answered += (await backend.apply(RunCommand("etcd-1", probe, timeout=25))).ok
+        await backend.advance(3.0)  # heartbeats, replication and Patroni's DCS calls add to the count
+        assert {r.name: r.status for r in backend.snapshot().regions} == {
+            "us-east": "up", "eu-west": "up", "ap-south": "up"}
+        for netns in (east, south):
+            sent, dropped = _nft_counters(netns, table)
+            assert sent > 300, (netns, sent)
+            assert 0.12 < dropped / sent < 0.28, (netns, sent, dropped)
+        assert answered >= 15, answered  # lossy, not cut: TCP resends
+    finally:
+        assert (await backend.apply(HealFault(fault))).ok
+        await backend.close()
+    assert _nft_counters(east, table) == [] and _nft_counters(south, table) == []
+
+
+async def test_pause_freezes_the_etcd_leader_and_it_steps_down_when_it_resumes(sandbox: Path) -> None:
+    from regionctl.sandbox.engines import engine_pids
+    from regionctl.sandbox.layout import Paths
+
+    backend = await open_sandbox(sandbox)
+    try:
+        await wait_for(backend, lambda s: s.cluster("config").leader is not None and s.cluster("config").writable)
+        old = backend.snapshot().cluster("config").leader
+        term = backend.snapshot().cluster("config").term
+        assert old is not None
+        pid = engine_pids(Paths(SANDBOX_DIR))[old]
+        fault = parse_fault(f"pause:{old}")
+        started = time.monotonic()
+        assert (await backend.apply(InjectFault(fault))).ok
+        try:
+            assert set(_sessions_of([pid]).values()) == {"T"}  # frozen, not gone: the same process
+            await wait_for(backend, lambda s: s.cluster("config").leader not in (None, old)
+                           and s.cluster("config").term > term, timeout=30)
+            assert backend.snapshot().node(old).health == "down"  # it answers nothing
+        finally:
+            assert (await backend.apply(HealFault(fault))).ok
+        assert "T" not in set(_sessions_of([pid]).values())
+        took = time.monotonic() - started
+        # Resumed in its old term, it hears the new one and follows: the same process, not a restart.
+        await wait_for(backend, lambda s: s.node(old).health == "up" and s.node(old).role == "follower"
+                       and s.node(old).lag_ops == 0 and s.cluster("config").leader != old, timeout=30)
+        assert engine_pids(Paths(SANDBOX_DIR))[old] == pid
+        assert took < 60, took
+    finally:
+        await backend.close()
+
+
+async def test_pause_freezes_the_patroni_primary_whose_key_runs_out_and_resumed_it_is_demoted(sandbox: Path) -> None:
+    """pause:NODE on the primary: Patroni and its PostgreSQL (every backend) stopped, none killed. Its leader key
+    runs out (ttl), a replica takes it; SIGCONT, and the old primary's own Patroni finds another holder and
+    demotes it (rewound to follow): a GC pause does not make two primaries for long."""
+    from regionctl.sandbox.engines import engine_pids, patroni_pids
+    from regionctl.sandbox.layout import PATRONI_TTL, Paths
+
+    backend = await open_sandbox(sandbox)
+    orders = "orders"
+    try:
+        await wait_for(backend, lambda s: s.cluster(orders).leader is not None and s.cluster(orders).writable
+                       and all(n.health == "up" and n.lag_ops == 0 for n in s.cluster(orders).nodes
+                               if n.role == "follower"), timeout=60)
+        old = backend.snapshot().cluster(orders).leader
+        assert old is not None
+        paths = Paths(SANDBOX_DIR)
+        pids = [patroni_pids(paths)[f"patroni@{old}"], engine_pids(paths)[old]]
+        fault = parse_fault(f"pause:{old}")
+        assert (await backend.apply(InjectFault(fault))).ok
+        try:
+            frozen = _sessions_of(pids)
+            # Patroni, the postmaster and its backends (checkpointer, WAL writer, the WAL senders...): all stopped.
+            assert len(frozen) >= 5 and set(frozen.values()) == {"T"}, frozen
+            await wait_for(backend, lambda s: s.cluster(orders).leader not in (None, old)
+                           and s.cluster(orders).writable, timeout=PATRONI_TTL + 30)
+        finally:
+            assert (await backend.apply(HealFault(fault))).ok
+        assert "T" not in set(_sessions_of(pids).values())
+        new = backend.snapshot().cluster(orders).leader
+        await wait_for(backend, lambda s: s.node(old).health == "up" and s.node(old).role == "follower"
+                       and s.node(old).lag_ops == 0 and s.cluster(orders).leader == new, timeout=90)
+        assert _stopped_user_processes() == []
+    finally:
+        await backend.close()

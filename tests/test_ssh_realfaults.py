@@ -65,3 +65,37 @@ def test_latency_runs_the_declared_command_on_each_side_and_zero_to_heal() -> No
     assert [s.command for s in fp.heal.steps] == ["set-delay us-east eu-west 0", "set-delay eu-west us-east 0"]
     assert "unknown placeholder" in plan("latency:us-east|eu-west=1s", "x {password}").inject.refusal
     assert "not available" in plan("slow:pg-1=10x").inject.refusal
+
+
+def test_loss_drops_packets_to_the_other_side_at_egress_only_and_heals_by_deleting_the_table() -> None:
+    fp = plan("loss:us-east|ap-south=5%")
+    inject = {s.node: shlex.split(s.command)[1] for s in fp.inject.steps}
+    assert set(inject) == {"pg-1", "pg-3"}
+    table = next(word.rstrip(";") for word in inject["pg-1"].split() if word.startswith("regionctl_fault_"))
+    # Each packet judged once, by its sender: 500 in 10,000 to the other side, counted both before and dropped.
+    assert "out ip daddr { 10.77.0.3 } numgen random mod 10000 < 500 counter drop" in inject["pg-1"]
+    assert "out ip daddr { 10.77.0.1 } numgen random mod 10000 < 500 counter drop" in inject["pg-3"]
+    assert "hook input" not in inject["pg-1"] and "saddr" not in inject["pg-1"]
+    assert "10.77.0.2" not in inject["pg-1"] + inject["pg-3"]
+    # The same table whichever way round, another one than the partition's of the same pair.
+    assert table in plan("loss:ap-south|us-east=5%").heal.steps[0].command
+    assert table not in plan("partition:us-east|ap-south").heal.steps[0].command
+    assert {shlex.join(shlex.split(s.command)) for s in fp.heal.steps} == {
+        f"/sb/bin/nft 'add table inet {table}; delete table inet {table}'"}
+    assert "< 10000 counter drop" in plan("loss:us-east|ap-south=100%").inject.steps[0].command
+    assert "< 5 counter drop" in plan("loss:us-east|ap-south=0.05%").inject.steps[0].command
+    assert "drop" not in plan("loss:us-east|ap-south=0%").inject.steps[0].command  # the table alone
+    local = Placement(PLACEMENT.region, PLACEMENT.zone, {n: ("127.0.0.1",) for n in NODES})
+    refused = plan_fault(parse_fault("loss:us-east|eu-west=5%"), PLANS, local, "nft").inject.refusal
+    assert "loss faults need each side's hosts" in refused
+
+
+def test_pause_runs_the_nodes_pause_command_and_heals_with_resume() -> None:
+    targets = tuple(Target(n, a, a, 5432, pause=f"sh /d/{n}/pause.sh", resume=f"sh /d/{n}/resume.sh")
+                    for n, (_, a) in NODES.items())
+    fp = plan_fault(parse_fault("pause:pg-2"), [ClusterPlan(CLUSTER, PostgresAdapter(), targets)], PLACEMENT, "nft")
+    assert [(s.node, s.command) for s in fp.inject.steps] == [("pg-2", "sh /d/pg-2/pause.sh")]
+    assert [(s.node, s.command) for s in fp.heal.steps] == [("pg-2", "sh /d/pg-2/resume.sh")]
+    # Without the commands (which processes make up a node is the estate's to say): refused, with the reason.
+    refused = plan("pause:pg-2").inject.refusal
+    assert refused.startswith("pause:pg-2: pg-2: not supported yet without adapter.pause and adapter.resume")

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from regionctl.analysis.reach import current_reach, static_preview
-from regionctl.contract.faults import FaultSpecError, check_targets, parse_fault
+from regionctl.contract.faults import FAULT_KINDS, FaultSpecError, check_targets, parse_fault
 from regionctl.contract.snapshot import EventView
 from regionctl.sim.simulator import Simulation
 from regionctl.tui.model import DashboardModel, countdown, lag_level, sparkline
@@ -129,9 +129,9 @@ def test_fault_targets_cover_the_topology() -> None:
     assert len(fault_targets(topology, "node")) == 5
     partitions = [t for t, _ in fault_targets(topology, "partition")]
     assert "us-east|eu-west" in partitions and "eu-west>us-east" in partitions and len(partitions) == 9
-    for kind in ("node", "region", "zone", "partition", "latency", "slow", "clock"):
+    for kind in FAULT_KINDS:
         target = fault_targets(topology, kind)[0][0]
-        value = {"latency": "=1s", "slow": "=2x", "clock": "=+1s"}.get(kind, "")
+        value = {"latency": "=1s", "slow": "=2x", "clock": "=+1s", "loss": "=5%"}.get(kind, "")
         static_preview(topology, Simulation(topology).snapshot(), parse_fault(f"{kind}:{target}{value}"))  # valid specs
 
 
@@ -151,3 +151,12 @@ def test_real_hosts_show_what_the_probe_writes_count_and_lost_only_once_read_bac
     model.update(replace(sim.snapshot(), backend="ssh", metrics=read_back))
     slo = model.slo()
     assert slo.clients is True and slo.probes == "" and slo.writes_lost == 3 and slo.rpo == 0.5
+
+
+    # A lossy pair is "between", not "cut"; a paused leader is one the cluster loses until it resumes.
+    assert fault_targets(topology, "loss")[0] == ("us-east|eu-west", "between us-east and eu-west")
+    snapshot = Simulation(topology).snapshot()
+    paused = static_preview(topology, snapshot, parse_fault("pause:pg-1"))
+    assert "orders" in paused.clusters and any("frozen" in n for n in paused.notes)
+    lossy = static_preview(topology, snapshot, parse_fault("loss:us-east|eu-west=5%"))
+    assert any("5% of messages lost" in n for n in lossy.notes) and not lossy.clusters

@@ -248,7 +248,8 @@ async def test_q_asks_first_while_faults_are_injected() -> None:
 @pytest.mark.parametrize(("index", "kind", "spec"), [
     (0, "node", "node:pg-1"), (1, "region", "region:us-east"), (2, "zone", "zone:us-east/a"),
     (3, "partition", "partition:us-east|eu-west"), (4, "latency", "latency:us-east|eu-west=300ms"),
-    (5, "slow", "slow:pg-1=10x"), (6, "clock", "clock:pg-1=+2s"),
+    (5, "slow", "slow:pg-1=10x"), (6, "clock", "clock:pg-1=+2s"), (7, "loss", "loss:us-east|eu-west=5%"),
+    (8, "pause", "pause:pg-1"),
 ])
 async def test_the_picker_offers_every_fault_kind(index: int, kind: str, spec: str) -> None:
     app = make_app()

@@ -76,7 +76,7 @@ def static_preview(topology: Topology, snapshot: Snapshot, fault: Fault) -> Reac
     else:
         nodes = [fault.a]
     regions = sorted({where[n][0] for n in nodes} | ({fault.a} if info.targets == "region" else set()))
-    down = info.effect == "down"
+    down = info.effect in ("down", "frozen")  # a paused node answers nothing until it resumes
     clusters_hit: set[str] = set()
     notes = []
     at_risk = 0
@@ -88,6 +88,8 @@ def static_preview(topology: Topology, snapshot: Snapshot, fault: Fault) -> Reac
         if down and leader_hit:
             clusters_hit.add(cluster.name)
             survivors = [n for n in cluster.nodes if n.name not in nodes and n.role != "leader"]
+            if info.effect == "frozen":
+                notes.append(f"{cluster.name}: leader {cluster.leader} frozen; it resumes still believing it leads")
             if survivors:
                 best = min(survivors, key=lambda n: n.lag_ops)
                 if cluster.replication in ("async", "semi-sync"):
@@ -106,6 +108,13 @@ def static_preview(topology: Topology, snapshot: Snapshot, fault: Fault) -> Reac
                 clusters_hit.add(cluster.name)
                 notes.append(f"{cluster.name}: split {','.join(side_a)} | {','.join(side_b)}; "
                              f"a side without the failover quorum cannot keep or elect a leader")
+        elif info.effect == "lossy":
+            side_a = [n.name for n in members if n.name == fault.a or n.region == fault.a]
+            side_b = [n.name for n in members if n.name == fault.b or n.region == fault.b]
+            if side_a and side_b:
+                notes.append(f"{cluster.name}: {fault.spec.rpartition('=')[2]} of messages lost between "
+                             f"{','.join(side_a)} and {','.join(side_b)}; a long enough run of losses misses "
+                             "heartbeats (an election) and fails requests")
         elif info.effect == "slower":
             notes.append(f"{cluster.name}: replication and commits slower on {', '.join(n.name for n in members)}")
         elif info.effect == "skew":
@@ -115,7 +124,7 @@ def static_preview(topology: Topology, snapshot: Snapshot, fault: Fault) -> Reac
     services, _ = _downstream(topology, clusters_hit)
     # A tenant is reached as soon as one of its clusters loses a node (degraded), not only on an outage.
     touched = {c.name for c in snapshot.clusters if any(n.name in nodes for n in c.nodes)}
-    _, tenants = _downstream(topology, touched if info.effect in ("down", "cut") else clusters_hit)
+    _, tenants = _downstream(topology, touched if info.effect in ("down", "cut", "frozen") else clusters_hit)
     regions_down = {fault.a} if info.targets == "region" else set()
     risk = f"~{at_risk:,} acknowledged writes not yet on the best survivor" if at_risk else ""
     return Reach(tuple(regions), tuple(sorted(nodes)), tuple(sorted(clusters_hit)), tuple(services),

@@ -8,6 +8,7 @@ and, where real hosts can do it, in backends/ssh/realfaults.py: see docs/extendi
     zone:REGION/ZONE     one zone down              partition:A|B       A and B cannot talk
     partition:A>B        A's packets to B dropped   latency:A|B=300ms   extra one-way delay
     slow:NODE=10x        a node 10x slower          clock:NODE=+2s      a node's clock skewed
+    loss:A|B=5%          5% of packets dropped      pause:NODE          a node frozen (SIGSTOP)
 
 In a drill, `SPEC@T+D` starts at T (default 0) and lasts D (default: until the end).
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
-from regionctl.units import UnitError, format_duration, parse_duration, parse_factor
+from regionctl.units import UnitError, format_duration, parse_duration, parse_factor, parse_percent
 
 if TYPE_CHECKING:
     from regionctl.model.topology import Topology
@@ -33,11 +34,15 @@ class FaultKind(StrEnum):
     LATENCY = "latency"
     SLOW = "slow"
     CLOCK = "clock"
+    LOSS = "loss"
+    PAUSE = "pause"
 
 
 Targets = Literal["node", "region", "zone", "pair"]  # what a kind names: a node, a region, REGION/ZONE, A|B
-Value = Literal["", "duration", "factor", "skew"]  # what follows `=`: nothing, 300ms, 10x, +2s
-Effect = Literal["down", "cut", "slower", "skew"]  # what it does to what it names
+Value = Literal["", "duration", "factor", "skew", "percent"]  # what follows `=`: nothing, 300ms, 10x, +2s, 5%
+# What it does to what it names. lossy: some packets dropped (a cut at 100%); frozen: the node answers nothing
+# but keeps its state and beliefs, and acts on them when it resumes.
+Effect = Literal["down", "cut", "slower", "skew", "lossy", "frozen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,11 @@ KINDS: dict[FaultKind, KindInfo] = {
                              "make a node 10x slower at applying and serving", "slow:pg-2=10x"),
     FaultKind.CLOCK: KindInfo("node", "skew", "skew", "clock:NODE=+2s",
                               "skew a node's clock (matters for last-writer-wins)", "clock:pg-2=+2s"),
+    FaultKind.LOSS: KindInfo("pair", "percent", "lossy", "loss:A|B=5%",
+                             "drop each packet between A and B with this probability, both ways",
+                             "loss:us-east|eu-west=5%"),
+    FaultKind.PAUSE: KindInfo("node", "", "frozen", "pause:NODE",
+                              "freeze a node (SIGSTOP: a GC pause, a frozen VM); heal resumes it on stale beliefs"),
 }
 
 FAULT_KINDS: tuple[str, ...] = tuple(kind.value for kind in FaultKind)
@@ -89,7 +99,7 @@ class Fault:
     a: str
     b: str = ""
     one_way: bool = False
-    value: float = 0.0  # latency seconds, slowness factor, skew seconds
+    value: float = 0.0  # latency seconds, slowness factor, skew seconds, loss probability (0..1)
 
     @property
     def info(self) -> KindInfo:
@@ -114,6 +124,8 @@ class Fault:
             shown = format_duration(self.value)
         elif value == "factor":
             shown = f"{self.value:g}x"
+        elif value == "percent":
+            shown = f"{round(self.value * 100, 9):g}%"
         else:
             shown = ("+" if self.value >= 0 else "-") + format_duration(abs(self.value))
         return f"{self.kind}:{self.target}={shown}"
@@ -178,7 +190,8 @@ def parse_fault(text: str) -> Fault:
     elif info.targets == "pair":
         match = _PAIR.match(target)
         if not match or (match.group(2) == ">" and not info.one_way):
-            forms = f"{kind}:A|B or {kind}:A>B" if info.one_way else f"{info.form.split('=')[0]}=DELAY"
+            placeholder = "PERCENT" if info.value == "percent" else "DELAY"
+            forms = f"{kind}:A|B or {kind}:A>B" if info.one_way else f"{info.form.split('=')[0]}={placeholder}"
             raise FaultSpecError(f"expected {forms}, found {text!r}")
         a, b, one_way = match.group(1), match.group(3), match.group(2) == ">"
     try:
@@ -187,6 +200,8 @@ def parse_fault(text: str) -> Fault:
             value = parse_duration(value_text)
         elif info.value == "factor":
             value = parse_factor(value_text)
+        elif info.value == "percent":
+            value = parse_percent(value_text)
         elif info.value == "skew":
             sign = -1.0 if value_text.startswith("-") else 1.0
             value = sign * parse_duration(value_text.lstrip("+-"))

@@ -165,6 +165,12 @@ class Adapter(StrictModel):
     start: Annotated[str | None, Field(
         description="Shell command that starts the engine (heal a node fault, unfence).")] = None
     stop: Annotated[str | None, Field(description="Shell command that stops the engine (node fault, fence).")] = None
+    pause: Annotated[str | None, Field(
+        description="Shell command that freezes every process of the node (SIGSTOP: "
+                    "pause:NODE, a GC pause or a frozen VM).")] = None
+    resume: Annotated[str | None, Field(
+        description="Shell command that thaws them again (SIGCONT: the heal of "
+                    "pause:NODE, also run on abort and by `recover`).")] = None
     probe: Annotated[str | None, Field(
         description="kind command: prints `role=leader|follower`, and optionally "
                     "`position=N`, `term=N`, `lag_seconds=X`, one per line.")] = None

@@ -128,8 +128,37 @@ def _patroni_scripts(node: NodeLayout, paths: Paths, bin_dir: str, pid: str, ali
     stop = (f"pid=$(cat {pid} 2>/dev/null) && kill -9 \"$pid\" 2>/dev/null\n"
             f"[ -n \"$pid\" ] && while {alive}; do sleep 0.05; done\nrm -f {pid}\n"
             f"{q(bin_dir)}/pg_ctl -D {data} status >/dev/null 2>&1 || exit 0\n"
+            # A paused node that crashes: its PostgreSQL must run to act on the immediate stop's SIGQUIT.
+            f"pm=$(head -n 1 {q(str(d / 'data' / 'postmaster.pid'))} 2>/dev/null) && [ -n \"$pm\" ] && "
+            "{ pkill -CONT -P \"$pm\"; kill -CONT \"$pm\"; } 2>/dev/null\n"
             f"exec {q(bin_dir)}/pg_ctl -D {data} -m immediate -w stop >/dev/null\n")
     return start, stop
+
+
+def freeze_scripts(node: NodeLayout, paths: Paths) -> tuple[str, str]:
+    """(pause.sh, resume.sh) of a node: SIGSTOP, then SIGCONT, every process of the node, as a frozen VM: each of
+    its programs' sessions (Patroni's; its PostgreSQL's, which Patroni starts in a session of its own; Redis
+    daemonizes into one; etcd runs under setsid) and their children (every PostgreSQL backend is its own session
+    leader: InitPostmasterChild calls setsid). Pause stops Patroni before its PostgreSQL, resume continues them
+    in the opposite order; a process not running is skipped, so resuming a node that is not paused (a heal after
+    a failed pause, `recover`) changes nothing."""
+    d = paths.node_dir(node)
+    postgres = [d / "patroni.pid", d / "data" / "postmaster.pid"]
+    files = postgres if node.kind == "postgres" else [d / f"{node.kind}.pid"]
+
+    def each(signal: str, order: list[Path]) -> str:
+        # The session id: the 4th field after the command name in /proc/PID/stat (the name may hold spaces).
+        lines = []
+        for f in order:
+            pid = f"pid=$(head -n 1 {q(str(f))} 2>/dev/null) && [ -n \"$pid\" ]"
+            session = (f"{pid} && sid=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -d' ' -f4) && "
+                       f"[ -n \"$sid\" ] && pkill -{signal} -s \"$sid\"")
+            children = f"{pid} && pkill -{signal} -P \"$pid\""
+            # Stopping: the program, then its children; continuing: the children first, then the program.
+            lines += [session, children] if signal == "STOP" else [children, session]
+        return "".join(line + "\n" for line in lines)
+
+    return each("STOP", files) + "exit 0\n", each("CONT", files[::-1]) + "exit 0\n"
 
 
 def write_scripts(paths: Paths, bin_dir: str) -> None:
@@ -143,6 +172,9 @@ def write_scripts(paths: Paths, bin_dir: str) -> None:
         start, stop = scripts(node, paths, bin_dir, python)
         (d / "start.sh").write_text("#!/bin/sh\n" + start)
         (d / "stop.sh").write_text("#!/bin/sh\n" + stop)
+        pause, resume = freeze_scripts(node, paths)
+        (d / "pause.sh").write_text("#!/bin/sh\n" + pause)
+        (d / "resume.sh").write_text("#!/bin/sh\n" + resume)
         shutil.chown(d, USER, USER)
 
 

@@ -342,7 +342,8 @@ def topology(paths: Paths, bin_dir: str) -> dict[str, Any]:
         for n in members:
             node_dir = paths.node_dir(n)
             adapter: dict[str, Any] = {"address": n.region.address, "start": f"sh {node_dir}/start.sh",
-                                       "stop": f"sh {node_dir}/stop.sh"}
+                                       "stop": f"sh {node_dir}/stop.sh", "pause": f"sh {node_dir}/pause.sh",
+                                       "resume": f"sh {node_dir}/resume.sh"}
             if kind == "postgres":
                 adapter["data_dir"] = str(node_dir / "data")
             entry["nodes"].append({"name": n.name, "region": n.region.name, "role": "leader" if n.leader else

@@ -80,6 +80,7 @@ class LeaderFollowerCluster(ClusterBase):
         self.promoting: set[str] = set()
         self.rpo_blocked = False  # Aurora's rds.global_db_rpo holds commits
         self.restarted: list[SimNode] = []  # nodes back up since the controller last looked
+        self.resumed: list[SimNode] = []  # ... and those that were paused (they did not restart)
         self.routers: list[Router] = []
         self.controller: Controller | None = None
         self._commit: dict[str, tuple[bool, float]] = {}
@@ -173,12 +174,16 @@ class LeaderFollowerCluster(ClusterBase):
                     node.stop_stream(now)
                     node.anchor(now)
                     node.halted = True
+                    node.frozen = network.frozen_only(node.loc)
+                elif node.frozen and not network.frozen_only(node.loc):
+                    node.frozen = False  # crashed while frozen: it will restart, not resume
                 continue
             if node.halted:
                 node.halted = False
                 node.down_lag = None
                 node.apply_t = now
-                self.restarted.append(node)
+                (self.resumed if node.frozen else self.restarted).append(node)
+                node.frozen = False
             capacity = self.capacity_of(node)
             if capacity != node.capacity:
                 node.anchor(now)
@@ -214,9 +219,10 @@ class LeaderFollowerCluster(ClusterBase):
 
     # -- what the client paths (client_paths.py) read ----------------------------------------------
     def host_up(self, node: SimNode) -> bool:
-        """The node's machine answers (its process may be down: a connection refused, not a timeout)."""
-        region, zone, _ = node.loc
-        return self.network.up((region, zone, ""))
+        """The node's machine answers (its process may be down: a connection refused, not a timeout). A paused
+        node's does not: a frozen process (or VM) accepts nothing, so its clients time out."""
+        region, zone, name = node.loc
+        return self.network.up((region, zone, "")) and name not in self.network.paused
 
     def commit_state(self, node: SimNode) -> tuple[bool, float]:
         """(blocked, extra wait) of a write on `node` under the commit rule of the last replan."""
@@ -259,6 +265,7 @@ class LeaderFollowerCluster(ClusterBase):
         if self.controller is not None:
             self.controller.on_change(now)
             self.restarted.clear()
+            self.resumed.clear()
             self.replan(now)
 
     def on_network(self, now: float) -> None:

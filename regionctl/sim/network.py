@@ -3,6 +3,10 @@
 A location is (region, zone, node-name); clients and failover-manager members sit
 in a region without a node name. Partitions name regions or nodes at either end.
 Answers are cached per fault-set version: they are asked on every tick.
+
+A paused node (pause:NODE) answers nothing, like a crashed one, but keeps its state: the clusters tell
+the two apart (`frozen`) when it is back. A lossy link (loss:A|B=P) is cut, one direction at a time,
+during the runs of lost messages the simulation draws for it (simulator.LossyLink): `dropped`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class Network:
     down_regions: set[str] = field(default_factory=set)
     down_zones: set[tuple[str, str]] = field(default_factory=set)
     partitions: list[tuple[str, str, bool]] = field(default_factory=list)
+    paused: set[str] = field(default_factory=set)  # nodes frozen by pause:NODE
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (from, to): a run of lost messages now
     extra_latency: dict[frozenset[str], float] = field(default_factory=dict)
     slow: dict[str, float] = field(default_factory=dict)
     skew: dict[str, float] = field(default_factory=dict)
@@ -55,12 +61,12 @@ class Network:
         """Add (active=True) or remove one fault's effect. Copies of one fault overlap: a node is up again
         only once every copy that took it down has healed."""
         kind = str(fault.kind)
-        if kind in ("node", "region", "zone"):
+        if kind in ("node", "region", "zone", "pause"):
             item: object = (fault.a, fault.b) if kind == "zone" else fault.target
             key = (kind, item)
             count = self._held.get(key, 0) + (1 if active else -1)
             collection: set[Any] = (self.down_nodes if kind == "node" else self.down_regions if kind == "region"
-                                    else self.down_zones)
+                                    else self.paused if kind == "pause" else self.down_zones)
             if count > 0:
                 self._held[key] = count
                 collection.add(item)
@@ -93,6 +99,18 @@ class Network:
             else:
                 target.pop(fault.target, None)
                 del self._values[(kind, fault.target)]
+        # loss: nothing here; the simulation cuts the link during each run of lost messages (`drop`).
+        self._changed()
+
+    def drop(self, src: str, dst: str, active: bool) -> None:
+        """A run of lost messages from src to dst (regions or nodes) begins (active) or ends."""
+        if active:
+            self.dropped.append((src, dst))
+        else:
+            self.dropped.remove((src, dst))
+        self._changed()
+
+    def _changed(self) -> None:
         self.version += 1
         self._cache.clear()
         self._rtt_cache.clear()
@@ -104,7 +122,13 @@ class Network:
             return False
         if zone and (region, zone) in self.down_zones:
             return False
-        return not (node and node in self.down_nodes)
+        return not (node and (node in self.down_nodes or node in self.paused))
+
+    def frozen_only(self, loc: Loc) -> bool:
+        """Down only because it is paused: its process is intact, it resumes where it stopped."""
+        region, zone, node = loc
+        return (node in self.paused and node not in self.down_nodes and region not in self.down_regions
+                and not (zone and (region, zone) in self.down_zones))
 
     @staticmethod
     def _matches(end: str, loc: Loc) -> bool:
@@ -117,7 +141,7 @@ class Network:
                 return True
             if not one_way and self._matches(b, src) and self._matches(a, dst):
                 return True
-        return False
+        return any(self._matches(a, src) and self._matches(b, dst) for a, b in self.dropped)
 
     def hears(self, src: Loc, dst: Loc) -> bool:
         """dst receives what src sends (one direction; both ends up)."""

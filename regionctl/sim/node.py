@@ -14,7 +14,8 @@ from regionctl.sim.network import Loc
 
 
 class SimNode:
-    __slots__ = ("apply_p", "apply_t", "capacity", "cluster", "delay", "down_lag", "fenced", "halted", "loc", "name",
+    __slots__ = ("apply_p", "apply_t", "capacity", "cluster", "delay", "down_lag", "fenced", "frozen", "halted", "loc",
+                 "name",
                  "priority", "recv_base", "region", "role", "stream_since", "streaming", "term", "timeline", "upstream",
                  "voted_for", "writing", "zone")
 
@@ -40,6 +41,7 @@ class SimNode:
         self.apply_t = 0.0
         self.apply_p = 0.0
         self.halted = False  # down: applies nothing
+        self.frozen = False  # halted by a pause only: it resumes with its state and beliefs, not restarts
         # While down: (seconds, writes, at) of its lag when last settled, so its lag only grows.
         self.down_lag: tuple[float, int, float] | None = None
         self.fenced = False

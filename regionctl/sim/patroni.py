@@ -73,6 +73,11 @@ class Patroni(Manager):
                         return self._clique
         return self._clique
 
+    def _dcs_rtt(self, node: SimNode) -> float:
+        network = self.cluster.network
+        members = [m for m in self.quorum_members() if network.connected(node.loc, m)]
+        return min((network.rtt(node.loc, m) for m in members), default=0.0)
+
     def dcs_ok(self, loc: Loc) -> bool:
         network = self.cluster.network
         return any(network.connected(loc, m) for m in self.quorum_members())
@@ -100,6 +105,7 @@ class Patroni(Manager):
                 node.upstream = None
                 cluster.log(f"{node.name} restarts as a replica (Patroni decides on its next loop)")
         cluster.restarted.clear()
+        overdue = {n.name for n in cluster.resumed}
         self.generation += 1
         if self.steady:
             holder = self.cluster.by_name.get(self.holder or "")
@@ -110,7 +116,13 @@ class Patroni(Manager):
             self.steady = False
         self.idle_loops = 0
         for node in self.cluster.nodes:
-            if self.cluster.up(node) and node.name not in self.scheduled:
+            if node.name in overdue and self.cluster.up(node):
+                # A paused member's HA loop was due while it was stopped: it runs as soon as it resumes, one
+                # round trip to the DCS later (until then its PostgreSQL, a primary, still takes writes).
+                at = now + self._dcs_rtt(node)
+                self.scheduled[node.name] = at
+                self.cluster.loop.schedule(at, self._loop, node, at)
+            elif self.cluster.up(node) and node.name not in self.scheduled:
                 self._schedule(node, now)
 
     def describe(self, now: float) -> str:

@@ -135,6 +135,10 @@ class Raft(Manager):
                 self._become_follower(node, node.term, None, now)
             self.heard_at[node.name] = now
         cluster.restarted.clear()
+        for node in cluster.resumed:
+            # A paused member resumes as it was (a leader still believes it leads, in its old term) with a fresh
+            # election timer: the ticks it missed while stopped are not replayed.
+            self.heard_at[node.name] = now
         leaders = [n for n in cluster.nodes if n.role == "leader" and network.up(n.loc)]
         for node in cluster.nodes:
             name = node.name

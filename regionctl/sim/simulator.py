@@ -7,11 +7,13 @@ take Snapshots, read the books. Pure: no asyncio, no I/O, no wall clock.
 from __future__ import annotations
 
 import copy
+import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from regionctl.contract.faults import Fault, check_targets
+from regionctl.contract.faults import Fault, FaultKind, check_targets
 from regionctl.contract.snapshot import (
     ClusterView,
     EventView,
@@ -64,6 +66,73 @@ class Replanned:
 EVENTS_IN_SNAPSHOT = 100
 
 
+LOSS_SLOT = 0.1  # seconds: a lossy link carries one message each way per slot (etcd's heartbeat interval)
+
+
+class LossyLink:
+    """loss:A|B=P, message by message: each slot's message in each direction is lost with probability P, drawn
+    from the link's own seeded stream (the run's other figures draw nothing from it, so adding a loss fault
+    changes no other fault's draws). A run of lost slots cuts that direction for its length: what the
+    engines' own timers make of the silence (a missed heartbeat, an expired lease, a client's timeout, a stream
+    that resends later) is theirs to decide. The runs are drawn whole (geometric lengths), so a link costs two
+    events per run of losses, not one per message: a 0% link costs nothing, a 100% link is one long cut."""
+
+    __slots__ = ("cut", "directions", "fault", "generation", "p", "rng", "sim")
+
+    def __init__(self, sim: Simulation, fault: Fault, fid: int) -> None:
+        self.sim = sim
+        self.fault = fault
+        self.p = fault.value
+        self.rng = random.Random(f"loss:{sim.seed}:{fid}")
+        self.directions = ((fault.a, fault.b), (fault.b, fault.a))
+        self.cut: list[tuple[str, str]] = []
+        self.generation = 0
+
+    def _run(self, p: float) -> float:
+        """How many slots until an event of probability p per slot happens (0, 1, ...; inf: never)."""
+        if p <= 0.0:
+            return math.inf
+        if p >= 1.0:
+            return 0.0
+        return math.floor(math.log(1.0 - self.rng.random()) / math.log(1.0 - p))
+
+    def start(self, now: float) -> list[tuple[str, str]]:
+        """Schedule each direction's first run of losses; returns those that begin now (cut at once)."""
+        first = []
+        for direction in self.directions:
+            slots = self._run(self.p)
+            if slots == 0:
+                first.append(direction)
+                self.cut.append(direction)
+                self._later(now, direction, False)
+            elif slots != math.inf:
+                self.sim.loop.schedule(now + slots * LOSS_SLOT, self._toggle, direction, True, self.generation)
+        return first
+
+    def stop(self) -> list[tuple[str, str]]:
+        """The fault heals: pending runs become no-ops; returns the directions cut now."""
+        self.generation += 1
+        cut, self.cut = self.cut, []
+        return cut
+
+    def _later(self, now: float, direction: tuple[str, str], losing: bool) -> None:
+        """The next change of `direction`: the end of this run of losses (losing=False) or of deliveries."""
+        slots = 1 + self._run(1.0 - self.p if not losing else self.p)
+        if slots != math.inf:
+            self.sim.loop.schedule(now + slots * LOSS_SLOT, self._toggle, direction, losing, self.generation)
+
+    def _toggle(self, direction: tuple[str, str], losing: bool, generation: int) -> None:
+        if generation != self.generation:
+            return
+        now = self.sim.now
+        if losing:
+            self.cut.append(direction)
+        else:
+            self.cut.remove(direction)
+        self.sim._react(f"fault {self.fault.spec}", lambda: self.sim.network.drop(*direction, losing))
+        self._later(now, direction, not losing)
+
+
 @dataclass
 class ActiveFault:
     fid: int
@@ -81,6 +150,7 @@ class Simulation:
         self.network = Network(topology, random.Random(self.rng.getrandbits(64)))
         self.events: list[tuple[float, str, str]] = []
         self.faults: list[ActiveFault] = []
+        self.lossy: dict[int, LossyLink] = {}  # fid -> the runs of lost messages of an active loss fault
         self.clusters: dict[str, ClusterBase] = {}
         for spec in topology.clusters:
             rng = random.Random(self.rng.getrandbits(64))
@@ -149,7 +219,13 @@ class Simulation:
         fid = len(self.faults) + 1
         self.faults.append(ActiveFault(fid, fault, self.now))
         self._record(self.now, "", f"fault injected: {fault.spec}")
-        self._apply(fault, True, f"fault {fault.spec}")
+        if fault.kind == FaultKind.LOSS:
+            link = self.lossy[fid] = LossyLink(self, fault, fid)
+            cut = link.start(self.now)
+            if cut:  # the first slot's messages are lost: the cut is part of the injection
+                self._react(f"fault {fault.spec}", lambda: self._drop(cut, True))
+        else:
+            self._apply(fault, True, f"fault {fault.spec}")
         self.impact.note_fault()
         return fid
 
@@ -159,16 +235,29 @@ class Simulation:
             return
         entry.healed_at = self.now
         self._record(self.now, "", f"fault healed: {entry.fault.spec}")
-        self._apply(entry.fault, False, f"heal of {entry.fault.spec}")
+        link = self.lossy.pop(fid, None)
+        if link is not None:
+            cut = link.stop()
+            if cut:
+                self._react(f"heal of {entry.fault.spec}", lambda: self._drop(cut, False))
+        else:
+            self._apply(entry.fault, False, f"heal of {entry.fault.spec}")
+
+    def _drop(self, directions: list[tuple[str, str]], active: bool) -> None:
+        for a, b in directions:
+            self.network.drop(a, b, active)
 
     def _apply(self, fault: Fault, active: bool, what: str) -> None:
+        self._react(what, lambda: self.network.apply(fault, active))
+
+    def _react(self, what: str, change: Callable[[], object]) -> None:
         """Change the network under every cluster: settle each at the old state first, then let each
         react; a cluster whose nodes, clients or witnesses saw the change records it as the cause of
         any outage that follows."""
         now = self.now
         for cluster in self.clusters.values():
             cluster.settle(now)
-        self.network.apply(fault, active)
+        change()
         for name, cluster in self.clusters.items():
             signature = self._signature(cluster)
             if signature != self._signatures[name]:
@@ -337,7 +426,7 @@ class Simulation:
             return "down"
         if any(z[0] == name for z in network.down_zones):
             return "degraded"
-        if network.partitions:
+        if network.partitions or network.dropped:
             live = [r.name for r in self.topology.regions if r.name not in network.down_regions]
             here = (name, "", "")
             reach = sum(1 for r in live if r == name or network.connected(here, (r, "", "")))

@@ -77,7 +77,7 @@ class Link:
     a: str
     b: str
     rtt: float
-    state: str  # ok | partitioned | one-way | slow | down
+    state: str  # ok | partitioned | one-way | slow | lossy | down
     detail: str = ""
 
 
@@ -173,6 +173,8 @@ class DashboardModel:
                     detail = f"{fault.a}→{fault.b} dropped" if fault.one_way else "cut both ways"
                 elif fault.info.effect == "slower" and state == "ok":
                     state, detail = "slow", f"+{dur(fault.value)}"
+                elif fault.info.effect == "lossy" and state in ("ok", "slow"):
+                    state, detail = "lossy", f"{fault.spec.rpartition('=')[2]} of packets lost"
             if a in down or b in down:
                 state, detail = "down", f"{a if a in down else b} down"
             out.append(Link(a, b, rtt, state, detail))

@@ -233,8 +233,9 @@ class TopologyMap(ScrollView):
             lines.append(Strip([]))
         link_cells = []
         for link in links:
-            sym, style = {"ok": ("⇄", "green"), "slow": ("⇄", "yellow"), "partitioned": ("✘", "red"),
-                          "one-way": ("→", "red"), "down": ("✘", "red")}.get(link.state, ("?", ""))
+            sym, style = {"ok": ("⇄", "green"), "slow": ("⇄", "yellow"), "lossy": ("⇢", "yellow"),
+                          "partitioned": ("✘", "red"), "one-way": ("→", "red"),
+                          "down": ("✘", "red")}.get(link.state, ("?", ""))
             text = f" {link.a} {sym} {link.b} {dur(link.rtt)} "
             state = link.state if not link.detail else f"{link.state}: {link.detail}"
             link_cells.append([Segment(text, style_of(style)), Segment(state, style_of("dim" if link.state == "ok"

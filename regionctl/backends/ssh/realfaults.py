@@ -8,6 +8,11 @@
                   The table is named after the spec, so any later process (`regionctl recover`) can heal it.
     latency:A|B=X the topology's `ssh.latency` command on one host of each side (e.g. a delay proxy's
                   setting)                              heal: the same command with 0 seconds
+    loss:A|B=P    nftables table on A's and B's hosts dropping each packet to the other side with probability
+                  P (`numgen random`, at egress only, so each packet is judged once)   heal: delete the table
+    pause:N       the node's `adapter.pause` command (the sandbox's SIGSTOPs every process of the node: Patroni
+                  and its PostgreSQL, Redis, etcd)              heal: `adapter.resume` (SIGCONT); a plan that
+                  fails or is aborted runs the heal too, so no process is left stopped
 slow and clock faults, and latency without `ssh.latency`, are refused with a reason.
 """
 
@@ -63,10 +68,25 @@ def _side(name: str, placement: Placement) -> set[str]:
     return {n for n, r in placement.region.items() if r == name}
 
 
-def _table(fault: Fault) -> str:
+def _pause(plans: list[ClusterPlan], fault: Fault) -> FaultPlan:
+    for cp in plans:
+        for t in cp.targets:
+            if t.node != fault.a:
+                continue
+            pause, resume = cp.adapter.pause(t), cp.adapter.resume(t)
+            if pause.refusal or resume.refusal:
+                return FaultPlan(Plan.refuse(f"{fault.spec}: {pause.refusal or resume.refusal}"), Plan())
+            # A pause that half worked (one process stopped, then an error) is resumed by the heal all the same.
+            return FaultPlan(pause, resume)
+    return FaultPlan(Plan.refuse(f"{fault.spec}: no node with a host there"), Plan())
+
+
+def table_name(fault: Fault) -> str:
     """One name per fault: a heal from another process (recover after a crash) finds the same table, however
     the two sides of a two-way partition were ordered."""
-    key = fault.spec if fault.one_way else f"partition:{'|'.join(sorted((fault.a, fault.b)))}"
+    kind = str(fault.kind)
+    ends = "|".join(sorted((fault.a, fault.b)))
+    key = fault.spec if fault.one_way else f"partition:{ends}" if kind == "partition" else f"{kind}:{ends}"
     return f"regionctl_fault_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
@@ -105,11 +125,70 @@ def plan_fault(fault: Fault, plans: list[ClusterPlan], placement: Placement, nft
         return _stop_start(plans, nodes, fault.spec)
     if fault.kind == "partition":
         return _partition(fault, placement, nft)
+    if fault.kind == "loss":
+        return _loss(fault, placement, nft)
+    if fault.kind == "pause":
+        return _pause(plans, fault)
     if fault.kind == "latency" and latency:
         return _latency(fault, placement, latency)
     return FaultPlan(Plan.refuse(
         f"{fault.spec}: {fault.kind} faults are not available on real hosts (no netem qdisc or delay proxy "
         "on this path); use the simulator for them"), Plan())
+
+
+LOSS_SCALE = 10000  # numgen's range: the probability in hundredths of a percent
+
+
+def loss_commands(nft: str, table: str, peers: list[str], probability: float) -> str:
+    """One nft invocation (atomic): a table whose output chain drops each packet to the peer addresses with
+    `probability` (0%: the table and its chain only, so that the heal is the same)."""
+    script = [f"add table inet {table}",
+              f"add chain inet {table} out {{ type filter hook output priority 0 ; }}"]
+    threshold = round(probability * LOSS_SCALE)
+    for family in ("ip", "ip6"):
+        addrs = [a for a in peers if (":" in a) == (family == "ip6")]
+        if addrs and threshold > 0:
+            # Two counters, for whoever looks (`nft list table inet regionctl_fault_...`): every packet to the
+            # other side, and those dropped.
+            peers_set = f"{family} daddr {{ {', '.join(addrs)} }}"
+            script.append(f"add rule inet {table} out {peers_set} counter")
+            script.append(f"add rule inet {table} out {peers_set} numgen random mod {LOSS_SCALE} < {threshold} "
+                          "counter drop")
+    return quote(nft, "; ".join(script))
+
+
+def _sides(fault: Fault, placement: Placement) -> tuple[set[str], set[str], list[str], list[str]] | str:
+    """Each side's nodes and addresses, or why the fault cannot be made with nftables."""
+    side_a, side_b = _side(fault.a, placement), _side(fault.b, placement)
+    if not side_a or not side_b:
+        return f"{fault.spec}: no node with a host on one side"
+    addrs_a = sorted({a for n in side_a for a in placement.addresses[n] if _is_ip(a)})
+    addrs_b = sorted({a for n in side_b for a in placement.addresses[n] if _is_ip(a)})
+    if not addrs_a or not addrs_b or any(ipaddress.ip_address(a).is_loopback and a.startswith("127.0.0.")
+                                         for a in addrs_a + addrs_b):
+        return (f"{fault.spec}: {fault.kind} faults need each side's hosts and engines on their own IP addresses "
+                "(not 127.0.0.1 or host names)")
+    return side_a, side_b, addrs_a, addrs_b
+
+
+def _loss(fault: Fault, placement: Placement, nft: str) -> FaultPlan:
+    sides = _sides(fault, placement)
+    if isinstance(sides, str):
+        return FaultPlan(Plan.refuse(sides), Plan())
+    side_a, side_b, addrs_a, addrs_b = sides
+    table = table_name(fault)
+    inject: list[Step] = []
+    heal: list[Step] = []
+    seen: set[str] = set()
+    for nodes, peers in ((side_a, addrs_b), (side_b, addrs_a)):
+        for node in sorted(nodes):
+            host = placement.addresses[node][0]
+            if host in seen:
+                continue
+            seen.add(host)
+            inject.append(Step(node, loss_commands(nft, table, peers, fault.value), 10.0))
+            heal.append(Step(node, quote(nft, f"add table inet {table}; delete table inet {table}"), 10.0))
+    return FaultPlan(Plan(tuple(inject)), Plan(tuple(heal)))
 
 
 def _partition(fault: Fault, placement: Placement, nft: str) -> FaultPlan:
@@ -122,7 +201,7 @@ def _partition(fault: Fault, placement: Placement, nft: str) -> FaultPlan:
                                          for a in addrs_a + addrs_b):
         return FaultPlan(Plan.refuse(f"{fault.spec}: partitions need each side's hosts and engines on their own "
                                      "IP addresses (not 127.0.0.1 or host names)"), Plan())
-    table = _table(fault)
+    table = table_name(fault)
     inject: list[Step] = []
     heal: list[Step] = []
     seen: set[str] = set()

@@ -68,6 +68,7 @@ def cluster_plans(topology: Topology) -> list[ClusterPlan]:
                 node=node.name, host=node.host, address=address,
                 port=settings.port or adapter.default_port, data_dir=settings.data_dir or "",
                 bin_dir=settings.bin_dir or "", start=settings.start or "", stop=settings.stop or "",
+                pause=settings.pause or "", resume=settings.resume or "",
                 probe=settings.probe or "", actions=tuple(sorted(settings.actions.items())),
                 peers=tuple(sorted(settings.peers.items())), rest_port=settings.rest_port or 8008,
                 sentinel=(sentinel.address or address, sentinel.port, sentinel.master) if sentinel else None))

@@ -23,6 +23,8 @@ class Target:
     bin_dir: str = ""
     start: str = ""
     stop: str = ""
+    pause: str = ""
+    resume: str = ""
     probe: str = ""
     actions: tuple[tuple[str, str], ...] = ()
     peers: tuple[tuple[str, str], ...] = ()  # other node -> "address:port" this node replicates through

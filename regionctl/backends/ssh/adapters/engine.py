@@ -51,6 +51,18 @@ class EngineAdapter:
             return Plan.refuse(f"{t.node}: no stop command declared (adapter.stop)")
         return Plan((Step(t.node, t.stop, timeout=60.0),))
 
+    def pause(self, t: Target) -> Plan:
+        if not t.pause or not t.resume:
+            return Plan.refuse(f"{t.node}: not supported yet without adapter.pause and adapter.resume (commands that "
+                               "SIGSTOP and SIGCONT every process of the node: which processes make up a node is "
+                               "the estate's to say)")
+        return Plan((Step(t.node, t.pause, timeout=30.0),))
+
+    def resume(self, t: Target) -> Plan:
+        if not t.resume:
+            return Plan.refuse(f"{t.node}: no resume command declared (adapter.resume)")
+        return Plan((Step(t.node, t.resume, timeout=30.0),))
+
     def fence(self, state: ClusterState, node: str) -> Plan:
         return self.stop(state.target(node))
 
