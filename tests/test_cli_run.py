@@ -304,6 +304,8 @@ def test_history_on_real_hosts_needs_the_topologys_permission_to_write_probes(tm
     compared = run_cli(tmp_path, "run", "active-passive", "failover-to-eu-west", "--compare", "--yes", "--history",
                        str(tmp_path / "h.jsonl"))
     assert compared.returncode == ExitCode.INVALID_INPUT and "without --compare" in compared.stderr
+    kept = run_cli(tmp_path, "run", "active-passive", "failover-to-eu-west", "--yes", "--keep-probes")
+    assert kept.returncode == ExitCode.INVALID_INPUT and "--keep-probes is for real hosts" in kept.stderr
 
 
 def test_a_runbook_pauses_a_primary_and_loses_a_link_and_a_bad_loss_value_says_where(tmp_path: Path) -> None:

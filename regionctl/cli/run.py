@@ -39,13 +39,16 @@ from regionctl.cli.run_help import RUN_EPILOG
               help="Serve Prometheus metrics on 127.0.0.1:PORT while running.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), metavar="FILE",
-              help="--backend sim: record probe sessions during the run and write their operations to FILE as "
-                   "JSONL (docs/history.md); `regionctl check FILE` checks them.")
+              help="Write the run's probe operations to FILE as JSONL (docs/history.md): the simulator's probe "
+                   "sessions, or on real hosts the probe writes and their read-back; `regionctl check FILE` "
+                   "checks them.")
+@click.option("--keep-probes", is_flag=True,
+              help="--backend ssh: leave the probe writes' records in place after the run (removed by default).")
 def run(topology: str, runbook: str, backend: str, seed: int, warmup: str, speed: float | None, compare: bool,
         variables: tuple[str, ...], dry_run: bool, yes: bool, approvals: tuple[str, ...], keep_faults: bool,
         journal_path: str | None,
         resume_path: str | None, as_json: bool, junit: str | None, metrics_port: int | None, quiet: bool,
-        history_path: str | None) -> None:
+        history_path: str | None, keep_probes: bool) -> None:
     """Run RUNBOOK of TOPOLOGY: prechecks, steps in dependency order, guards, rollback.
 
     TOPOLOGY is a path or a bundled name; RUNBOOK is the name of one of its runbooks
@@ -68,5 +71,5 @@ def run(topology: str, runbook: str, backend: str, seed: int, warmup: str, speed
                          variables=variables, dry_run=dry_run, yes=yes, approvals=approvals,
                          keep_faults=keep_faults, journal_path=journal_path, resume_path=resume_path,
                          as_json=as_json, junit=junit, metrics_port=metrics_port, quiet=quiet,
-                         history_path=history_path)
+                         history_path=history_path, keep_probes=keep_probes)
     execute(request)

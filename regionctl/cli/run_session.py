@@ -44,6 +44,7 @@ class RunRequest:
     metrics_port: int | None = None
     quiet: bool = False
     history_path: str | None = None
+    keep_probes: bool = False
 
 
 def parse_vars(variables: tuple[str, ...]) -> dict[str, str]:
@@ -159,6 +160,11 @@ def execute(request: RunRequest) -> None:
     warmup = duration_or_exit("--warmup", request.warmup) if request.backend == "sim" else 0.0
     if request.speed is not None and request.backend != "sim":
         fail("--speed is only for --backend sim (real hosts run in real time)")
+    if request.keep_probes and (request.backend == "sim" and not request.compare):
+        fail("--keep-probes is for real hosts (--backend ssh, or --compare): the simulator writes nothing")
+    if request.keep_probes and topology.ssh is not None and topology.ssh.probe_writes is not None:
+        settings = dataclasses.replace(topology.ssh.probe_writes, keep=True)
+        topology = dataclasses.replace(topology, ssh=dataclasses.replace(topology.ssh, probe_writes=settings))
     if request.history_path is not None and request.compare:
         fail("--history records one backend's operations: use it without --compare")
     if request.history_path is not None and request.backend != "sim" and (
