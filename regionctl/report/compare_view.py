@@ -19,11 +19,25 @@ def comparison(sim: dict[str, Any], real: dict[str, Any]) -> list[dict[str, Any]
     rows: list[dict[str, Any]] = [{"figure": "result", "sim": sim["result"], "ssh": real["result"]}]
     for key, label, _ in FIGURES:
         rows.append({"figure": label, "key": key, "sim": sim["metrics"].get(key), "ssh": real["metrics"].get(key)})
+        if key == "rto_seconds":
+            rows += _breakdown(sim["metrics"], real["metrics"])
     real_steps = {s["id"]: s for s in real["steps"]}
     for step in sim["steps"]:
         other = real_steps.get(step["id"], {})
         rows.append({"figure": f"step {step['id']}", "key": "step_seconds", "sim": _took(step), "ssh": _took(other)})
     return rows
+
+
+def _breakdown(sim: dict[str, Any], real: dict[str, Any]) -> list[dict[str, Any]]:
+    """The RTO of the slowest cluster, in its parts (the simulator's books; real hosts show the steps instead)."""
+    clusters = sim.get("clusters") or {}
+    slowest = max(clusters, key=lambda name: clusters[name].get("rto_seconds") or -1.0, default=None)
+    if slowest is None or clusters[slowest].get("rto_seconds") is None:
+        return []
+    parts = clusters[slowest].get("rto_breakdown") or {}
+    theirs = ((real.get("clusters") or {}).get(slowest) or {}).get("rto_breakdown") or {}
+    return [{"figure": f"  {part} ({slowest})", "key": "rto_seconds", "sim": parts.get(part), "ssh": theirs.get(part)}
+            for part in ("detection", "promotion", "reroute")]
 
 
 def _took(step: dict[str, Any]) -> float | None:
