@@ -73,8 +73,9 @@ def table(real: dict[str, list[dict[str, Any]]], sim: dict[str, list[dict[str, A
              "|---|---|---|---|---|---|---|---|---|"]
     for name in ORDER:
         r, s = real[name], sim[name]
-        real_rto = [x["rto"] for x in r if x["result"] == "pass"]
-        sim_rto = [x["rto"] for x in s if x["result"] == "pass"]
+        # Every run that got to measure counts (a runbook's check failing after the failover does not void it).
+        real_rto = [x["rto"] for x in r if x["result"] in ("pass", "fail")]
+        sim_rto = [x["rto"] for x in s if x["result"] in ("pass", "fail")]
         if not sim_rto:
             why = next((x["reason"] for x in s if x["reason"]), "")
             diff = "not comparable: " + ("the simulator starts from the file's state, this runbook from the state "
@@ -85,6 +86,11 @@ def table(real: dict[str, list[dict[str, Any]]], sim: dict[str, list[dict[str, A
             a, b = statistics.median(real_rto), statistics.median(sim_rto)
             ratio = (b - a) / a if a else 0.0
             diff = f"{ratio * 100:+.0f}% " + ("✔ within 25%" if abs(ratio) <= WITHIN else "✘ beyond 25%")
+        failed = [f"{sum(1 for x in runs if x['result'] == 'fail')} {side}"
+                  for side, runs in (("real", r), ("simulated", s))
+                  if any(x["result"] == "fail" for x in runs)]
+        if failed:
+            diff += f" ({' and '.join(failed)} run(s) failed a later check)"
         cluster = name.split("-")[0]
         lines.append(f"| `{name}` | {ENGINE[cluster]} | {spread(real_rto)} | {spread(sim_rto)} | {diff} | "
                      f"{spread([x['rpo'] for x in r])} | {spread([x['rpo'] for x in s])} | "
