@@ -338,7 +338,8 @@ def test_the_comparison_breaks_the_simulated_rto_down_beside_the_real_steps() ->
            "metrics": {"rto_seconds": 20.0, "clusters": {
                "orders": {"rto_seconds": 20.0, "rto_breakdown": {"detection": 18.8, "promotion": 0.9, "reroute": 0.3}},
                "cache": {"rto_seconds": None, "rto_breakdown": {}}}}}
-    real = {"result": "pass", "steps": [{"id": "crash", "started": 0.5, "ended": 0.7}], "metrics": {"rto_seconds": 21.0}}
+    real = {"result": "pass", "steps": [{"id": "crash", "started": 0.5, "ended": 0.7}],
+            "metrics": {"rto_seconds": 21.0}}
     rows = {row["figure"]: (row["sim"], row["ssh"]) for row in comparison(sim, real)}
     assert rows["RTO"] == (20.0, 21.0)
     assert rows["  detection (orders)"] == (18.8, None) and rows["  reroute (orders)"] == (0.3, None)

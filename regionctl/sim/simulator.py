@@ -333,13 +333,14 @@ class Simulation:
 
     # -- operator actions ------------------------------------------------------------------
     def already_leads(self, node_name: str) -> bool:
-        """The node is its cluster's leader and takes writes: promoting it does nothing (Patroni refuses a
+        """The node is up, its cluster's leader, and takes writes: promoting it does nothing (Patroni refuses a
         switchover to the leader, REPLICAOF NO ONE on a master is a no-op, pg_ctl promote says it is not a
         standby)."""
         for cluster in self.clusters.values():
             if isinstance(cluster, LeaderFollowerCluster) and node_name in cluster.by_name:
                 node = cluster.by_name[node_name]
-                return cluster.leader is node and node.role == "leader" and not node.fenced and node.writing
+                return (cluster.leader is node and node.role == "leader" and not node.fenced and node.writing
+                        and self.network.up(node.loc))  # a leader that is down is not promoted: it is refused
         return False
 
     def promote(self, node_name: str) -> None:
