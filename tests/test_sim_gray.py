@@ -22,7 +22,7 @@ from tests.simgen import ALL_KINDS, GRAY_KINDS, Scenario, scenarios
 from tests.simhelpers import bundled, lf
 from tests.test_sim_properties import FAILOVER_ENGINES, failover_bound, leader_based, report, run
 
-EXAMPLES = int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "100"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("REGIONCTL_FUZZ_EXAMPLES"),
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 MIXED = ALL_KINDS + GRAY_KINDS + GRAY_KINDS  # gray failures twice as likely as each other kind
