@@ -20,7 +20,7 @@ from regionctl.model.topology import Topology
 from regionctl.sim.simulator import LOSS_SLOT, Simulation
 from tests.simgen import ALL_KINDS, GRAY_KINDS, Scenario, scenarios
 from tests.simhelpers import bundled, lf
-from tests.test_sim_properties import FAILOVER_ENGINES, failover_bound, leader_based, report, run
+from tests.test_sim_properties import FAILOVER_ENGINES, assert_converged, failover_bound, leader_based, report, run
 
 EXAMPLES = int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "100"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("REGIONCTL_FUZZ_EXAMPLES"),
@@ -117,21 +117,7 @@ def test_raft_elects_a_leader_within_ten_election_timeouts_of_the_heal(scenario:
 @given(scenarios(kinds=MIXED, heal_all=True, max_faults=3, max_rate=5000.0))
 def test_after_every_fault_heals_each_cluster_converges(scenario: Scenario) -> None:
     # A resumed old leader no longer accepts writes; replication cut by runs of losses has caught up.
-    last_change = max(at + (d or 0.0) for _, at, d in scenario.schedule)
-    sim = run(scenario, last_change + 600.0)
-    now = sim.now
-    for cluster in leader_based(sim):
-        if cluster.spec.failover.policy == "manual" and cluster.leader is not None \
-                and not cluster.accepting(cluster.leader):
-            continue
-        leader = cluster.leader
-        accepting = [n.name for n in cluster.nodes if cluster.accepting(n)]
-        assert leader is not None and accepting == [leader.name], (
-            scenario.faults(), cluster.name, cluster.spec.engine, accepting, cluster.election)
-        for node in cluster.nodes:
-            if node is not leader:
-                assert node.streaming and node.upstream is leader, (scenario.faults(), cluster.name, node.name)
-                assert cluster.lag_seconds(node, now) < 1.0, (scenario.faults(), cluster.name, node.name)
+    assert_converged(scenario)
 
 
 # -- the two ends of loss -----------------------------------------------------------------------------------------
