@@ -221,10 +221,10 @@ async def test_postgres_lag_then_failover_repoint_and_rewind(sandbox: Path) -> N
         assert backend.snapshot().node("pg-1").health == "down"
         # Through Patroni: a failover to pg-2 once pg-1's leader key runs out; pg-3 follows it by itself.
         assert (await backend.apply(Promote("pg-2"))).ok
-        assert (await backend.apply(Repoint("pg-3", "pg-2"))).ok
         # The promote returned once Patroni had done it; the next probe rounds show it (on a loaded machine the
-        # round that ended the action may still have seen the key in flight).
+        # round that ended the action may still have seen the key in flight, and a repoint then has no leader).
         await wait_for(backend, lambda s: s.cluster("orders").leader == "pg-2" and s.cluster("orders").writable)
+        assert (await backend.apply(Repoint("pg-3", "pg-2"))).ok
         orders = backend.snapshot().cluster("orders")
         assert (orders.leader, orders.term, orders.writable) == ("pg-2", timeline + 1, True)
         assert (await backend.apply(RunCommand("pg-2", psql.format(addr="10.77.0.2",
