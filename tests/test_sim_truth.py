@@ -268,8 +268,11 @@ def test_a_down_replicas_lag_grows_steadily_and_max_lag_stays_real_after_a_failo
         seen.append(sim.snapshot().node("pg-2").lag_seconds)
     assert all(b > a for a, b in itertools.pairwise(seen)), seen  # no saw-tooth
     assert seen[-1] == pytest.approx(200 - 10 - 30, abs=1.0)
-    report = drill(topo, [("region:us-east", 60.0, 120.0)], 400.0)
-    assert cluster_metrics(report, "orders")["max_lag_seconds"] < 1.0
+    # The old primary and its neighbour rejoin and replay two minutes of backlog in a fraction of a second: a
+    # lag monitor does not see that replay, whichever events happen to land inside it (seeds move them).
+    for seed in range(1, 9):
+        report = drill(topo, [("region:us-east", 60.0, 120.0)], 400.0, seed=seed)
+        assert cluster_metrics(report, "orders")["max_lag_seconds"] < 1.0, seed
 
 
 # 9. One definition of a stale read ------------------------------------------------------------------------------

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 # standby replayed 1,000,000 single-row 1 KiB inserts in 8.3 s on this kind of machine (bench/pg_replay.sh),
 # ~120,000/s; rounded down for heavier writes.
 DEFAULT_CAPACITY = 100_000.0
+# A lag monitor polls (pg_stat_replication scraped every few seconds): a replica that (re)joins replays its backlog,
+# and what it shows in its first second after it starts streaming is that replay, not replication lag.
+REJOIN_GRACE = 1.0
 
 
 class Controller(Protocol):
@@ -347,8 +350,13 @@ class LeaderFollowerCluster(ClusterBase):
             if node is leader or not self.network.up(node.loc) or node.upstream is not leader:
                 continue
             # Lag only grows or only shrinks within a stretch, so its worst is at an end: at t0 it is the
-            # last stretch's t1, already counted, except just after a change such as a rejoining replica
-            # that replays its backlog at once, whose first instant a lag monitor never sees.
+            # last stretch's t1, already counted, except in a replica's first second of streaming (REJOIN_GRACE),
+            # which is not counted wherever the stretches around it end; its end is.
+            settled = node.stream_since + REJOIN_GRACE
+            if t1 < settled:
+                continue
+            if t0 < settled:
+                tally.peak("max_lag_seconds", self.lag_seconds(node, settled))
             tally.peak("max_lag_seconds", self.lag_seconds(node, t1))
 
     def stale_share(self, source: TrafficSource, group: Group, node: SimNode, t0: float, t1: float) -> float:

@@ -8,8 +8,14 @@ Each member runs its HA loop every `loop_wait` at its own phase:
 - a replica follows the key's holder; once the key has expired it races for it, if it is
   the healthiest member it can see: no reachable member further ahead, within
   `maximum_lag_on_failover` of the last optime in the DCS, and (synchronous_mode) the
-  synchronous standby recorded in the DCS. The winner promotes; the others follow it on
-  their next loop; an old primary that finds another holder rewinds and follows.
+  synchronous standby recorded in the DCS. The winner promotes; an old primary that finds
+  another holder rewinds and follows.
+- the members watch the leader key (etcd3): its expiry wakes every member that reaches the
+  DCS at once, one round trip later, and so does the new leader's update of the key when its
+  promotion ends (the others then follow it). A woken loop runs every loop_wait from then on.
+  Measured on the sandbox (Patroni 4.1.5, etcd3, loop_wait 10 s): both replicas raced within
+  0.4 s of the key's expiry, off their phases, and the loser streamed from the new leader 1.2 s
+  after it took the key.
 The DCS (etcd, one member per witness region) answers a member that can reach a
 majority of its members that can reach each other.
 
@@ -45,6 +51,8 @@ class Patroni(Manager):
         self.scheduled: dict[str, float] = {}  # member -> time of its next loop event
         self.demote_at: dict[str, float] = {}
         self.idle_loops = 0
+        self.woken: dict[str, float] = {}  # member -> the time a watch event wakes its loop
+        self.expiries: set[float] = set()  # key expiries with a pending watch event
         self._clique_version = -1
         self._clique: list[Loc] = []
 
@@ -124,6 +132,7 @@ class Patroni(Manager):
                 self.cluster.loop.schedule(at, self._loop, node, at)
             elif self.cluster.up(node) and node.name not in self.scheduled:
                 self._schedule(node, now)
+        self._watch_expiry(now)
 
     def describe(self, now: float) -> str:
         """What the failover machinery is doing; while it waits on a key its holder can no longer renew
@@ -149,6 +158,37 @@ class Patroni(Manager):
         self.scheduled[node.name] = at
         self.cluster.loop.schedule(at, self._loop, node, at)
 
+    def _wake(self, node: SimNode, at: float) -> None:
+        """A watch event on the leader key reaches the member at `at`: its loop runs then (unless it runs
+        sooner anyway), and every loop_wait from then on (Patroni's next_run restarts at a watch wake-up)."""
+        if not self.cluster.up(node) or self.scheduled.get(node.name, float("inf")) <= at + 1e-9:
+            return
+        self.woken[node.name] = at
+        self.scheduled[node.name] = at
+        self.cluster.loop.schedule(at, self._loop, node, at)
+
+    def _wake_others(self, holder: SimNode | None, now: float) -> None:
+        """The leader key changed at `now`: each member that reaches the DCS hears of it a round trip later."""
+        for node in self.cluster.nodes:
+            if node is not holder and self.cluster.up(node) and self.dcs_ok(node.loc):
+                self._wake(node, now + self._dcs_rtt(node))
+
+    def _watch_expiry(self, now: float) -> None:
+        """A key its holder can no longer renew runs out at its expiry; that deletion wakes the watchers."""
+        holder = self.cluster.by_name.get(self.holder or "")
+        if holder is None or self.policy == "manual" or self.expiry <= now or self.expiry in self.expiries:
+            return
+        if self.cluster.up(holder) and self.dcs_ok(holder.loc):
+            return  # it renews the key on its next loop
+        self.expiries.add(self.expiry)
+        self.cluster.loop.schedule(self.expiry, self._expired, holder, self.expiry)
+
+    def _expired(self, holder: SimNode, expiry: float) -> None:
+        self.expiries.discard(expiry)
+        now = self.cluster.loop.now
+        if self.holder == holder.name and self.expiry == expiry and not self.steady:  # not renewed since
+            self._wake_others(holder, now)
+
     def _is_steady(self, now: float) -> bool:
         cluster = self.cluster
         holder = cluster.by_name.get(self.holder or "")
@@ -172,6 +212,9 @@ class Patroni(Manager):
         if self.scheduled.get(node.name) != at:
             return
         del self.scheduled[node.name]
+        if self.woken.get(node.name) == at:
+            del self.woken[node.name]
+            self.phase[node.name] = at % self.loop_wait
         cluster = self.cluster
         now = cluster.loop.now
         if not cluster.up(node):
@@ -197,7 +240,9 @@ class Patroni(Manager):
         elif self.idle_loops >= 2 * up:
             self.scheduled.clear()  # stuck (nobody can lead): nothing changes until the world does
             return
-        self._schedule(node, now)
+        if node.name not in self.scheduled:  # a watch event may already have woken it for later
+            self._schedule(node, now)
+        self._watch_expiry(now)
 
     # -- one member's HA loop ---------------------------------------------------------------------
     def ha_loop(self, node: SimNode, now: float) -> bool:
@@ -326,4 +371,6 @@ class Patroni(Manager):
         return True
 
     def after_promotion(self, old: SimNode | None, now: float) -> None:
-        """Replicas follow on their own next loop; nothing is repointed from here."""
+        """The new leader updates its key as its promotion ends; that watch event wakes the others, whose
+        loops then follow it (nothing is repointed from here)."""
+        self._wake_others(self.cluster.leader, now)
