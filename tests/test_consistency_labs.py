@@ -20,7 +20,7 @@ from regionctl.sim.probe_checks import CHECKED, figure_name
 
 LABS = {p.stem: p for p in bundled_labs()}
 CONSISTENCY_LABS = ("read-your-writes", "monotonic-reads", "quorum-reads", "linearizable-under-partition",
-                    "causal-multi-leader")
+                    "causal-multi-leader", "read-your-writes-failover")
 SEEDS = range(2, 2 + max(3, int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "150")) // 50))
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from regionctl.consistency import check, from_records
 from regionctl.contract.faults import parse_fault
@@ -168,3 +171,24 @@ def test_the_relay_pattern_plays_its_parts_and_breaks_causality_only_under_a_par
     found = check(from_records(cut), "causal")
     assert found.verdict == "violated"
     assert all(a.operations[-1].region == "ap-southeast" for a in found.anomalies)
+
+
+@settings(max_examples=int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "150")) // 15, deadline=None)
+@given(seed=st.integers(1, 10_000), keys=st.integers(1, 3), fault=st.sampled_from(["", "node:pg-1", "region:us-east"]))
+def test_the_own_pattern_reads_each_write_back_on_its_own_keys(seed: int, keys: int, fault: str) -> None:
+    # A user saving their own record and viewing it: every key belongs to one session, and after a write the
+    # session reads that key until a read answers, whatever the faults do to the answers.
+    records = history("active-passive", [(fault, 20.0)] if fault else [], 60.0, seed, sessions=2, keys=keys,
+                      interval=0.1, pattern="own")
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        by_session.setdefault(r["session"], []).append(r)
+    assert len(by_session) == 8  # two sources per cluster, two sessions each
+    for name, ops in by_session.items():
+        assert all(r["key"].startswith(f"{name}:k") for r in ops)
+        assert len({r["key"] for r in ops}) <= keys
+        for before, after in itertools.pairwise(ops):
+            if before["op"] == "write" or (before["op"] == "read" and before["outcome"] != "ok"):
+                assert after["op"] == "read" and after["key"] == before["key"], (before, after)
+            else:
+                assert after["op"] == "write"

@@ -335,11 +335,12 @@ class Probes(StrictModel):
         ge=0.01,
         description="Mean think time between a session's operations "
                     "(at least 10ms: each operation is an event).")] = 1.0
-    pattern: Annotated[Literal["random", "relay"], Field(
+    pattern: Annotated[Literal["random", "relay", "own"], Field(
         description="random: each operation a write or a read of a random key. relay: a causal "
                     "chain across regions, by each cluster's traffic sources in order: the first writes k0; the second "
                     "reads k0, then writes k1; the third reads k1, then k0 (and so on, in threes): a store that is not "
-                    "causal shows it.")] = "random"
+                    "causal shows it. own: each session writes keys of its own (`keys` of them) and reads each write "
+                    "back until a read answers, as a user saves a record and views it.")] = "random"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -56,7 +56,8 @@ class ProbeSettings:
     keys: int = 8  # per cluster
     interval: float = 1.0  # mean think time between a session's operations, seconds
     cap: int = 1_000_000  # records kept before the buffer stops (a note says so)
-    pattern: str = "random"  # or "relay": a causal chain across a cluster's traffic sources (RELAY)
+    pattern: str = "random"  # "relay": a causal chain across a cluster's traffic sources (RELAY); "own": each
+    # session writes keys of its own and reads each write back
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Session:
     rng: random.Random
     gen: int = 0  # the generation of its next operation's timer (a retracted answer re-arms it)
     step: int = 0  # operations so far (the relay pattern alternates by it)
+    read_back: str | None = None  # the own pattern: the key it wrote, read back until a read answers
 
 
 # The relay pattern, by a traffic source's place among its cluster's sources (mod 3): the operations
@@ -132,6 +134,13 @@ class ProbeRecorder:
             if self.settings.pattern == "relay":
                 turns = RELAY[source.index % len(RELAY)]
                 kind, key = turns[session.step % len(turns)]
+            elif self.settings.pattern == "own":
+                # A user saving their own record, then viewing it until the page loads.
+                if session.read_back is None:
+                    kind, key = "write", f"{session.name}:k{session.rng.randrange(self.settings.keys)}"
+                    session.read_back = key
+                else:
+                    kind, key = "read", session.read_back
             else:
                 key = f"k{session.rng.randrange(self.settings.keys)}"
                 kind = "write" if session.rng.random() < 0.5 else "read"
@@ -142,6 +151,8 @@ class ProbeRecorder:
             else:
                 if source.reads_from == "balanced":  # each read lands where the balancer sends it
                     group = source.groups[session.rng.randrange(len(source.groups))]
+                if group.read.outcome == Outcome.OK and group.read.node is not None:
+                    session.read_back = None  # this read answers
                 end = self._read(session, key, group.read, now)
         self._next(session, end)
 
