@@ -111,7 +111,9 @@ class Patroni(Manager):
                 node.stop_writing(now)
                 node.role = "follower"
                 node.upstream = None
-                cluster.log(f"{node.name} restarts as a replica (Patroni decides on its next loop)")
+                cluster.log(f"{node.name} restarts as a replica (Patroni decides on its first loop)")
+        # A restarted member's Patroni runs its first loop as it starts (and its loops keep that phase).
+        started = [n for n in cluster.restarted if cluster.up(n)]
         cluster.restarted.clear()
         overdue = {n.name for n in cluster.resumed}
         self.generation += 1
@@ -132,6 +134,8 @@ class Patroni(Manager):
                 self.cluster.loop.schedule(at, self._loop, node, at)
             elif self.cluster.up(node) and node.name not in self.scheduled:
                 self._schedule(node, now)
+        for node in started:
+            self._wake(node, now + self._dcs_rtt(node))
         self._watch_expiry(now)
 
     def describe(self, now: float) -> str:
