@@ -219,3 +219,20 @@ def test_sentinel_shows_when_a_quorum_will_call_the_master_down_and_does(seed: i
     sim.run_until(agreed + 5.0)
     sdowns = [t for t, c, m in sim.events if c == "sessions" and m.startswith("+sdown")]
     assert len(sdowns) >= 2 and abs(sdowns[1] - agreed) <= 0.05, (agreed, sdowns)  # the quorum (2 of 3)'s
+
+
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_a_restarted_patroni_member_follows_the_leader_at_its_first_loop(seed: int) -> None:
+    # Patroni runs its first HA loop as it starts, and starts PostgreSQL following the key's holder: the old
+    # primary does not serve its old data for up to loop_wait (10 s) before it follows.
+    sim = Simulation(bundled("active-passive"), seed=seed)
+    sim.run_until(30.0)
+    outage = sim.inject(parse_fault("region:us-east"))
+    sim.run_until(120.0)
+    cluster = lf(sim, "orders")
+    assert cluster.leader is not None and cluster.leader.name == "pg-3"
+    sim.heal(outage)
+    sim.run_until(120.5)
+    for name in ("pg-1", "pg-2"):
+        node = cluster.by_name[name]
+        assert node.role == "follower" and node.upstream is cluster.leader and node.streaming, name
