@@ -57,6 +57,7 @@ class Dashboard(App[int]):
         Binding("h", "heal_one", "heal"),
         Binding("space", "toggle_pause", "pause"),
         Binding("v", "switch_view", "view"),
+        Binding("g", "history", "history"),
         Binding("question_mark", "help", "help"),
         Binding("q", "request_quit", "quit"),
         Binding("r", "choose_runbook", "runbook"),
@@ -66,7 +67,6 @@ class Dashboard(App[int]):
         Binding("n", "runbook_next", "next step"),
         Binding("c", "runbook_continue", "run to end"),
         Binding("x", "runbook_stop", "stop runbook"),
-        Binding("g", "history", "history"),
         # The events panel's keys: its bottom border names them (the footer keeps its room for the others).
         Binding("e", "filter_cluster", "cluster", show=False),
         Binding("w", "filter_severity", "warnings", show=False),

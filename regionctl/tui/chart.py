@@ -43,6 +43,8 @@ SELECTED = MarkerStyle("◈", "┊", "bold reverse magenta", "selected")
 PRIORITY: tuple[MarkerKind, ...] = ("fault", "failover", "heal", "anomaly")
 NICE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400,
               21600, 43200, 86400)
+ROUND_DURATIONS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600,
+                   1200, 1800, 3600, 7200, 14400, 28800, 86400)
 METRIC_TITLES: dict[Metric, str] = {"lag": "replication lag", "availability": "availability",
                                     "latency": "write latency"}
 
@@ -63,15 +65,12 @@ def bar_style(metric: Metric, value: float) -> str:
 
 
 def scale_top(metric: Metric, values: Sequence[float | None]) -> float:
-    """The top of the y axis: availability 0-100 %; a duration up to a round figure over the highest."""
+    """The top of the y axis: availability 0-100 %; a round duration over the highest (its half is round too)."""
     if metric == "availability":
         return 1.0
     highest = max((v for v in values if v is not None), default=0.0)
     floor = 1.0 if metric == "lag" else 0.001  # a quiet run's lag stays low on a one-second axis
-    if highest <= floor:
-        return floor
-    magnitude = 10.0 ** math.floor(math.log10(highest))
-    return next(m * magnitude for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * magnitude >= highest)
+    return next((top for top in ROUND_DURATIONS if top >= max(highest, floor)), max(highest, floor))
 
 
 def held(values: Sequence[float | None]) -> list[float | None]:
@@ -127,26 +126,25 @@ def draw(metric: Metric, values: Sequence[float | None], markers: dict[int, Mark
         return [[("(too small for the chart)", "dim")]]
     shown = held(values[:plot_width])
     top = scale_top(metric, shown)
-    rows: list[Cells] = [[(" " * GUTTER, "")] + [(markers[c].glyph, markers[c].style) if c in markers else (" ", "")
-                                                 for c in range(plot_width)]]
-    eighths = [None if v is None else round(max(0.0, min(v, top)) / top * plot_height * 8) for v in shown]
+    rows: list[Cells] = [[(" " * GUTTER, ""), *runs([(markers[c].glyph, markers[c].style) if c in markers else (" ", "")
+                                                     for c in range(plot_width)])]]
+    eighths = [0 if v is None else round(max(0.0, min(v, top)) / top * plot_height * 8) for v in shown]
+    styles = ["" if v is None else bar_style(metric, v) for v in shown]  # once a column, not once a cell
     labels = {0: fmt_value(metric, top), plot_height // 2: fmt_value(metric, top / 2),
               plot_height - 1: fmt_value(metric, 0.0)}
     for row in range(plot_height):
-        from_bottom = plot_height - 1 - row
+        floor = (plot_height - 1 - row) * 8
         axis = "┤" if row in labels else "│"
-        cells: Cells = [(f"{labels.get(row, ''):>{GUTTER - 2}} ", "dim"), (axis, "dim")]
+        cells: list[tuple[str, str]] = []
         for column in range(plot_width):
-            filled = eighths[column]
-            level = 0 if filled is None else max(0, min(8, filled - from_bottom * 8))
-            value = shown[column]
-            if level == 0 and column in markers and markers[column].line != " ":
+            level = eighths[column] - floor
+            if level > 0:
+                cells.append((EIGHTHS[min(8, level)], styles[column]))
+            elif column in markers and markers[column].line != " ":
                 cells.append((markers[column].line, markers[column].style))
-            elif level == 0:
-                cells.append((" ", ""))
             else:
-                cells.append((EIGHTHS[level], bar_style(metric, value if value is not None else 0.0)))
-        rows.append(cells)
+                cells.append((" ", ""))
+        rows.append([(f"{labels.get(row, ''):>{GUTTER - 2}} ", "dim"), (axis, "dim"), *runs(cells)])
     axis_cells = ["─"] * plot_width
     label_cells = [" "] * (plot_width + GUTTER)
     for column, text in ticks(0.0, now, plot_width):
@@ -157,6 +155,22 @@ def draw(metric: Metric, values: Sequence[float | None], markers: dict[int, Mark
     rows.append([(" " * (GUTTER - 1) + "└" + "".join(axis_cells), "dim")])
     rows.append([("".join(label_cells), "dim")])
     return rows
+
+
+def runs(cells: Sequence[tuple[str, str]]) -> Cells:
+    """Neighbouring cells of one style as one run: a row of the chart is a few Segments, not one per cell."""
+    out: Cells = []
+    text: list[str] = []
+    style = None
+    for char, cell_style in cells:
+        if cell_style != style and text:
+            out.append(("".join(text), style or ""))
+            text = []
+        style = cell_style
+        text.append(char)
+    if text:
+        out.append(("".join(text), style or ""))
+    return out
 
 
 def legend() -> Cells:
