@@ -57,7 +57,7 @@ async def test_the_history_shows_the_whole_run_with_its_fault_failovers_and_heal
         rows = plot_rows(chart)
         assert all(row[fault_at] in "┃█▇▆▅▄▃▂▁" for row in rows)  # the fault's line runs down its column
         # The lag: nothing before the fault (streaming), the followers in us-east falling behind after it.
-        bars = [c for c in range(GUTTER, len(rows[-1])) if rows[-1][c] != " "]
+        bars = [c for c in range(GUTTER, len(rows[-1])) if rows[-1][c] in "█▇▆▅▄▃▂"]  # (▁: zero, or nearly)
         assert bars and min(bars) >= fault_at and max(bars) > column(chart, 90.0)
         screen = flowed(rendered(app))
         values = [v for v in chart.values() if v is not None]

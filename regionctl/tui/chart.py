@@ -142,6 +142,8 @@ def draw(metric: Metric, values: Sequence[float | None], markers: dict[int, Mark
                 cells.append((EIGHTHS[min(8, level)], styles[column]))
             elif column in markers and markers[column].line != " ":
                 cells.append((markers[column].line, markers[column].style))
+            elif floor == 0 and shown[column] is not None:  # a figure at (or near) zero: the baseline, not a gap
+                cells.append(("▁", styles[column]))
             else:
                 cells.append((" ", ""))
         rows.append([(f"{labels.get(row, ''):>{GUTTER - 2}} ", "dim"), (axis, "dim"), *runs(cells)])
