@@ -8,7 +8,8 @@ snapshot) and regionctl.tui.chart / opsdiagram (no Textual); this module only la
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
 
 from rich.segment import Segment
 from rich.text import Text
@@ -31,13 +32,21 @@ from regionctl.tui.chart import (
     legend,
     marker_columns,
 )
-from regionctl.tui.model import dur
+from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.opsdiagram import diagram, operation_lines
 from regionctl.tui.timeline import ESTATE, METRICS, Marker, Metric, Subject, Timeline
 from regionctl.tui.widgets import TextPanel, style_of
 
-if TYPE_CHECKING:
-    from regionctl.tui.app import Dashboard
+
+class LiveDashboard(Protocol):
+    """What the view needs of the dashboard (a Protocol: this module must not import the app, which opens it)."""
+
+    model: DashboardModel
+    observers: list[Callable[[Snapshot], None]]
+    snapshot: Snapshot
+
+    def clock_text(self) -> str: ...
+
 
 MODAL_WIDTH = 110  # the anomaly dialog's, at most (a narrower terminal: its width less a margin)
 
@@ -115,7 +124,7 @@ class HistoryScreen(Screen[None]):
     ]
     DEFAULT_CSS = HISTORY_CSS
 
-    def __init__(self, dashboard: Dashboard) -> None:
+    def __init__(self, dashboard: LiveDashboard) -> None:
         super().__init__()
         self.dashboard = dashboard
         self.timeline = dashboard.model.timeline
@@ -195,12 +204,12 @@ class HistoryScreen(Screen[None]):
                                 " · ", ("Enter shows its operations", "bold"))
             out.append("\n" + anomaly.explanation)
             return out
-        rows = max(2, min(12, self.dashboard.size.height // 5))
+        rows = max(2, min(12, self.app.size.height // 5))
         out = Text()
         markers = self.timeline.markers
         others = [m for m in markers if m.kind != "anomaly"]
         shown = others[-(rows - 1):] if anomalies else others[-rows:]
-        room = max(10, self.dashboard.size.width - 16)  # one line each: a long label is cut, not wrapped
+        room = max(10, self.app.size.width - 16)  # one line each: a long label is cut, not wrapped
         for marker in shown:
             style = MARKER_STYLES[marker.kind]
             label = marker.label if len(marker.label) <= room else marker.label[:room - 1] + "…"

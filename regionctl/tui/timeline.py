@@ -22,8 +22,7 @@ import bisect
 import math
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from regionctl.contract.snapshot import AnomalyView, ClusterBooks, ClusterView, EventView, Snapshot
 from regionctl.tui.incidents import incident_of
@@ -39,8 +38,7 @@ MARKER_KINDS: tuple[MarkerKind, ...] = ("fault", "heal", "failover", "anomaly")
 Scope = Literal["estate", "cluster", "node"]
 
 
-@dataclass(frozen=True, order=True)
-class Subject:
+class Subject(NamedTuple):  # NamedTuples, not dataclasses: this module is on the first frame's import path
     """What a series is about: the estate (every cluster), one cluster, or one node (lag only)."""
 
     scope: Scope
@@ -53,8 +51,7 @@ class Subject:
 ESTATE = Subject("estate")
 
 
-@dataclass(frozen=True)
-class Marker:
+class Marker(NamedTuple):
     at: float
     kind: MarkerKind
     label: str
@@ -99,10 +96,9 @@ class Rows:
         return None if value == self.empty else value
 
 
-@dataclass(frozen=True)
-class ClusterSlots:
+class ClusterSlots(NamedTuple):
     nodes: int  # the first node's lag slot; the cluster's nodes follow in order
-    count: int
+    members: int
     lag: int
     latency: int
     availability: int  # in the low rows
@@ -177,7 +173,7 @@ class Timeline:
         readings: list[float] = []
         for cluster in snapshot.clusters:
             slots = self._clusters.get(cluster.name)
-            if slots is None or slots.count != len(cluster.nodes):
+            if slots is None or slots.members != len(cluster.nodes):
                 slots = self._place(cluster)
             worst = 0.0
             slot = slots.nodes
