@@ -254,7 +254,8 @@ class Dashboard(App[int]):
     def action_history(self) -> None:
         from regionctl.tui.historyview import HistoryScreen  # imported on first use: the first frame stays light
 
-        self.push_screen(HistoryScreen(self))
+        if self.screen is self.main:  # not over a dialog (the history's own g closes it)
+            self.push_screen(HistoryScreen(self))
 
     def action_filter_cluster(self) -> None:
         self.w("#events", EventsPanel).cycle_cluster([c.name for c in self.topology.clusters])
