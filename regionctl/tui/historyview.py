@@ -113,6 +113,9 @@ class HistoryChart(Widget):
 
 
 class HistoryScreen(Screen[None]):
+    """The chart, its legend and the latest markers (or the anomaly selected); the dashboard ticks on behind it
+    and its keys (f, h, space, r, ?) still work here."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("g,escape", "close", "close"),
         Binding("m", "metric", "lag/avail/latency"),

@@ -30,6 +30,9 @@ from regionctl.tui.incidents import incident_of
 BUCKETS = 512  # per series: more than twice the widest chart's columns, so a column merges several buckets
 FIRST_SPAN = 0.25  # seconds per bucket at the start: one tick of the dashboard at 1x
 MAX_MARKERS = 1000  # of each kind (the checker itself caps anomalies at 100 per key)
+# Anomalies told apart from those seen before (each check reports them all again): the checker's cap of 100 a
+# key keeps a run far below this; past it, new ones are neither marked nor counted, and memory stays bounded.
+REMEMBERED = 10_000
 
 Metric = Literal["lag", "availability", "latency"]
 METRICS: tuple[Metric, ...] = ("lag", "availability", "latency")
@@ -242,7 +245,7 @@ class Timeline:
             self._anomaly_source = snapshot.anomalies
             for anomaly in snapshot.anomalies:
                 ident = anomaly.ident
-                if ident not in self._anomalies:
+                if ident not in self._anomalies and len(self._anomalies) < REMEMBERED:
                     self._anomalies.add(ident)
                     where = anomaly.cluster + (f"/{anomaly.key}" if anomaly.key else "")
                     self.mark(Marker(anomaly.at, "anomaly", f"{anomaly.kind} anomaly on {where}", anomaly.cluster,
