@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.widgets import Static
 
 from regionctl.contract.commands import InjectFault
@@ -166,3 +167,21 @@ async def test_stepping_to_an_anomaly_without_one_says_so() -> None:
         await pilot.pause()
         assert chart_of(app).selected is None and isinstance(app.screen, HistoryScreen)
         assert any("no consistency anomaly so far" in str(n.message) for n in app._notifications)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_view_fits_the_smallest_and_a_large_terminal(size: tuple[int, int]) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await failed_over(app)
+        await pilot.press("g")
+        await pilot.pause()
+        chart = chart_of(app)
+        lines = rendered(app)
+        assert lines[0].startswith("history t=0 → 2m00s") and "g close" in lines[-1]
+        assert chart.size.height >= 10 and chart.plot_width() == size[0] - 2 - GUTTER  # the width, less the border
+        labels = chart.plain_lines[-1].split()
+        assert labels[0] == "0s" and labels[-1] == "2m00s"
+        assert sorted(set(chart.plain_lines[0].split())) == ["★", "✔", "✘"]
+        assert any("✘┃ fault injected" in line for line in lines)
+        assert any("fault healed: region:us-east" in line for line in lines)  # every marker listed, even at 80x24

@@ -177,3 +177,17 @@ def test_time_ticks_are_round_and_apart() -> None:
     assert "0s" in steps and "1h00m" in steps and "30m00s" in steps
     columns = [c for c, _ in marks]
     assert all(b - a >= 9 for a, b in itertools.pairwise(columns))
+
+
+def test_a_backend_without_running_totals_gives_its_own_availability_reading() -> None:
+    # Real hosts: no ClusterView.books; the cluster's availability (1 writable, 0 not) is the sample, as it is.
+    timeline = Timeline(buckets=16)
+    readings = (1.0, 1.0, 0.0, 0.0, 1.0)
+    for step, reading in enumerate(readings, start=1):
+        nodes = snapshot(0.0, (0.0, 0.0, 0.0)).clusters[0].nodes
+        cluster = ClusterView("a", "postgres", "async", "a-1", 1, nodes, availability=reading)
+        timeline.add(Snapshot("t", "single-region", "ssh", step * 10.0, (), (cluster,), (), ()))
+    values = timeline.bucket_values("availability", Subject("cluster", "a"))
+    assert [v for v in values if v is not None] == list(readings)  # 10 s apart: each in a bucket of its own
+    assert timeline.bucket_values("availability", ESTATE) == values
+    assert all(v is None for v in timeline.bucket_values("latency", ESTATE))  # not measured there: no series
