@@ -43,6 +43,7 @@ bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/sim_speed.py
 	$(BIN)/python bench/tui_bench.py
+	$(BIN)/python bench/history_cost.py
 	$(BIN)/python bench/exporter_scrape.py
 	$(BIN)/python bench/blast_speed.py
 	$(BIN)/python bench/fidelity.py

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 from regionctl.contract.commands import InjectFault
 from regionctl.contract.faults import parse_fault
-from tests.tuihelpers import SIZE, advance, forked, make_app, preview_shown, runbook_two_steps
+from tests.tuihelpers import SIZE, advance, failed_over, forked, make_app, preview_shown, runbook_two_steps
 
 
 def test_main_screen_during_a_region_outage(snap_compare: Any) -> None:
@@ -104,3 +104,16 @@ def test_the_topology_view_of_a_small_terminal(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=outage)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_history_view_after_a_failover(snap_compare: Any, size: tuple[int, int]) -> None:
+    # us-east lost at 40 s, orders and sessions failed over, healed at 100 s: the whole run's lag and its markers.
+    app = make_app()
+
+    async def history(pilot: Pilot[Any]) -> None:
+        await failed_over(app)
+        await pilot.press("g")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=history)

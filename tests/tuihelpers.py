@@ -126,3 +126,19 @@ def seen(app: Dashboard) -> list[str]:
 
     visible_screen_stack.set(list(app._background_screens))  # the top screen's background draws them
     return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def failed_over(app: Dashboard) -> None:
+    """us-east lost at t=40s and healed at t=100s, orders and sessions failed over in between, ticked at 4 Hz
+    as the play loop does (every snapshot through the one update path)."""
+    from regionctl.contract.commands import HealAll, InjectFault
+    from regionctl.contract.faults import parse_fault
+
+    for _ in range(40):
+        await advance(app, 0.25)
+    await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+    for _ in range(240):
+        await advance(app, 0.25)
+    await app.backend.apply(HealAll())
+    for _ in range(80):
+        await advance(app, 0.25)

@@ -32,6 +32,17 @@ class NodeView:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterBooks:
+    """A cluster's running totals since the run began: the dashboard's history differences two snapshots'
+    to chart each interval (the availability and write latency of those seconds, not of the whole run)."""
+
+    requests: int = 0  # reads and writes attempted
+    requests_ok: int = 0  # reads answered and writes acknowledged
+    writes_timed: int = 0  # acknowledged writes whose latency is summed below
+    write_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterView:
     name: str
     engine: str
@@ -42,6 +53,7 @@ class ClusterView:
     writable: bool = True
     election: str = ""  # what the failover machinery is doing right now, if anything
     availability: float = 1.0
+    books: ClusterBooks | None = None  # None: the backend counts no client requests (real hosts)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "engine": self.engine, "replication": self.replication,
@@ -103,6 +115,40 @@ class EventView:
 
 
 @dataclass(frozen=True, slots=True)
+class OperationView:
+    """One probe operation an anomaly cites (regionctl.consistency.Operation, as plain figures)."""
+
+    index: int
+    session: str
+    op: str  # write | read
+    key: str
+    value: int | None
+    start: float
+    end: float | None  # None: its completion is unknown (a timeout)
+    outcome: str  # ok | fail | unknown
+    node: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyView:
+    """A consistency anomaly the live checks found (a cluster's promised model broken), with its operations."""
+
+    model: str
+    kind: str
+    cluster: str
+    key: str | None
+    session: str | None
+    at: float  # when it became visible: the latest completion among its operations
+    explanation: str
+    operations: tuple[OperationView, ...]
+
+    @property
+    def ident(self) -> tuple[object, ...]:
+        """The same anomaly found again by a later check has the same identity (operation indexes are stable)."""
+        return (self.cluster, self.model, self.kind, self.key, self.session, tuple(o.index for o in self.operations))
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     topology: str
     kind: str
@@ -118,6 +164,8 @@ class Snapshot:
     services: tuple[ServiceView, ...] = ()
     # What the faults have reached so far in this run (regions, nodes, tenants, traffic_fraction).
     observed_blast_radius: dict[str, Any] = field(default_factory=dict)
+    # The anomalies of the clusters' consistency promises found so far (the simulator's probe checks).
+    anomalies: tuple[AnomalyView, ...] = ()
 
     def cluster(self, name: str) -> ClusterView:
         return next(c for c in self.clusters if c.name == name)

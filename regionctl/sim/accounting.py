@@ -27,11 +27,12 @@ def _bucket(seconds: float) -> int:
 class Histogram:
     """Latencies by bucket, added as (latency of a path) x (requests that took it)."""
 
-    __slots__ = ("counts", "total")
+    __slots__ = ("counts", "seconds", "total")
 
     def __init__(self) -> None:
         self.counts = [0] * _BUCKETS
         self.total = 0
+        self.seconds = 0.0  # the latencies summed: the dashboard's history charts each interval's mean
 
     def add(self, seconds: float, count: int) -> None:
         if count == 0:
@@ -40,12 +41,14 @@ class Histogram:
         count = max(count, -self.counts[index])  # a retraction never takes away more than was added
         self.counts[index] += count
         self.total += count
+        self.seconds += seconds * count
 
     def merge(self, other: Histogram) -> None:
         for i, count in enumerate(other.counts):
             if count:
                 self.counts[i] += count
         self.total += other.total
+        self.seconds += other.seconds
 
     def percentile(self, q: float) -> float | None:
         if self.total <= 0:

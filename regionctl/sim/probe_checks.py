@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from regionctl.consistency import MODELS, CheckResult, Fault, History, check, from_records
+from regionctl.consistency import MODELS, Anomaly, CheckResult, Fault, History, check, from_records
+from regionctl.contract.snapshot import AnomalyView, OperationView
 
 if TYPE_CHECKING:
     from regionctl.sim.history import ProbeRecorder
@@ -43,6 +44,20 @@ class ProbeChecks:
         self.recorder = recorder
         self.promised = promised  # cluster -> the model it promises, or None
         self.memo: dict[str, Checked] = {}
+        self._views: tuple[tuple[tuple[str, int], ...], tuple[AnomalyView, ...]] = ((), ())
+
+    def anomalies(self) -> tuple[AnomalyView, ...]:
+        """The anomalies of each promise as last checked (snapshots read them; no check runs here), in the order
+        they became visible. Built again only when a check has run since."""
+        checked = [(cluster, self.memo[cluster]) for cluster, model in self.promised.items()
+                   if model and cluster in self.memo]
+        stamp = tuple((cluster, memo.records) for cluster, memo in checked)  # a new check, a new count
+        if stamp != self._views[0]:
+            views = [_view(self.promised[cluster] or "", anomaly) for cluster, memo in checked
+                     for anomaly in memo.results[self.promised[cluster] or ""].anomalies]
+            order = sorted(views, key=lambda v: (v.at, v.cluster, v.kind, [o.index for o in v.operations]))
+            self._views = (stamp, tuple(order))
+        return self._views[1]
 
     def history(self, cluster: str | None = None) -> History:
         """Every operation recorded so far (of one cluster), with the run's faults."""
@@ -80,3 +95,10 @@ class ProbeChecks:
         memo = Checked(count, now, figures, results)
         self.memo[cluster] = memo
         return memo
+
+
+def _view(model: str, anomaly: Anomaly) -> AnomalyView:
+    operations = tuple(OperationView(op.index, op.session, op.op, op.key, op.value, op.start, op.end, op.outcome,
+                                     op.node) for op in anomaly.operations)
+    return AnomalyView(model, anomaly.kind, anomaly.cluster, anomaly.key, anomaly.session, anomaly.at,
+                       anomaly.explanation, operations)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from regionctl.contract.faults import Fault, FaultKind, check_targets
 from regionctl.contract.snapshot import (
+    ClusterBooks,
     ClusterView,
     EventView,
     FaultView,
@@ -409,12 +410,14 @@ class Simulation:
                 lag_ops=cluster.lag_ops(node, now),
                 term=node.term, position=round(node.received(now)),
                 accepting_writes=node.role == "leader" and not node.fenced and self.network.up(node.loc)))
-        total, _, _, _ = cluster.view_books(now)
+        total, _, writes, _ = cluster.view_books(now)
+        books = ClusterBooks(total.writes_attempted + total.reads_attempted, total.writes_acked + total.reads_ok,
+                             writes.total, writes.seconds)
         return ClusterView(
             name=cluster.name, engine=cluster.spec.engine, replication=cluster.mode,
             leader=leader.name if leader is not None else None, term=cluster.term, nodes=tuple(nodes),
             writable=self.writable(cluster), election=cluster.describe(now),
-            availability=total.availability())
+            availability=total.availability(), books=books)
 
     def writable(self, cluster: ClusterBase) -> bool:
         return cluster.writable()
@@ -463,6 +466,7 @@ class Simulation:
             metrics=self.metrics(),
             events=tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:]),
             observed_blast_radius=self.observed_blast_radius(),
+            anomalies=self.probe_checks.anomalies() if self.probe_checks is not None else (),
         )
 
     def metrics(self) -> dict[str, object]:

@@ -57,6 +57,7 @@ class Dashboard(App[int]):
         Binding("h", "heal_one", "heal"),
         Binding("space", "toggle_pause", "pause"),
         Binding("v", "switch_view", "view"),
+        Binding("g", "history", "history"),
         Binding("question_mark", "help", "help"),
         Binding("q", "request_quit", "quit"),
         Binding("r", "choose_runbook", "runbook"),
@@ -87,6 +88,8 @@ class Dashboard(App[int]):
         "filter_cluster": "events: one cluster's lines (with the estate's), each in turn, then all",
         "filter_severity": "events: every severity → warnings and errors → errors only",
         "focus_log": "events: scroll the log (↑ ↓ PgUp PgDn Home; End follows the latest line again)",
+        "history": "history: lag, availability, write latency over the whole run, faults, failovers and "
+                   "consistency anomalies marked (m metric · ↑↓ series · ←→ anomaly · Enter its operations)",
         "help": "this help",
         "request_quit": "quit (asks first while faults are injected or a runbook runs)",
     }
@@ -248,6 +251,12 @@ class Dashboard(App[int]):
         self._show_layout()
 
     # -- the event log ---------------------------------------------------------------------
+    def action_history(self) -> None:
+        from regionctl.tui.historyview import HistoryScreen  # imported on first use: the first frame stays light
+
+        if self.screen is self.main:  # not over a dialog (the history's own g closes it)
+            self.push_screen(HistoryScreen(self))
+
     def action_filter_cluster(self) -> None:
         self.w("#events", EventsPanel).cycle_cluster([c.name for c in self.topology.clusters])
 
@@ -447,7 +456,7 @@ class Dashboard(App[int]):
                   "choose_runbook": "Run a runbook", "runbook_next": "Runbook: next step",
                   "runbook_continue": "Runbook: run to the end", "runbook_stop": "Runbook: stop",
                   "filter_cluster": "Events: filter by cluster", "filter_severity": "Events: filter by severity",
-                  "focus_log": "Events: scroll the log",
+                  "focus_log": "Events: scroll the log", "history": "History chart (lag, availability, latency)",
                   "help": "Help: keys and faults", "request_quit": "Quit regionctl"}
         for action, title in titles.items():
             yield SystemCommand(title, self.EXPLAIN[action], getattr(self, f"action_{action}"))

@@ -14,6 +14,7 @@ from regionctl.contract.report import judge_slo
 from regionctl.contract.snapshot import EventView, NodeView, Snapshot
 from regionctl.model.resolved import region_rtt
 from regionctl.model.topology import Topology
+from regionctl.tui.timeline import Timeline
 from regionctl.units import format_duration
 
 HISTORY_SECONDS = 60.0  # the replication sparkline covers the last minute of backend time
@@ -110,6 +111,7 @@ class DashboardModel:
         self.topology = topology
         self.followers: dict[str, FollowerStats] = {}
         self.snapshot: Snapshot | None = None
+        self.timeline = Timeline()  # the whole run, for the history chart (kept whether it is open or not)
         self._seen_until: float = -1.0
         self._seen_at_edge: set[tuple[str, str]] = set()
         self._pairs = [(a.name, b.name, region_rtt(topology, a.name, b.name)[0])
@@ -130,7 +132,9 @@ class DashboardModel:
                 while history and history[0][0] < now - HISTORY_SECONDS:
                     history.popleft()
         self.snapshot = snapshot
-        return self._new_events(snapshot.events)
+        fresh = self._new_events(snapshot.events)
+        self.timeline.add(snapshot, fresh)
+        return fresh
 
     def _new_events(self, events: tuple[EventView, ...]) -> list[EventView]:
         # Events carry no sequence number; time is monotonic, so (time, text) at the edge dedupes.
