@@ -26,7 +26,7 @@ from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
 from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_note
-from regionctl.tui.layout import COMPACT_CSS, Layout
+from regionctl.tui.layout import COMPACT_CSS, Layout, Rows
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.readiness import PICKER_TITLE, RunbookPlans, runbook_choices
 from regionctl.tui.render import (
@@ -118,7 +118,8 @@ class Dashboard(App[int]):
         self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
         self._playing = False
         self.main: Screen[Any] | None = None
-        self.layout_ = Layout()
+        self.layout_ = Layout(rows=Rows(clusters=len(topology.clusters),
+                                        followers=sum(len(c.nodes) - 1 for c in topology.clusters)))
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -244,7 +245,7 @@ class Dashboard(App[int]):
                 self._paint(self.snapshot, [])
 
     def action_switch_view(self) -> None:
-        if self.layout_.wide:
+        if self.layout_.mode == "wide":
             self.notify("every panel is on screen at this size (v switches views in a smaller terminal)")
             return
         self.layout_.next_view()
