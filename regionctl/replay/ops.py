@@ -142,6 +142,8 @@ class SessionLog:
 
     seed: int
     entries: list[Entry] = field(default_factory=list)
+    topology_yaml: str | None = None  # the topology's text, where the frontend knows it (a replay saves it)
+    topology_file: str = ""
     listeners: list[Callable[[Entry], None]] = field(default_factory=list)
 
     def perform(self, sim: Simulation, entry: Entry) -> Outcome:

@@ -75,7 +75,7 @@ class Replayer:
     commands: list[Mark] = field(default_factory=list)  # each operation, once performed
     events: list[Mark] = field(default_factory=list)  # what the simulation logged, as the index finds it
     lag_samples: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)  # node -> samples
-    divergences: list[Divergence] = field(default_factory=list)
+    divergences: dict[int, Divergence] = field(default_factory=dict)  # by the operation's index
     indexed_until: float = 0.0
 
     def __post_init__(self) -> None:
@@ -131,9 +131,9 @@ class Replayer:
             entry = self.entries[cursor.applied]
             self._to(cursor, entry.t, extend)
             outcome = perform(cursor.sim, entry)
-            if extend and (outcome.ok, outcome.message, outcome.took) != (entry.ok, entry.result, entry.took):
-                self.divergences.append(Divergence(cursor.applied, entry, f"{outcome.ok}, {outcome.message!r}"
-                                                   + (f", took {outcome.took:g}" if outcome.took else "")))
+            if (outcome.ok, outcome.message, outcome.took) != (entry.ok, entry.result, entry.took):
+                found = f"{outcome.message!r}" + (f" (took {outcome.took:g}s)" if outcome.took else "")
+                self.divergences[cursor.applied] = Divergence(cursor.applied, entry, found)
             cursor.applied += 1
         self._to(cursor, position.t, extend)
 

@@ -145,8 +145,8 @@ class _Reader:
         if self.errors:
             raise InputError(self.errors)
         if not closed:
-            self.warnings.append(Diagnostic(self.name, parsed[-1][0], 1, "(file)", "no end line: the session did not close "
-                                            "(killed?); it is replayed up to its last operation", "warning"))
+            self.warnings.append(Diagnostic(self.name, parsed[-1][0], 1, "(file)", "no end line: the session did "
+                                            "not close (killed?); it is replayed up to its last operation", "warning"))
         return SessionFile(self.name, seed, topology_yaml, topology_file, tuple(entries), end, closed,
                            tuple(self.warnings))
 
