@@ -36,11 +36,15 @@ def drive(topology: str, seed: int, schedule: list[tuple[float, Command]], *, ti
 
     backend = SimBackend(bundled(topology), seed=seed, speed=speed, clock=lambda: clock[0], sleep=sleep)
     run = LiveRun(backend)
+    pending: list[asyncio.Task[object]] = []
 
     async def tick() -> None:
         clock[0] += tick_rng.uniform(0.01, 0.6)  # uneven frames: the simulated step is speed x this
         backend.pace()
         run.frames[Position(backend.sim.now, len(backend.session.entries))] = backend.snapshot()
+        running = [task for task in pending if not task.done()]
+        if running:  # a promotion waits for the clock in 50 ms polls: let it look once per frame (deterministic)
+            await asyncio.wait(running, timeout=0.07)
         await asyncio.sleep(0)
 
     async def wait(wall: float) -> None:
@@ -51,7 +55,6 @@ def drive(topology: str, seed: int, schedule: list[tuple[float, Command]], *, ti
     async def main() -> None:
         backend.live = True
         backend.pace()
-        pending: list[asyncio.Task[object]] = []
         for delay, command in schedule:
             await wait(delay)
             if isinstance(command, Promote):  # takes its engine's time: the clock goes on meanwhile
