@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from regionctl.cli.replay import session_topology
 from regionctl.contract.commands import (
     Command,
     Demote,
@@ -84,7 +85,7 @@ def test_the_recorded_file_replays_the_live_run(tmp_path: Path) -> None:
     session = sessionfile.load(path)
     assert session.closed and session.end == run.backend.sim.now
     assert session.entries == tuple(run.backend.session.entries)  # times and floats round-trip exactly
-    replayer = Replayer(sessionfile.load_topology(session), session.seed, session.entries, session.end)
+    replayer = Replayer(session_topology(session), session.seed, session.entries, session.end)
     _assert_identical(run, replayer, every=4)
     lines = path.read_text().splitlines()
     assert json.loads(lines[0])["version"] == 1 and json.loads(lines[-1]) == {"t": run.backend.sim.now, "do": "end"}

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
+from regionctl.cli.replay import session_topology
 from regionctl.contract.commands import HealAll, InjectFault, Promote, ShiftTraffic
 from regionctl.contract.faults import parse_fault
 from regionctl.replay import sessionfile
 from regionctl.tui.replay import ReplayApp, ReplayScreen, replay_app
-from tests.replayhelpers import LiveRun, drive, record
 from regionctl.tui.widgets import KeyedTable, TextPanel
+from tests.replayhelpers import LiveRun, drive, record
 from tests.tuihelpers import SIZE, advance, cell, make_app, panel
 
 
@@ -30,7 +30,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LiveRun]:
 
 def _app(path: Path, start: float | None = None) -> ReplayApp:
     session = sessionfile.load(path)
-    app = replay_app(session, sessionfile.load_topology(session), start=start, background_index=False)
+    app = replay_app(session, session_topology(session), start=start, background_index=False)
     app.replay_screen.replayer.index()  # every mark known before the first frame: deterministic screens
     return app
 
@@ -86,7 +86,8 @@ async def test_stepping_goes_event_by_event_forward_and_back(recorded: tuple[Pat
             seen.append(screen.position)
         assert seen == sorted(seen, key=lambda p: (p.t, p.applied)) and len(set(seen)) == 8
         inject = next(p for p in seen if p.applied == 1)  # the first command is one of the steps
-        assert "↯" in _panel(app, "scrubber") and f"{len(screen.replayer.entries)} command(s)" in _panel(app, "scrubber")
+        scrubber = _panel(app, "scrubber")
+        assert "↯" in scrubber and f"{len(screen.replayer.entries)} command(s)" in scrubber
         for expected in reversed(seen[:-1]):
             await pilot.press("left_square_bracket")
             await pilot.pause()

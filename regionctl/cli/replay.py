@@ -21,7 +21,7 @@ def load_session_or_exit(path: Path) -> tuple[SessionFile, Topology]:
 
     try:
         session = sessionfile.load(path)
-        topology = sessionfile.load_topology(session)
+        topology = session_topology(session)
     except InputError as exc:
         for diag in exc.diagnostics:
             click.echo(diag.format(), err=True)
@@ -29,6 +29,19 @@ def load_session_or_exit(path: Path) -> tuple[SessionFile, Topology]:
     for warning in session.warnings:
         click.echo(warning.format(), err=True)
     return session, topology
+
+
+def session_topology(session: SessionFile) -> Topology:
+    """The session's own topology, checked as `validate` checks a file (its problems point into the
+    embedded text: FILE[topology]:LINE:COL). Raises InputError."""
+    from regionctl.loading import deep_check
+    from regionctl.model import loader
+    from regionctl.model.topology import Topology
+
+    loaded = loader.load_bytes(f"{session.path}[topology]", session.topology_yaml.encode("utf-8"), "topology",
+                               deep_check)
+    assert isinstance(loaded.model, Topology)
+    return loaded.model
 
 
 @click.command()

@@ -270,13 +270,3 @@ def _unknown(key: str, known: list[str], where: str = "the header") -> str:
     fields = ", ".join(known)
     return f"expected a known field of {where} ({fields}), found the unknown field {key!r}" + _near(key, known)
 
-
-def load_topology(session: SessionFile) -> Any:
-    """The session's own topology, checked as `validate` checks a file (its problems point into the
-    embedded text: FILE[topology]:LINE:COL). Raises InputError."""
-    from regionctl.loading import deep_check
-    from regionctl.model import loader
-
-    loaded = loader.load_bytes(f"{session.path}[topology]", session.topology_yaml.encode("utf-8"), "topology",
-                               deep_check)
-    return loaded.model
