@@ -44,7 +44,7 @@ def test_status_in_words(session: tuple[Path, object]) -> None:
 def test_help_teaches_with_examples() -> None:
     result = invoke("replay", "--help")
     assert result.exit_code == 0
-    assert "regionctl replay drill.session.jsonl --at 1m30s --status" in result.stdout
+    assert "regionctl replay drill.session.jsonl --at 1.5m --status" in result.stdout
     assert "--record" in result.stdout
 
 

@@ -47,7 +47,7 @@ def session_topology(session: SessionFile) -> Topology:
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--at", "at", default=None, metavar="D",
-              help="The moment to show: a simulated time from the start of the session (90s, 1m30s). "
+              help="The moment to show: a simulated time from the start of the session (90s, 1.5m, 1h). "
                    "Default: the end of the session.")
 @click.option("--status", "status", is_flag=True,
               help="Print the status at --at (as `regionctl status` does) instead of opening the scrubber.")
@@ -63,7 +63,7 @@ def replay(file: Path, at: str | None, status: bool, as_json: bool) -> None:
     Examples:
       $ regionctl tui active-passive --record drill.session.jsonl
       $ regionctl replay drill.session.jsonl
-      $ regionctl replay drill.session.jsonl --at 1m30s --status
+      $ regionctl replay drill.session.jsonl --at 1.5m --status
       $ regionctl replay drill.session.jsonl --at 90s --status --json
     """
     from regionctl.cli.common import duration_or_exit, fail

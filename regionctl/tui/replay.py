@@ -102,7 +102,7 @@ class ReplayScreen(Screen[None]):
         "step(-1)": "replay: the previous event or command",
         "step(1)": "replay: the next event or command (one by one, even at the same instant)",
         "jump(0)": "replay: the start of the session", "jump(1)": "replay: the end of the session",
-        "go_to": "replay: go to a typed time (90s, 1m30s, 12m)",
+        "go_to": "replay: go to a typed time (90s, 1.5m, 12m)",
         "toggle_play": "replay: play / pause (at ×1 … ×60 simulated seconds per second)",
         "faster": "replay: play faster", "slower": "replay: play slower",
         "save": "replay: save the session to a file (regionctl replay FILE opens it again)",
@@ -285,7 +285,7 @@ class ReplayScreen(Screen[None]):
             self.show(self.replayer.at(seconds))
 
         self.app.push_screen(AskScreen("Go to which simulated time?", format_duration(self.position.t),
-                                       f"a duration from the start: 90s, 1m30s, 12m (the session ends at "
+                                       f"a duration from the start: 90s, 1.5m, 12m (the session ends at "
                                        f"t={format_duration(self.replayer.end)}) · Enter goes · Esc cancels"), chosen)
 
     def action_toggle_play(self) -> None:
