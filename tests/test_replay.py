@@ -43,7 +43,7 @@ def _failover_schedule() -> list[tuple[float, Command]]:
         (2.93, ShiftTraffic("eu-west", "us-east")),
         (1.7, HealFault(parse_fault("region:us-east"))),
         (0.9, Promote("pg-1")),  # 1 s of engine time: the next command lands while it runs
-        (0.05, InjectFault(parse_fault("loss:us-east|eu-west=20%"))),
+        (0.0, InjectFault(parse_fault("loss:us-east|eu-west=20%"))),
         (2.2, Fence("redis-2")),
         (1.3, HealAll()),
         (0.4, Unfence("redis-2")),

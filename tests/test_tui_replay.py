@@ -145,6 +145,17 @@ async def test_b_in_the_live_dashboard_replays_the_session_so_far() -> None:
         assert "1 fault(s) injected" in panel(app, "header")  # the live run, where it was
 
 
-def test_the_replay_screen(snap_compare: Any, recorded: tuple[Path, LiveRun]) -> None:
-    # Mid-outage: us-east down, orders failed over to pg-3, the scrubber at t=1m40s with the commands marked.
-    assert snap_compare(_app(recorded[0], start=100.0), terminal_size=SIZE)
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "drill.session.jsonl"
+
+
+def test_the_replay_screen(snap_compare: Any) -> None:
+    # `regionctl replay docs/examples/drill.session.jsonl --at 100s`: us-east down, orders failed over to pg-3,
+    # the scrubber at t=1m40s with the commands marked (the README's screenshot).
+    assert snap_compare(_app(EXAMPLE, start=100.0), terminal_size=SIZE)
+
+
+def test_the_documented_example_replays_as_it_was_recorded() -> None:
+    session = sessionfile.load(EXAMPLE)
+    replayer = _app(EXAMPLE).replay_screen.replayer
+    assert session.closed and len(session.entries) == 5 and not replayer.divergences
+    assert replayer.snapshot(replayer.at(100.0)).cluster("orders").leader == "pg-3"
