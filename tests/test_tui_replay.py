@@ -159,3 +159,28 @@ def test_the_documented_example_replays_as_it_was_recorded() -> None:
     replayer = _app(EXAMPLE).replay_screen.replayer
     assert session.closed and len(session.entries) == 5 and not replayer.divergences
     assert replayer.snapshot(replayer.at(100.0)).cluster("orders").leader == "pg-3"
+
+
+async def test_b_in_a_lab_replays_the_lab_session_show_me_included() -> None:
+    from tests.labtuihelpers import lab_app
+
+    app = await lab_app("dns-ttl-rto")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")  # show me: the step's `do` through the executor, on the session log
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.showing is None and app.backend.session.entries:  # type: ignore[attr-defined]
+                break
+        await advance(app, 5)
+        performed = len(app.backend.session.entries)  # type: ignore[attr-defined]
+        assert performed >= 1
+        await pilot.press("b")
+        await pilot.pause()
+        screen = _screen(app)
+        assert screen.position.applied == performed and screen.topology is app.topology
+        await pilot.press("s")  # save, in the replay (not the lab's show me): no YAML text for a lab's topology
+        await pilot.pause()
+        assert isinstance(app.screen, ReplayScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReplayScreen)
