@@ -11,8 +11,7 @@ commands may come in between, as they did live).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from regionctl.contract.faults import FaultSpecError, parse_fault
 from regionctl.sim import operator
@@ -37,9 +36,9 @@ OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 RESULT_FIELDS = ("ok", "result")
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One operation at simulated time `t`, and what it answered live (`ok`, `result`)."""
+class Entry(NamedTuple):
+    """One operation at simulated time `t`, and what it answered live (`ok`, `result`). A named tuple, not a
+    dataclass: the simulator backend imports this on the dashboard's first frame, and a dataclass costs ms."""
 
     t: float
     do: str
@@ -54,12 +53,12 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"t": self.t, "do": self.do}
-        for f in fields(self):
-            if f.name in ("t", "do", "ok", "result"):
+        for name in self._fields:
+            if name in ("t", "do", "ok", "result"):
                 continue
-            value = getattr(self, f.name)
+            value = getattr(self, name)
             if value is not None:
-                out[f.name.rstrip("_")] = value
+                out[name.rstrip("_")] = value
         if self.do != "end":
             out["ok"] = self.ok
             out["result"] = self.result
@@ -77,8 +76,7 @@ class Entry:
         return f"{self.do} {target}{extra}".strip()
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     ok: bool
     message: str
     took: float | None = None
@@ -135,20 +133,20 @@ def _perform(sim: Simulation, entry: Entry) -> Outcome:
     raise ValueError(f"unknown operation {do!r}")
 
 
-@dataclass
 class SessionLog:
     """Every operation a simulator backend performed, in order; `listeners` hear each as it is logged
     (a recording writes it to its file at once, so a killed dashboard leaves its session behind)."""
 
-    seed: int
-    entries: list[Entry] = field(default_factory=list)
-    topology_yaml: str | None = None  # the topology's text, where the frontend knows it (a replay saves it)
-    topology_file: str = ""
-    listeners: list[Callable[[Entry], None]] = field(default_factory=list)
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.entries: list[Entry] = []
+        self.topology_yaml: str | None = None  # the topology's text, where the frontend knows it (a replay saves it)
+        self.topology_file = ""
+        self.listeners: list[Callable[[Entry], None]] = []
 
     def perform(self, sim: Simulation, entry: Entry) -> Outcome:
         outcome = perform(sim, entry)
-        self.add(replace(entry, t=sim.now, ok=outcome.ok, result=outcome.message, took=outcome.took))
+        self.add(entry._replace(t=sim.now, ok=outcome.ok, result=outcome.message, took=outcome.took))
         return outcome
 
     def add(self, entry: Entry) -> None:
