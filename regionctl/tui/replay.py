@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from regionctl.analysis.reach import current_reach
 from regionctl.contract.snapshot import Snapshot
@@ -131,6 +132,8 @@ class ReplayScreen(Screen[None]):
         self.snapshot: Snapshot | None = None
         self._timer: Any = None
         self._unsampled = False
+        self._pending: Position | None = None  # a jump waiting for the index to get there
+        self._index_running = False
 
     def compose(self) -> ComposeResult:
         yield TextPanel(id="header")
@@ -153,27 +156,46 @@ class ReplayScreen(Screen[None]):
             self.query_one(f"#{widget_id}").border_title = title
         self.layout_.fit(self.app.size.width, self.app.size.height)
         self.layout_.apply(self)
-        self.show(self.position)
+        target = self.position
         if self.background_index and not self.replayer.indexed:
+            self._index_running = True
             self._index()
+            if target.t > self.replayer.every:  # the start at once, the moment asked for once indexed
+                self.show(self.replayer.at(0.0))
+        self.show(target)
 
     @work(thread=True, exclusive=True, group="replay-index")
     def _index(self) -> None:
+        worker = get_current_worker()
         while not self.replayer.index(budget=0.25):
+            if worker.is_cancelled:  # the replay closed: stop within a slice, not at the end of the session
+                return
             self.app.call_from_thread(self._indexed)
         self.app.call_from_thread(self._indexed)
 
     def _indexed(self) -> None:
         """The index moved on: its marks on the bar; the moment on screen again once its lag history is known."""
-        if self._unsampled and self.replayer.indexed_until >= self.position.t and not self.playing:
+        self._index_running = not self.replayer.indexed
+        pending = self._pending
+        if pending is not None and (self.replayer.indexed_until >= pending.t or self.replayer.indexed):
+            self.show(pending)
+        elif self._unsampled and self.replayer.indexed_until >= self.position.t and not self.playing:
             self.show(self.position)
         self.show_scrubber()
 
     # -- showing a moment --------------------------------------------------------------------
     def show(self, position: Position, *, continuous: bool = False) -> None:
         """The panels as they were at `position`. Continuous (playing, small steps forward): the model and
-        the log go on from the last frame, as live; otherwise they are rebuilt for that moment."""
+        the log go on from the last frame, as live; otherwise they are rebuilt for that moment. A jump past
+        what the index has reached waits for it (it runs in a thread; the screen stays responsive)."""
         replayer = self.replayer
+        self._pending = None
+        if not continuous and self._index_running and position.t > replayer.indexed_until + replayer.every:
+            self._pending = position
+            self.notify(f"t={format_duration(position.t)} is not simulated yet (the index is at "
+                        f"t={format_duration(replayer.indexed_until)}): shown once it gets there")
+            self.show_scrubber()
+            return
         before = self.position
         snapshot = replayer.snapshot(position)
         self.position = position
@@ -381,6 +403,7 @@ class ReplayScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.pause()
+        self.workers.cancel_group(self, "replay-index")
         if isinstance(self.app, ReplayApp):
             self.app.exit(0)
         else:
