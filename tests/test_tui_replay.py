@@ -184,3 +184,22 @@ async def test_b_in_a_lab_replays_the_lab_session_show_me_included() -> None:
         await pilot.press("q")
         await pilot.pause()
         assert not isinstance(app.screen, ReplayScreen)
+
+
+async def test_a_jump_past_the_index_waits_for_it(recorded: tuple[Path, LiveRun]) -> None:
+    session = sessionfile.load(recorded[0])
+    app = replay_app(session, session_topology(session), start=0.0, background_index=False)
+    replayer = app.replay_screen.replayer
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = _screen(app)
+        replayer.index(budget=0.0)  # one slice: the index is at the start of the session
+        screen._index_running = True  # as while its thread runs
+        await pilot.press("end")
+        await pilot.pause()
+        assert screen.position.t == 0.0 and screen._pending == replayer.at(replayer.end)
+        assert "not simulated yet" in "\n".join(str(n.message) for n in app._notifications)
+        replayer.index()
+        screen._indexed()  # what the thread calls as it goes
+        await pilot.pause()
+        assert screen.position == replayer.at(replayer.end) and screen._pending is None
