@@ -33,7 +33,8 @@ from regionctl.sim.simulator import Simulation
 from tests.replayhelpers import LiveRun, differences, drive, record, replayer_of
 from tests.simhelpers import bundled
 
-TOPOLOGIES = ["active-passive", "active-active", "hybrid", "single-region", "tenancy-bridge"]
+TOPOLOGIES = ["active-passive", "active-active", "hybrid", "single-region", "tenancy-silo", "tenancy-pool",
+              "tenancy-bridge"]
 
 
 def _failover_schedule() -> list[tuple[float, Command]]:
@@ -93,11 +94,11 @@ def test_the_recorded_file_replays_the_live_run(tmp_path: Path) -> None:
 
 def test_seeking_back_from_a_checkpoint_is_running_straight_there() -> None:
     run = drive("active-active", 5, [(3.0, InjectFault(parse_fault("loss:us-east|eu-west=30%"))),
-                                     (20.0, HealAll())], tick_rng=random.Random(1), tail=30)
+                                     (12.0, HealAll())], tick_rng=random.Random(1), tail=8)
     replayer = replayer_of(run, "active-active")
     replayer.index()
     assert len(replayer.checkpoints) > 3  # the lossy stretch is worth checkpoints
-    for t in (replayer.end, replayer.end * 0.61, replayer.end * 0.2, replayer.end * 0.77):
+    for t in (replayer.end, replayer.end * 0.61, replayer.end * 0.2):
         straight = replayer_of(run, "active-active").snapshot(replayer.at(t))
         assert not differences(straight, replayer.snapshot(replayer.at(t)))
 
@@ -147,7 +148,7 @@ def _sessions(draw: st.DrawFn) -> tuple[str, int, list[tuple[float, Command]], i
     return topology, draw(st.integers(1, 10_000)), schedule, draw(st.integers(0, 1000))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(_sessions())
 def test_replays_equal_live_runs_over_seeds_topologies_and_schedules(
         session: tuple[str, int, list[tuple[float, Command]], int]) -> None:
