@@ -17,7 +17,8 @@ from tests.modelhelpers import ROOT, invoke, run
 # The commands of the README's "Commands" section.
 README_COMMANDS = ("tui", "validate", "schema", "status", "drill", "blast", "run", "lab", "exporter",
                    "sandbox", "recover",  # recover: the runbook issue's `regionctl recover JOURNAL`
-                   "check")  # check: `regionctl check HISTORY`
+                   "check",  # check: `regionctl check HISTORY`
+                   "replay")  # replay: `regionctl replay FILE` (issue 19's rewind)
 
 
 def _listed_commands(help_text: str) -> list[str]:

@@ -3,6 +3,7 @@ topology, shows regions and leaders, injects a fault from the keyboard, and `q` 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -142,3 +143,44 @@ def test_every_key_figure_is_on_a_small_terminal_through_a_failover(tmux: Callab
         return now is not None and now.group(1) != clock.group(1) and "inject a fault: kind" in s
 
     wait_for(tmux, ticked, "the clock ticking behind the help screen")
+
+
+def test_a_recorded_session_replays_in_a_real_terminal(tmux: Callable[..., str], tmp_path: Path) -> None:
+    # `tui --record`: a region outage from the keyboard, healed on the way out; then `replay` of the file.
+    record = tmp_path / "drill.session.jsonl"
+    marker = tmp_path / "exit-code"
+    env = f"TERM=xterm-256color COLUMNS= LINES= HOME={os.environ.get('HOME', '/root')}"
+    command = f"env {env} {REGIONCTL} tui active-passive --speed 30x --record {record}; echo $? > {marker}; sleep 30"
+    tmux("new-session", "-d", "-s", "dash", "-x", "160", "-y", "48", command)
+    wait_for(tmux, lambda s: "recording this session" in flowed(s), "the dashboard, recording")
+    tmux("send-keys", "-t", "dash", "f")
+    wait_for(tmux, lambda s: "1/3 kind" in s, "the fault picker")
+    tmux("send-keys", "-t", "dash", "Down", "Enter")
+    wait_for(tmux, lambda s: "2/3 target" in s, "the targets")
+    tmux("send-keys", "-t", "dash", "Enter")
+    wait_for(tmux, lambda s: "What it would reach" in s, "the blast-radius preview")
+    tmux("send-keys", "-t", "dash", "Enter")
+    wait_for(tmux, lambda s: "✘ us-east down" in s and "★ pg-3" in s, "the failover")
+    tmux("send-keys", "-t", "dash", "b")  # the scrubber on the session so far
+    wait_for(tmux, lambda s: "replayed" in s and "1 of 1 command(s) performed" in s, "the rewind")
+    tmux("send-keys", "-t", "dash", "Home")
+    wait_for(tmux, lambda s: "t=0ms replayed" in s and "no faults" in s, "the start of the session")
+    tmux("send-keys", "-t", "dash", "q")
+    wait_for(tmux, lambda s: "▶ running" in s and "replayed" not in s, "the live dashboard again")
+    tmux("send-keys", "-t", "dash", "q")
+    wait_for(tmux, lambda s: "still injected" in s, "the quit confirmation")
+    tmux("send-keys", "-t", "dash", "h")
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.read_text().strip() == "0"
+    lines = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [line.get("do") for line in lines[1:]] == ["inject", "heal-all", "end"]
+    assert lines[1]["fault"] == "region:us-east"
+    replayed = subprocess.run([REGIONCTL, "replay", str(record), "--at", f"{lines[1]['t']!r}s", "--status", "--json"],
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["regions"][0] == {"name": "us-east", "status": "down"}
+    tmux("kill-session", "-t", "dash")
+    tmux("new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", f"env {env} {REGIONCTL} replay {record}; sleep 30")
+    wait_for(tmux, lambda s: "replayed" in s and "of 2 command(s)" in s and "├" in s, "the replay at 80x24")

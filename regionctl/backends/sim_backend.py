@@ -26,10 +26,9 @@ from regionctl.contract.commands import (
     ShiftTraffic,
     Unfence,
 )
-from regionctl.contract.faults import FaultSpecError
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.topology import Topology
-from regionctl.sim import operator
+from regionctl.replay.ops import Entry, SessionLog
 from regionctl.sim.simulator import Simulation
 
 HEADLESS_SLICE = 10.0  # simulated seconds computed between two chances to handle a signal
@@ -43,6 +42,7 @@ class SimBackend:
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, serve_elapsed: bool = True) -> None:
         self.sim = Simulation(topology, seed=seed)
+        self.session = SessionLog(seed)  # every change made, with its simulated time: what a replay re-performs
         self.serve_elapsed = serve_elapsed  # False: snapshots never touch the books (see Simulation.snapshot)
         self.speed = speed
         self.paused = False
@@ -70,50 +70,20 @@ class SimBackend:
             self._cached = None
 
     async def _apply(self, command: Command) -> CommandResult:
-        sim = self.sim
-        try:
-            if isinstance(command, InjectFault):
-                fid = sim.inject(command.fault)
-                return CommandResult(True, f"injected {sim.faults[fid - 1].fault.spec}")
-            if isinstance(command, HealFault):
-                for entry in sim.active_faults():
-                    if entry.fault == command.fault:  # canonical: partition:A|B heals partition:B|A
-                        sim.heal(entry.fid)
-                        return CommandResult(True, f"healed {entry.fault.spec}")
-                return CommandResult(False, f"no active fault {command.spec!r}")
-            if isinstance(command, HealAll):
-                count = len(sim.active_faults())
-                sim.heal_all()
-                return CommandResult(True, f"healed {count} fault(s)")
-            if isinstance(command, Promote):
-                if sim.already_leads(command.node):
-                    return CommandResult(True, f"{command.node} is already the leader")  # as on real hosts
-                # A promotion takes its engine's time, as on real hosts; the old leader is not back meanwhile.
-                took = operator.promotion_time(sim, command.node)
-                await self.advance(took)
-                sim.promote(command.node)
-                return CommandResult(True, f"promoted {command.node} (took {took:g}s)")
-            if isinstance(command, Demote):
-                operator.demote(sim, command.node)
-                return CommandResult(True, f"demoted {command.node}")
-            if isinstance(command, Repoint):
-                operator.repoint(sim, command.node, command.to)
-                return CommandResult(True, f"repointed {command.node}")
-            if isinstance(command, Fence | Unfence):
-                operator.fence(sim, command.node, isinstance(command, Fence))
-                return CommandResult(True, f"{'fenced' if isinstance(command, Fence) else 'unfenced'} {command.node}")
-            if isinstance(command, SetReadOnly):
-                operator.set_read_only(sim, command.cluster, command.read_only)
-                return CommandResult(True, f"{command.cluster} {'read-only' if command.read_only else 'read-write'}")
-            if isinstance(command, ShiftTraffic):
-                moved = operator.shift_traffic(sim, command.to_region, command.from_region, command.cluster)
-                return CommandResult(True, f"shifted {moved} client group(s) to {command.to_region}")
-            if isinstance(command, RunCommand):
-                return CommandResult(False, f"the simulator runs no commands (on {command.host}: "
-                                            f"{command.command!r}); use --backend ssh")
-        except (FaultSpecError, ValueError) as exc:
-            return CommandResult(False, str(exc))
-        return CommandResult(False, f"unsupported command {command!r}")  # pragma: no cover
+        """Every change goes through the session log (regionctl.replay.ops), which a replay re-performs."""
+        if isinstance(command, RunCommand):
+            return CommandResult(False, f"the simulator runs no commands (on {command.host}: "
+                                        f"{command.command!r}); use --backend ssh")
+        entry = _entry(command)
+        if entry is None:
+            return CommandResult(False, f"unsupported command {command!r}")  # pragma: no cover
+        outcome = self.session.perform(self.sim, entry)
+        if entry.do != "promote" or outcome.took is None:
+            return CommandResult(outcome.ok, outcome.message)
+        # A promotion takes its engine's time, as on real hosts; the old leader is not back meanwhile.
+        await self.advance(outcome.took)
+        done = self.session.perform(self.sim, Entry(self.sim.now, "promote-end", node=entry.node))
+        return CommandResult(done.ok, f"promoted {entry.node} (took {outcome.took:g}s)" if done.ok else done.message)
 
     async def advance(self, seconds: float) -> None:
         """Let `seconds` of virtual time pass: at once when headless; when live, wait for the
@@ -163,3 +133,20 @@ class SimBackend:
     def resume(self) -> None:
         self.paused = False
         self._last_wall = self._clock()
+
+
+def _entry(command: Command) -> Entry | None:
+    """The session log's operation for a command (at time 0: the log stamps the time it takes effect)."""
+    if isinstance(command, InjectFault | HealFault):
+        return Entry(0.0, "inject" if isinstance(command, InjectFault) else "heal", fault=command.fault.spec)
+    if isinstance(command, HealAll):
+        return Entry(0.0, "heal-all")
+    if isinstance(command, Promote | Demote | Fence | Unfence):
+        return Entry(0.0, type(command).__name__.lower(), node=command.node)
+    if isinstance(command, Repoint):
+        return Entry(0.0, "repoint", node=command.node, to=command.to)
+    if isinstance(command, SetReadOnly):
+        return Entry(0.0, "read-only" if command.read_only else "read-write", cluster=command.cluster)
+    if isinstance(command, ShiftTraffic):
+        return Entry(0.0, "shift-traffic", to=command.to_region, from_=command.from_region, cluster=command.cluster)
+    return None

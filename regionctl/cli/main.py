@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "drill": ("regionctl.cli.drill", "drill", "Inject faults on a schedule in the simulator and report RTO/RPO."),
     "blast": ("regionctl.cli.blast", "blast", "Predict what a fault would reach, before injecting it."),
     "run": ("regionctl.cli.run", "run", "Run a failover runbook (simulated or over SSH), with journal and rollback."),
+    "replay": ("regionctl.cli.replay", "replay", "Replay a recorded dashboard session: any moment, event by event."),
     "recover": ("regionctl.cli.recover", "recover", "Heal what a killed run left injected, from its journal."),
     "lab": ("regionctl.cli.lab", "lab", "Step through a guided region-outage lab, or check one headless."),
     "check": ("regionctl.cli.check", "check", "Check a probe history for consistency anomalies (linearizable...)."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -32,7 +33,7 @@ def _ssh_module() -> Any:
 
 
 def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend: str,
-                  metrics_port: int | None) -> None:
+                  metrics_port: int | None, record: Path | None = None) -> None:
     from regionctl.data import default_topology_path
 
     model, path = load_topology_or_exit(topology_arg or str(default_topology_path()))
@@ -41,6 +42,9 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
     if not _interactive():
         fail("the dashboard needs a terminal (stdin, stdout and stderr are not all a TTY); "
              "for scripts use `regionctl status` or `regionctl drill`")
+    if record is not None and backend != "sim":
+        fail("--record: only a session on the simulator can be replayed (real hosts are not deterministic)")
+    topology_yaml = _topology_text(path)
     from regionctl.tui.app import Dashboard
 
     observers: list[Callable[[Snapshot], None]] = []
@@ -74,9 +78,19 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
         from regionctl.backends.sim_backend import SimBackend
 
         sim_backend = SimBackend(model, seed=seed, speed=factor)
-        # The picker's preview forks the live simulation and runs the fault forward (regionctl.analysis).
-        return await Dashboard(sim_backend, model, seed=seed, observers=observers, step_observer=step_observer,
-                               notes=notes, predictor=forked_predictor(sim_backend.sim.fork)).run_async()
+        sim_backend.session.topology_yaml, sim_backend.session.topology_file = topology_yaml, str(path)
+        recorder = _recorder(record, seed, topology_yaml, str(path)) if record is not None else None
+        if recorder is not None:
+            sim_backend.session.listeners.append(recorder)
+            notes.append(f"recording this session to {record} (regionctl replay {record})")
+        try:
+            # The picker's preview forks the live simulation and runs the fault forward (regionctl.analysis).
+            return await Dashboard(sim_backend, model, seed=seed, observers=observers, step_observer=step_observer,
+                                   notes=notes, predictor=forked_predictor(sim_backend.sim.fork)).run_async()
+        finally:
+            if recorder is not None:
+                recorder.close(sim_backend.sim.now)
+                click.echo(f"regionctl: session recorded to {record}: regionctl replay {record}", err=True)
 
     import asyncio
 
@@ -88,6 +102,24 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
     sys.exit(code or 0)
 
 
+def _topology_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _recorder(record: Path, seed: int, topology_yaml: str | None, topology_file: str) -> Any:
+    from regionctl.replay.sessionfile import Recorder
+
+    if topology_yaml is None:
+        fail(f"--record: cannot read the topology's text from {topology_file}")
+    try:
+        return Recorder(record, seed, topology_yaml, topology_file)
+    except OSError as exc:
+        fail(f"--record: cannot write {record}: {exc.strerror or exc}")
+
+
 @click.command(epilog=TOPOLOGY_ARG_HELP)
 @click.argument("topology", required=False)
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the simulator's RNG.")
@@ -97,13 +129,18 @@ def run_dashboard(topology_arg: str | None, *, seed: int, speed: float, backend:
               help="The embedded simulator, or real hosts over SSH.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Also serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any free port).")
-def tui(topology: str | None, seed: int, speed: float, backend: str, metrics_port: int | None) -> None:
+@click.option("--record", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Record the session (seed, topology, every command at its simulated time) to FILE, "
+                   "for `regionctl replay FILE`.")
+def tui(topology: str | None, seed: int, speed: float, backend: str, metrics_port: int | None,
+        record: Path | None) -> None:
     """Open the live dashboard on TOPOLOGY (default: the bundled active-passive).
 
     Keys: f inject a fault, h/H heal, space pause, +/- speed, r runbook (✔/✘: may it start from here),
-    v switch view (small terminals), e/w filter the events by cluster/severity, l scroll them, ? help, q quit.
+    v switch view (small terminals), e/w filter the events by cluster/severity, l scroll them, b replay the
+    session so far (a time scrubber), ? help, q quit.
     """
-    run_dashboard(topology, seed=seed, speed=speed, backend=backend, metrics_port=metrics_port)
+    run_dashboard(topology, seed=seed, speed=speed, backend=backend, metrics_port=metrics_port, record=record)
 
 
 @click.command()

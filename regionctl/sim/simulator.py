@@ -150,6 +150,7 @@ class Simulation:
         self.loop = EventLoop()
         self.network = Network(topology, random.Random(self.rng.getrandbits(64)))
         self.events: list[tuple[float, str, str]] = []
+        self.events_logged = 0  # every event ever logged (the list keeps the last MAX_EVENT_LOG): a replay indexes them
         self.faults: list[ActiveFault] = []
         self.lossy: dict[int, LossyLink] = {}  # fid -> the runs of lost messages of an active loss fault
         self.clusters: dict[str, ClusterBase] = {}
@@ -211,6 +212,7 @@ class Simulation:
 
     def _record(self, at: float, cluster: str, message: str) -> None:
         self.events.append((at, cluster, message))
+        self.events_logged += 1
         if len(self.events) > MAX_EVENT_LOG:
             del self.events[: len(self.events) - MAX_EVENT_LOG]
 

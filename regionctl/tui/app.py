@@ -71,6 +71,7 @@ class Dashboard(App[int]):
         Binding("e", "filter_cluster", "cluster", show=False),
         Binding("w", "filter_severity", "warnings", show=False),
         Binding("l", "focus_log", "scroll log", show=False),
+        Binding("b", "rewind", "rewind", show=False),
     ]
     # What each binding does, in words (the help screen and the command palette use these).
     EXPLAIN: ClassVar[dict[str, str]] = {
@@ -90,6 +91,7 @@ class Dashboard(App[int]):
         "focus_log": "events: scroll the log (↑ ↓ PgUp PgDn Home; End follows the latest line again)",
         "history": "history: lag, availability, write latency over the whole run, faults, failovers and "
                    "consistency anomalies marked (m metric · ↑↓ series · ←→ anomaly · Enter its operations)",
+        "rewind": "rewind: replay this session so far in a time scrubber (the live clock pauses meanwhile)",
         "help": "this help",
         "request_quit": "quit (asks first while faults are injected or a runbook runs)",
     }
@@ -266,6 +268,11 @@ class Dashboard(App[int]):
 
     def action_focus_log(self) -> None:
         self.w("#events", EventsPanel).log_.focus()
+
+    def action_rewind(self) -> None:
+        from regionctl.tui.replay import open_rewind
+
+        open_rewind(self)
 
     def on_unmount(self) -> None:
         self.main = None
@@ -458,6 +465,7 @@ class Dashboard(App[int]):
                   "runbook_continue": "Runbook: run to the end", "runbook_stop": "Runbook: stop",
                   "filter_cluster": "Events: filter by cluster", "filter_severity": "Events: filter by severity",
                   "focus_log": "Events: scroll the log", "history": "History chart (lag, availability, latency)",
+                  "rewind": "Rewind: replay this session",
                   "help": "Help: keys and faults", "request_quit": "Quit regionctl"}
         for action, title in titles.items():
             yield SystemCommand(title, self.EXPLAIN[action], getattr(self, f"action_{action}"))

@@ -53,6 +53,26 @@ class EventsPanel(Vertical):
             if log.following:
                 self.call_after_refresh(log.scroll_end, animate=False)
 
+    def add_lines(self, lines: list[LogLine]) -> None:
+        """Lines already judged (the replay's events and command answers, in time order)."""
+        log = self.log_
+        for line in lines:
+            self.incidents.add(line)
+            log.add(line)
+        self.moved = True
+        self.show_incidents()
+        if log.following:
+            self.call_after_refresh(log.scroll_end, animate=False)
+
+    def reset(self, lines: list[LogLine]) -> None:
+        """Start over with these lines (the replay went to another moment)."""
+        self.incidents = Incidents()
+        log = self.log_
+        log.history.clear()
+        log.clear()
+        log.following = True
+        self.add_lines(lines)
+
     def note(self, line: LogLine) -> None:
         self.log_.add(line)
         self.moved = True
@@ -94,13 +114,13 @@ class EventLog(RichLog):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(max_lines=500, markup=False, wrap=True, auto_scroll=False, **kwargs)  # type: ignore[arg-type]
-        self._history: deque[LogLine] = deque(maxlen=500)
+        self.history: deque[LogLine] = deque(maxlen=500)
         self._wrapped_at = 0
         self.filter = LogFilter()
         self.following = True  # at the latest line: new lines keep it there
 
     def add(self, line: LogLine) -> None:
-        self._history.append(line)
+        self.history.append(line)
         if self.filter.shows(line):
             # At the log's own width (not the console's, which a resize may leave behind).
             self.write(line.text(), width=self._wrapped_at or None, scroll_end=False)
@@ -133,7 +153,7 @@ class EventLog(RichLog):
     def _rewrite(self, width: int) -> None:
         following = self.following
         self.clear()
-        for line in self._history:
+        for line in self.history:
             if self.filter.shows(line):
                 self.write(line.text(), width=width or None, scroll_end=False)
         self.following = following
@@ -141,4 +161,4 @@ class EventLog(RichLog):
     @property
     def plain_lines(self) -> list[str]:
         """Every line written, unwrapped and unfiltered (tests read it)."""
-        return [line.text().plain for line in self._history]
+        return [line.text().plain for line in self.history]
