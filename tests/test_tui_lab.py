@@ -270,3 +270,27 @@ def test_a_lab_that_cannot_compile_is_refused_before_the_screen_opens(tmp_path: 
                             stdin=subprocess.DEVNULL, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"{bad}:") and "no runbook 'nope'" in result.stderr
+
+
+@pytest.mark.parametrize(("size", "compact"), [((160, 48), True), ((220, 60), False)], ids=["160x48", "220x60"])
+async def test_beside_the_lab_panel_the_dashboard_fits_its_own_width_and_the_map_is_whole(
+        size: tuple[int, int], compact: bool) -> None:
+    # At 160 columns the lab panel leaves the dashboard 102: its panels stack (v shows the map at that width)
+    # rather than squeeze the map into one cut column; at 220 the dashboard has 162 and every panel shows.
+    from regionctl.tui.widgets import TopologyMap
+    from tests.tuihelpers import flowed, rendered
+
+    app = await lab_app("async-rpo")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("-compact") == compact
+        if compact:
+            await pilot.press("v")  # the topology view
+            await pilot.pause()
+        words = flowed(rendered(app))
+        topo = app.query_one("#map", TopologyMap)
+        assert topo.virtual_size.height <= topo.content_region.height  # nothing of the map scrolled away
+        assert topo.virtual_size.width <= topo.content_region.width
+        for line in topo.plain_lines:
+            assert " ".join(line.split()) in words, (line, words)
+        assert "lab · async-rpo" in words and "step 1 of 3" in words

@@ -26,7 +26,8 @@ from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
 from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_note
-from regionctl.tui.layout import COMPACT_CSS, Layout, Rows
+from regionctl.tui.keys import EXPLAIN, PALETTE_TITLES, key_label
+from regionctl.tui.layout import COMPACT_CSS, COMPACT_FOLLOWERS, Layout, Rows
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.readiness import PICKER_TITLE, RunbookPlans, runbook_choices
 from regionctl.tui.render import (
@@ -74,27 +75,7 @@ class Dashboard(App[int]):
         Binding("b", "rewind", "rewind", show=False),
     ]
     # What each binding does, in words (the help screen and the command palette use these).
-    EXPLAIN: ClassVar[dict[str, str]] = {
-        "pick_fault": "inject a fault: kind → target → predicted blast radius → confirm",
-        "heal_one": "heal one injected fault (choose which)",
-        "heal_all": "heal every injected fault",
-        "toggle_pause": "pause / resume the simulated clock (and any runbook waiting on it)",
-        "switch_view": "small terminal: switch view (overview → topology → blast radius → runbook)",
-        "faster": "run the simulated clock faster (×0.25 … ×60)",
-        "slower": "run the simulated clock slower",
-        "choose_runbook": "choose a runbook and run it step by step or to the end",
-        "runbook_next": "runbook: run the next step",
-        "runbook_continue": "runbook: run the remaining steps without stopping",
-        "runbook_stop": "runbook: stop it (its rollback steps run; injected faults stay until healed)",
-        "filter_cluster": "events: one cluster's lines (with the estate's), each in turn, then all",
-        "filter_severity": "events: every severity → warnings and errors → errors only",
-        "focus_log": "events: scroll the log (↑ ↓ PgUp PgDn Home; End follows the latest line again)",
-        "history": "history: lag, availability, write latency over the whole run, faults, failovers and "
-                   "consistency anomalies marked (m metric · ↑↓ series · ←→ anomaly · Enter its operations)",
-        "rewind": "rewind: replay this session so far in a time scrubber (the live clock pauses meanwhile)",
-        "help": "this help",
-        "request_quit": "quit (asks first while faults are injected or a runbook runs)",
-    }
+    EXPLAIN: ClassVar[dict[str, str]] = EXPLAIN
 
     def __init__(self, backend: Backend, topology: Topology, *, hz: float = 4.0, autoplay: bool = True,
                  predictor: Predictor = static_predictor, seed: int | None = None,
@@ -214,7 +195,8 @@ class Dashboard(App[int]):
         if "map" in shown:
             self.w("#map", TopologyMap).show(snapshot, self.model.links())
         if "replication" in shown:
-            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model))
+            limit = None if self.layout_.wide else COMPACT_FOLLOWERS  # compact: the worst, and a sum of the rest
+            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model, limit))
         if "leaders" in shown:
             self.w("#leaders", KeyedTable).sync(leader_rows(snapshot))
         if "slo" in shown:
@@ -444,8 +426,7 @@ class Dashboard(App[int]):
         rows = []
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            keys = binding.key.replace("question_mark", "?").replace("equals_sign", "=").replace("underscore", "_")
-            keys = keys.replace("plus", "+").replace("minus", "-").replace(",", " ")
+            keys = key_label(binding.key)
             if not self.paced and binding.action in ("faster", "slower"):
                 continue  # real hosts run in real time
             rows.append((keys, self.EXPLAIN[binding.action]))
@@ -458,16 +439,7 @@ class Dashboard(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        titles = {"pick_fault": "Inject a fault", "heal_one": "Heal a fault", "heal_all": "Heal all faults",
-                  "toggle_pause": "Pause / resume", "switch_view": "Switch view (small terminal)",
-                  "faster": "Faster", "slower": "Slower",
-                  "choose_runbook": "Run a runbook", "runbook_next": "Runbook: next step",
-                  "runbook_continue": "Runbook: run to the end", "runbook_stop": "Runbook: stop",
-                  "filter_cluster": "Events: filter by cluster", "filter_severity": "Events: filter by severity",
-                  "focus_log": "Events: scroll the log", "history": "History chart (lag, availability, latency)",
-                  "rewind": "Rewind: replay this session",
-                  "help": "Help: keys and faults", "request_quit": "Quit regionctl"}
-        for action, title in titles.items():
+        for action, title in PALETTE_TITLES.items():
             yield SystemCommand(title, self.EXPLAIN[action], getattr(self, f"action_{action}"))
 
     async def action_quit(self) -> None:

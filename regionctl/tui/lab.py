@@ -32,8 +32,8 @@ from regionctl.tui.runbooks import RunbookRun
 LAB_CSS = """
 #lab-body { height: 1fr; }
 #dash { width: 1fr; }
-/* Beside the lab panel the map shows one region per band: it keeps that width, and the leaders give way. */
-#dash #map { width: 1fr; min-width: 38; max-width: 38; }
+/* Beside the lab panel (wide: the dashboard has 140 columns of its own) the leaders give the map the rest. */
+#dash #map { width: 1fr; min-width: 38; }
 #dash #leaders { width: 1fr; max-width: 66; }
 #lab { width: 38%; min-width: 44; max-width: 58; height: 100%; border: round $success; padding: 0 1;
        scrollbar-size-vertical: 1; }
@@ -44,6 +44,11 @@ LAB_CSS = """
 
 
 QUIET = ("slower", "runbook_next", "runbook_continue", "runbook_stop")
+
+
+def lab_panel_width(width: int) -> int:
+    """The lab panel's columns at a terminal width (LAB_CSS: 38%, 44 to 58 columns)."""
+    return min(58, max(44, width * 38 // 100))
 
 
 class LabDashboard(Dashboard):
@@ -85,6 +90,11 @@ class LabDashboard(Dashboard):
             panel = LabPanel(id="lab")
             panel.border_title = f"lab · {self.compiled.lab.name}"
             yield panel
+
+    def fit_layout(self, width: int, height: int) -> None:
+        """The dashboard's panels get the columns the lab panel leaves them: at 160 columns that is 102, so
+        they stack (compact, `v` for the map) rather than squeeze the map to one cut column."""
+        super().fit_layout(width - lab_panel_width(width), height)
 
     # -- judging every snapshot ---------------------------------------------------------------
     def _apply(self, snapshot: Snapshot) -> None:

@@ -20,6 +20,7 @@ MAP_ROWS = 14  # the topology map at most (it scrolls beyond)
 # The rows of the parts whose height does not depend on the topology: header, the SLO / blast / runbook row
 # (the SLO panel whole), the event log at its smallest, the footer.
 FIXED_ROWS = 1 + 12 + 6 + 1
+COMPACT_FOLLOWERS = 10  # the replication table's rows when compact (COMPACT_CSS: 12 with its header and border)
 
 # The compact views, in the order `v` cycles them; each names the panels it shows (the latest events in all).
 VIEWS: dict[str, tuple[str, ...]] = {

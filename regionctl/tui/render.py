@@ -8,7 +8,7 @@ from typing import Any
 from rich.text import Text
 
 from regionctl.analysis.reach import Reach
-from regionctl.contract.snapshot import Snapshot
+from regionctl.contract.snapshot import ClusterView, NodeView, Snapshot
 from regionctl.tui.model import HEALTH, DashboardModel, SloState, countdown, dur, lag_level
 
 Cell = tuple[str, str]
@@ -40,24 +40,45 @@ def header_text(snapshot: Snapshot, *, clock: str, paused: bool, slo: SloState, 
     return key
 
 
-def replication_rows(snapshot: Snapshot, model: DashboardModel) -> dict[str, tuple[Cell, ...]]:
+MORE = "+more"  # the key of the summary row of the followers left out (no node has a + in its name)
+
+
+def replication_rows(snapshot: Snapshot, model: DashboardModel,
+                     limit: int | None = None) -> dict[str, tuple[Cell, ...]]:
+    """A row per follower; with `limit` and more followers than that, the worst ones (down first, then the
+    furthest behind) and one row that sums up the others, so a small screen never hides a failing one."""
+    followers = [(cluster, node) for cluster in snapshot.clusters for node in cluster.nodes
+                 if not (node.role == "leader" and cluster.replication != "leaderless")]
+    if limit is None or len(followers) <= limit:
+        return _follower_rows(followers, model)
+    ranked = sorted(followers, key=lambda cn: (cn[1].health == "up", -cn[1].lag_seconds))
+    shown, rest = {id(node) for _, node in ranked[: limit - 1]}, ranked[limit - 1:]
+    rows = _follower_rows([cn for cn in followers if id(cn[1]) in shown], model)  # in the estate's order
+    worst = max(node.lag_seconds for _, node in rest)
+    down = sum(1 for _, node in rest if node.health != "up")
+    sym, word, style = lag_level(worst)
+    status = (f"✘ {down} down", "bold red") if down else (f"{sym} {word}", style)
+    rows[MORE] = ((f"+ {len(rest)} more", "bold"), ("the others, at most", "dim"), status, (dur(worst), style),
+                  (f"{max(node.lag_ops for _, node in rest):,}", style), ("", ""), ("", ""))
+    return rows
+
+
+def _follower_rows(followers: list[tuple[ClusterView, NodeView]],
+                   model: DashboardModel) -> dict[str, tuple[Cell, ...]]:
     rows: dict[str, tuple[Cell, ...]] = {}
-    for cluster in snapshot.clusters:
-        for node in cluster.nodes:
-            if node.role == "leader" and cluster.replication != "leaderless":
-                continue
-            sym, word, style = lag_level(node.lag_seconds)
-            if node.health != "up":
-                sym, word, style = HEALTH.get(node.health, ("?", node.health, ""))
-            rows[node.name] = (
-                (f"☆ {node.name}" if node.role == "old-leader" else node.name, ""),
-                (f"{cluster.name} · {cluster.replication}", "dim"),
-                (f"{sym} {word}", style),
-                (dur(node.lag_seconds), style),
-                (f"{node.lag_ops:,}", style),
-                (model.spark(node.name, 20), style),
-                (model.catch_up(node), "dim"),
-            )
+    for cluster, node in followers:
+        sym, word, style = lag_level(node.lag_seconds)
+        if node.health != "up":
+            sym, word, style = HEALTH.get(node.health, ("?", node.health, ""))
+        rows[node.name] = (
+            (f"☆ {node.name}" if node.role == "old-leader" else node.name, ""),
+            (f"{cluster.name} · {cluster.replication}", "dim"),
+            (f"{sym} {word}", style),
+            (dur(node.lag_seconds), style),
+            (f"{node.lag_ops:,}", style),
+            (model.spark(node.name, 20), style),
+            (model.catch_up(node), "dim"),
+        )
     return rows
 
 
