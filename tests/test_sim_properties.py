@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -243,3 +244,31 @@ def test_a_crashed_leader_is_replaced_within_its_presets_bound(scenario: Scenari
             # Redis' min-replicas-to-write: a new master with no replica left answers NOREPLICAS.
             replicas = [n for n in cluster.nodes if n.streaming and n.upstream is leader]
             assert preset(cluster.spec).family == "sentinel" and leader.fenced and not replicas, why
+
+
+def test_a_sync_patroni_leader_that_demoted_itself_takes_its_key_back_once_the_dcs_returns(tmp_path: Path) -> None:
+    # Found by the convergence property: the standby was down (Patroni dropped it from /sync), then the DCS lost
+    # quorum and the leader demoted itself. The /sync key still names it, so it may take the key again
+    # (Patroni's sync.matches(name, check_leader=True)); its own key's expiry wakes it. Before: leaderless for ever.
+    import yaml
+
+    from regionctl.model.loader import load_topology
+
+    data = {"name": "two", "kind": "hybrid", "regions": [{"name": "r0", "zones": ["a", "b"]}, {"name": "r1"}],
+            "network": {"rtt": {"r0|r1": "1ms"}},
+            "clusters": [{"name": "c0", "engine": "postgres-patroni", "replication": {"mode": "sync"},
+                          "failover": {"witnesses": ["r0", "r1"]},
+                          "nodes": [{"name": "c0-n0", "region": "r0", "zone": "a", "role": "leader"},
+                                    {"name": "c0-n1", "region": "r0", "zone": "a"}]}],
+            "traffic": [{"from": "r0", "cluster": "c0", "writes_per_s": 1.0}]}
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(data))
+    sim = Simulation(load_topology(path), seed=1)
+    sim.schedule_fault(parse_fault("node:c0-n1"), 0.0, 2.0)
+    sim.schedule_fault(parse_fault("region:r1"), 2.0, 20.0)
+    sim.run_until(60.0)
+    cluster = sim.clusters["c0"]
+    assert isinstance(cluster, LeaderFollowerCluster)
+    assert cluster.leader is not None and cluster.leader.name == "c0-n0" and cluster.accepting(cluster.leader)
+    promoted = next(t for t, _, m in sim.events if m.startswith("c0-n0 promoted"))
+    assert promoted < 22.0 + 30.0 + 2.0  # at the key's expiry after the DCS is back, not a loop later

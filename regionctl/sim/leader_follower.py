@@ -78,6 +78,7 @@ class LeaderFollowerCluster(ClusterBase):
         # What each node's own synchronous_standby_names says, from when it last led: an old leader cut
         # off from the DCS keeps waiting for its standbys whatever the new leader does with its own.
         self.sync_of: dict[str, list[str]] = {self.leader.name: self.sync_standbys} if self.leader else {}
+        self.sync_leader = self.leader.name if self.leader else None  # the leader Patroni's /sync key names
         self.semi_no_ack_since: float | None = None
         self.semi_off = False  # semi-sync fell back to async after its timeout
         self.promoting: set[str] = set()
@@ -108,6 +109,7 @@ class LeaderFollowerCluster(ClusterBase):
         """The leader's synchronous standbys from now on (its own, and the cluster's current set)."""
         self.sync_standbys = names
         self.sync_of[leader.name] = names
+        self.sync_leader = leader.name
 
     def default_sync_standbys(self, leader: SimNode | None) -> list[str]:
         if self.mode != "sync":

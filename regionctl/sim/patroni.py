@@ -191,7 +191,8 @@ class Patroni(Manager):
         self.expiries.discard(expiry)
         now = self.cluster.loop.now
         if self.holder == holder.name and self.expiry == expiry and not self.steady:  # not renewed since
-            self._wake_others(holder, now)
+            # A holder that demoted itself watches the key as a replica does, and races for it too.
+            self._wake_others(holder if holder.role == "leader" else None, now)
 
     def _is_steady(self, now: float) -> bool:
         cluster = self.cluster
@@ -314,9 +315,10 @@ class Patroni(Manager):
 
     def _unhealthy(self, node: SimNode, now: float) -> str:
         cluster = self.cluster
-        if cluster.mode == "sync" and node.name not in cluster.sync_standbys and node is not cluster.leader:
-            # The /sync key names the leader and its synchronous standbys: only they hold every
-            # acknowledged write.
+        if cluster.mode == "sync" and node.name not in cluster.sync_standbys and node is not cluster.leader \
+                and node.name != cluster.sync_leader:
+            # The /sync key names the leader and its synchronous standbys: only they hold every acknowledged
+            # write (Patroni: sync.matches(name, check_leader=True); a demoted leader it names may take the key).
             return "not the synchronous standby"
         if cluster.mode == "quorum":
             visible = 1 + sum(1 for o in cluster.nodes if o is not node and cluster.up(o)

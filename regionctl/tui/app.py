@@ -27,7 +27,7 @@ from regionctl.model.topology import Topology
 from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_note
 from regionctl.tui.keys import EXPLAIN, PALETTE_TITLES, key_label
-from regionctl.tui.layout import COMPACT_CSS, COMPACT_FOLLOWERS, Layout, Rows
+from regionctl.tui.layout import COMPACT_CSS, FAILOVER_COLUMN_AT, Layout, Rows, compact_limits
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.readiness import PICKER_TITLE, RunbookPlans, runbook_choices
 from regionctl.tui.render import (
@@ -39,6 +39,7 @@ from regionctl.tui.render import (
     replication_rows,
     slo_compact,
     slo_text,
+    wrapped_lines,
 )
 from regionctl.tui.runbooks import RunbookPanel, RunbookRun
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
@@ -194,11 +195,13 @@ class Dashboard(App[int]):
                                                       slo=slo, width=self.size.width))
         if "map" in shown:
             self.w("#map", TopologyMap).show(snapshot, self.model.links())
+        # Compact: the tables keep the rows the screen has for them, the worst first and a sum of the rest.
+        clusters, followers = (None, None) if self.layout_.wide else compact_limits(
+            self.size.height, self.layout_.rows, wrapped_lines(snapshot, self.size.width - FAILOVER_COLUMN_AT))
         if "replication" in shown:
-            limit = None if self.layout_.wide else COMPACT_FOLLOWERS  # compact: the worst, and a sum of the rest
-            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model, limit))
+            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model, followers))
         if "leaders" in shown:
-            self.w("#leaders", KeyedTable).sync(leader_rows(snapshot))
+            self.w("#leaders", KeyedTable).sync(leader_rows(snapshot, clusters))
         if "slo" in shown:
             self.w("#slo", TextPanel).show(slo_text(slo) if self.layout_.wide else slo_compact(slo))
         if "blast" in shown:

@@ -21,6 +21,9 @@ MAP_ROWS = 14  # the topology map at most (it scrolls beyond)
 # (the SLO panel whole), the event log at its smallest, the footer.
 FIXED_ROWS = 1 + 12 + 6 + 1
 COMPACT_FOLLOWERS = 10  # the replication table's rows when compact (COMPACT_CSS: 12 with its header and border)
+# Compact: the rows the header, the footer, the SLO lines and the latest events keep whatever the estate's size.
+COMPACT_KEPT = 1 + 1 + 5 + 3
+FAILOVER_COLUMN_AT = 50  # compact: the leaders table's failover column has the screen's width less this
 
 # The compact views, in the order `v` cycles them; each names the panels it shows (the latest events in all).
 VIEWS: dict[str, tuple[str, ...]] = {
@@ -49,6 +52,16 @@ class Rows:
         leaders = min(self.clusters + 3, 16)
         replication = max(6, min(self.followers + 3, height * 3 // 10))
         return FIXED_ROWS + max(MAP_ROWS if with_map else 0, leaders) + replication
+
+
+def compact_limits(height: int, rows: Rows, wrapped: int = 0) -> tuple[int, int]:
+    """The rows of the leaders and of the followers tables on a compact screen `height` rows high, so that
+    the header, the SLO lines and the latest events stay on it (each table adds a header and a border;
+    `wrapped`: the extra lines of failover countdowns that wrap)."""
+    budget = max(8, height - COMPACT_KEPT - wrapped)
+    clusters = min(rows.clusters, max(2, budget // 3))
+    followers = min(COMPACT_FOLLOWERS, max(2, budget - (clusters + 2) - 2))
+    return clusters, followers
 
 
 def mode_for(width: int, height: int, rows: Rows) -> str:

@@ -82,9 +82,31 @@ def _follower_rows(followers: list[tuple[ClusterView, NodeView]],
     return rows
 
 
-def leader_rows(snapshot: Snapshot) -> dict[str, tuple[Cell, ...]]:
+def leader_rows(snapshot: Snapshot, limit: int | None = None) -> dict[str, tuple[Cell, ...]]:
+    """A row per cluster; with `limit` and more clusters than that, the ones in trouble first (no leader,
+    writes refused, an election under way) and one row that sums up the others."""
+    clusters = list(snapshot.clusters)
+    if limit is not None and len(clusters) > limit:
+        ranked = sorted(clusters, key=lambda c: (c.writable and not c.election, c.leader is not None))
+        shown = {c.name for c in ranked[: limit - 1]}
+        rest = [c for c in ranked[limit - 1:]]
+        rows = _cluster_rows([c for c in clusters if c.name in shown], snapshot.time)
+        refused = sum(1 for c in rest if not c.writable)
+        writes = (f"✘ {refused} refused", "bold red") if refused else ("✔ writable", "green")
+        rows[MORE] = ((f"+ {len(rest)} more", "bold"), ("", ""), ("", ""), writes, ("", "dim"))
+        return rows
+    return _cluster_rows(clusters, snapshot.time)
+
+
+def wrapped_lines(snapshot: Snapshot, column: int) -> int:
+    """The lines the failover countdowns take beyond one each, wrapped in a column this wide."""
+    width = max(10, column)
+    return sum(-(-len(countdown(c.election, snapshot.time)) // width) - 1 for c in snapshot.clusters if c.election)
+
+
+def _cluster_rows(clusters: list[ClusterView], now: float) -> dict[str, tuple[Cell, ...]]:
     rows: dict[str, tuple[Cell, ...]] = {}
-    for cluster in snapshot.clusters:
+    for cluster in clusters:
         if cluster.replication in ("leaderless", "multi-leader"):
             leader: Cell = (f"({cluster.replication})", "dim")
         elif cluster.leader is None:
@@ -92,7 +114,7 @@ def leader_rows(snapshot: Snapshot) -> dict[str, tuple[Cell, ...]]:
         else:
             leader = (f"★ {cluster.leader}", "bold")
         writes = ("✔ writable", "green") if cluster.writable else ("✘ refused", "bold red")
-        election = countdown(cluster.election, snapshot.time) if cluster.election else "—"
+        election = countdown(cluster.election, now) if cluster.election else "—"
         rows[cluster.name] = ((cluster.name, ""), leader, (str(cluster.term), ""), writes,
                               (election, "yellow" if cluster.election else "dim"))
     return rows

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Static
@@ -130,7 +131,10 @@ class FaultPicker(ModalScreen[Fault | None]):
 
     def _update_preview(self, spec: str) -> None:
         self._spec = spec
-        widget = self.query_one("#preview", Static)
+        try:
+            widget = self.query_one("#preview", Static)
+        except NoMatches:  # the debounce fired as the screens were being taken down (at exit)
+            return
         try:
             fault = parse_fault(spec)  # the edge: what was typed, parsed and checked once
             check_targets(fault, self.topology)
