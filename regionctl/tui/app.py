@@ -13,7 +13,6 @@ from typing import Any, ClassVar, TypeVar
 from textual import events as textual_events
 from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
@@ -29,10 +28,9 @@ from regionctl.tui.incidents import from_note
 from regionctl.tui.keys import EXPLAIN, PALETTE_TITLES, key_label
 from regionctl.tui.layout import COMPACT_CSS, FAILOVER_COLUMN_AT, Layout, Rows, compact_limits
 from regionctl.tui.model import DashboardModel, dur
+from regionctl.tui.panels import compose_panels, set_titles
 from regionctl.tui.readiness import PICKER_TITLE, RunbookPlans, runbook_choices
 from regionctl.tui.render import (
-    LEADER_COLUMNS,
-    REPLICATION_COLUMNS,
     header_text,
     leader_rows,
     reach_text,
@@ -113,23 +111,12 @@ class Dashboard(App[int]):
 
     def compose_panels(self) -> ComposeResult:
         """Everything between the header and the footer (the lab dashboard adds its panel beside it)."""
-        with Horizontal(id="top"):
-            yield TopologyMap(id="map")
-            yield KeyedTable(LEADER_COLUMNS, id="leaders", wrap=True, stretch="failover")
-        yield LineTable(REPLICATION_COLUMNS, id="replication")
-        with Horizontal(id="lower"):
-            yield TextPanel(id="slo")
-            yield TextPanel(id="blast")
-            yield RunbookPanel(id="runbook")
-        yield EventsPanel(id="events")
+        yield from compose_panels(RunbookPanel(id="runbook"))
 
     def on_mount(self) -> None:
-        titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
-                  "slo": "traffic & SLOs", "blast": "blast radius", "runbook": "runbook", "events": "events"}
         self.main = self.screen  # panels are looked up here even while a modal is on top
         self.install_screen(FaultPicker(self.topology, self.preview), "fault-picker")
-        for widget_id, title in titles.items():
-            self.main.query_one(f"#{widget_id}").border_title = title
+        set_titles(self.main)
         self.fit_layout(self.size.width, self.size.height)
         self.apply_snapshot(self.snapshot)
         seed = f", seed {self.seed}" if self.seed is not None else ""

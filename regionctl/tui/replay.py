@@ -14,7 +14,7 @@ from textual import events as textual_events
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
@@ -29,9 +29,8 @@ from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_event, from_note
 from regionctl.tui.layout import COMPACT_CSS, Layout
 from regionctl.tui.model import HISTORY_SECONDS, DashboardModel, FollowerStats
+from regionctl.tui.panels import compose_panels, set_titles
 from regionctl.tui.render import (
-    LEADER_COLUMNS,
-    REPLICATION_COLUMNS,
     header_text,
     leader_rows,
     reach_text,
@@ -137,23 +136,12 @@ class ReplayScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TextPanel(id="header")
-        with Horizontal(id="top"):
-            yield TopologyMap(id="map")
-            yield KeyedTable(LEADER_COLUMNS, id="leaders", wrap=True, stretch="failover")
-        yield LineTable(REPLICATION_COLUMNS, id="replication")
-        with Horizontal(id="lower"):
-            yield TextPanel(id="slo")
-            yield TextPanel(id="blast")
-            yield TextPanel(id="runbook")
-        yield EventsPanel(id="events")
+        yield from compose_panels(TextPanel(id="runbook"))
         yield ScrubberPanel(id="scrubber")
         yield Footer()
 
     def on_mount(self) -> None:
-        titles = {"map": "topology", "replication": "replication (followers)", "leaders": "leaders",
-                  "slo": "traffic & SLOs", "blast": "blast radius", "runbook": "session", "events": "events"}
-        for widget_id, title in titles.items():
-            self.query_one(f"#{widget_id}").border_title = title
+        set_titles(self, runbook="session")
         self.layout_.fit(self.app.size.width, self.app.size.height)
         self.layout_.apply(self)
         target = self.position
