@@ -81,6 +81,10 @@ def test_lab_cli_lists_checks_and_reports_json(tmp_path: object) -> None:
     missing = subprocess.run([REGIONCTL, "lab", "no-such-lab", "--check"], cwd=ROOT, capture_output=True,
                              text=True, env=env, check=False)
     assert missing.returncode == 2 and "async-rpo" in missing.stderr
+    headless_record = subprocess.run([REGIONCTL, "lab", "async-rpo", "--check", "--record", "x.jsonl"], cwd=tmp_path,
+                                     capture_output=True, text=True, env=env, check=False)
+    assert headless_record.returncode == 2 and "--record" in headless_record.stderr
+    assert "Traceback" not in headless_record.stderr and not (Path(str(tmp_path)) / "x.jsonl").exists()
 
 
 def test_validate_compiles_labs_and_points_at_the_step(tmp_path: Path) -> None:

@@ -294,3 +294,42 @@ async def test_beside_the_lab_panel_the_dashboard_fits_its_own_width_and_the_map
         for line in topo.plain_lines:
             assert " ".join(line.split()) in words, (line, words)
         assert "lab · async-rpo" in words and "step 1 of 3" in words
+
+
+async def test_a_recorded_lab_replays_the_lab_as_it_ran(tmp_path: Path) -> None:
+    # failback patches its topology (a 400 ms link): the recording must carry the lab's topology, not the file's.
+    from regionctl.cli.replay import session_topology
+    from regionctl.labs.compile import LABS_DIR, compile_lab
+    from regionctl.model.resolved import region_rtt
+    from regionctl.replay import sessionfile
+    from regionctl.replay.replayer import Replayer
+    from regionctl.replay.sessionfile import Recorder
+    from regionctl.tui.lab import LabDashboard
+    from tests.labtuihelpers import load_lab
+    from tests.replayhelpers import differences
+
+    lab = load_lab("failback")
+    path = tmp_path / "lab.session.jsonl"
+    compiled_yaml = compile_lab(lab, LABS_DIR / "failback.yaml").topology_yaml
+    recorder = Recorder(path, lab.seed, compiled_yaml, str(LABS_DIR / "failback.yaml"))
+    app = await lab_app("failback", recorder=recorder)
+    assert isinstance(app, LabDashboard)
+    backend = app.backend
+    assert isinstance(backend, SimBackend)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await until(pilot, lambda: app.showing is None, "show me to finish the first step")
+        await advance(app, 40)
+        await pilot.press("f", "down", "enter", "enter")
+        await preview_shown(app, pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: len(active_faults(app)) == 1, "the fault")
+        await advance(app, 5)
+    recorder.close(backend.sim.now)
+    live = backend.snapshot()
+    session = sessionfile.load(path)
+    topology = session_topology(session)
+    assert region_rtt(topology, "us-east", "eu-west")[0] == 0.4  # seconds
+    assert len(session.entries) >= 2
+    replayer = Replayer(topology, session.seed, session.entries, session.end)
+    assert not differences(live, replayer.snapshot(replayer.at(session.end)))

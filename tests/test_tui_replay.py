@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from regionctl.cli.replay import session_topology
 from regionctl.contract.commands import HealAll, InjectFault, Promote, ShiftTraffic
 from regionctl.contract.faults import parse_fault
 from regionctl.replay import sessionfile
+from regionctl.replay.replayer import Replayer
 from regionctl.tui.replay import ReplayApp, ReplayScreen, replay_app
 from regionctl.tui.widgets import KeyedTable, TextPanel
 from tests.replayhelpers import LiveRun, drive, record
@@ -161,8 +163,10 @@ def test_the_documented_example_replays_as_it_was_recorded() -> None:
     assert replayer.snapshot(replayer.at(100.0)).cluster("orders").leader == "pg-3"
 
 
-async def test_b_in_a_lab_replays_the_lab_session_show_me_included() -> None:
+async def test_b_in_a_lab_replays_the_lab_session_show_me_included(tmp_path: Path) -> None:
+    from regionctl.tui.replay import AskScreen
     from tests.labtuihelpers import lab_app
+    from tests.replayhelpers import differences
 
     app = await lab_app("dns-ttl-rto")
     async with app.run_test(size=SIZE) as pilot:
@@ -178,12 +182,23 @@ async def test_b_in_a_lab_replays_the_lab_session_show_me_included() -> None:
         await pilot.pause()
         screen = _screen(app)
         assert screen.position.applied == performed and screen.topology is app.topology
-        await pilot.press("s")  # save, in the replay (not the lab's show me): no YAML text for a lab's topology
+        await pilot.press("s")  # save, in the replay (not the lab's show me): the lab's topology as it runs
+        await pilot.pause()
+        assert isinstance(app.screen, AskScreen)
+        saved = tmp_path / "lab.session.jsonl"
+        app.screen.query_one(Input).value = str(saved)
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReplayScreen)
         await pilot.press("q")
         await pilot.pause()
         assert not isinstance(app.screen, ReplayScreen)
+    session = sessionfile.load(saved)
+    replayer = Replayer(session_topology(session), session.seed, session.entries, session.end)
+    assert len(session.entries) == performed
+    assert not differences(replayer.snapshot(replayer.at(session.end)),
+                           Replayer(app.topology, session.seed, session.entries, session.end).snapshot(
+                               replayer.at(session.end)))
 
 
 async def test_a_jump_past_the_index_waits_for_it(recorded: tuple[Path, LiveRun]) -> None:

@@ -18,7 +18,10 @@ from regionctl.exit_codes import ExitCode
 @click.option("--control", is_flag=True, help="With --check: run the lab with its cause removed; its "
                                               "expectations should then fail (exit 1).")
 @click.option("--json", "as_json", is_flag=True, help="With --check: the JSON report (shape: docs/report.md).")
-def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None:
+@click.option("--record", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Record the lab session (seed, the lab's topology, every command at its simulated time) "
+                   "to FILE, for `regionctl replay FILE`.")
+def lab(lab_name: str | None, check: bool, control: bool, as_json: bool, record: Path | None) -> None:
     """Step through a guided region-outage lab, or list the labs with your progress.
 
     LAB is a bundled lab's name (see the list) or a path to a lab file. Without
@@ -30,6 +33,7 @@ def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None
     Examples:
       regionctl lab                         the labs, with your progress
       regionctl lab async-rpo               open the lab in the dashboard
+      regionctl lab async-rpo --record my.session.jsonl   ... and record it for `regionctl replay`
       regionctl lab async-rpo --check       verify it headless (CI)
       regionctl lab async-rpo --check --control   the same with the cause removed
     """
@@ -38,15 +42,17 @@ def lab(lab_name: str | None, check: bool, control: bool, as_json: bool) -> None
     if lab_name == "list":  # `regionctl lab list` reads naturally; no lab is named list
         lab_name = None
     if lab_name is None:
-        if check or control or as_json:
-            fail("--check, --control and --json need a LAB (run `regionctl lab` to list them)")
+        if check or control or as_json or record is not None:
+            fail("--check, --control, --json and --record need a LAB (run `regionctl lab` to list them)")
         _list_labs()
         return
     if control and not check:
         fail("--control goes with --check")
+    if record is not None and check:
+        fail("--record records a lab opened in the dashboard; --check runs it headless (nothing to replay)")
     loaded, path = _load(lab_name)
     if not check:
-        _open_in_dashboard(loaded, path)
+        _open_in_dashboard(loaded, path, record)
         return
     import asyncio
 
@@ -130,7 +136,7 @@ def _list_labs() -> None:
     click.echo(f"\nOpen one with `regionctl lab NAME`; progress is kept in {progress_path()}.")
 
 
-def _open_in_dashboard(loaded: Any, path: Path) -> None:
+def _open_in_dashboard(loaded: Any, path: Path, record: Path | None) -> None:
     """Refuse what cannot run (a bad lab, no terminal), then open the dashboard."""
     from regionctl.cli.common import fail
     from regionctl.cli.tui import _interactive
@@ -141,4 +147,10 @@ def _open_in_dashboard(loaded: Any, path: Path) -> None:
              f"`regionctl lab {loaded.name} --check` verifies the lab headless")
     from regionctl.tui.lab import run_lab_app  # Textual, imported only when a lab opens
 
-    sys.exit(run_lab_app(loaded, path))
+    try:
+        code = run_lab_app(loaded, path, record)
+    except OSError as exc:  # the recording's file cannot be written
+        fail(f"--record: cannot write {record}: {exc.strerror or exc}")
+    if record is not None:
+        click.echo(f"regionctl: lab session recorded to {record}: regionctl replay {record}", err=True)
+    sys.exit(code)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from regionctl.data import DATA_DIR, resolve_bundled, resolve_topology_path
@@ -49,6 +50,7 @@ class CompiledLab:
     plan: Plan
     lab_step_of: dict[str, str] = field(default_factory=dict)  # executor step id -> lab step id
     do_items: dict[str, list[str]] = field(default_factory=dict)  # lab step id -> its `do`, as written (set up)
+    topology_yaml: str = ""  # the topology as the lab runs it (its patches applied): what a recording saves
 
 
 def bundled_labs() -> list[Path]:
@@ -189,7 +191,8 @@ def compile_lab(lab: Lab, lab_path: Path, control: bool = False) -> CompiledLab:
         plan = build_plan(runbook, topology, {}, env={})
     except PlanError as exc:
         raise LabPlanError([_lab_problem(p, steps, lab, lab_step_of) for p in exc.problems]) from None
-    return CompiledLab(lab, topology, runbook, plan, lab_step_of, do_items)
+    return CompiledLab(lab, topology, runbook, plan, lab_step_of, do_items,
+                       yaml.safe_dump(topology_data, sort_keys=False, allow_unicode=True))
 
 
 def _lab_problem(problem: Problem, steps: list[dict[str, Any]], lab: Lab, lab_step_of: dict[str, str]) -> Problem:

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from regionctl.analysis.reach import Predictor, Thunk, current_reach, static_predictor
+from regionctl.analysis.reach import Predictor, Thunk, static_predictor
 from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault, PacedBackend, TickingBackend
 from regionctl.contract.faults import Fault
 from regionctl.contract.snapshot import EventView, Snapshot
@@ -26,23 +26,17 @@ from regionctl.model.topology import Topology
 from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_note
 from regionctl.tui.keys import EXPLAIN, PALETTE_TITLES, key_label
-from regionctl.tui.layout import COMPACT_CSS, FAILOVER_COLUMN_AT, Layout, Rows, compact_limits
+from regionctl.tui.layout import COMPACT_CSS
 from regionctl.tui.model import DashboardModel, dur
-from regionctl.tui.panels import compose_panels, set_titles
+from regionctl.tui.panels import compose_panels, layout_for, paint_panels, set_titles
 from regionctl.tui.readiness import PICKER_TITLE, RunbookPlans, runbook_choices
 from regionctl.tui.render import (
     header_text,
-    leader_rows,
-    reach_text,
-    replication_rows,
-    slo_compact,
-    slo_text,
-    wrapped_lines,
 )
 from regionctl.tui.runbooks import RunbookPanel, RunbookRun
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.styles import CSS
-from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
+from regionctl.tui.widgets import TextPanel
 
 W = TypeVar("W", bound=Widget)
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -100,8 +94,7 @@ class Dashboard(App[int]):
         self.live_paused = False  # a live backend cannot stop time: pausing freezes the display
         self._playing = False
         self.main: Screen[Any] | None = None
-        self.layout_ = Layout(rows=Rows(clusters=len(topology.clusters),
-                                        followers=sum(len(c.nodes) - 1 for c in topology.clusters)))
+        self.layout_ = layout_for(topology)
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -174,29 +167,9 @@ class Dashboard(App[int]):
         self.frames += 1
 
     def _paint(self, snapshot: Snapshot, events: list[EventView]) -> None:
-        """Each panel on screen gets the snapshot (each redraws only what changed); hidden ones wait
-        until a view shows them. The log takes every event, shown or not."""
-        shown = self.layout_.shown()
-        slo = self.model.slo()
-        self.w("#header", TextPanel).show(header_text(snapshot, clock=self.clock_text(), paused=self.paused,
-                                                      slo=slo, width=self.size.width))
-        if "map" in shown:
-            self.w("#map", TopologyMap).show(snapshot, self.model.links())
-        # Compact: the tables keep the rows the screen has for them, the worst first and a sum of the rest.
-        clusters, followers = (None, None) if self.layout_.wide else compact_limits(
-            self.size.height, self.layout_.rows, wrapped_lines(snapshot, self.size.width - FAILOVER_COLUMN_AT))
-        if "replication" in shown:
-            self.w("#replication", LineTable).sync(replication_rows(snapshot, self.model, followers))
-        if "leaders" in shown:
-            self.w("#leaders", KeyedTable).sync(leader_rows(snapshot, clusters))
-        if "slo" in shown:
-            self.w("#slo", TextPanel).show(slo_text(slo) if self.layout_.wide else slo_compact(slo))
-        if "blast" in shown:
-            active = [f.spec for f in snapshot.faults if f.healed_at is None]
-            self.w("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active,
-                                                        snapshot.observed_blast_radius))
-        if "runbook" in shown:
-            self.refresh_runbook()
+        assert self.main is not None
+        paint_panels(self.main, self.layout_, self.model, self.topology, snapshot, clock=self.clock_text(),
+                     paused=self.paused, size=self.size, runbook=self.refresh_runbook)
         self.w("#events", EventsPanel).add(events)  # the log takes every event, shown or not
 
     # -- sizes and views ---------------------------------------------------------------------

@@ -24,6 +24,8 @@ from regionctl.contract.snapshot import Snapshot
 from regionctl.labs.compile import CompiledLab, compile_lab
 from regionctl.labs.session import LabSession
 from regionctl.model.lab import Lab
+from regionctl.replay.ops import Entry
+from regionctl.replay.sessionfile import Recorder
 from regionctl.runbook.executor import RunbookExecutor, RunEvent
 from regionctl.tui.app import Dashboard
 from regionctl.tui.labpanel import LabPanel
@@ -192,7 +194,7 @@ class LabDashboard(Dashboard):
 
 async def open_lab(lab: Lab, path: Path, *, speed: float = 1.0, autoplay: bool = True,
                    clock: Callable[[], float] | None = None, sleep: Callable[[float], Awaitable[None]] | None = None,
-                   **kwargs: Any) -> LabDashboard:
+                   recorder: Callable[[Entry], None] | None = None, **kwargs: Any) -> LabDashboard:
     """The lab's dashboard on a warmed-up simulator (leaders elected before the first step).
     `clock` and `sleep` pace the simulator (tests drive them)."""
     from regionctl.analysis.reach import forked_predictor
@@ -202,17 +204,33 @@ async def open_lab(lab: Lab, path: Path, *, speed: float = 1.0, autoplay: bool =
     if sleep:
         pacing["sleep"] = sleep
     backend = SimBackend(compiled.topology, seed=lab.seed, speed=speed, **pacing)
+    # What a replay (b, or --record's file) needs to re-simulate the lab: its topology as patched.
+    backend.session.topology_yaml, backend.session.topology_file = compiled.topology_yaml, str(path)
+    if recorder is not None:
+        backend.session.listeners.append(recorder)
     await backend.advance(lab.warmup)
     kwargs.setdefault("predictor", forked_predictor(backend.sim.fork))
     return LabDashboard(backend, compiled, autoplay=autoplay, **kwargs)
 
 
-def run_lab_app(lab: Lab, path: Path) -> int:
+def run_lab_app(lab: Lab, path: Path, record: Path | None = None) -> int:
     """Open the lab dashboard (the CLI has checked the lab compiles and that there is a terminal);
-    returns the exit code."""
+    returns the exit code. `record`: the session is written there as it happens (`regionctl replay`)."""
     import asyncio
 
+    recorder = None
+    if record is not None:
+        compiled = compile_lab(lab, path)
+        recorder = Recorder(record, lab.seed, compiled.topology_yaml, str(path))
+
     async def main() -> int | None:
-        return await (await open_lab(lab, path)).run_async()
+        notes = [f"recording this lab to {record} (regionctl replay {record})"] if recorder is not None else []
+        app = await open_lab(lab, path, recorder=recorder, notes=notes)
+        try:
+            return await app.run_async()
+        finally:
+            if recorder is not None:
+                assert isinstance(app.backend, SimBackend)
+                recorder.close(app.backend.sim.now)
 
     return asyncio.run(main()) or 0

@@ -19,7 +19,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from regionctl.analysis.reach import current_reach
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.topology import Topology
 from regionctl.replay import sessionfile
@@ -27,20 +26,12 @@ from regionctl.replay.ops import SessionLog
 from regionctl.replay.replayer import Position, Replayer
 from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_event, from_note
-from regionctl.tui.layout import COMPACT_CSS, Layout
+from regionctl.tui.layout import COMPACT_CSS
 from regionctl.tui.model import HISTORY_SECONDS, DashboardModel, FollowerStats
-from regionctl.tui.panels import compose_panels, set_titles
-from regionctl.tui.render import (
-    header_text,
-    leader_rows,
-    reach_text,
-    replication_rows,
-    slo_compact,
-    slo_text,
-)
+from regionctl.tui.panels import compose_panels, layout_for, paint_panels, set_titles
 from regionctl.tui.scrubber import scrubber_text, session_lines
 from regionctl.tui.styles import CSS
-from regionctl.tui.widgets import KeyedTable, LineTable, TextPanel, TopologyMap
+from regionctl.tui.widgets import TextPanel
 from regionctl.units import UnitError, format_duration, parse_duration
 
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -125,7 +116,7 @@ class ReplayScreen(Screen[None]):
         self.background_index = background_index
         self.hz = hz
         self.model = DashboardModel(topology)
-        self.layout_ = Layout()
+        self.layout_ = layout_for(topology)
         self.playing = False
         self.speed = 10.0
         self.snapshot: Snapshot | None = None
@@ -224,27 +215,14 @@ class ReplayScreen(Screen[None]):
         return out
 
     def _paint(self, snapshot: Snapshot) -> None:
-        shown = self.layout_.shown()
-        slo = self.model.slo()
-        clock = f"t={format_duration(snapshot.time)} replayed"
-        self.query_one("#header", TextPanel).show(header_text(snapshot, clock=clock, paused=not self.playing, slo=slo,
-                                                              width=self.app.size.width))
-        if "map" in shown:
-            self.query_one("#map", TopologyMap).show(snapshot, self.model.links())
-        if "replication" in shown:
-            self.query_one("#replication", LineTable).sync(replication_rows(snapshot, self.model))
-        if "leaders" in shown:
-            self.query_one("#leaders", KeyedTable).sync(leader_rows(snapshot))
-        if "slo" in shown:
-            self.query_one("#slo", TextPanel).show(slo_text(slo) if self.layout_.wide else slo_compact(slo))
-        if "blast" in shown:
-            active = [f.spec for f in snapshot.faults if f.healed_at is None]
-            self.query_one("#blast", TextPanel).show(reach_text(current_reach(self.topology, snapshot), active,
-                                                                snapshot.observed_blast_radius))
-        if "runbook" in shown:
-            panel = self.query_one("#runbook", TextPanel)
-            panel.show(session_lines(self.replayer, self.position, max(1, panel.content_region.height or 8)))
+        paint_panels(self, self.layout_, self.model, self.topology, snapshot,
+                     clock=f"t={format_duration(snapshot.time)} replayed", paused=not self.playing,
+                     size=self.app.size, runbook=self._paint_session)
         self.show_scrubber()
+
+    def _paint_session(self) -> None:
+        panel = self.query_one("#runbook", TextPanel)
+        panel.show(session_lines(self.replayer, self.position, max(1, panel.content_region.height or 8)))
 
     def show_scrubber(self) -> None:
         if not self.is_attached:

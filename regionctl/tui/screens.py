@@ -129,11 +129,18 @@ class FaultPicker(ModalScreen[Fault | None]):
         # Predict once typing pauses: a forked simulation per keystroke would be wasted work.
         self._debounce = self.set_timer(0.3, lambda: self._update_preview(event.value))
 
+    def _preview_widget(self) -> Static | None:
+        """The preview pane, or None once the picker is being taken down (dismissed, or at exit):
+        a debounce timer or a prediction worker may still land after that."""
+        try:
+            return self.query_one("#preview", Static)
+        except NoMatches:
+            return None
+
     def _update_preview(self, spec: str) -> None:
         self._spec = spec
-        try:
-            widget = self.query_one("#preview", Static)
-        except NoMatches:  # the debounce fired as the screens were being taken down (at exit)
+        widget = self._preview_widget()
+        if widget is None:
             return
         try:
             fault = parse_fault(spec)  # the edge: what was typed, parsed and checked once
@@ -143,7 +150,7 @@ class FaultPicker(ModalScreen[Fault | None]):
             widget.update(Text(f"✘ {str(exc).splitlines()[0]}", style="bold red"))
             return
         if spec in self._cache:
-            self._show_reach(self._cache[spec])
+            self._show_reach(self._cache[spec], widget)
             return
         widget.update(Text("predicting what it would reach…", style="dim italic"))
         self.run_worker(partial(self._predict, spec, thunk), thread=True, exclusive=True, group="preview",
@@ -157,19 +164,22 @@ class FaultPicker(ModalScreen[Fault | None]):
         worker = event.worker
         if worker.group != "preview":
             return
+        widget = self._preview_widget()
+        if widget is None:
+            return
         if event.state == WorkerState.ERROR:
-            self.query_one("#preview", Static).update(Text(f"✘ prediction failed: {worker.error}", style="red"))
+            widget.update(Text(f"✘ prediction failed: {worker.error}", style="red"))
         elif event.state == WorkerState.SUCCESS and worker.result is not None:
             spec, reach = worker.result
             self._cache[spec] = reach
             if spec == self._spec:
-                self._show_reach(reach)
+                self._show_reach(reach, widget)
 
-    def _show_reach(self, reach: Reach) -> None:
+    def _show_reach(self, reach: Reach, widget: Static) -> None:
         out = Text("What it would reach", style="bold underline")
         out.append(f"  ({reach.source})\n", "dim")
         out.append_text(reach_text(reach, []))
-        self.query_one("#preview", Static).update(out)
+        widget.update(out)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
