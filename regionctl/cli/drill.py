@@ -16,6 +16,9 @@ from regionctl.contract.faults import FAULT_HELP
 @click.option("--fault", "faults", multiple=True, metavar="SPEC[@T][+D]",
               help="A fault, when it starts (@T, default 0) and how long it lasts (+D, default: to the end). "
                    "Repeatable.")
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Replay a scenario file (faults with start and duration, the drill's length and seed), such "
+                   "as `regionctl explore --out DIR` writes; it replaces --fault, --duration and --seed.")
 @click.option("--duration", default="10m", show_default=True, help="Simulated time to run.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same report.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (shape: docs/report.md).")
@@ -31,7 +34,9 @@ from regionctl.contract.faults import FAULT_HELP
               help="Record probe sessions (a few clients per region and cluster, one operation at a time) and "
                    "write their operations to FILE as JSONL (docs/history.md); `regionctl check FILE` checks "
                    "them. The report gains a consistency section.")
-def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_json: bool,
+@click.pass_context
+def drill(ctx: click.Context, topology: str, faults: tuple[str, ...], scenario_path: str | None, duration: str,
+          seed: int, as_json: bool,
           junit: str | None, metrics_port: int | None, metrics_host: str, speed: float | None,
           history_path: str | None) -> None:
     """Run faults on a schedule against the simulated TOPOLOGY and judge the SLOs.
@@ -51,14 +56,21 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
     \b
     Example: lose us-east a minute in, for ten simulated minutes:
       regionctl drill topologies/active-passive.yaml --fault region:us-east@60s
+
+    \b
+    Replay a finding of `regionctl explore` (docs/explore.md):
+      regionctl drill active-passive --scenario findings/finding-1.yaml
     """
 
     from regionctl.cli.common import duration_or_exit, fail, faults_or_exit, load_topology_or_exit, print_json
     from regionctl.units import format_duration
 
     model, _ = load_topology_or_exit(topology)
-    total = duration_or_exit("--duration", duration)
-    schedule = faults_or_exit(faults, model)
+    if scenario_path is not None:
+        total, schedule, seed = _scenario_or_exit(ctx, scenario_path, model, faults)
+    else:
+        total = duration_or_exit("--duration", duration)
+        schedule = faults_or_exit(faults, model)
     for item in schedule:
         if item.at > total:
             fail(f"--fault {item.fault.spec}@{format_duration(item.at)} starts after the drill ends "
@@ -90,6 +102,29 @@ def drill(topology: str, faults: tuple[str, ...], duration: str, seed: int, as_j
 
         print_drill(result.typed)
     sys.exit(int(result.exit_code))
+
+
+def _scenario_or_exit(ctx: click.Context, path: str, model: Any, faults: tuple[str, ...]) -> tuple[float, Any, int]:
+    """A scenario's length, faults and seed; what it sets may not also be given on the command line."""
+    from click.core import ParameterSource
+
+    from regionctl.cli.common import fail
+    from regionctl.explore.scenario import read_scenario
+    from regionctl.exit_codes import ExitCode
+    from regionctl.model.diagnostics import InputError
+
+    if faults:
+        fail("--scenario: the scenario holds the faults; drop --fault")
+    for option in ("duration", "seed"):
+        if ctx.get_parameter_source(option) is ParameterSource.COMMANDLINE:
+            fail(f"--scenario: the scenario sets the drill's {option}; drop --{option}")
+    try:
+        scenario = read_scenario(path, model)
+    except InputError as exc:
+        for diag in exc.diagnostics:
+            click.echo(diag.format(), err=True)
+        sys.exit(int(ExitCode.INVALID_INPUT))
+    return scenario.duration, list(scenario.faults), scenario.seed
 
 
 def _unpaced(model: Any, schedule: Any, total: float, seed: int, probes: bool) -> Any:
