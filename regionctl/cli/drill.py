@@ -109,8 +109,8 @@ def _scenario_or_exit(ctx: click.Context, path: str, model: Any, faults: tuple[s
     from click.core import ParameterSource
 
     from regionctl.cli.common import fail
-    from regionctl.explore.scenario import read_scenario
     from regionctl.exit_codes import ExitCode
+    from regionctl.explore.scenario import read_scenario
     from regionctl.model.diagnostics import InputError
 
     if faults:

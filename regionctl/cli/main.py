@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tui": ("regionctl.cli.tui", "tui", "Open the live dashboard (faults, lag, leaders, blast radius, runbooks)."),
     "status": ("regionctl.cli.status", "status", "Show regions, clusters, leaders and lag of a topology."),
     "drill": ("regionctl.cli.drill", "drill", "Inject faults on a schedule in the simulator and report RTO/RPO."),
+    "explore": ("regionctl.cli.explore", "explore", "Search fault schedules for the worst outcome, shrunk to a drill."),
     "blast": ("regionctl.cli.blast", "blast", "Predict what a fault would reach, before injecting it."),
     "run": ("regionctl.cli.run", "run", "Run a failover runbook (simulated or over SSH), with journal and rollback."),
     "replay": ("regionctl.cli.replay", "replay", "Replay a recorded dashboard session: any moment, event by event."),

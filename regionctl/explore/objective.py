@@ -76,7 +76,7 @@ class Objective:
         if self.figure == "failed-slos":
             score += min(figures["slo_burn"] or 0.0, 0.99)  # among equal counts, the deeper burn leads
         violated = score > 0
-        if self.prop == "slo" or self.prop and self.prop.startswith("slo:"):
+        if self.prop == "slo" or (self.prop and self.prop.startswith("slo:")):
             violated = bool(failed) if not self.slo else self.slo in failed
         elif self.prop and self.prop.startswith("leader-within:"):
             violated = score > self.limit
@@ -153,5 +153,6 @@ def parse_objective(objective: str | None, prop: str | None, cluster: str | None
             raise ObjectiveError(f"--property: unknown consistency model {arg!r}{did_you_mean(arg, MODELS)}; "
                                  f"expected one of {', '.join(MODELS)}")
         return Objective("anomalies", prop, cluster, model=arg, availability_target=target)
-    raise ObjectiveError(f"--property: unknown property {prop!r}{did_you_mean(head, [p.split(':')[0] for p in PROPERTIES])}"
-                         f"; expected one of {', '.join(PROPERTIES)}")
+    heads = [p.split(":")[0] for p in PROPERTIES]
+    raise ObjectiveError(f"--property: unknown property {prop!r}{did_you_mean(head, heads)}; "
+                         f"expected one of {', '.join(PROPERTIES)}")

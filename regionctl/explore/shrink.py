@@ -69,7 +69,7 @@ def candidates_of(space: Space, schedule: Schedule) -> Iterator[Schedule]:
 
 
 def _with(items: list[ScheduledFault], i: int, item: ScheduledFault) -> Schedule:
-    return normalise(tuple(items[:i] + [item] + items[i + 1:]))
+    return normalise(tuple([*items[:i], item, *items[i + 1:]]))
 
 
 def simpler_faults(space: Space, fault: Fault) -> Iterator[Fault]:

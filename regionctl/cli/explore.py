@@ -1,0 +1,159 @@
+"""`regionctl explore TOPOLOGY`: search fault schedules for the worst outcome, shrink it, hand back a drill."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+EXAMPLE = """\b
+Examples:
+  regionctl explore active-passive                      find acknowledged writes lost (async)
+  regionctl explore single-region --cluster orders --property no-writes-lost
+                                                        held: the synchronous standby loses nothing
+  regionctl explore active-passive --property leader-within:45s --out findings/
+  regionctl drill active-passive --scenario findings/finding-1.yaml   replay a finding
+
+\b
+Objectives (--objective, maximised): writes-lost, rpo, rto, slo-burn, split-brain.
+Properties (--property, a finding is a schedule that breaks it): no-writes-lost, slo,
+slo:NAME (availability, rpo, rto, write_latency_p99, read_latency_p99),
+leader-within:DURATION, consistency (each cluster's promised model), consistency:MODEL.
+
+\b
+Exit codes: 0 nothing found (a property held after the budget), 1 a finding,
+2 invalid input.
+"""
+
+
+@click.command(epilog=EXAMPLE)
+@click.argument("topology")
+@click.option("--objective", metavar="NAME", help="The figure to maximise (default writes-lost).")
+@click.option("--property", "prop", metavar="P", help="A property to break instead (see below).")
+@click.option("--cluster", metavar="NAME", help="Judge this cluster's figures only (default: the whole estate).")
+@click.option("--budget", type=click.IntRange(1, 10_000_000), metavar="N",
+              help="Schedules to try (default 400; with --time, no limit but the time).")
+@click.option("--time", "time_limit", metavar="D", help="Stop trying new schedules after this wall time (30s, 5m). "
+              "What is found then depends on the machine's speed: use --budget for a reproducible run.")
+@click.option("--faults", "kinds", metavar="KINDS",
+              help="Fault kinds to draw, comma-separated (default: node,region,zone,partition,latency,slow,pause).")
+@click.option("--max-faults", default=2, show_default=True, type=click.IntRange(1, 20), metavar="K",
+              help="Most faults in one schedule.")
+@click.option("--max-regions-down", default=1, show_default=True, type=click.IntRange(0, 100), metavar="N",
+              help="Assumption kept by every schedule: at most N regions down at once.")
+@click.option("--duration", default="10m", show_default=True, help="Simulated length of each drill.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed and budget, same findings.")
+@click.option("--findings", "count", default=3, show_default=True, type=click.IntRange(1, 100), metavar="N",
+              help="Distinct findings to shrink and report.")
+@click.option("--workers", type=click.IntRange(1, 512), metavar="N",
+              help="Processes running drills (default: the machine's cores). Does not change the findings.")
+@click.option("--json", "as_json", is_flag=True, help="Print the exploration as JSON (docs/explore.md).")
+@click.option("--junit", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write JUnit XML: one case that fails when a schedule broke the property.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write each finding as DIR/finding-N.yaml, a scenario `regionctl drill --scenario` replays.")
+def explore(topology: str, objective: str | None, prop: str | None, cluster: str | None, budget: int | None,
+            time_limit: str | None, kinds: str | None, max_faults: int, max_regions_down: int, duration: str,
+            seed: int, count: int, workers: int | None, as_json: bool, junit: str | None,
+            out_dir: str | None) -> None:
+    """Search fault schedules against the simulated TOPOLOGY for the worst outcome.
+
+    Each schedule (faults, their targets, start times and durations) runs as a seeded
+    drill. Random schedules come first, then mutations of those that scored worst.
+    Every finding is shrunk (fewer faults, simpler targets, shorter, later) to a
+    minimal schedule that still shows it, and handed back as a `regionctl drill`
+    command and, with --out, a scenario file that replays it byte for byte.
+
+    TOPOLOGY is a path or a bundled name. Schedules keep the topology's assumptions:
+    at most --max-faults faults and --max-regions-down regions down at once.
+    """
+    import os
+    import time
+
+    from regionctl.cli.common import duration_or_exit, fail, load_topology_or_exit
+    from regionctl.explore.findings import Settings, run_exploration
+    from regionctl.explore.objective import ObjectiveError, parse_objective
+    from regionctl.explore.pool import LocalPool
+    from regionctl.explore.space import Space
+
+    started = time.perf_counter()
+    model, _ = load_topology_or_exit(topology)
+    total = duration_or_exit("--duration", duration)
+    if total < 1:
+        fail(f"--duration: expected at least 1s for a drill to explore, found {duration}")
+    wall = duration_or_exit("--time", time_limit) if time_limit is not None else None
+    try:
+        goal = parse_objective(objective, prop, cluster, model.slo.availability)
+    except ObjectiveError as exc:
+        fail(str(exc))
+    clusters = [c.name for c in model.clusters]
+    if cluster is not None and cluster not in clusters:
+        from regionctl.model.suggest import did_you_mean
+
+        fail(f"--cluster: no cluster named {cluster!r}{did_you_mean(cluster, clusters)} (have: {', '.join(clusters)})")
+    space = Space.of(model, _kinds_or_exit(kinds), total, max_faults, max_regions_down)
+    if not space.kinds:
+        fail(f"--faults: none of these kinds names anything in {model.name}")
+    settings = Settings(topology, model.name, seed, budget or (10**9 if wall is not None else 400), count)
+    should_stop = (lambda: time.perf_counter() - started > wall) if wall is not None else None
+    from regionctl.cli.explore_view import progress
+
+    with LocalPool(model, total, goal, workers or os.cpu_count() or 1) as pool, \
+            progress(settings.budget if budget or wall is None else None, goal) as on_progress:
+        exploration = run_exploration(space, goal, settings, pool, on_progress, should_stop)
+    files = _write_scenarios(out_dir, exploration, space, settings) if out_dir else {}
+    from regionctl.explore.findings import report_json
+
+    report = report_json(exploration, space, settings, time.perf_counter() - started, files)
+    if junit:
+        from regionctl.cli.explore_view import write_junit
+
+        write_junit(report, junit)
+    if as_json:
+        from regionctl.cli.common import print_json
+
+        print_json(report)
+    else:
+        from regionctl.cli.explore_view import print_exploration
+
+        print_exploration(report)
+    from regionctl.exit_codes import ExitCode
+
+    sys.exit(int(ExitCode.FAILED if exploration.findings else ExitCode.PASSED))
+
+
+def _kinds_or_exit(text: str | None) -> tuple[Any, ...]:
+    from regionctl.cli.common import fail
+    from regionctl.contract.faults import FAULT_KINDS, FaultKind
+    from regionctl.explore.space import DEFAULT_KINDS
+    from regionctl.model.suggest import did_you_mean
+
+    if text is None:
+        return DEFAULT_KINDS
+    out = []
+    for name in (part.strip() for part in text.split(",")):
+        if name not in FAULT_KINDS:
+            fail(f"--faults: unknown fault kind {name!r}{did_you_mean(name, FAULT_KINDS)}; expected a comma-separated "
+                 f"list of {', '.join(FAULT_KINDS)}")
+        if FaultKind(name) not in out:
+            out.append(FaultKind(name))
+    return tuple(out)
+
+
+def _write_scenarios(out_dir: str, exploration: Any, space: Any, settings: Any) -> dict[int, str]:
+    from pathlib import Path
+
+    from regionctl.cli.common import fail
+    from regionctl.explore.findings import finding_scenario
+
+    files = {}
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        for rank, finding in enumerate(exploration.findings, 1):
+            path = Path(out_dir) / f"finding-{rank}.yaml"
+            path.write_text(finding_scenario(settings, space, exploration.objective, finding, rank), encoding="utf-8")
+            files[rank] = str(path)
+    except OSError as exc:
+        fail(f"--out {out_dir}: {exc.strerror or exc}")
+    return files

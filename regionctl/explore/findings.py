@@ -1,0 +1,92 @@
+"""From an exploration to its findings: pick the worst distinct schedules, shrink each, drop the repeats,
+rank them; and the exploration's JSON report (`regionctl explore --json`). Pure: drills are run by the
+evaluator passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from regionctl.contract.faults import ScheduledFault
+from regionctl.explore.objective import Objective
+from regionctl.explore.scenario import drill_command, scenario_text
+from regionctl.explore.search import DEFAULT_FINDINGS, Evaluate, Exploration, Finding, explore, pick_findings
+from regionctl.explore.shrink import shrink
+from regionctl.explore.space import Space
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    topology: str  # as given on the command line (a path or a bundled name): what the drill command names
+    topology_name: str
+    seed: int
+    budget: int
+    findings: int = DEFAULT_FINDINGS
+
+
+def run_exploration(space: Space, objective: Objective, settings: Settings, evaluate: Evaluate,
+                    on_progress: Callable[[Exploration], None] | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> Exploration:
+    out = explore(space, objective, settings.seed, settings.budget, evaluate, on_progress, should_stop)
+    shrunk: dict[tuple[ScheduledFault, ...], Finding] = {}
+    for found in pick_findings(out, settings.findings):
+        schedule, verdict, drills = shrink(space, objective, found.job, found.verdict, evaluate)
+        if schedule not in shrunk:  # two findings that shrink to one schedule are one finding
+            shrunk[schedule] = Finding(found, schedule, verdict, found.job.seed, drills)
+    out.findings = sorted(shrunk.values(), key=lambda f: (-f.verdict.score, len(f.schedule), f.found.index))
+    return out
+
+
+def faults_json(schedule: tuple[ScheduledFault, ...]) -> list[dict[str, Any]]:
+    return [{"fault": x.fault.spec, "at": x.at, "duration": x.duration} for x in schedule]
+
+
+def finding_command(settings: Settings, space: Space, finding: Finding) -> str:
+    return drill_command(settings.topology, finding.schedule, space.duration, finding.seed)
+
+
+def finding_scenario(settings: Settings, space: Space, objective: Objective, finding: Finding, rank: int) -> str:
+    comment = (f"Finding {rank} of `regionctl explore {settings.topology} --seed {settings.seed}` "
+               f"({objective.name}): {finding.verdict.score:g} {objective.unit}.\n"
+               f"Replay: regionctl drill {settings.topology} --scenario FILE")
+    return scenario_text(settings.topology_name, finding.schedule, space.duration, finding.seed, comment)
+
+
+def report_json(exploration: Exploration, space: Space, settings: Settings, wall_seconds: float,
+                scenario_files: dict[int, str] | None = None) -> dict[str, Any]:
+    objective = exploration.objective
+    best = exploration.best
+    findings = []
+    for rank, f in enumerate(exploration.findings, 1):
+        entry: dict[str, Any] = {
+            "rank": rank, "score": f.verdict.score, "unit": objective.unit, "violated": f.verdict.violated,
+            "figures": dict(f.verdict.figures), "seed": f.seed, "faults": faults_json(f.schedule),
+            "found": {"index": f.found.index, "score": f.found.verdict.score,
+                      "faults": faults_json(f.found.job.schedule)},
+            "shrink_drills": f.shrink_drills,
+            "command": finding_command(settings, space, f),
+        }
+        if scenario_files and rank in scenario_files:
+            entry["scenario"] = scenario_files[rank]
+        findings.append(entry)
+    return {
+        "topology": settings.topology_name,
+        "seed": settings.seed,
+        "objective": objective.figure,
+        "property": objective.prop,
+        "cluster": objective.cluster,
+        "held": exploration.held,
+        "sim_seconds": space.duration,
+        "faults": [str(k) for k in space.kinds],
+        "max_faults": space.max_faults,
+        "max_regions_down": space.max_regions_down,
+        "budget": settings.budget,
+        "tried": len(exploration.tried),
+        "exhausted": exploration.exhausted,
+        "stopped": exploration.stopped,
+        "shrink_drills": sum(f.shrink_drills for f in exploration.findings),
+        "best": None if best is None else {"score": best.verdict.score, "faults": faults_json(best.job.schedule)},
+        "findings": findings,
+        "wall_seconds": round(wall_seconds, 3),
+    }
