@@ -33,7 +33,7 @@ Exit codes: 0 nothing found (a property held after the budget), 1 a finding,
 @click.option("--property", "prop", metavar="P", help="A property to break instead (see below).")
 @click.option("--cluster", metavar="NAME", help="Judge this cluster's figures only (default: the whole estate).")
 @click.option("--budget", type=click.IntRange(1, 10_000_000), metavar="N",
-              help="Schedules to try (default 400; with --time, no limit but the time).")
+              help="Schedules to try (default 400; with --time alone, no limit but the time).")
 @click.option("--time", "time_limit", metavar="D", help="Stop trying new schedules after this wall time (30s, 5m). "
               "What is found then depends on the machine's speed: use --budget for a reproducible run.")
 @click.option("--faults", "kinds", metavar="KINDS",
@@ -75,6 +75,7 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     from regionctl.explore.findings import Settings, run_exploration
     from regionctl.explore.objective import ObjectiveError, parse_objective
     from regionctl.explore.pool import LocalPool
+    from regionctl.explore.search import DEFAULT_BUDGET
     from regionctl.explore.space import Space
 
     started = time.perf_counter()
@@ -95,7 +96,7 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     space = Space.of(model, _kinds_or_exit(kinds), total, max_faults, max_regions_down)
     if not space.kinds:
         fail(f"--faults: none of these kinds names anything in {model.name}")
-    settings = Settings(topology, model.name, seed, budget or (10**9 if wall is not None else 400), count)
+    settings = Settings(topology, model.name, seed, budget or (10**9 if wall is not None else DEFAULT_BUDGET), count)
     should_stop = (lambda: time.perf_counter() - started > wall) if wall is not None else None
     from regionctl.cli.explore_view import progress
 

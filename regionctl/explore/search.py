@@ -20,6 +20,7 @@ GENERATION = 16  # schedules judged together (a pool's batch)
 ELITE = 8  # the best schedules mutation starts from
 FRESH = 0.2  # share of each later generation drawn at random, so the search does not only dig one hole
 DEFAULT_FINDINGS = 3
+DEFAULT_BUDGET = 400  # some 3 s on two cores for a small topology's ten-minute drills
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ def explore(space: Space, objective: Objective, seed: int, budget: int, evaluate
     seen: set[Schedule] = set()
     random_phase = max(GENERATION, budget // 4)
     while len(out.tried) < budget:
-        if should_stop is not None and should_stop():
+        if out.tried and should_stop is not None and should_stop():  # one generation at least: a verdict
             out.stopped = True
             break
         size = min(GENERATION, budget - len(out.tried))
