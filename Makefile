@@ -48,6 +48,7 @@ bench: $(STAMP) ## benchmarks print figures; they assert nothing
 	$(BIN)/python bench/blast_speed.py
 	$(BIN)/python bench/fidelity.py
 	$(BIN)/python bench/check_speed.py
+	$(BIN)/python bench/explore.py
 
 fuzz: $(STAMP) ## the simulator's properties with 20x the examples, 1000 mutated bundled files, kills on the sandbox
 	REGIONCTL_FUZZ_EXAMPLES=$${EXAMPLES:-4000} $(BIN)/pytest -q tests/test_sim_properties.py --hypothesis-show-statistics

@@ -50,8 +50,8 @@ class LocalPool:
     def __call__(self, jobs: Sequence[Job]) -> list[Verdict]:
         if self._executor is None:
             return [run_job(self.topology, self.duration, self.objective, job) for job in jobs]
-        # Contiguous chunks, one or two per worker: few round trips, and the order is kept by `map`.
-        size = max(1, -(-len(jobs) // (self.workers * 2)))
+        # Contiguous chunks, one per worker: few round trips, and the order is kept by `map`.
+        size = max(1, -(-len(jobs) // self.workers))
         chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
         return [v for chunk in self._executor.map(_work, chunks) for v in chunk]
 
