@@ -135,8 +135,8 @@ def _kinds_or_exit(text: str | None) -> tuple[Any, ...]:
     out = []
     for name in (part.strip() for part in text.split(",")):
         if name not in FAULT_KINDS:
-            fail(f"--faults: unknown fault kind {name!r}{did_you_mean(name, FAULT_KINDS)}; expected a comma-separated "
-                 f"list of {', '.join(FAULT_KINDS)}")
+            fail(f"--faults: unknown fault kind {name!r}{did_you_mean(name, FAULT_KINDS)} (expected a "
+                 f"comma-separated list of {', '.join(FAULT_KINDS)})")
         if FaultKind(name) not in out:
             out.append(FaultKind(name))
     return tuple(out)

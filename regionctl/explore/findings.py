@@ -86,7 +86,8 @@ def report_json(exploration: Exploration, space: Space, settings: Settings, wall
         "exhausted": exploration.exhausted,
         "stopped": exploration.stopped,
         "shrink_drills": sum(f.shrink_drills for f in exploration.findings),
-        "best": None if best is None else {"score": best.verdict.score, "faults": faults_json(best.job.schedule)},
+        "best": None if best is None or best.verdict.score <= 0 else {"score": best.verdict.score,
+                                                                       "faults": faults_json(best.job.schedule)},
         "findings": findings,
         "wall_seconds": round(wall_seconds, 3),
     }

@@ -128,8 +128,8 @@ def parse_objective(objective: str | None, prop: str | None, cluster: str | None
     if prop is None:
         name = objective or "writes-lost"
         if name not in OBJECTIVES:
-            raise ObjectiveError(f"--objective: unknown objective {name!r}{did_you_mean(name, OBJECTIVES)}; "
-                                 f"expected one of {', '.join(OBJECTIVES)}")
+            raise ObjectiveError(f"--objective: unknown objective {name!r}{did_you_mean(name, OBJECTIVES)} "
+                                 f"(expected one of {', '.join(OBJECTIVES)})")
         return Objective(name, None, cluster, availability_target=target)
     if objective is not None:
         raise ObjectiveError("--property: a property is searched by its own figure; drop --objective")
@@ -138,8 +138,8 @@ def parse_objective(objective: str | None, prop: str | None, cluster: str | None
         return Objective("writes-lost", prop, cluster, availability_target=target)
     if head == "slo":
         if arg and arg not in SLO_NAMES:
-            raise ObjectiveError(f"--property: unknown SLO {arg!r}{did_you_mean(arg, SLO_NAMES)}; "
-                                 f"expected slo or slo:NAME with NAME one of {', '.join(SLO_NAMES)}")
+            raise ObjectiveError(f"--property: unknown SLO {arg!r}{did_you_mean(arg, SLO_NAMES)} "
+                                 f"(expected slo or slo:NAME, NAME one of {', '.join(SLO_NAMES)})")
         figure = {"rpo": "rpo", "rto": "rto", "availability": "slo-burn"}.get(arg, "failed-slos")
         return Objective(figure, prop, cluster, slo=arg, availability_target=target)
     if head == "leader-within":
@@ -150,9 +150,9 @@ def parse_objective(objective: str | None, prop: str | None, cluster: str | None
         return Objective("rto", prop, cluster, limit=limit, availability_target=target)
     if head == "consistency":
         if arg and arg not in MODELS:
-            raise ObjectiveError(f"--property: unknown consistency model {arg!r}{did_you_mean(arg, MODELS)}; "
-                                 f"expected one of {', '.join(MODELS)}")
+            raise ObjectiveError(f"--property: unknown consistency model {arg!r}{did_you_mean(arg, MODELS)} "
+                                 f"(expected one of {', '.join(MODELS)})")
         return Objective("anomalies", prop, cluster, model=arg, availability_target=target)
     heads = [p.split(":")[0] for p in PROPERTIES]
-    raise ObjectiveError(f"--property: unknown property {prop!r}{did_you_mean(head, heads)}; "
-                         f"expected one of {', '.join(PROPERTIES)}")
+    raise ObjectiveError(f"--property: unknown property {prop!r}{did_you_mean(head, heads)} "
+                         f"(expected one of {', '.join(PROPERTIES)})")
