@@ -18,7 +18,8 @@ from tests.modelhelpers import ROOT, invoke, run
 README_COMMANDS = ("tui", "validate", "schema", "status", "drill", "blast", "run", "lab", "exporter",
                    "sandbox", "recover",  # recover: the runbook issue's `regionctl recover JOURNAL`
                    "check",  # check: `regionctl check HISTORY`
-                   "replay")  # replay: `regionctl replay FILE` (issue 19's rewind)
+                   "replay",  # replay: `regionctl replay FILE` (issue 19's rewind)
+                   "explore")  # explore: `regionctl explore TOPOLOGY` (issue 22)
 
 
 def _listed_commands(help_text: str) -> list[str]:

@@ -15,6 +15,8 @@ from regionctl.explore.search import DEFAULT_FINDINGS, Evaluate, Exploration, Fi
 from regionctl.explore.shrink import shrink
 from regionctl.explore.space import Space
 
+SPARE = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -29,11 +31,17 @@ def run_exploration(space: Space, objective: Objective, settings: Settings, eval
                     on_progress: Callable[[Exploration], None] | None = None,
                     should_stop: Callable[[], bool] | None = None) -> Exploration:
     out = explore(space, objective, settings.seed, settings.budget, evaluate, on_progress, should_stop)
-    shrunk: dict[tuple[ScheduledFault, ...], Finding] = {}
-    for found in pick_findings(out, settings.findings):
+    shrunk: dict[frozenset[str], Finding] = {}
+    # Findings that shrink to the same faults (at other times) are one finding: shrink more candidates, up to
+    # SPARE times the count asked for, to find that many distinct ones.
+    for found in pick_findings(out, settings.findings * SPARE):
+        if len(shrunk) >= settings.findings:
+            break
         schedule, verdict, drills = shrink(space, objective, found.job, found.verdict, evaluate)
-        if schedule not in shrunk:  # two findings that shrink to one schedule are one finding
-            shrunk[schedule] = Finding(found, schedule, verdict, found.job.seed, drills)
+        out.shrink_drills += drills
+        specs = frozenset(x.fault.spec for x in schedule)
+        if specs not in shrunk:
+            shrunk[specs] = Finding(found, schedule, verdict, found.job.seed, drills)
     out.findings = sorted(shrunk.values(), key=lambda f: (-f.verdict.score, len(f.schedule), f.found.index))
     return out
 
@@ -85,7 +93,7 @@ def report_json(exploration: Exploration, space: Space, settings: Settings, wall
         "tried": len(exploration.tried),
         "exhausted": exploration.exhausted,
         "stopped": exploration.stopped,
-        "shrink_drills": sum(f.shrink_drills for f in exploration.findings),
+        "shrink_drills": exploration.shrink_drills,
         "best": None if best is None or best.verdict.score <= 0 else {"score": best.verdict.score,
                                                                        "faults": faults_json(best.job.schedule)},
         "findings": findings,

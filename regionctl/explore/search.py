@@ -57,6 +57,7 @@ class Exploration:
     findings: list[Finding] = field(default_factory=list)
     exhausted: bool = False  # every schedule the space offers was tried before the budget ran out
     stopped: bool = False  # the caller stopped it (--time)
+    shrink_drills: int = 0  # drills run shrinking, findings dropped as repeats included
 
     @property
     def best(self) -> Tried | None:
