@@ -38,7 +38,7 @@ def assert_keeps_assumptions(space: Space, topology: Topology, schedule: tuple[o
     assert regions_down_at_once(schedule, space.duration) <= space.max_regions_down  # type: ignore[arg-type]
     for item in schedule:
         check_targets(item.fault, topology)  # type: ignore[attr-defined]
-        assert 0 <= item.at < space.duration  # type: ignore[attr-defined]
+        assert 0 <= item.at <= space.latest_start < space.duration  # type: ignore[attr-defined]
         assert item.heal_at is None or item.heal_at <= space.duration  # type: ignore[attr-defined]
 
 

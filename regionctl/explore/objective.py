@@ -84,13 +84,14 @@ class Objective:
 
 
 def worst_rto(metrics: dict[str, Any], cluster: str | None, duration: float) -> float:
-    """The longest recovery; a cluster that lost its leader and never recovered counts the whole drill."""
+    """The longest recovery; a cluster still down at the end counts the whole drill. An outage no live client
+    saw (`unobserved`: its RTO is unknown) counts nothing: it is no evidence of a slow recovery."""
     worst = 0.0
     for name, c in metrics["clusters"].items():
         if cluster and name != cluster:
             continue
         rto = c.get("rto_seconds")
-        if rto is None and c.get("outage", "none") != "none":
+        if rto is None and c.get("outage") == "ongoing":
             rto = duration
         worst = max(worst, float(rto or 0.0))
     return round(worst, 6)

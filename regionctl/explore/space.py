@@ -24,6 +24,7 @@ DURATIONS = (5, 10, 20, 30, 45, 60, 90, 120, 180, 300)  # seconds; None (to the 
 DEFAULT_KINDS = tuple(k for k in FaultKind if k not in (FaultKind.CLOCK, FaultKind.LOSS))
 
 
+LAST_START = 0.8  # share of the drill in which faults start
 Schedule = tuple[ScheduledFault, ...]
 
 
@@ -52,6 +53,12 @@ class Space:
         return cls(tuple(r.name for r in topology.regions), zones, tuple(n for n, _, _ in nodes), usable,
                    duration, max_faults, max_regions_down, tuple((n, r, str(z)) for n, r, z in nodes))
 
+    @property
+    def latest_start(self) -> float:
+        """Faults start in the first 80% of the drill: the rest is left to see the estate recover (or not), so
+        that nothing is found only because the drill ended before a failover had time to happen."""
+        return float(int(self.duration * LAST_START))
+
     # -- drawing ---------------------------------------------------------------------------------
     def fault(self, rng: random.Random, kind: FaultKind | None = None) -> Fault:
         kind = kind if kind is not None else rng.choice(self.kinds)
@@ -79,8 +86,7 @@ class Space:
         return Fault(kind, a, b, one_way=one_way, value=value)
 
     def timing(self, rng: random.Random) -> tuple[float, float | None]:
-        last = max(int(self.duration * 0.8), 0)
-        at = float(rng.randint(0, last))
+        at = float(rng.randint(0, int(self.latest_start)))
         if rng.random() < 0.3:
             return at, None
         return at, float(min(rng.choice(DURATIONS), max(int(self.duration - at), 1)))
@@ -107,7 +113,7 @@ class Space:
             item = items[i]
             if move == "time":
                 shift = rng.choice((-60, -20, -5, 5, 20, 60))
-                at = float(min(max(int(item.at) + shift, 0), int(self.duration * 0.8)))
+                at = float(min(max(int(item.at) + shift, 0), self.latest_start))
                 items[i] = replace(item, at=at)
             elif move == "length":
                 items[i] = replace(item, duration=self.timing(rng)[1])
@@ -128,7 +134,7 @@ class Space:
 
     def fit(self, item: ScheduledFault) -> ScheduledFault:
         """Keep a fault inside the drill: it starts before the end and heals by it."""
-        at = min(item.at, float(max(int(self.duration) - 1, 0)))
+        at = min(item.at, self.latest_start)
         duration = item.duration
         if duration is not None:
             duration = float(max(min(duration, self.duration - at), 1.0))
@@ -137,6 +143,8 @@ class Space:
     # -- assumptions -----------------------------------------------------------------------------
     def allows(self, schedule: Schedule) -> bool:
         if not schedule or len(schedule) > self.max_faults:
+            return False
+        if any(x.at > self.latest_start or (x.heal_at or 0.0) > self.duration for x in schedule):
             return False
         if len({x.fault for x in schedule}) < len(schedule):
             return False  # the same fault twice: the second injection would change nothing
