@@ -48,6 +48,9 @@ Exit codes: 0 nothing found (a property held after the budget), 1 a finding,
               help="Distinct findings to shrink and report.")
 @click.option("--workers", type=click.IntRange(1, 512), metavar="N",
               help="Processes running drills (default: the machine's cores). Does not change the findings.")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Run the drills on a Dask cluster instead (tcp://SCHEDULER:8786; needs regionctl[dask] here and "
+                   "regionctl on its workers). Same seed and budget, same findings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the exploration as JSON (docs/explore.md).")
 @click.option("--junit", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write JUnit XML: one case that fails when a schedule broke the property.")
@@ -55,8 +58,8 @@ Exit codes: 0 nothing found (a property held after the budget), 1 a finding,
               help="Write each finding as DIR/finding-N.yaml, a scenario `regionctl drill --scenario` replays.")
 def explore(topology: str, objective: str | None, prop: str | None, cluster: str | None, budget: int | None,
             time_limit: str | None, kinds: str | None, max_faults: int, max_regions_down: int, duration: str,
-            seed: int, count: int, workers: int | None, as_json: bool, junit: str | None,
-            out_dir: str | None) -> None:
+            seed: int, count: int, workers: int | None, dask_address: str | None, as_json: bool,
+            junit: str | None, out_dir: str | None) -> None:
     """Search fault schedules against the simulated TOPOLOGY for the worst outcome.
 
     Each schedule (faults, their targets, start times and durations) runs as a seeded
@@ -74,7 +77,6 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     from regionctl.cli.common import duration_or_exit, fail, load_topology_or_exit
     from regionctl.explore.findings import Settings, run_exploration
     from regionctl.explore.objective import ObjectiveError, parse_objective
-    from regionctl.explore.pool import LocalPool
     from regionctl.explore.search import DEFAULT_BUDGET
     from regionctl.explore.space import Space
 
@@ -100,7 +102,9 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     should_stop = (lambda: time.perf_counter() - started > wall) if wall is not None else None
     from regionctl.cli.explore_view import progress
 
-    with LocalPool(model, total, goal, workers or os.cpu_count() or 1) as pool, \
+    if dask_address is not None and workers is not None:
+        fail("--dask: the cluster's workers run the drills; drop --workers")
+    with _pool_or_exit(dask_address, model, total, goal, workers or os.cpu_count() or 1) as pool, \
             progress(settings.budget if budget or wall is None else None, goal) as on_progress:
         exploration = run_exploration(space, goal, settings, pool, on_progress, should_stop)
     files = _write_scenarios(out_dir, exploration, space, settings) if out_dir else {}
@@ -122,6 +126,20 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     from regionctl.exit_codes import ExitCode
 
     sys.exit(int(ExitCode.FAILED if exploration.findings else ExitCode.PASSED))
+
+
+def _pool_or_exit(address: str | None, model: Any, total: float, goal: Any, workers: int) -> Any:
+    from regionctl.cli.common import fail
+    from regionctl.explore.pool import LocalPool
+
+    if address is None:
+        return LocalPool(model, total, goal, workers)
+    from regionctl.explore.dask_pool import DaskError, DaskPool
+
+    try:
+        return DaskPool(address, model, total, goal)
+    except DaskError as exc:
+        fail(f"--dask: {exc}")
 
 
 def _kinds_or_exit(text: str | None) -> tuple[Any, ...]:
