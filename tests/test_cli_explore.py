@@ -105,6 +105,21 @@ def test_every_finding_replays_byte_for_byte(async_orders: tuple[Path, dict[str,
         assert own.typed.metrics["clusters"]["orders"]["writes_lost"] == f["figures"]["writes_lost"]
 
 
+def test_every_finding_opens_in_the_dashboards_replay(async_orders: tuple[Path, dict[str, Any]]) -> None:
+    # The session file injects and heals at the schedule's times: at the drill's end the replay shows the
+    # drill's own leaders, terms and availability.
+    _, report = async_orders
+    for f in report["findings"]:
+        drill = json.loads(regionctl("drill", "active-passive", "--scenario", f["scenario"], "--json").stdout)
+        proc = regionctl("replay", f["session"], "--at", f"{report['sim_seconds']}s", "--status", "--json")
+        assert proc.returncode == 0, proc.stderr
+        status = json.loads(proc.stdout)
+        for cluster in status["clusters"]:
+            assert cluster["leader"] == drill["leaders"][cluster["name"]]["after"]
+            assert cluster["term"] == drill["leaders"][cluster["name"]]["term"]
+            assert cluster["availability"] == drill["metrics"]["clusters"][cluster["name"]]["availability"]
+
+
 @pytest.mark.parametrize("goal", [("--objective", "rto"), ("--property", "slo")])
 def test_one_worker_or_two_give_the_same_exploration(goal: tuple[str, str]) -> None:
     runs = [regionctl("explore", "active-passive", *goal, "--budget", "96", "--seed", "5", "--workers", n, "--json")

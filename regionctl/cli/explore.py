@@ -14,6 +14,7 @@ Examples:
                                                         held: the synchronous standby loses nothing
   regionctl explore active-passive --property leader-within:45s --out findings/
   regionctl drill active-passive --scenario findings/finding-1.yaml   replay a finding
+  regionctl replay findings/finding-1.session.jsonl                   in the dashboard's replay
 
 \b
 Objectives (--objective, maximised): writes-lost, rpo, rto, slo-burn, split-brain.
@@ -55,7 +56,8 @@ Exit codes: 0 nothing found (a property held after the budget), 1 a finding,
 @click.option("--junit", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write JUnit XML: one case that fails when a schedule broke the property.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write each finding as DIR/finding-N.yaml, a scenario `regionctl drill --scenario` replays.")
+              help="Write each finding as DIR/finding-N.yaml, a scenario `regionctl drill --scenario` replays, and "
+                   "DIR/finding-N.session.jsonl, a session `regionctl replay` opens in the dashboard's replay.")
 def explore(topology: str, objective: str | None, prop: str | None, cluster: str | None, budget: int | None,
             time_limit: str | None, kinds: str | None, max_faults: int, max_regions_down: int, duration: str,
             seed: int, count: int, workers: int | None, dask_address: str | None, as_json: bool,
@@ -81,7 +83,7 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     from regionctl.explore.space import Space
 
     started = time.perf_counter()
-    model, _ = load_topology_or_exit(topology)
+    model, topology_path = load_topology_or_exit(topology)
     total = duration_or_exit("--duration", duration)
     if total < 1:
         fail(f"--duration: expected at least 1s for a drill to explore, found {duration}")
@@ -107,7 +109,7 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     with _pool_or_exit(dask_address, model, total, goal, workers or os.cpu_count() or 1) as pool, \
             progress(settings.budget if budget or wall is None else None, goal) as on_progress:
         exploration = run_exploration(space, goal, settings, pool, on_progress, should_stop)
-    files = _write_scenarios(out_dir, exploration, space, settings) if out_dir else {}
+    files = _write_findings(out_dir, exploration, space, settings, topology_path) if out_dir else {}
     from regionctl.explore.findings import report_json
 
     report = report_json(exploration, space, settings, time.perf_counter() - started, files)
@@ -160,18 +162,22 @@ def _kinds_or_exit(text: str | None) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _write_scenarios(out_dir: str, exploration: Any, space: Any, settings: Any) -> dict[int, str]:
+def _write_findings(out_dir: str, exploration: Any, space: Any, settings: Any, topology_path: Any) -> dict[int, str]:
+    """DIR/finding-N.yaml (a scenario for `drill --scenario`) and DIR/finding-N.session.jsonl (`replay`)."""
     from pathlib import Path
 
     from regionctl.cli.common import fail
-    from regionctl.explore.findings import finding_scenario
+    from regionctl.explore.findings import finding_scenario, finding_session
 
     files = {}
     try:
+        topology_yaml = Path(topology_path).read_text(encoding="utf-8")
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         for rank, finding in enumerate(exploration.findings, 1):
             path = Path(out_dir) / f"finding-{rank}.yaml"
             path.write_text(finding_scenario(settings, space, exploration.objective, finding, rank), encoding="utf-8")
+            session = Path(out_dir) / f"finding-{rank}.session.jsonl"
+            session.write_text(finding_session(space, finding, topology_yaml, settings.topology), encoding="utf-8")
             files[rank] = str(path)
     except OSError as exc:
         fail(f"--out {out_dir}: {exc.strerror or exc}")

@@ -77,6 +77,7 @@ def print_exploration(report: dict[str, Any]) -> None:
         console.print(f"{f['rank']}. {f['command']}", soft_wrap=True)
         if "scenario" in f:
             console.print(f"   regionctl drill {report['topology']} --scenario {f['scenario']}", soft_wrap=True)
+            console.print(f"   regionctl replay {f['session']}", soft_wrap=True)
 
 
 def junit_xml(report: dict[str, Any]) -> str:

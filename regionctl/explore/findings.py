@@ -61,6 +61,23 @@ def finding_scenario(settings: Settings, space: Space, objective: Objective, fin
     return scenario_text(settings.topology_name, finding.schedule, space.duration, finding.seed, comment)
 
 
+def finding_session(space: Space, finding: Finding, topology_yaml: str, topology_file: str) -> str:
+    """The finding as a dashboard session file (docs/replay.md) that `regionctl replay` opens: its seed, and each
+    fault injected and healed at the simulated times of the schedule, as the dashboard would have done."""
+    from regionctl.replay.ops import Entry
+    from regionctl.replay.sessionfile import dumps, header
+
+    entries = []
+    for x in finding.schedule:
+        entries.append(Entry(x.at, "inject", fault=x.fault.spec, result=f"injected {x.fault.spec}"))
+        if x.heal_at is not None and x.heal_at < space.duration:
+            entries.append(Entry(x.heal_at, "heal", fault=x.fault.spec, result=f"healed {x.fault.spec}"))
+    entries.sort(key=lambda e: e.t)  # stable: at one moment, in the schedule's order
+    lines = [header(finding.seed, topology_yaml, topology_file), *(e.to_json() for e in entries),
+             Entry(space.duration, "end").to_json()]
+    return "".join(dumps(line) for line in lines)
+
+
 def report_json(exploration: Exploration, space: Space, settings: Settings, wall_seconds: float,
                 scenario_files: dict[int, str] | None = None) -> dict[str, Any]:
     objective = exploration.objective
@@ -77,6 +94,7 @@ def report_json(exploration: Exploration, space: Space, settings: Settings, wall
         }
         if scenario_files and rank in scenario_files:
             entry["scenario"] = scenario_files[rank]
+            entry["session"] = scenario_files[rank].removesuffix(".yaml") + ".session.jsonl"
         findings.append(entry)
     return {
         "topology": settings.topology_name,
