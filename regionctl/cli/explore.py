@@ -77,7 +77,7 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     import time
 
     from regionctl.cli.common import duration_or_exit, fail, load_topology_or_exit
-    from regionctl.explore.findings import Settings, run_exploration
+    from regionctl.explore.findings import Settings
     from regionctl.explore.objective import ObjectiveError, parse_objective
     from regionctl.explore.search import DEFAULT_BUDGET
     from regionctl.explore.space import Space
@@ -102,13 +102,11 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
         fail(f"--faults: none of these kinds names anything in {model.name}")
     settings = Settings(topology, model.name, seed, budget or (10**9 if wall is not None else DEFAULT_BUDGET), count)
     should_stop = (lambda: time.perf_counter() - started > wall) if wall is not None else None
-    from regionctl.cli.explore_view import progress
-
     if dask_address is not None and workers is not None:
         fail("--dask: the cluster's workers run the drills; drop --workers")
-    with _pool_or_exit(dask_address, model, total, goal, workers or os.cpu_count() or 1) as pool, \
-            progress(settings.budget if budget or wall is None else None, goal) as on_progress:
-        exploration = run_exploration(space, goal, settings, pool, on_progress, should_stop)
+    exploration = _interruptible(lambda: _explore(dask_address, model, total, goal, workers or os.cpu_count() or 1,
+                                                  space, settings, budget is not None or wall is None,
+                                                  should_stop))
     files = _write_findings(out_dir, exploration, space, settings, topology_path) if out_dir else {}
     from regionctl.explore.findings import report_json
 
@@ -128,6 +126,35 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     from regionctl.exit_codes import ExitCode
 
     sys.exit(int(ExitCode.FAILED if exploration.findings else ExitCode.PASSED))
+
+
+def _explore(address: str | None, model: Any, total: float, goal: Any, workers: int, space: Any, settings: Any,
+             bounded: bool, should_stop: Any) -> Any:
+    from regionctl.cli.explore_view import progress
+    from regionctl.explore.findings import run_exploration
+
+    with _pool_or_exit(address, model, total, goal, workers) as pool, \
+            progress(settings.budget if bounded else None, goal) as on_progress:
+        return run_exploration(space, goal, settings, pool, on_progress, should_stop)
+
+
+def _interruptible(work: Any) -> Any:
+    """Ctrl-C or SIGTERM is exit 5 (INTERRUPTED) with one line, not click's "Aborted!" and exit 1 (as `drill`)."""
+    import signal
+
+    from regionctl.cli.common import fail
+    from regionctl.exit_codes import ExitCode
+
+    def on_term(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        return work()
+    except KeyboardInterrupt:
+        fail("interrupted; no report (the drills are simulated: nothing to roll back)", ExitCode.INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _pool_or_exit(address: str | None, model: Any, total: float, goal: Any, workers: int) -> Any:

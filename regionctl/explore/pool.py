@@ -31,6 +31,10 @@ def run_job(topology: Topology, duration: float, objective: Objective, job: Job)
 
 
 def _init(topology: Topology, duration: float, objective: Objective) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent says "interrupted" once, the workers say nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STATE.update(topology=topology, duration=duration, objective=objective)
 
 
