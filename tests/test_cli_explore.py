@@ -120,6 +120,18 @@ def test_every_finding_opens_in_the_dashboards_replay(async_orders: tuple[Path, 
             assert cluster["availability"] == drill["metrics"]["clusters"][cluster["name"]]["availability"]
 
 
+def test_a_consistency_finding_replays_with_its_probes_and_anomalies(tmp_path: Path) -> None:
+    code, report = explore_json("active-passive", "--property", "consistency:read-your-writes", "--budget", "16",
+                                "--findings", "1", "--duration", "2m", "--out", str(tmp_path))
+    assert code == ExitCode.FAILED
+    finding = report["findings"][0]
+    assert finding["command"].endswith(" --history history.jsonl")
+    assert "probes: true" in Path(finding["scenario"]).read_text(encoding="utf-8")
+    replay = json.loads(regionctl("drill", "active-passive", "--scenario", finding["scenario"], "--json").stdout)
+    seen = sum(c["models"]["read-your-writes"]["anomalies"] for c in replay["consistency"].values())
+    assert seen == finding["figures"]["anomalies"] == finding["score"] > 0
+
+
 @pytest.mark.parametrize("goal", [("--objective", "rto"), ("--property", "slo")])
 def test_one_worker_or_two_give_the_same_exploration(goal: tuple[str, str]) -> None:
     runs = [regionctl("explore", "active-passive", *goal, "--budget", "96", "--seed", "5", "--workers", n, "--json")

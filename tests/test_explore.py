@@ -80,16 +80,19 @@ def test_a_drill_seed_depends_on_the_exploration_seed_and_the_schedule_only(seed
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(NAMES), seed=st.integers(0, 2**32), duration=st.sampled_from((60.0, 600.0, 7200.0)))
+@given(name=st.sampled_from(NAMES), seed=st.integers(0, 2**32), duration=st.sampled_from((60.0, 600.0, 7200.0)),
+       probes=st.booleans())
 def test_a_scenario_and_a_drill_command_read_back_to_the_schedule(tmp_path: Path, name: str, seed: int,
-                                                                 duration: float) -> None:
+                                                                 duration: float, probes: bool) -> None:
     topology = TOPOLOGIES[name]
     space = space_of(name, duration=duration)
     schedule = space.schedule(random.Random(seed))
     path = tmp_path / "scenario.yaml"
-    path.write_text(scenario_text(topology.name, schedule, duration, seed % 2**31, "a comment"), encoding="utf-8")
+    path.write_text(scenario_text(topology.name, schedule, duration, seed % 2**31, "a comment", probes),
+                    encoding="utf-8")
     scenario = read_scenario(path, topology)
-    assert (scenario.faults, scenario.duration, scenario.seed) == (schedule, duration, seed % 2**31)
+    assert (scenario.faults, scenario.duration, scenario.seed, scenario.probes) == (schedule, duration,
+                                                                                    seed % 2**31, probes)
     words = shlex.split(drill_command(name, schedule, duration, 5))
     specs = [words[i + 1] for i, w in enumerate(words) if w == "--fault"]
     assert tuple(parse_scheduled(s) for s in specs) == schedule

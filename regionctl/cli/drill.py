@@ -66,8 +66,9 @@ def drill(ctx: click.Context, topology: str, faults: tuple[str, ...], scenario_p
     from regionctl.units import format_duration
 
     model, _ = load_topology_or_exit(topology)
+    scenario_probes = False
     if scenario_path is not None:
-        total, schedule, seed = _scenario_or_exit(ctx, scenario_path, model, faults)
+        total, schedule, seed, scenario_probes = _scenario_or_exit(ctx, scenario_path, model, faults)
     else:
         total = duration_or_exit("--duration", duration)
         schedule = faults_or_exit(faults, model)
@@ -81,7 +82,7 @@ def drill(ctx: click.Context, topology: str, faults: tuple[str, ...], scenario_p
     if metrics_port is None:
         if speed is not None:
             fail("--speed paces a drill served with --metrics-port; without it the drill runs at once")
-        result = _unpaced(model, schedule, total, seed, history_path is not None)
+        result = _unpaced(model, schedule, total, seed, history_path is not None or scenario_probes)
     else:
         from regionctl.cli.drill_metrics import paced_drill_or_exit
 
@@ -104,8 +105,9 @@ def drill(ctx: click.Context, topology: str, faults: tuple[str, ...], scenario_p
     sys.exit(int(result.exit_code))
 
 
-def _scenario_or_exit(ctx: click.Context, path: str, model: Any, faults: tuple[str, ...]) -> tuple[float, Any, int]:
-    """A scenario's length, faults and seed; what it sets may not also be given on the command line."""
+def _scenario_or_exit(ctx: click.Context, path: str, model: Any,
+                      faults: tuple[str, ...]) -> tuple[float, Any, int, bool]:
+    """A scenario's length, faults, seed and probes; what it sets may not also be given on the command line."""
     from click.core import ParameterSource
 
     from regionctl.cli.common import fail
@@ -124,7 +126,7 @@ def _scenario_or_exit(ctx: click.Context, path: str, model: Any, faults: tuple[s
         for diag in exc.diagnostics:
             click.echo(diag.format(), err=True)
         sys.exit(int(ExitCode.INVALID_INPUT))
-    return scenario.duration, list(scenario.faults), scenario.seed
+    return scenario.duration, list(scenario.faults), scenario.seed, scenario.probes
 
 
 def _unpaced(model: Any, schedule: Any, total: float, seed: int, probes: bool) -> Any:

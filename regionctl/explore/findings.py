@@ -50,15 +50,16 @@ def faults_json(schedule: tuple[ScheduledFault, ...]) -> list[dict[str, Any]]:
     return [{"fault": x.fault.spec, "at": x.at, "duration": x.duration} for x in schedule]
 
 
-def finding_command(settings: Settings, space: Space, finding: Finding) -> str:
-    return drill_command(settings.topology, finding.schedule, space.duration, finding.seed)
+def finding_command(settings: Settings, space: Space, finding: Finding, probes: bool = False) -> str:
+    return drill_command(settings.topology, finding.schedule, space.duration, finding.seed, probes)
 
 
 def finding_scenario(settings: Settings, space: Space, objective: Objective, finding: Finding, rank: int) -> str:
     comment = (f"Finding {rank} of `regionctl explore {settings.topology} --seed {settings.seed}` "
                f"({objective.name}): {finding.verdict.score:g} {objective.unit}.\n"
                f"Replay: regionctl drill {settings.topology} --scenario FILE")
-    return scenario_text(settings.topology_name, finding.schedule, space.duration, finding.seed, comment)
+    return scenario_text(settings.topology_name, finding.schedule, space.duration, finding.seed, comment,
+                         objective.needs_probes)
 
 
 def finding_session(space: Space, finding: Finding, topology_yaml: str, topology_file: str) -> str:
@@ -90,7 +91,7 @@ def report_json(exploration: Exploration, space: Space, settings: Settings, wall
             "found": {"index": f.found.index, "score": f.found.verdict.score,
                       "faults": faults_json(f.found.job.schedule)},
             "shrink_drills": f.shrink_drills,
-            "command": finding_command(settings, space, f),
+            "command": finding_command(settings, space, f, objective.needs_probes),
         }
         if scenario_files and rank in scenario_files:
             entry["scenario"] = scenario_files[rank]

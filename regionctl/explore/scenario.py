@@ -20,7 +20,7 @@ from regionctl.model.diagnostics import Diagnostic, InputError
 from regionctl.model.topology import Topology
 from regionctl.units import UnitError, parse_duration
 
-FIELDS = ("topology", "seed", "duration", "faults")
+FIELDS = ("topology", "seed", "duration", "probes", "faults")
 FAULT_FIELDS = ("fault", "at", "duration")
 
 
@@ -30,6 +30,7 @@ class Scenario:
     seed: int
     duration: float
     faults: tuple[ScheduledFault, ...]
+    probes: bool = False  # probe sessions record a history, checked for consistency (as `drill --history`)
 
 
 def seconds(value: float) -> str:
@@ -42,17 +43,21 @@ def timing(item: ScheduledFault) -> str:
     return f"@{seconds(item.at)}" + (f"+{seconds(item.duration)}" if item.duration is not None else "")
 
 
-def drill_command(topology: str, schedule: tuple[ScheduledFault, ...], duration: float, seed: int) -> str:
+def drill_command(topology: str, schedule: tuple[ScheduledFault, ...], duration: float, seed: int,
+                  probes: bool = False) -> str:
     import shlex
 
     faults = " ".join(f"--fault {shlex.quote(x.fault.spec + timing(x))}" for x in schedule)
-    return f"regionctl drill {shlex.quote(topology)} {faults} --duration {seconds(duration)} --seed {seed}"
+    history = " --history history.jsonl" if probes else ""  # the probe sessions a consistency finding needs
+    return f"regionctl drill {shlex.quote(topology)} {faults} --duration {seconds(duration)} --seed {seed}{history}"
 
 
 def scenario_text(topology: str, schedule: tuple[ScheduledFault, ...], duration: float, seed: int,
-                  comment: str = "") -> str:
+                  comment: str = "", probes: bool = False) -> str:
     lines = [f"# {line}" for line in comment.splitlines()]
-    lines += [f"topology: {json.dumps(topology)}", f"seed: {seed}", f"duration: {seconds(duration)}", "faults:"]
+    lines += [f"topology: {json.dumps(topology)}", f"seed: {seed}", f"duration: {seconds(duration)}"]
+    lines += ["probes: true"] if probes else []
+    lines.append("faults:")
     for x in schedule:
         tail = f", duration: {seconds(x.duration)}" if x.duration is not None else ""
         lines.append(f"  - {{fault: {json.dumps(x.fault.spec)}, at: {seconds(x.at)}{tail}}}")
@@ -87,6 +92,10 @@ def read_scenario(path: str | Path, topology: Topology) -> Scenario:
             duration = parse_duration(data["duration"])
         except UnitError as exc:
             problems.append(doc.diagnostic(("duration",), str(exc)))
+    probes = data.get("probes", False)
+    if not isinstance(probes, bool):
+        problems.append(doc.diagnostic(("probes",), f"expected true or false, found {probes!r}"))
+        probes = False
     raw = data.get("faults")
     faults: list[ScheduledFault] = []
     if not isinstance(raw, list):
@@ -98,7 +107,7 @@ def read_scenario(path: str | Path, topology: Topology) -> Scenario:
             faults.append(item)
     if problems:
         raise InputError(problems)
-    return Scenario(named, seed, duration, tuple(faults))
+    return Scenario(named, seed, duration, tuple(faults), probes)
 
 
 def _fault(doc: object, i: int, entry: object, topology: Topology, duration: float,
