@@ -169,6 +169,24 @@ def test_a_time_limit_stops_after_a_generation_and_says_so() -> None:
     assert code == (ExitCode.FAILED if report["findings"] else ExitCode.PASSED)
 
 
+def test_a_topologys_assumptions_bound_every_schedule_and_options_override_them(tmp_path: Path) -> None:
+    text = (ROOT / "regionctl/data/topologies/active-passive.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "careful.yaml"
+    path.write_text(text + "assumptions: {max_regions_down: 0, max_faults: 1}\n", encoding="utf-8")
+    _, report = explore_json(str(path), "--objective", "rto", "--budget", "48", "--findings", "1")
+    assert (report["max_faults"], report["max_regions_down"]) == (1, 0)
+    schedules = [report["best"]["faults"], *(f["found"]["faults"] for f in report["findings"])]
+    assert all(len(s) == 1 and not s[0]["fault"].startswith("region:") for s in schedules)
+    _, report = explore_json(str(path), "--budget", "16", "--max-faults", "3", "--max-regions-down", "1")
+    assert (report["max_faults"], report["max_regions_down"]) == (3, 1)
+    path.write_text(text + "assumptions: {max_regions_down: -1}\n", encoding="utf-8")
+    proc = regionctl("explore", str(path))
+    assert proc.returncode == ExitCode.INVALID_INPUT
+    line = text.count("\n") + 1
+    assert proc.stderr.startswith(f"{path}:{line}:"), proc.stderr
+    assert "assumptions.max_regions_down" in proc.stderr
+
+
 def test_drill_scenario_refuses_what_the_scenario_sets(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text("topology: active-passive\nseed: 3\nduration: 2m\nfaults:\n"

@@ -39,10 +39,11 @@ Exit codes: 0 nothing found (a property held after the budget), 1 a finding,
               "What is found then depends on the machine's speed: use --budget for a reproducible run.")
 @click.option("--faults", "kinds", metavar="KINDS",
               help="Fault kinds to draw, comma-separated (default: node,region,zone,partition,latency,slow,pause).")
-@click.option("--max-faults", default=2, show_default=True, type=click.IntRange(1, 20), metavar="K",
-              help="Most faults in one schedule.")
-@click.option("--max-regions-down", default=1, show_default=True, type=click.IntRange(0, 100), metavar="N",
-              help="Assumption kept by every schedule: at most N regions down at once.")
+@click.option("--max-faults", type=click.IntRange(1, 20), metavar="K",
+              help="Most faults in one schedule (default: the topology's assumptions.max_faults, 2).")
+@click.option("--max-regions-down", type=click.IntRange(0, 100), metavar="N",
+              help="Assumption kept by every schedule: at most N regions down at once (default: the topology's "
+                   "assumptions.max_regions_down, 1).")
 @click.option("--duration", default="10m", show_default=True, help="Simulated length of each drill.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed and budget, same findings.")
 @click.option("--findings", "count", default=3, show_default=True, type=click.IntRange(1, 100), metavar="N",
@@ -59,7 +60,8 @@ Exit codes: 0 nothing found (a property held after the budget), 1 a finding,
               help="Write each finding as DIR/finding-N.yaml, a scenario `regionctl drill --scenario` replays, and "
                    "DIR/finding-N.session.jsonl, a session `regionctl replay` opens in the dashboard's replay.")
 def explore(topology: str, objective: str | None, prop: str | None, cluster: str | None, budget: int | None,
-            time_limit: str | None, kinds: str | None, max_faults: int, max_regions_down: int, duration: str,
+            time_limit: str | None, kinds: str | None, max_faults: int | None, max_regions_down: int | None,
+            duration: str,
             seed: int, count: int, workers: int | None, dask_address: str | None, as_json: bool,
             junit: str | None, out_dir: str | None) -> None:
     """Search fault schedules against the simulated TOPOLOGY for the worst outcome.
@@ -70,8 +72,9 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     minimal schedule that still shows it, and handed back as a `regionctl drill`
     command and, with --out, a scenario file that replays it byte for byte.
 
-    TOPOLOGY is a path or a bundled name. Schedules keep the topology's assumptions:
-    at most --max-faults faults and --max-regions-down regions down at once.
+    TOPOLOGY is a path or a bundled name. Schedules keep the topology's assumptions
+    (its `assumptions:` section, or the options): at most --max-faults faults and
+    --max-regions-down regions down at once.
     """
     import os
     import time
@@ -97,7 +100,10 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
         from regionctl.model.suggest import did_you_mean
 
         fail(f"--cluster: no cluster named {cluster!r}{did_you_mean(cluster, clusters)} (have: {', '.join(clusters)})")
-    space = Space.of(model, _kinds_or_exit(kinds), total, max_faults, max_regions_down)
+    assumed = model.assumptions
+    space = Space.of(model, _kinds_or_exit(kinds), total,
+                     max_faults if max_faults is not None else assumed.max_faults,
+                     max_regions_down if max_regions_down is not None else assumed.max_regions_down)
     if not space.kinds:
         fail(f"--faults: none of these kinds names anything in {model.name}")
     settings = Settings(topology, model.name, seed, budget or (10**9 if wall is not None else DEFAULT_BUDGET), count)

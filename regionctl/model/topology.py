@@ -344,6 +344,17 @@ class Probes(StrictModel):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Assumptions(StrictModel):
+    """What the estate is designed to survive: `regionctl explore` draws only fault schedules that keep to it
+    (docs/explore.md). Its command-line options override these."""
+
+    max_regions_down: Annotated[int, Field(
+        ge=0, le=100, description="At most this many regions down at the same moment (1: at most one region "
+                                  "down).")] = 1
+    max_faults: Annotated[int, Field(ge=1, le=20, description="At most this many faults in one schedule.")] = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Slo(StrictModel):
     availability: Percent | None = None
     rpo: Duration | None = None
@@ -365,6 +376,7 @@ class Topology(StrictModel):
     tenants: list[Annotated[Tenant, Check(before=_single_cluster_shorthand)]] = field(default_factory=list)
     slo: Slo = field(default_factory=Slo)
     probes: Probes = field(default_factory=Probes)
+    assumptions: Assumptions = field(default_factory=Assumptions)
     runbooks: Annotated[list[dict[str, Any]], Field(
         description="Runbooks shipped with the topology (see `regionctl schema runbook`).",
     )] = field(default_factory=list)
