@@ -163,3 +163,31 @@ def test_a_shrunk_finding_still_shows_and_no_simpler_neighbour_does() -> None:
             verdicts = pool([Job(c, t.job.seed) for c in neighbours])
             assert not any(still_shows(objective, t.verdict, v) for v in verdicts)
             assert drills >= len(neighbours)
+
+
+def fake_report(lost: int, rto: float | None, outage: str, failed: list[str], availability: float) -> dict[str, object]:
+    cluster = {"writes_lost": lost, "rpo_seconds": 0.5 if lost else 0.0, "rto_seconds": rto, "outage": outage,
+               "split_brain_seconds": 0.0, "availability": availability}
+    metrics = {**cluster, "clusters": {"orders": cluster}}
+    slo = [{"name": n, "ok": n not in failed} for n in ("availability", "rpo", "rto")]
+    return {"metrics": metrics, "slo": slo, "sim_seconds": 600.0, "consistency": None}
+
+
+@settings(max_examples=200, deadline=None)
+@given(lost=st.integers(0, 50), rto=st.one_of(st.none(), st.floats(0, 600)),
+       outage=st.sampled_from(("none", "recovered", "ongoing", "unobserved")),
+       failed=st.lists(st.sampled_from(("availability", "rpo", "rto")), unique=True),
+       availability=st.floats(0.5, 1.0), limit=st.floats(1, 300))
+def test_each_property_is_broken_exactly_when_it_says(lost: int, rto: float | None, outage: str, failed: list[str],
+                                                      availability: float, limit: float) -> None:
+    report = fake_report(lost, rto, outage, failed, availability)
+    assert parse_objective(None, "no-writes-lost", None, None).judge(report).violated == (lost > 0)
+    assert parse_objective(None, "slo", None, None).judge(report).violated == bool(failed)
+    for name in ("availability", "rpo", "rto"):
+        assert parse_objective(None, f"slo:{name}", None, None).judge(report).violated == (name in failed)
+    recovery = rto if rto is not None else (600.0 if outage == "ongoing" else 0.0)
+    verdict = parse_objective(None, f"leader-within:{limit}s", None, None).judge(report)
+    assert verdict.violated == (recovery > limit) and verdict.score == round(recovery, 6)
+    burn = parse_objective("slo-burn", None, "orders", 0.99).judge(report)
+    assert burn.score == pytest.approx((1 - availability) / 0.01, abs=1e-5)
+    assert burn.violated == (burn.score > 0)

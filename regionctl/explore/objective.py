@@ -80,7 +80,8 @@ class Objective:
             violated = bool(failed) if not self.slo else self.slo in failed
         elif self.prop and self.prop.startswith("leader-within:"):
             violated = score > self.limit
-        return Verdict(round(float(score), 6), violated, tuple(figures.items()))
+        shown = tuple((k, None if v is None else round(v, 6)) for k, v in figures.items())
+        return Verdict(round(float(score), 6), violated, shown)
 
 
 def worst_rto(metrics: dict[str, Any], cluster: str | None, duration: float) -> float:
@@ -94,7 +95,7 @@ def worst_rto(metrics: dict[str, Any], cluster: str | None, duration: float) -> 
         if rto is None and c.get("outage") == "ongoing":
             rto = duration
         worst = max(worst, float(rto or 0.0))
-    return round(worst, 6)
+    return worst  # not rounded: leader-within compares it with its limit as measured
 
 
 def burn(availability: float | None, target: float) -> float:
