@@ -37,7 +37,7 @@ def scheduler() -> Iterator[str]:
     cluster: Any = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                 host="127.0.0.1")
     try:
-        assert len(cluster.scheduler_info["workers"]) == 2
+        cluster.wait_for_workers(2, timeout=120)  # both worker processes up: the chunks go one to each
         yield str(cluster.scheduler_address)
     finally:
         cluster.close()
