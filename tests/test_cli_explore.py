@@ -156,6 +156,8 @@ def test_the_text_report_ranks_findings_and_prints_their_drills() -> None:
     (["--cluster", "order"], "regionctl: --cluster: no cluster named 'order'; did you mean 'orders'?"),
     (["--time", "soon"], "regionctl: --time: expected a duration"),
     (["--property", "leader-within:x"], "regionctl: --property leader-within:x:"),
+    (["--faults", "region", "--max-regions-down", "0"], "regionctl: --faults: no schedule of region keeps the"),
+    (["--dask", "tcp://127.0.0.1:9", "--workers", "2"], "regionctl: --dask: the cluster's workers run the drills"),
 ])
 def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> None:
     proc = regionctl("explore", "active-passive", *args)

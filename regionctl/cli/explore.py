@@ -106,6 +106,14 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
                      max_regions_down if max_regions_down is not None else assumed.max_regions_down)
     if not space.kinds:
         fail(f"--faults: none of these kinds names anything in {model.name}")
+    import random
+
+    from regionctl.explore.space import EmptySpace
+
+    try:
+        space.schedule(random.Random(seed))  # a space with nothing in it is bad input, not an endless search
+    except EmptySpace as exc:
+        fail(f"--faults: {exc}")
     settings = Settings(topology, model.name, seed, budget or (10**9 if wall is not None else DEFAULT_BUDGET), count)
     should_stop = (lambda: time.perf_counter() - started > wall) if wall is not None else None
     if dask_address is not None and workers is not None:

@@ -25,6 +25,13 @@ DEFAULT_KINDS = tuple(k for k in FaultKind if k not in (FaultKind.CLOCK, FaultKi
 
 
 LAST_START = 0.8  # share of the drill in which faults start
+MAX_DRAWS = 1000  # tries to draw a schedule that keeps the assumptions before calling the space empty
+
+
+class EmptySpace(ValueError):
+    """The kinds and assumptions allow no schedule at all."""
+
+
 Schedule = tuple[ScheduledFault, ...]
 
 
@@ -96,12 +103,15 @@ class Space:
         return ScheduledFault(self.fault(rng), at, duration)
 
     def schedule(self, rng: random.Random) -> Schedule:
-        """A random schedule of 1..max_faults faults that keeps the assumptions (redrawn until it does)."""
-        while True:
+        """A random schedule of 1..max_faults faults that keeps the assumptions (redrawn until it does).
+        Raises EmptySpace when the assumptions leave nothing to draw (only region faults, none allowed down)."""
+        for _ in range(MAX_DRAWS):
             count = rng.randint(1, max(self.max_faults, 1))
             out = normalise(tuple(self.scheduled(rng) for _ in range(count)))
             if self.allows(out):
                 return out
+        raise EmptySpace(f"no schedule of {', '.join(self.kinds)} keeps the assumptions (at most "
+                         f"{self.max_faults} faults, {self.max_regions_down} regions down at once)")
 
     # -- mutating --------------------------------------------------------------------------------
     def mutate(self, rng: random.Random, schedule: Schedule) -> Schedule:
