@@ -65,8 +65,3 @@ def test_an_unreachable_scheduler_is_a_one_line_error() -> None:
     with pytest.raises(DaskError, match=r"^cannot reach a Dask scheduler at tcp://127.0.0.1:9: [^\n]*$"):
         DaskPool("tcp://127.0.0.1:9", topology, 60.0, parse_objective(None, None, None, None), connect_timeout=0.5)
 
-
-def test_dask_and_workers_together_are_refused() -> None:
-    proc = regionctl("explore", "active-passive", "--dask", "tcp://127.0.0.1:9", "--workers", "2")
-    assert proc.returncode == ExitCode.INVALID_INPUT
-    assert proc.stderr == "regionctl: --dask: the cluster's workers run the drills; drop --workers\n"
