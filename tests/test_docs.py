@@ -90,6 +90,12 @@ def test_every_key_of_every_report_is_documented() -> None:
     status_keys = _documented("status")
     assert set(status) <= status_keys
     assert set(status["clusters"][0]) | set(status["clusters"][0]["nodes"][0]) <= status_keys
+    explore = _report("explore", "active-passive", "--budget", "32", "--findings", "1",
+                      "--workers", "1")
+    finding = explore["findings"][0]
+    assert isinstance(finding, dict)
+    explore_keys = _documented("explore")
+    assert set(explore) | set(finding) | set(finding["figures"]) | set(finding["found"]) <= explore_keys
     plan = _report("run", "active-passive", "failover-to-eu-west", "--dry-run")
     assert set(plan) | set(plan["steps"][0]) <= _documented("run --dry-run --json")
 

@@ -49,6 +49,12 @@ def _cases(tmp: Path) -> list[tuple[str, list[str]]]:
                                       "--journal", str(tmp / f"{name}-{runbook}.jsonl")]))
     for path in bundled_labs():
         out.append(("RunReport", ["lab", path.stem, "--check", "--json"]))
+    for prop in ("no-writes-lost", "consistency:read-your-writes"):  # a finding written out; with probes
+        out.append(("ExploreReport", ["explore", "active-passive", "--property", prop, "--budget", "16",
+                                      "--findings", "1", "--duration", "2m", "--workers", "1",
+                                      "--out", str(tmp / "findings"), "--json"]))
+    out.append(("ExploreReport", ["explore", "single-region", "--cluster", "orders", "--property",
+                                  "no-writes-lost", "--budget", "16", "--workers", "1", "--json"]))  # held
     return out
 
 
@@ -62,7 +68,7 @@ def test_every_json_report_validates(schema: dict[str, Any], tmp_path: Path) -> 
         assert errors == [], f"{' '.join(args)}: {errors[:5]}"
         assert whole.is_valid(report)
         seen.add(args[0])
-    assert seen == {"status", "drill", "blast", "run", "lab"}
+    assert seen == {"status", "drill", "blast", "run", "lab", "explore"}
 
 
 def test_a_report_off_its_shape_is_refused(schema: dict[str, Any]) -> None:

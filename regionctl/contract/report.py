@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NotRequired
 
 from typing_extensions import TypedDict  # pydantic reads these for the schema, and needs this one on 3.11
 
@@ -325,3 +325,58 @@ def records(steps: Sequence[Any]) -> tuple[StepRecord, ...]:
 
 __all__ = ["SLO_FIGURES", "BlastRadius", "BlastReport", "DrillReport", "EventRecord", "Expectation", "FaultRecord",
            "LeaderRecord", "Metrics", "RunReport", "SloCheck", "StatusReport", "StepRecord", "judge_slo", "records"]
+
+
+# -- explore: a search of fault schedules (regionctl/explore/findings.py builds it) ------------------
+class ExploreFault(TypedDict):
+    fault: str
+    at: float
+    duration: float | None  # None: to the end
+
+
+class ExploreBest(TypedDict):
+    score: float
+    faults: list[ExploreFault]
+
+
+class ExploreFound(TypedDict):
+    index: int  # the order the search drew it in
+    score: float
+    faults: list[ExploreFault]
+
+
+class ExploreFinding(TypedDict):
+    rank: int
+    score: float
+    unit: str
+    violated: bool
+    figures: dict[str, float | None]
+    seed: int  # the drill's
+    faults: list[ExploreFault]  # shrunk
+    found: ExploreFound  # as first found
+    shrink_drills: int
+    command: str
+    scenario: NotRequired[str]  # with --out
+    session: NotRequired[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ExploreReport(_Report):
+    topology: str
+    seed: int
+    objective: str
+    property: str | None
+    cluster: str | None
+    held: bool | None  # for a property; None when maximising a figure
+    sim_seconds: float
+    faults: tuple[str, ...]  # the kinds drawn
+    max_faults: int
+    max_regions_down: int
+    budget: int
+    tried: int
+    exhausted: bool
+    stopped: bool
+    shrink_drills: int
+    best: ExploreBest | None
+    findings: tuple[ExploreFinding, ...]
+    wall_seconds: float

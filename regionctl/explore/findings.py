@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regionctl.contract.faults import ScheduledFault
+from regionctl.contract.report import ExploreFault
 from regionctl.explore.objective import Objective
 from regionctl.explore.scenario import drill_command, scenario_text
 from regionctl.explore.search import DEFAULT_FINDINGS, Evaluate, Exploration, Finding, explore, pick_findings
@@ -46,7 +47,7 @@ def run_exploration(space: Space, objective: Objective, settings: Settings, eval
     return out
 
 
-def faults_json(schedule: tuple[ScheduledFault, ...]) -> list[dict[str, Any]]:
+def faults_json(schedule: tuple[ScheduledFault, ...]) -> list[ExploreFault]:
     return [{"fault": x.fault.spec, "at": x.at, "duration": x.duration} for x in schedule]
 
 
@@ -81,40 +82,29 @@ def finding_session(space: Space, finding: Finding, topology_yaml: str, topology
 
 def report_json(exploration: Exploration, space: Space, settings: Settings, wall_seconds: float,
                 scenario_files: dict[int, str] | None = None) -> dict[str, Any]:
+    """The `--json` document (contract.report.ExploreReport)."""
+    from regionctl.contract.report import ExploreFinding, ExploreReport  # typing_extensions: only for --json
+
     objective = exploration.objective
     best = exploration.best
     findings = []
     for rank, f in enumerate(exploration.findings, 1):
-        entry: dict[str, Any] = {
-            "rank": rank, "score": f.verdict.score, "unit": objective.unit, "violated": f.verdict.violated,
-            "figures": dict(f.verdict.figures), "seed": f.seed, "faults": faults_json(f.schedule),
-            "found": {"index": f.found.index, "score": f.found.verdict.score,
-                      "faults": faults_json(f.found.job.schedule)},
-            "shrink_drills": f.shrink_drills,
-            "command": finding_command(settings, space, f, objective.needs_probes),
-        }
+        entry = ExploreFinding(
+            rank=rank, score=f.verdict.score, unit=objective.unit, violated=f.verdict.violated,
+            figures=dict(f.verdict.figures), seed=f.seed, faults=faults_json(f.schedule),
+            found={"index": f.found.index, "score": f.found.verdict.score, "faults": faults_json(f.found.job.schedule)},
+            shrink_drills=f.shrink_drills, command=finding_command(settings, space, f, objective.needs_probes))
         if scenario_files and rank in scenario_files:
             entry["scenario"] = scenario_files[rank]
             entry["session"] = scenario_files[rank].removesuffix(".yaml") + ".session.jsonl"
         findings.append(entry)
-    return {
-        "topology": settings.topology_name,
-        "seed": settings.seed,
-        "objective": objective.figure,
-        "property": objective.prop,
-        "cluster": objective.cluster,
-        "held": exploration.held,
-        "sim_seconds": space.duration,
-        "faults": [str(k) for k in space.kinds],
-        "max_faults": space.max_faults,
-        "max_regions_down": space.max_regions_down,
-        "budget": settings.budget,
-        "tried": len(exploration.tried),
-        "exhausted": exploration.exhausted,
-        "stopped": exploration.stopped,
-        "shrink_drills": exploration.shrink_drills,
-        "best": None if best is None or best.verdict.score <= 0 else {"score": best.verdict.score,
-                                                                       "faults": faults_json(best.job.schedule)},
-        "findings": findings,
-        "wall_seconds": round(wall_seconds, 3),
-    }
+    return ExploreReport(
+        topology=settings.topology_name, seed=settings.seed, objective=objective.figure, property=objective.prop,
+        cluster=objective.cluster, held=exploration.held, sim_seconds=space.duration,
+        faults=tuple(str(k) for k in space.kinds), max_faults=space.max_faults,
+        max_regions_down=space.max_regions_down, budget=settings.budget, tried=len(exploration.tried),
+        exhausted=exploration.exhausted, stopped=exploration.stopped, shrink_drills=exploration.shrink_drills,
+        best=None if best is None or best.verdict.score <= 0 else {"score": best.verdict.score,
+                                                                  "faults": faults_json(best.job.schedule)},
+        findings=tuple(findings), wall_seconds=round(wall_seconds, 3),
+    ).to_json()
