@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,10 @@ from hypothesis import strategies as st
 
 from regionctl.contract.faults import FaultKind, check_targets, parse_scheduled
 from regionctl.data import resolve_topology_path
-from regionctl.explore.objective import ObjectiveError, parse_objective
+from regionctl.explore.objective import ObjectiveError, Verdict, parse_objective
 from regionctl.explore.pool import LocalPool
 from regionctl.explore.scenario import drill_command, read_scenario, scenario_text
-from regionctl.explore.search import Job, drill_seed, explore
+from regionctl.explore.search import Job, drill_seed, explore, rank
 from regionctl.explore.shrink import candidates_of, shrink, still_shows
 from regionctl.explore.space import DEFAULT_KINDS, Space, regions_down_at_once
 from regionctl.loading import load_topology
@@ -145,6 +146,24 @@ def test_the_same_seed_gives_the_same_search_and_another_seed_another(goal: tupl
     assert [t.verdict for t in runs[0].tried] == [t.verdict for t in runs[1].tried]
     assert [t.job for t in runs[0].tried] != [t.job for t in runs[2].tried]
     assert len(runs[0].tried) == 40 and len({t.job.schedule for t in runs[0].tried}) == 40  # distinct schedules
+
+
+def test_the_search_does_not_depend_on_how_its_drills_are_run() -> None:
+    # An evaluator that judges each generation's jobs in another order (as workers finishing in any order
+    # would), and one that judges them one at a time, see the same search as the plain loop.
+    topology = TOPOLOGIES["hybrid"]
+    space = Space.of(topology, DEFAULT_KINDS, 120.0)
+    objective = parse_objective("rto", None, None, topology.slo.availability)
+    with LocalPool(topology, 120.0, objective, 1) as pool:
+        def backwards(jobs: Sequence[Job]) -> list[Verdict]:
+            return list(reversed(pool(list(reversed(jobs)))))
+
+        def singly(jobs: Sequence[Job]) -> list[Verdict]:
+            return [v for job in jobs for v in pool([job])]
+
+        runs = [explore(space, objective, 2, 48, evaluate) for evaluate in (pool, backwards, singly)]
+    assert runs[0].tried == runs[1].tried == runs[2].tried
+    assert runs[0].best == min(runs[0].tried, key=rank)
 
 
 def test_a_shrunk_finding_still_shows_and_no_simpler_neighbour_does() -> None:

@@ -9,6 +9,7 @@ schedule's drill seed is a hash of the exploration seed and the schedule itself.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,10 +59,12 @@ class Exploration:
     exhausted: bool = False  # every schedule the space offers was tried before the budget ran out
     stopped: bool = False  # the caller stopped it (--time)
     shrink_drills: int = 0  # drills run shrinking, findings dropped as repeats included
+    best: Tried | None = None  # the worst schedule so far (by `rank`), kept as the search goes
 
-    @property
-    def best(self) -> Tried | None:
-        return min(self.tried, key=rank, default=None)
+    def add(self, tried: Tried) -> None:
+        self.tried.append(tried)
+        if self.best is None or rank(tried) < rank(self.best):
+            self.best = tried
 
     @property
     def held(self) -> bool | None:
@@ -101,7 +104,7 @@ def explore(space: Space, objective: Objective, seed: int, budget: int, evaluate
             break
         jobs = [Job(s, drill_seed(seed, s)) for s in batch]
         for job, verdict in zip(jobs, evaluate(jobs), strict=True):
-            out.tried.append(Tried(len(out.tried), job, verdict))
+            out.add(Tried(len(out.tried), job, verdict))
         if on_progress is not None:
             on_progress(out)
     return out
@@ -109,7 +112,7 @@ def explore(space: Space, objective: Objective, seed: int, budget: int, evaluate
 
 def _generation(space: Space, rng: random.Random, out: Exploration, seen: set[Schedule], size: int,
                 fresh_only: bool) -> list[Schedule]:
-    parents = sorted(out.tried, key=rank)[:ELITE] if not fresh_only else []
+    parents = heapq.nsmallest(ELITE, out.tried, key=rank) if not fresh_only else []
     parents = [p for p in parents if p.verdict.score > 0] or []
     batch: list[Schedule] = []
     misses = 0
