@@ -61,8 +61,7 @@ Exit codes: 0 nothing found (a property held after the budget), 1 a finding,
                    "DIR/finding-N.session.jsonl, a session `regionctl replay` opens in the dashboard's replay.")
 def explore(topology: str, objective: str | None, prop: str | None, cluster: str | None, budget: int | None,
             time_limit: str | None, kinds: str | None, max_faults: int | None, max_regions_down: int | None,
-            duration: str,
-            seed: int, count: int, workers: int | None, dask_address: str | None, as_json: bool,
+            duration: str, seed: int, count: int, workers: int | None, dask_address: str | None, as_json: bool,
             junit: str | None, out_dir: str | None) -> None:
     """Search fault schedules against the simulated TOPOLOGY for the worst outcome.
 
@@ -77,13 +76,14 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     --max-regions-down regions down at once.
     """
     import os
+    import random
     import time
 
     from regionctl.cli.common import duration_or_exit, fail, load_topology_or_exit
-    from regionctl.explore.findings import Settings
+    from regionctl.explore.findings import Settings, report_json
     from regionctl.explore.objective import ObjectiveError, parse_objective
     from regionctl.explore.search import DEFAULT_BUDGET
-    from regionctl.explore.space import Space
+    from regionctl.explore.space import EmptySpace, Space
 
     started = time.perf_counter()
     model, topology_path = load_topology_or_exit(topology)
@@ -106,10 +106,6 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
                      max_regions_down if max_regions_down is not None else assumed.max_regions_down)
     if not space.kinds:
         fail(f"--faults: none of these kinds names anything in {model.name}")
-    import random
-
-    from regionctl.explore.space import EmptySpace
-
     try:
         space.schedule(random.Random(seed))  # a space with nothing in it is bad input, not an endless search
     except EmptySpace as exc:
@@ -118,12 +114,11 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     should_stop = (lambda: time.perf_counter() - started > wall) if wall is not None else None
     if dask_address is not None and workers is not None:
         fail("--dask: the cluster's workers run the drills; drop --workers")
+    # The search is reproducible from here: the seed, the budget and the space decide every schedule.
     exploration = _interruptible(lambda: _explore(dask_address, model, total, goal, workers or os.cpu_count() or 1,
                                                   space, settings, budget is not None or wall is None,
                                                   should_stop))
     files = _write_findings(out_dir, exploration, space, settings, topology_path) if out_dir else {}
-    from regionctl.explore.findings import report_json
-
     report = report_json(exploration, space, settings, time.perf_counter() - started, files)
     if junit:
         from regionctl.cli.explore_view import write_junit
