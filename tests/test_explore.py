@@ -210,3 +210,30 @@ def test_each_property_is_broken_exactly_when_it_says(lost: int, rto: float | No
     burn = parse_objective("slo-burn", None, "orders", 0.99).judge(report)
     assert burn.score == pytest.approx((1 - availability) / 0.01, abs=1e-5)
     assert burn.violated == (burn.score > 0)
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True),
+                    st.sampled_from(("60s", "10m", "-1s", "soon", "region:us-east", "node:pg-1", "latency:a|b=1s",
+                                     "active-passive", "")), st.text(max_size=8))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(st.sampled_from(("fault", "at", "duration",
+                                                                                         "x")), inner, max_size=3)),
+                      max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.dictionaries(st.sampled_from(("topology", "seed", "duration", "probes", "faults", "fautls")), VALUES,
+                            max_size=5))
+def test_any_scenario_file_is_read_or_refused_with_one_line_problems(tmp_path: Path, data: dict[str, object]) -> None:
+    import json
+
+    path = tmp_path / "any.yaml"
+    path.write_text(json.dumps(data, allow_nan=True) if data else "{}", encoding="utf-8")  # JSON is YAML
+    try:
+        scenario = read_scenario(path, TOPOLOGIES["active-passive"])
+    except InputError as exc:
+        assert exc.diagnostics
+        for d in exc.diagnostics:
+            assert d.file == str(path) and d.line >= 1 and d.col >= 1 and "\n" not in d.format()
+    else:
+        assert scenario.duration >= 0 and all(x.at <= scenario.duration for x in scenario.faults)
