@@ -8,9 +8,12 @@ the finding's own run); one worker or two give the same findings for the same se
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -207,3 +210,23 @@ def test_drill_scenario_refuses_what_the_scenario_sets(tmp_path: Path) -> None:
     proc = regionctl("drill", "active-passive", "--scenario", str(bad))
     assert proc.returncode == ExitCode.INVALID_INPUT
     assert proc.stderr.startswith(f"{bad}:4:13: faults[0].fault: region:us-wst: no region named 'us-wst'")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_exploration_is_one_line_and_exit_5(sig: signal.Signals) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "regionctl", "explore", "active-passive", "--budget", "10000000",
+                             "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 120
+    # The pool's workers exist once the search has begun, and with it the handlers that turn a signal into exit 5.
+    while not children.read_text().split() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole process group, the workers too
+    else:
+        proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert err == "regionctl: interrupted; no report (the drills are simulated: nothing to roll back)\n"
+    assert out == ""
