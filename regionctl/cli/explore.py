@@ -115,9 +115,9 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
     if dask_address is not None and workers is not None:
         fail("--dask: the cluster's workers run the drills; drop --workers")
     # The search is reproducible from here: the seed, the budget and the space decide every schedule.
-    exploration = _interruptible(lambda: _explore(dask_address, model, total, goal, workers or os.cpu_count() or 1,
-                                                  space, settings, budget is not None or wall is None,
-                                                  should_stop))
+    exploration = _interruptible(lambda guard: _explore(dask_address, model, total, goal,
+                                                        workers or os.cpu_count() or 1, space, settings,
+                                                        budget is not None or wall is None, should_stop, guard))
     files = _write_findings(out_dir, exploration, space, settings, topology_path) if out_dir else {}
     report = report_json(exploration, space, settings, time.perf_counter() - started, files)
     if junit:
@@ -138,32 +138,46 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
 
 
 def _explore(address: str | None, model: Any, total: float, goal: Any, workers: int, space: Any, settings: Any,
-             bounded: bool, should_stop: Any) -> Any:
+             bounded: bool, should_stop: Any, guard: Any) -> Any:
     from regionctl.cli.explore_view import progress
     from regionctl.explore.findings import run_exploration
 
     with _pool_or_exit(address, model, total, goal, workers) as pool, \
             progress(settings.budget if bounded else None, goal) as on_progress:
-        return run_exploration(space, goal, settings, pool, on_progress, should_stop)
+        return run_exploration(space, goal, settings, guard(pool), on_progress, should_stop)
 
 
 def _interruptible(work: Any) -> Any:
-    """Ctrl-C or SIGTERM is exit 5 (INTERRUPTED) with one line, not click's "Aborted!" and exit 1 (as `drill`)."""
+    """Ctrl-C or SIGTERM is exit 5 (INTERRUPTED) with one line, not click's "Aborted!" and exit 1 (as `drill`).
+
+    The signal only raises a flag; the evaluator `work` is handed (through `guard`) stops at its next batch of
+    drills. Raised at any moment instead, KeyboardInterrupt could land inside the process pool's own locks and
+    leave its shutdown waiting for ever. A batch takes a fraction of a second."""
     import signal
 
     from regionctl.cli.common import fail
     from regionctl.exit_codes import ExitCode
 
-    def on_term(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+    stop: list[int] = []
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.append(signum)
+
+    def guard(evaluate: Any) -> Any:
+        def guarded(jobs: Any) -> Any:
+            if stop:
+                raise KeyboardInterrupt
+            return evaluate(jobs)
+        return guarded
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return work()
+        return work(guard)
     except KeyboardInterrupt:
         fail("interrupted; no report (the drills are simulated: nothing to roll back)", ExitCode.INTERRUPTED)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _pool_or_exit(address: str | None, model: Any, total: float, goal: Any, workers: int) -> Any:
