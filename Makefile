@@ -32,7 +32,7 @@ run: $(RUN_STAMP)   ## the dashboard on the bundled active-passive topology, sim
 # says so in one line; where it cannot, those tests skip and the run's last line says how to enable them.
 test: $(STAMP)  ## the whole test suite (includes ruff and mypy)
 	@scripts/system-packages
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check regionctl tests bench

@@ -6,6 +6,7 @@ import os
 import signal
 import tempfile
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,29 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _skipped: Counter[str] = Counter()
+
+# `make test` runs the suite on two workers (pytest-xdist, --dist loadgroup). The tests that drive real
+# components (the sandbox's network namespaces, sshd, Redis, etcd, Prometheus, tmux) share machine-wide
+# resources and timing margins, so they all go to one worker, one at a time, as in a serial run; the
+# simulator's and the dashboard's tests share out the rest. A module is real when it uses these helpers.
+REAL_COMPONENT_HELPERS = ("tests.realdeps", "tests.sshhelpers", "tests.killhelpers", "tests.test_tui_tmux",
+                          "regionctl.sandbox")
+_real_modules: dict[str, bool] = {}
+
+
+def _drives_real_components(path: Path) -> bool:
+    key = str(path)
+    if key not in _real_modules:
+        source = path.read_text(encoding="utf-8")
+        _real_modules[key] = any(helper in source for helper in REAL_COMPONENT_HELPERS)
+    return _real_modules[key]
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _drives_real_components(item.path):
+            item.add_marker(pytest.mark.xdist_group("real-components"))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -129,3 +129,22 @@ def test_the_entry_point_imports_nothing_heavy() -> None:
     assert "regionctl.cli.main" in modules
     heavy = [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
     assert heavy == []
+
+
+DASHBOARD = """
+import json, sys
+import regionctl.tui.app
+print(json.dumps(sorted(sys.modules)))
+"""
+# What the dashboard's first frame does not need: the runbook planner and executor (imported on the first
+# `r`), the typed reports (a drill's, a run's) and pydantic (a topology the validation cache knows is
+# never validated again). A count of modules, not a time: it holds on any machine.
+NOT_BEFORE_THE_FIRST_FRAME = ("pydantic", "regionctl.runbook.plan", "regionctl.runbook.executor",
+                              "regionctl.contract.report", "regionctl.model.validation", "asyncssh")
+
+
+def test_the_dashboard_imports_only_what_its_first_frame_needs() -> None:
+    modules = json.loads(_python(DASHBOARD))
+    assert "regionctl.tui.app" in modules and "textual.app" in modules
+    early = [m for m in modules if any(m == h or m.startswith(h + ".") for h in NOT_BEFORE_THE_FIRST_FRAME)]
+    assert early == []

@@ -314,3 +314,34 @@ async def test_clients_in_a_down_region_are_called_out_until_traffic_moves() -> 
         await advance(app, 1.0)
         await pilot.pause()
         assert "clients in us-east" not in panel(app, "slo")
+
+
+async def test_a_dialog_opening_and_closing_does_not_rebuild_the_footer() -> None:
+    # The stock footer rebuilt its ~25 keys on each dialog (half of `f`'s cost at 200 columns); the
+    # dashboard's rebuilds only when the keys it shows change. Counted, not timed.
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = app.query_one(Footer)
+        keys = [key.key for key in footer.query(FooterKey)]
+        assert "f" in keys and "q" in keys
+        rebuilds = []
+        recompose = footer.recompose
+
+        async def counted() -> None:
+            rebuilds.append(app.screen)
+            await recompose()
+
+        footer.recompose = counted  # type: ignore[method-assign]
+        for _ in range(3):
+            await pilot.press("f")
+            await pilot.pause()
+            assert isinstance(app.screen, FaultPicker)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is app.main
+        assert rebuilds == []
+        assert [key.key for key in app.query_one(Footer).query(FooterKey)] == keys

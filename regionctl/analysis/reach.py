@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regionctl.contract.faults import Fault
-from regionctl.contract.report import BlastReport
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.resolved import node_zone
 from regionctl.model.topology import Topology
+
+if TYPE_CHECKING:  # a prediction's report is read, never built, here: the dashboard need not import the reports
+    from regionctl.contract.report import BlastReport
 
 
 @dataclass(frozen=True)

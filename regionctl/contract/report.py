@@ -8,53 +8,13 @@ their headline keys are typed below, the per-cluster detail is left open.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, NotRequired
 
 from typing_extensions import TypedDict  # pydantic reads these for the schema, and needs this one on 3.11
 
-# -- the SLO judge -----------------------------------------------------------------------------------
-# objective -> (the metric that measures it, higher is better)
-SLO_FIGURES: dict[str, tuple[str, bool]] = {
-    "availability": ("availability", True),
-    "rpo": ("rpo_seconds", False),
-    "rto": ("rto_seconds", False),
-    "write_latency_p99": ("write_latency_p99", False),
-    "read_latency_p99": ("read_latency_p99", False),
-    "writes_lost": ("writes_lost", False),
-}
-TOLERANCE = 1e-9  # a figure equal to its target meets it, whatever the float rounding
-
-
-@dataclass(frozen=True, slots=True)
-class SloCheck:
-    name: str
-    target: float
-    observed: float | None
-    ok: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "target": self.target, "observed": self.observed, "ok": self.ok}
-
-
-def judge_slo(targets: Mapping[str, float | None], metrics: Mapping[str, Any]) -> tuple[SloCheck, ...]:
-    """The one SLO judge (drill, run, lab, dashboard): each objective with a target, in the order given.
-    Lower is better except availability; an unknown figure (no recovery yet) fails."""
-    out = []
-    for name, target in targets.items():
-        if target is None:
-            continue
-        key, higher_is_better = SLO_FIGURES[name]
-        observed = metrics.get(key)
-        if observed is None:
-            ok = False
-        elif higher_is_better:
-            ok = observed >= target
-        else:
-            ok = observed <= target + TOLERANCE
-        out.append(SloCheck(name, target, observed, ok))
-    return tuple(out)
+from regionctl.contract.slo import SLO_FIGURES, SloCheck, judge_slo  # re-exported: one judge
 
 
 # -- parts -----------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from regionctl.analysis.reach import Predictor, Thunk, static_predictor
 from regionctl.contract.commands import Backend, Command, HealAll, HealFault, InjectFault, PacedBackend, TickingBackend
@@ -36,7 +35,7 @@ from regionctl.tui.render import (
 from regionctl.tui.runbooks import RunbookPanel, RunbookRun
 from regionctl.tui.screens import ChoiceScreen, ConfirmScreen, FaultPicker, HelpScreen
 from regionctl.tui.styles import CSS
-from regionctl.tui.widgets import TextPanel
+from regionctl.tui.widgets import KeysFooter, TextPanel
 
 W = TypeVar("W", bound=Widget)
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -100,7 +99,7 @@ class Dashboard(App[int]):
     def compose(self) -> ComposeResult:
         yield TextPanel(id="header")
         yield from self.compose_panels()
-        yield Footer()
+        yield KeysFooter()
 
     def compose_panels(self) -> ComposeResult:
         """Everything between the header and the footer (the lab dashboard adds its panel beside it)."""

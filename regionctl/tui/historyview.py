@@ -19,7 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from regionctl.contract.snapshot import AnomalyView, Snapshot
 from regionctl.tui.chart import (
@@ -35,7 +35,7 @@ from regionctl.tui.chart import (
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.opsdiagram import diagram, operation_lines
 from regionctl.tui.timeline import ESTATE, METRICS, Marker, Metric, Subject, Timeline
-from regionctl.tui.widgets import TextPanel, style_of
+from regionctl.tui.widgets import KeysFooter, TextPanel, style_of
 
 
 class LiveDashboard(Protocol):
@@ -138,7 +138,7 @@ class HistoryScreen(Screen[None]):
         yield self.chart
         yield TextPanel(id="history-legend")
         yield TextPanel(id="history-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.chart.border_subtitle = "m lag/availability/latency · ↑↓ series · ←→ anomaly · Enter open · g close"

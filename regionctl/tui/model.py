@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from regionctl.contract.report import judge_slo
+from regionctl.contract.slo import judge_slo
 from regionctl.contract.snapshot import EventView, NodeView, Snapshot
 from regionctl.model.resolved import region_rtt
 from regionctl.model.topology import Topology

@@ -9,13 +9,16 @@ when it starts. No Textual here: the picker gets (key, prompt) pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.topology import Topology
-from regionctl.runbook.plan import Plan, PlanError, build_plan
-from regionctl.runbook.state import SnapshotState, Unmet, unmet_precheck
+
+if TYPE_CHECKING:  # the planner is imported on the first `r`: the dashboard's first frame does not wait for it
+    from regionctl.runbook.plan import Plan
+    from regionctl.runbook.state import Unmet
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class RunbookPlans:
         self._plans: dict[str, Plan | str] | None = None
 
     def plans(self) -> dict[str, Plan | str]:
+        from regionctl.runbook.plan import PlanError, build_plan
+
         if self._plans is None:
             self._plans = {}
             for raw in self.topology.runbooks:
@@ -61,6 +66,8 @@ class RunbookPlans:
 
     def readiness(self, snapshot: Snapshot, names: tuple[str, ...]) -> list[Readiness]:
         """Each of `names` (the backend's runbooks, in its order) as it stands against `snapshot`."""
+        from regionctl.runbook.state import SnapshotState, unmet_precheck
+
         titles = {str(rb.get("name")): str(rb.get("title") or "") for rb in self.topology.runbooks}
         state = SnapshotState(snapshot, snapshot.time)
         plans = self.plans()

@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from regionctl.contract.snapshot import Snapshot
@@ -31,7 +31,7 @@ from regionctl.tui.model import HISTORY_SECONDS, DashboardModel, FollowerStats
 from regionctl.tui.panels import compose_panels, layout_for, paint_panels, set_titles
 from regionctl.tui.scrubber import scrubber_text, session_lines
 from regionctl.tui.styles import CSS
-from regionctl.tui.widgets import TextPanel
+from regionctl.tui.widgets import KeysFooter, TextPanel
 from regionctl.units import UnitError, format_duration, parse_duration
 
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -129,7 +129,7 @@ class ReplayScreen(Screen[None]):
         yield TextPanel(id="header")
         yield from compose_panels(TextPanel(id="runbook"))
         yield ScrubberPanel(id="scrubber")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         set_titles(self, runbook="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.containers import Vertical
@@ -16,8 +16,9 @@ from textual.widgets import Static
 from regionctl.contract.commands import Backend
 from regionctl.contract.steps import StepStatus
 from regionctl.model.topology import Topology
-from regionctl.runbook.executor import RunbookExecutor
-from regionctl.runbook.outcome import RunEvent, RunOutcome, StepView
+
+if TYPE_CHECKING:  # the executor is imported when a runbook starts: the first frame does not wait for it
+    from regionctl.runbook.outcome import RunEvent, RunOutcome, StepView
 from regionctl.tui.model import dur
 from regionctl.tui.widgets import KeyedTable
 
@@ -44,6 +45,8 @@ class RunbookRun:
         self._ask = ask
         # As `regionctl run` does: a runbook heals the faults it injected when it ends (its undo
         # stack); faults the operator injected with `f` stay until the operator heals them.
+        from regionctl.runbook.executor import RunbookExecutor
+
         self.executor = RunbookExecutor(backend, topology, spec, on_event=self._event, approver=self._approve,
                                         step_gate=self._gate, keep_faults=False)
 

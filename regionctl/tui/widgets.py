@@ -6,14 +6,17 @@ topology map on the line API (one Strip per line, no widget per node).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.geometry import Size
+from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import ColumnKey
 
 from regionctl.contract.snapshot import Snapshot
@@ -262,3 +265,27 @@ class TopologyMap(ScrollView):
     def plain_lines(self) -> list[str]:
         """The map as text (tests and the tmux check read it)."""
         return [strip.text for strip in self._lines]
+
+
+class KeysFooter(Footer):
+    """Textual's footer, recomposed only when the keys it would show change.
+
+    The stock footer rebuilds its ~25 key widgets whenever its screen's bindings are updated, which
+    includes a dialog opening over the dashboard (focus leaves the dashboard) and closing: about half of
+    `f`'s cost at 200 columns, to redraw the same keys dimmed behind the picker."""
+
+    _shown: tuple[tuple[str, str, bool, str], ...] | None = None
+
+    def _keys(self) -> tuple[tuple[str, str, bool, str], ...]:
+        return tuple((binding.key, binding.description, enabled, tooltip)
+                     for (_, binding, enabled, tooltip) in self.screen.active_bindings.values() if binding.show)
+
+    def compose(self) -> ComposeResult:
+        if self._bindings_ready:
+            self._shown = self._keys()
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self._shown is not None and self.is_attached and screen is self.screen and self._keys() == self._shown:
+            return  # the same keys: nothing to rebuild
+        super().bindings_changed(screen)
