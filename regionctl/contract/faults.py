@@ -81,6 +81,8 @@ KINDS: dict[FaultKind, KindInfo] = {
 FAULT_KINDS: tuple[str, ...] = tuple(kind.value for kind in FaultKind)
 SYMMETRIC = frozenset(k for k, info in KINDS.items() if info.targets == "pair")  # A|B is B|A (not one-way)
 OUTAGES = frozenset(k for k, info in KINDS.items() if info.effect == "down")  # what they reach is down
+# The outage of a region, of a zone, of a node: what `explore` narrows a finding through (region -> zone -> node).
+OUTAGE_OF: dict[Targets, FaultKind] = {info.targets: k for k, info in KINDS.items() if info.effect == "down"}
 FAULT_HELP = "\n".join(f"{info.form:<19} {info.help}" for info in KINDS.values())
 
 

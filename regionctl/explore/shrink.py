@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from regionctl.contract.faults import KINDS, Fault, FaultKind, ScheduledFault
+from regionctl.contract.faults import KINDS, OUTAGE_OF, Fault, ScheduledFault
 from regionctl.explore.objective import Objective, Verdict
 from regionctl.explore.search import Evaluate, Job
 from regionctl.explore.space import FACTORS, LATENCIES, LOSSES, Schedule, Space, normalise
@@ -74,15 +74,16 @@ def _with(items: list[ScheduledFault], i: int, item: ScheduledFault) -> Schedule
 
 def simpler_faults(space: Space, fault: Fault) -> Iterator[Fault]:
     """A region down -> one of its zones; a zone -> one of its nodes; both ways -> one way; a milder value."""
-    if fault.kind is FaultKind.REGION:
+    info = KINDS[fault.kind]
+    outage = info.effect == "down"
+    if outage and info.targets == "region":
         for region, zone in space.zones:
             if region == fault.a:
-                yield Fault(FaultKind.ZONE, region, zone)
-    elif fault.kind is FaultKind.ZONE:
+                yield Fault(OUTAGE_OF["zone"], region, zone)
+    elif outage and info.targets == "zone":
         for node, region, zone in space.node_zone:
             if (region, zone) == (fault.a, fault.b):
-                yield Fault(FaultKind.NODE, node)
-    info = KINDS[fault.kind]
+                yield Fault(OUTAGE_OF["node"], node)
     if info.targets == "pair" and info.one_way and not fault.one_way:
         yield replace(fault, one_way=True)
         yield Fault(fault.kind, fault.b, fault.a, one_way=True, value=fault.value)

@@ -164,7 +164,7 @@ class Space:
 def regions_down_at_once(schedule: Schedule, duration: float) -> int:
     """The most regions down at the same moment (region faults whose windows overlap)."""
     spans = [(x.at, x.heal_at if x.heal_at is not None else duration, x.fault.a)
-             for x in schedule if x.fault.kind is FaultKind.REGION]
+             for x in schedule if KINDS[x.fault.kind].effect == "down" and KINDS[x.fault.kind].targets == "region"]
     most = 0
     for start, _, _ in spans:
         most = max(most, len({r for s, e, r in spans if s <= start < e}))
