@@ -72,6 +72,7 @@ class FaultPicker(ModalScreen[Fault | None]):
         self._spec = ""  # the spec the preview is (or will be) about
         self._cache: dict[str, Reach] = {}
         self._debounce: Timer | None = None
+        self._shown: tuple[str, str | None] | None = None  # the stage (and kind) the widgets show now
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="modal"):
@@ -93,6 +94,11 @@ class FaultPicker(ModalScreen[Fault | None]):
 
     def _show(self, stage: str) -> None:
         self.stage = stage
+        focus = {"kind": "#kinds", "target": "#targets", "confirm": "#spec"}[stage]
+        if self._shown == (stage, self.kind):  # opened again where it was closed: nothing to lay out again
+            self.query_one(focus).focus()
+            return
+        self._shown = (stage, self.kind)
         title = {"kind": "1/3 kind", "target": f"2/3 target of {self.kind}",
                  "confirm": "3/3 predicted blast radius · confirm"}[stage]
         self.query_one("#picker-title", Label).update(f"Inject a fault · {title}")
@@ -101,7 +107,6 @@ class FaultPicker(ModalScreen[Fault | None]):
         self.query_one("#picker-hint", Label).update(hint)
         for widget_id, name in (("#kinds", "kind"), ("#targets", "target"), ("#confirm", "confirm")):
             self.query_one(widget_id).display = stage == name
-        focus = {"kind": "#kinds", "target": "#targets", "confirm": "#spec"}[stage]
         self.query_one(focus).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
