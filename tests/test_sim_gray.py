@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from regionctl.contract.faults import parse_fault
 from regionctl.model.resolved import preset
 from regionctl.model.topology import Topology
-from regionctl.sim.simulator import LOSS_SLOT, Simulation
+from regionctl.sim.lossy import LOSS_SLOT
+from regionctl.sim.simulator import Simulation
 from tests.simgen import ALL_KINDS, GRAY_KINDS, Scenario, scenarios
 from tests.simhelpers import bundled, lf
 from tests.test_sim_properties import FAILOVER_ENGINES, assert_converged, failover_bound, leader_based, report, run

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from regionctl.model.resolved import node_zone
 from regionctl.sim.client_paths import SERVICE_TIME, read_path, write_path
 from regionctl.sim.cluster_base import ClusterBase, Tally
+from regionctl.sim.lag import log_lag, replay_lag
 from regionctl.sim.log import Timeline, shared_prefix
 from regionctl.sim.lost_writes import lost_writes
 from regionctl.sim.node import SimNode
@@ -175,7 +176,7 @@ class LeaderFollowerCluster(ClusterBase):
         for node in self.nodes:
             if not network.up(node.loc):
                 if not node.halted:
-                    node.down_lag = (self._lag_seconds(node, now), self._lag_ops(node, now), now)
+                    node.down_lag = (*log_lag(self.reference(), node, now), now)
                     node.stop_stream(now)
                     node.anchor(now)
                     node.halted = True
@@ -401,41 +402,8 @@ class LeaderFollowerCluster(ClusterBase):
             self._lag_memo = {}
         found = self._lag_memo.get(node.name)
         if found is None:
-            found = self._lag_memo[node.name] = (self._lag_seconds_now(node, now), self._lag_ops_now(node, now))
+            found = self._lag_memo[node.name] = replay_lag(self.reference(), node, now)
         return found
-
-    def _lag_ops_now(self, node: SimNode, now: float) -> int:
-        lag = self._lag_ops(node, now)
-        if node.down_lag is not None:
-            # A down node falls further behind; a failover that drops what it missed does not bring it closer.
-            return max(lag, node.down_lag[1])
-        return lag
-
-    def _lag_seconds_now(self, node: SimNode, now: float) -> float:
-        lag = self._lag_seconds(node, now)
-        if node.down_lag is not None:
-            seconds, _, since = node.down_lag
-            return max(lag, seconds + now - since)
-        return lag
-
-    def _lag_ops(self, node: SimNode, now: float) -> int:
-        reference = self.reference()
-        if reference is None or node is reference:
-            return 0
-        end = reference.received(now)
-        have = min(node.applied(now), shared_prefix(reference.timeline, node.timeline))
-        return max(0, round(end - have))
-
-    def _lag_seconds(self, node: SimNode, now: float) -> float:
-        reference = self.reference()
-        if reference is None or node is reference:
-            return 0.0
-        end = reference.received(now)
-        have = min(node.applied(now), shared_prefix(reference.timeline, node.timeline))
-        if end - have < 0.5:
-            return 0.0
-        committed = reference.timeline.commit_time(have)
-        return max(0.0, now - committed) if committed is not None else 0.0
 
     # -- leadership changes, used by controllers and operator actions ----------------------
     def promote(self, node: SimNode, now: float, reason: str) -> None:

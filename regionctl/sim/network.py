@@ -6,7 +6,7 @@ Answers are cached per fault-set version: they are asked on every tick.
 
 A paused node (pause:NODE) answers nothing, like a crashed one, but keeps its state: the clusters tell
 the two apart (`frozen`) when it is back. A lossy link (loss:A|B=P) is cut, one direction at a time,
-during the runs of lost messages the simulation draws for it (simulator.LossyLink): `dropped`.
+during the runs of lost messages the simulation draws for it (lossy.LossyLink): `dropped`.
 """
 
 from __future__ import annotations
