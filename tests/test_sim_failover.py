@@ -236,3 +236,27 @@ def test_a_restarted_patroni_member_follows_the_leader_at_its_first_loop(seed: i
     for name in ("pg-1", "pg-2"):
         node = cluster.by_name[name]
         assert node.role == "follower" and node.upstream is cluster.leader and node.streaming, name
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(1, 10_000), cut_at=st.floats(5.0, 200.0), crash_after=st.floats(10.0, 600.0))
+def test_sentinel_promotes_no_replica_cut_from_its_master_too_long(seed: int, cut_at: float,
+                                                                   crash_after: float) -> None:
+    # sentinelSelectSlave skips a replica whose master link has been down longer than down-after x 10 plus
+    # the time the master has been SDOWN (here 30 s x 10 + under a second): promoting it would throw away
+    # every write since the cut. Within that bound the replica is promoted (and what it missed is lost).
+    sim = Simulation(bundled("active-passive"), seed=seed)
+    sim.run_until(cut_at)
+    sim.inject(parse_fault("partition:redis-1|redis-2"))
+    crash = cut_at + crash_after
+    sim.run_until(crash)
+    sim.inject(parse_fault("node:redis-1"))
+    sim.run_until(crash + 60.0)
+    view = sim.snapshot().cluster("sessions")
+    link_down_at_selection = crash + 30.0 - cut_at  # the failover is decided about down-after after the crash
+    if link_down_at_selection > 300.0 + 5.0:
+        assert view.leader != "redis-2", (seed, cut_at, crash_after)
+        assert any("-failover-abort-no-good-slave" in e.message and "redis-2" in e.message
+                   for e in sim.snapshot().events), (seed, cut_at, crash_after)
+    elif link_down_at_selection < 300.0 - 5.0:
+        assert view.leader == "redis-2", (seed, cut_at, crash_after)

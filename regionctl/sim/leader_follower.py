@@ -189,6 +189,8 @@ class LeaderFollowerCluster(ClusterBase):
                 node.down_lag = None
                 node.apply_t = now
                 (self.resumed if node.frozen else self.restarted).append(node)
+                if not node.frozen:
+                    node.stream_lost_at = None  # a restarted replica has not been connected since it started
                 node.frozen = False
             capacity = self.capacity_of(node)
             if capacity != node.capacity:

@@ -15,9 +15,8 @@ from regionctl.sim.network import Loc
 
 class SimNode:
     __slots__ = ("apply_p", "apply_t", "capacity", "cluster", "delay", "down_lag", "fenced", "frozen", "halted", "loc",
-                 "name",
-                 "priority", "recv_base", "region", "role", "stream_since", "streaming", "term", "timeline", "upstream",
-                 "voted_for", "writing", "zone")
+                 "name", "priority", "recv_base", "region", "role", "stream_lost_at", "stream_since", "streaming",
+                 "term", "timeline", "upstream", "voted_for", "writing", "zone")
 
     def __init__(self, name: str, cluster: str, region: str, zone: str, priority: int, timeline: Timeline,
                  capacity: float) -> None:
@@ -36,6 +35,9 @@ class SimNode:
         self.upstream: SimNode | None = None
         self.streaming = False
         self.stream_since = 0.0
+        # When its stream last broke (None: streaming, or not connected since it started): what a replica
+        # reports as master_link_down_since_seconds, which Sentinel reads to skip a replica cut off too long.
+        self.stream_lost_at: float | None = None
         self.delay = 0.0  # one-way delay of the stream from the upstream
         self.recv_base = 0.0  # received position when the stream (re)started or stopped
         self.apply_t = 0.0
@@ -97,6 +99,7 @@ class SimNode:
             self.anchor(t)
             self.recv_base = self.received(t)
             self.streaming = False
+            self.stream_lost_at = t
 
     def start_stream(self, t: float, delay: float) -> None:
         self.anchor(t)
@@ -105,6 +108,7 @@ class SimNode:
         else:
             self.stream_since = t
         self.streaming = True
+        self.stream_lost_at = None
         self.delay = delay
 
     def stop_writing(self, t: float) -> None:

@@ -29,6 +29,7 @@ from regionctl.sim.failover import Manager
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.network import Loc
 from regionctl.sim.node import SimNode
+from regionctl.units import format_duration
 
 
 @dataclass
@@ -39,6 +40,7 @@ class SentinelView:
     current_epoch: int = 0
     leader_epoch: int = 0  # the epoch of its last vote
     sdown: bool = False
+    sdown_since: float = 0.0  # when it last saw the master go subjectively down
     sdown_pending: float | None = None
     next_attempt: float = 0.0
     attempting: int = 0  # the epoch of its own ongoing failover attempt
@@ -145,6 +147,7 @@ class Sentinel(Manager):
                                   and self.cluster.up(self.cluster.by_name[view.master or ""])):
             return
         view.sdown = True
+        view.sdown_since = at
         self.cluster.log(f"+sdown {view.master} ({view.where})")
         self._status(self.cluster.loop.now)
         self._ask(view, self.generation)
@@ -209,13 +212,22 @@ class Sentinel(Manager):
         cluster = self.cluster
         now = cluster.loop.now
         master = view.master
-        candidates = [n for n in cluster.nodes if n.name != master and cluster.up(n) and n.role != "leader"
-                      and cluster.network.connected(view.loc, n.loc)]
-        best = self.best(candidates, now)
+        reachable = [n for n in cluster.nodes if n.name != master and cluster.up(n) and n.role != "leader"
+                     and cluster.network.connected(view.loc, n.loc)]
+        # sentinelSelectSlave skips a replica whose link to the master has been down longer than
+        # down-after x 10 plus the time the master has been SDOWN: its data is too old to promote.
+        validity = self.down_after * 10 + (now - view.sdown_since if view.sdown else 0.0)
+        cut_for = {n.name: now - n.stream_lost_at for n in reachable if n.stream_lost_at is not None}
+        stale = [n for n in reachable if cut_for.get(n.name, 0.0) > validity]
+        best = self.best([n for n in reachable if n not in stale], now)
         if best is None or not self._up(view):
             view.attempting = 0
-            cluster.log(f"-failover-abort-no-good-slave ({view.where})")
-            cluster.election = "o_down; no failover: no reachable replica"
+            why = "no reachable replica"
+            if stale and self._up(view):
+                cut = ", ".join(f"{n.name} {format_duration(cut_for[n.name])}" for n in stale)
+                why = f"every replica lost its master link too long ago ({cut}; valid: {format_duration(validity)})"
+            cluster.log(f"-failover-abort-no-good-slave ({view.where}): {why}")
+            cluster.election = f"o_down; no failover: {why}"
             return
         cluster.settle(now)
         self.epoch = epoch
