@@ -260,3 +260,24 @@ def test_sentinel_promotes_no_replica_cut_from_its_master_too_long(seed: int, cu
                    for e in sim.snapshot().events), (seed, cut_at, crash_after)
     elif link_down_at_selection < 300.0 - 5.0:
         assert view.leader == "redis-2", (seed, cut_at, crash_after)
+
+
+def test_sentinel_ranks_replicas_by_priority_before_their_offset(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # compareSlavesForPromotion: replica-priority first, then the replication offset; priority 0 is never
+    # promoted. redis-3 (far, behind) outranks redis-2 (near, caught up) by priority.
+    def add(d, priorities):  # type: ignore[no-untyped-def]
+        nodes = d["clusters"][1]["nodes"]
+        nodes.append({"name": "redis-3", "region": "us-west", "zone": "a", "priority": priorities[1]})
+        nodes[1]["priority"] = priorities[0]
+
+    for (p2, p3), expected in (((100, 200), "redis-3"), ((200, 100), "redis-2"), ((0, 0), None)):
+        topology = variant("active-passive", lambda d, p=(p2, p3): add(d, p), tmp_path)  # type: ignore[misc]
+        sim = Simulation(topology, seed=2)
+        sim.run_until(30)
+        sim.inject(parse_fault("node:redis-1"))
+        sim.run_until(120)
+        leader = sim.snapshot().cluster("sessions").leader
+        if expected is None:
+            assert leader is None or leader == "redis-1", (p2, p3, leader)
+        else:
+            assert leader == expected, (p2, p3, leader)

@@ -235,6 +235,14 @@ class Sentinel(Manager):
         self.begin_promotion(best, now, f"sentinel failover (epoch {epoch})")
         cluster.changed(now)
 
+    def best(self, candidates: list[SimNode], now: float) -> SimNode | None:
+        """compareSlavesForPromotion: the priority first (Redis's replica-priority, where lower wins; here
+        higher wins, as for every engine; 0: never promoted), then the replication offset, then the name."""
+        eligible = [n for n in candidates if n.priority > 0]
+        if not eligible:
+            return None
+        return max(eligible, key=lambda n: (n.priority, n.timeline.term, round(n.received(now), 6), n.name))
+
     def after_promotion(self, old: SimNode | None, now: float) -> None:
         cluster = self.cluster
         leader = cluster.leader
