@@ -231,7 +231,9 @@ class Node(StrictModel):
     region: Name
     zone: Annotated[Name | None, Field(description="Default: the region's first zone.")] = None
     role: Literal["leader", "follower", "replica"] = "follower"
-    priority: Annotated[int, Field(ge=0, description="Promotion preference among equally caught-up replicas.")] = 100
+    priority: Annotated[int, Field(ge=0, description=(
+        "Promotion preference, higher wins: among equally caught-up replicas (Patroni, pollers); before the "
+        "offset for Redis Sentinel, which never promotes 0."))] = 100
     capacity: Annotated[PositiveFloat | None, Field(
         description="Writes per second this node applies at full speed (default: the cluster's).")] = None
     host: Annotated[str | None, Field(description="ssh backend: the host name or address to log in to.")] = None
