@@ -161,6 +161,14 @@ def test_the_text_report_ranks_findings_and_prints_their_drills() -> None:
     (["--property", "leader-within:x"], "regionctl: --property leader-within:x:"),
     (["--faults", "region", "--max-regions-down", "0"], "regionctl: --faults: no schedule of region keeps the"),
     (["--dask", "tcp://127.0.0.1:9", "--workers", "2"], "regionctl: --dask: the cluster's workers run the drills"),
+    # No cluster of active-passive promises a model: nothing can break the promise (it used to count the
+    # anomalies of every model, found in fault-free drills too).
+    (["--property", "consistency"], "regionctl: --property consistency: no cluster of active-passive promises a"),
+    (["--property", "leader-within:0s"], "regionctl: --property leader-within:0s: expected a limit above 0s"),
+    (["--time", "0s"], "regionctl: --time: expected a time above 0s"),
+    # Checked before the search, not after it.
+    (["--budget", "100000", "--out", "/proc/regionctl-nope"], "regionctl: --out /proc/regionctl-nope:"),
+    (["--budget", "100000", "--junit", "/nonexistent-dir/x.xml"], "regionctl: --junit /nonexistent-dir/x.xml:"),
 ])
 def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> None:
     proc = regionctl("explore", "active-passive", *args)
@@ -230,3 +238,14 @@ def test_an_interrupted_exploration_is_one_line_and_exit_5(sig: signal.Signals) 
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert err == "regionctl: interrupted; no report (the drills are simulated: nothing to roll back)\n"
     assert out == ""
+
+
+def test_a_drill_of_no_time_is_refused(tmp_path: Path) -> None:
+    proc = regionctl("drill", "active-passive", "--duration", "0s")
+    assert proc.returncode == ExitCode.INVALID_INPUT
+    assert proc.stderr == "regionctl: --duration: expected a drill longer than 0s, found 0s\n"
+    path = tmp_path / "s.yaml"
+    path.write_text("topology: active-passive\nseed: 1\nduration: 0s\nfaults: []\n", encoding="utf-8")
+    proc = regionctl("drill", "active-passive", "--scenario", str(path))
+    assert proc.returncode == ExitCode.INVALID_INPUT
+    assert proc.stderr == f"{path}:3:11: duration: expected a drill longer than 0s, found 0s\n"

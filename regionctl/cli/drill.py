@@ -71,6 +71,8 @@ def drill(ctx: click.Context, topology: str, faults: tuple[str, ...], scenario_p
         total, schedule, seed, scenario_probes = _scenario_or_exit(ctx, scenario_path, model, faults)
     else:
         total = duration_or_exit("--duration", duration)
+        if total <= 0:
+            fail(f"--duration: expected a drill longer than 0s, found {duration}")
         schedule = faults_or_exit(faults, model)
     for item in schedule:
         if item.at > total:

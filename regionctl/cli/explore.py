@@ -100,6 +100,15 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
         from regionctl.model.suggest import did_you_mean
 
         fail(f"--cluster: no cluster named {cluster!r}{did_you_mean(cluster, clusters)} (have: {', '.join(clusters)})")
+    if goal.figure == "anomalies" and not goal.model:
+        promising = [c.name for c in model.clusters if c.consistency is not None and cluster in (None, c.name)]
+        if not promising:
+            where = f"cluster {cluster} promises no" if cluster else f"no cluster of {model.name} promises a"
+            fail(f"--property consistency: {where} consistency model (a cluster's `consistency:`); "
+                 f"name the model to hold it to, e.g. consistency:linearizable")
+    if wall is not None and wall <= 0:
+        fail(f"--time: expected a time above 0s, found {time_limit}")
+    _check_writable(out_dir, junit)
     assumed = model.assumptions
     space = Space.of(model, _kinds_or_exit(kinds), total,
                      max_faults if max_faults is not None else assumed.max_faults,
@@ -232,3 +241,23 @@ def _write_findings(out_dir: str, exploration: Any, space: Any, settings: Any, t
     except OSError as exc:
         fail(f"--out {out_dir}: {exc.strerror or exc}")
     return files
+
+
+def _check_writable(out_dir: str | None, junit: str | None) -> None:
+    """--out and --junit are checked before the search: a search is not thrown away for want of a folder."""
+    import os
+    from pathlib import Path
+
+    from regionctl.cli.common import fail
+
+    if out_dir is not None:
+        try:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"--out {out_dir}: {exc.strerror or exc}")
+        if not os.access(out_dir, os.W_OK):
+            fail(f"--out {out_dir}: not writable")
+    if junit is not None:
+        parent = Path(junit).resolve().parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            fail(f"--junit {junit}: cannot write there (no such folder, or not writable)")

@@ -92,6 +92,11 @@ def read_scenario(path: str | Path, topology: Topology) -> Scenario:
             duration = parse_duration(data["duration"])
         except UnitError as exc:
             problems.append(doc.diagnostic(("duration",), str(exc)))
+        else:
+            if duration <= 0:
+                problems.append(doc.diagnostic(("duration",), f"expected a drill longer than 0s, found "
+                                                             f"{data['duration']}"))
+                duration = 600.0
     probes = data.get("probes", False)
     if not isinstance(probes, bool):
         problems.append(doc.diagnostic(("probes",), f"expected true or false, found {probes!r}"))

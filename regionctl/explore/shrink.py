@@ -104,8 +104,8 @@ def shorter(space: Space, item: ScheduledFault) -> Iterator[float]:
 
 
 def later(space: Space, item: ScheduledFault) -> Iterator[float]:
-    """A later start, still within the drill's first 80%, that still heals by the end."""
-    last = min(space.latest_start, space.duration - (item.duration if item.duration is not None else 0.0))
+    """A later start, still within the drill's first 80%, that still heals (if it heals) within them."""
+    last = space.latest_start - (item.duration if item.duration is not None else 0.0)
     room = int(last - item.at)
     for step in (room // 2, room // 4):
         if step >= 1:

@@ -24,7 +24,7 @@ DURATIONS = (5, 10, 20, 30, 45, 60, 90, 120, 180, 300)  # seconds; None (to the 
 DEFAULT_KINDS = tuple(k for k in FaultKind if k not in (FaultKind.CLOCK, FaultKind.LOSS))
 
 
-LAST_START = 0.8  # share of the drill in which faults start
+LAST_START = 0.8  # share of the drill in which faults start, and heal (those that heal): the rest shows recovery
 MAX_DRAWS = 1000  # tries to draw a schedule that keeps the assumptions before calling the space empty
 
 
@@ -94,9 +94,10 @@ class Space:
 
     def timing(self, rng: random.Random) -> tuple[float, float | None]:
         at = float(rng.randint(0, int(self.latest_start)))
-        if rng.random() < 0.3:
+        room = int(self.latest_start - at)  # a fault that heals does so by the 80% mark
+        if room < 1 or rng.random() < 0.3:
             return at, None
-        return at, float(min(rng.choice(DURATIONS), max(int(self.duration - at), 1)))
+        return at, float(min(rng.choice(DURATIONS), room))
 
     def scheduled(self, rng: random.Random) -> ScheduledFault:
         at, duration = self.timing(rng)
@@ -143,18 +144,19 @@ class Space:
         return self.schedule(rng)  # a schedule whose every neighbour breaks an assumption: start afresh
 
     def fit(self, item: ScheduledFault) -> ScheduledFault:
-        """Keep a fault inside the drill: it starts before the end and heals by it."""
+        """Keep a fault inside the drill: it starts, and heals if it does, in the first 80%."""
         at = min(item.at, self.latest_start)
         duration = item.duration
         if duration is not None:
-            duration = float(max(min(duration, self.duration - at), 1.0))
+            duration = float(max(min(duration, self.latest_start - at), 1.0))
         return ScheduledFault(item.fault, at, duration)
 
     # -- assumptions -----------------------------------------------------------------------------
     def allows(self, schedule: Schedule) -> bool:
         if not schedule or len(schedule) > self.max_faults:
             return False
-        if any(x.at > self.latest_start or (x.heal_at or 0.0) > self.duration for x in schedule):
+        # A heal in the last 20% would leave no time to recover: a finding only because the drill ended.
+        if any(x.at > self.latest_start or (x.heal_at or 0.0) > self.latest_start for x in schedule):
             return False
         if len({x.fault for x in schedule}) < len(schedule):
             return False  # the same fault twice: the second injection would change nothing
