@@ -83,6 +83,8 @@ def print_exploration(report: dict[str, Any]) -> None:
 def junit_xml(report: dict[str, Any]) -> str:
     """One test case, the property (or objective): it fails when a schedule broke it."""
     name = report["property"] or report["objective"]
+    if report.get("cluster"):
+        name = f"{name} (cluster {report['cluster']})"
     suite = ET.Element("testsuite", name=f"regionctl explore on {report['topology']}", tests="1")
     case = ET.SubElement(suite, "testcase", classname="explore", name=name)
     failures = 0

@@ -61,6 +61,8 @@ def render_drill(report: DrillReport) -> Group:
                          parts, format_duration(c["split_brain_seconds"] or 0.0))
     totals = Text.assemble(
         "writes acked ", (f"{m['writes_acked']:,}", "bold"), " · failed ", f"{m['writes_failed']:,}",
+        # Sent and never answered (a timeout, a one-way cut): neither acknowledged nor refused.
+        *((" · unanswered ", f"{m['writes_unknown']:,}") if m.get("writes_unknown") else ()),
         " · lost ", (f"{m['writes_lost']:,}", "bold red" if m["writes_lost"] else "bold"),
         " · stale reads ", f"{m['stale_reads']:,}", " · max lag ", format_duration(m["max_lag_seconds"] or 0.0),
         " · write p99 ", format_duration(m["write_latency_p99"] or 0.0),
