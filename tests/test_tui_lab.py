@@ -299,7 +299,7 @@ async def test_beside_the_lab_panel_the_dashboard_fits_its_own_width_and_the_map
 async def test_a_recorded_lab_replays_the_lab_as_it_ran(tmp_path: Path) -> None:
     # failback patches its topology (a 400 ms link): the recording must carry the lab's topology, not the file's.
     from regionctl.cli.replay import session_topology
-    from regionctl.labs.compile import LABS_DIR, compile_lab
+    from regionctl.labs.compile import LABS_DIR
     from regionctl.model.resolved import region_rtt
     from regionctl.replay import sessionfile
     from regionctl.replay.replayer import Replayer
@@ -310,12 +310,12 @@ async def test_a_recorded_lab_replays_the_lab_as_it_ran(tmp_path: Path) -> None:
 
     lab = load_lab("failback")
     path = tmp_path / "lab.session.jsonl"
-    compiled_yaml = compile_lab(lab, LABS_DIR / "failback.yaml").topology_yaml
-    recorder = Recorder(path, lab.seed, compiled_yaml, str(LABS_DIR / "failback.yaml"))
-    app = await lab_app("failback", recorder=recorder)
+    app = await lab_app("failback")
     assert isinstance(app, LabDashboard)
     backend = app.backend
     assert isinstance(backend, SimBackend)
+    recorder = Recorder(path, lab.seed, app.compiled.topology_yaml, str(LABS_DIR / "failback.yaml"))
+    backend.session.listeners.append(recorder)  # as run_lab_app does for `lab NAME --record FILE`
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
         await until(pilot, lambda: app.showing is None, "show me to finish the first step")

@@ -24,7 +24,6 @@ from regionctl.contract.snapshot import Snapshot
 from regionctl.labs.compile import CompiledLab, compile_lab
 from regionctl.labs.session import LabSession
 from regionctl.model.lab import Lab
-from regionctl.replay.ops import Entry
 from regionctl.replay.sessionfile import Recorder
 from regionctl.runbook.executor import RunbookExecutor, RunEvent
 from regionctl.tui.app import Dashboard
@@ -194,7 +193,7 @@ class LabDashboard(Dashboard):
 
 async def open_lab(lab: Lab, path: Path, *, speed: float = 1.0, autoplay: bool = True,
                    clock: Callable[[], float] | None = None, sleep: Callable[[float], Awaitable[None]] | None = None,
-                   recorder: Callable[[Entry], None] | None = None, **kwargs: Any) -> LabDashboard:
+                   **kwargs: Any) -> LabDashboard:
     """The lab's dashboard on a warmed-up simulator (leaders elected before the first step).
     `clock` and `sleep` pace the simulator (tests drive them)."""
     from regionctl.analysis.reach import forked_predictor
@@ -206,8 +205,6 @@ async def open_lab(lab: Lab, path: Path, *, speed: float = 1.0, autoplay: bool =
     backend = SimBackend(compiled.topology, seed=lab.seed, speed=speed, **pacing)
     # What a replay (b, or --record's file) needs to re-simulate the lab: its topology as patched.
     backend.session.topology_yaml, backend.session.topology_file = compiled.topology_yaml, str(path)
-    if recorder is not None:
-        backend.session.listeners.append(recorder)
     await backend.advance(lab.warmup)
     kwargs.setdefault("predictor", forked_predictor(backend.sim.fork))
     return LabDashboard(backend, compiled, autoplay=autoplay, **kwargs)
@@ -218,19 +215,19 @@ def run_lab_app(lab: Lab, path: Path, record: Path | None = None) -> int:
     returns the exit code. `record`: the session is written there as it happens (`regionctl replay`)."""
     import asyncio
 
-    recorder = None
-    if record is not None:
-        compiled = compile_lab(lab, path)
-        recorder = Recorder(record, lab.seed, compiled.topology_yaml, str(path))
-
     async def main() -> int | None:
-        notes = [f"recording this lab to {record} (regionctl replay {record})"] if recorder is not None else []
-        app = await open_lab(lab, path, recorder=recorder, notes=notes)
+        app = await open_lab(lab, path)
+        backend = app.backend
+        assert isinstance(backend, SimBackend)
+        recorder = None
+        if record is not None:  # the warmup performed nothing: every command the learner sends is recorded
+            recorder = Recorder(record, lab.seed, app.compiled.topology_yaml, str(path))
+            backend.session.listeners.append(recorder)
+            app.startup_notes.append(f"recording this lab to {record} (regionctl replay {record})")
         try:
             return await app.run_async()
         finally:
             if recorder is not None:
-                assert isinstance(app.backend, SimBackend)
-                recorder.close(app.backend.sim.now)
+                recorder.close(backend.sim.now)
 
     return asyncio.run(main()) or 0
