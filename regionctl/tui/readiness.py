@@ -52,9 +52,9 @@ class RunbookPlans:
         self._plans: dict[str, Plan | str] | None = None
 
     def plans(self) -> dict[str, Plan | str]:
-        from regionctl.runbook.plan import PlanError, build_plan
-
         if self._plans is None:
+            from regionctl.runbook.plan import PlanError, build_plan
+
             self._plans = {}
             for raw in self.topology.runbooks:
                 name = str(raw.get("name"))
