@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from regionctl.explore.objective import Objective, Verdict
-from regionctl.explore.pool import run_job
+from regionctl.explore.pool import chunks, run_job
 from regionctl.explore.search import Job
 from regionctl.model.topology import Topology
 
@@ -47,9 +47,7 @@ class DaskPool:
     def __call__(self, jobs: Sequence[Job]) -> list[Verdict]:
         if not jobs:
             return []
-        size = max(1, -(-len(jobs) // self.workers))
-        chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
-        futures = self.client.map(_chunk, chunks, state=self._state, pure=False)
+        futures = self.client.map(_chunk, chunks(jobs, self.workers), state=self._state, pure=False)
         return [v for chunk in self.client.gather(futures) for v in chunk]
 
     def __enter__(self) -> DaskPool:

@@ -30,6 +30,12 @@ def run_job(topology: Topology, duration: float, objective: Objective, job: Job)
     return judged(result, objective)
 
 
+def chunks(jobs: Sequence[Job], workers: int) -> list[list[Job]]:
+    """Contiguous chunks, one per worker: few round trips, and the order is kept when they are joined."""
+    size = max(1, -(-len(jobs) // workers))
+    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+
+
 def _init(topology: Topology, duration: float, objective: Objective) -> None:
     import signal
 
@@ -54,10 +60,7 @@ class LocalPool:
     def __call__(self, jobs: Sequence[Job]) -> list[Verdict]:
         if self._executor is None:
             return [run_job(self.topology, self.duration, self.objective, job) for job in jobs]
-        # Contiguous chunks, one per worker: few round trips, and the order is kept by `map`.
-        size = max(1, -(-len(jobs) // self.workers))
-        chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
-        return [v for chunk in self._executor.map(_work, chunks) for v in chunk]
+        return [v for chunk in self._executor.map(_work, chunks(jobs, self.workers)) for v in chunk]
 
     def __enter__(self) -> LocalPool:
         return self

@@ -24,6 +24,7 @@ class LinkOwner(Protocol):
 
     def _react(self, what: str, change: Callable[[], object]) -> None: ...
 
+
 LOSS_SLOT = 0.1  # seconds: a lossy link carries one message each way per slot (etcd's heartbeat interval)
 
 
@@ -89,6 +90,3 @@ class LossyLink:
             self.cut.remove(direction)
         self.sim._react(f"fault {self.fault.spec}", lambda: self.sim.network.drop(*direction, losing))
         self._later(now, direction, not losing)
-
-
-__all__ = ["LOSS_SLOT", "LossyLink"]
