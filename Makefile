@@ -8,6 +8,8 @@ PIP := $(BIN)/pip install --disable-pip-version-check --progress-bar on
 # A plain path in a .pth (setuptools' compat editable mode), not an import hook: the hook costs every
 # regionctl process ~15 ms of start-up (importlib.util, pathlib...) before any of its own code runs.
 EDITABLE := --config-settings editable_mode=compat -e
+# After installing, regionctl.precompile writes the bytecode and the table of dataclass methods that
+# a first start-up would otherwise compile (pip compiles an installed wheel, never an editable tree).
 
 .PHONY: run test lint bench fuzz clean
 
@@ -16,6 +18,7 @@ $(RUN_STAMP): pyproject.toml
 	@echo "make run: installing regionctl and its runtime dependencies into $(VENV) (once; later runs start at once)"
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) $(EDITABLE) .
+	$(BIN)/python -m regionctl.precompile
 	touch $(RUN_STAMP)
 
 # The tests add pytest, hypothesis, ruff, mypy... on top (and so cover `make run` too).
@@ -23,6 +26,7 @@ $(STAMP): pyproject.toml
 	@echo "make test: installing regionctl with its test extras into $(VENV) (once)"
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) $(EDITABLE) '.[test]'
+	$(BIN)/python -m regionctl.precompile
 	touch $(STAMP) $(RUN_STAMP)
 
 run: $(RUN_STAMP)   ## the dashboard on the bundled active-passive topology, simulated
