@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -148,3 +149,26 @@ def test_the_dashboard_imports_only_what_its_first_frame_needs() -> None:
     assert "regionctl.tui.app" in modules and "textual.app" in modules
     early = [m for m in modules if any(m == h or m.startswith(h + ".") for h in NOT_BEFORE_THE_FIRST_FRAME)]
     assert early == []
+
+
+SIM_RUN = """
+import json, os, sys, runpy
+sys.argv = ["regionctl", "run", "active-passive", "failover-to-eu-west", "--yes", "-q", "--json"]
+try:
+    runpy.run_module("regionctl", run_name="__main__")
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def test_a_headless_run_on_the_simulator_runs_with_no_event_loop(tmp_path: Path) -> None:
+    """Nothing a headless, unpaced run on the simulator awaits is real (contract/inline.py): it leaves
+    asyncio out, an eighth of its start-up. A count of modules, not a time."""
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", SIM_RUN], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False, env=env)
+    result = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert result["code"] == 0 and json.loads(proc.stdout)["result"] == "pass"
+    assert "regionctl.runbook.executor" in result["modules"]
+    assert [m for m in result["modules"] if m == "asyncio" or m.startswith("asyncio.")] == []

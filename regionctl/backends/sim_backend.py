@@ -7,7 +7,6 @@ injectable so that tests can drive time exactly.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +25,7 @@ from regionctl.contract.commands import (
     ShiftTraffic,
     Unfence,
 )
+from regionctl.contract.inline import yield_once
 from regionctl.contract.snapshot import Snapshot
 from regionctl.model.topology import Topology
 from regionctl.replay.ops import Entry, SessionLog
@@ -40,7 +40,7 @@ class SimBackend:
 
     def __init__(self, topology: Topology, seed: int = 1, speed: float = 1.0,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, serve_elapsed: bool = True) -> None:
+                 sleep: Callable[[float], Awaitable[None]] | None = None, serve_elapsed: bool = True) -> None:
         self.sim = Simulation(topology, seed=seed)
         self.session = SessionLog(seed)  # every change made, with its simulated time: what a replay re-performs
         self.serve_elapsed = serve_elapsed  # False: snapshots never touch the books (see Simulation.snapshot)
@@ -49,7 +49,7 @@ class SimBackend:
         # Live: a paced tick source (the dashboard) owns time; advance() then waits for it.
         self.live = False
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep  # None: asyncio.sleep (imported only when paced: a headless run needs no event loop)
         self._last_wall: float | None = None
         # The last snapshot, while nothing has changed since (a runbook's step reads several per poll).
         self._cached: tuple[tuple[float, int, int], Snapshot] | None = None
@@ -93,8 +93,10 @@ class SimBackend:
             # In slices, yielding between them: a signal (Ctrl-C) is handled within one slice.
             while self.sim.now < target - 1e-9:
                 self.sim.run_until(min(target, self.sim.now + HEADLESS_SLICE))
-                await asyncio.sleep(0)
+                await yield_once()
             return
+        import asyncio
+
         while self.sim.now < target - 1e-9:
             await asyncio.sleep(0.05)
 
@@ -117,6 +119,10 @@ class SimBackend:
     async def play(self, on_snapshot: Callable[[Snapshot], None], hz: float = 4.0,
                    until: float | None = None) -> None:
         """The one tick source: pace, publish a snapshot, sleep; until virtual time `until`."""
+        if self._sleep is None:
+            import asyncio
+
+            self._sleep = asyncio.sleep
         self.live = True
         try:
             self.pace()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +20,9 @@ from regionctl.contract.report import RunReport
 from regionctl.exit_codes import ExitCode
 from regionctl.model.topology import Topology
 from regionctl.runbook.plan import Plan
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def execute(request: RunRequest) -> None:
         sys.exit(int(ExitCode.PASSED))
     if request.compare:
         _compare(request, topology, topology_path, plan, warmup)
-    code, report = asyncio.run(_run(request, topology, topology_path, plan, warmup))
+    code, report = _drive(request, _run(request, topology, topology_path, plan, warmup))
     if request.junit:
         from regionctl.report.junit import write_junit
 
@@ -207,6 +209,48 @@ def execute(request: RunRequest) -> None:
 
         print_run(report)
     sys.exit(int(code))
+
+
+def _inline(request: RunRequest) -> bool:
+    """A headless run on the simulator, unpaced and unexported, awaits nothing real: it runs with no
+    event loop (contract/inline.py), and so without importing asyncio."""
+    return request.backend == "sim" and request.speed is None and request.metrics_port is None
+
+
+def _drive(request: RunRequest, run: Coroutine[Any, Any, tuple[ExitCode, RunReport]]) -> tuple[ExitCode, RunReport]:
+    if _inline(request):
+        from regionctl.contract.inline import run_inline
+
+        return run_inline(run)
+    import asyncio
+
+    return asyncio.run(run)
+
+
+def _on_signals(request: RunRequest, handler: Callable[[str], None]) -> Callable[[], None]:
+    """SIGINT and SIGTERM call `handler` (with the signal's name) until the returned function is called."""
+    signals = (signal.SIGINT, signal.SIGTERM)
+    if not _inline(request):
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for sig in signals:
+            loop.add_signal_handler(sig, handler, sig.name)
+
+        def restore_loop() -> None:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+
+        return restore_loop
+    # Inline, the handler runs between two bytecodes; it only asks the executor to stop, which it
+    # does at the simulator's next yield (contract/inline.py).
+    before = {sig: signal.signal(sig, lambda number, _frame: handler(signal.Signals(number).name)) for sig in signals}
+
+    def restore() -> None:
+        for sig, old in before.items():
+            signal.signal(sig, old)
+
+    return restore
 
 
 async def _run(request: RunRequest, topology: Topology, topology_path: Path, plan: Plan,
@@ -278,7 +322,6 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
             executor.on_event = _with_metrics(executor.on_event, metrics, plan.name)
             if server is not None:  # even with -q: with port 0, this is the only way to learn the URL
                 click.echo(f"metrics: {server.url}" + (f" (paced at {speed:g}x)" if speed else ""), err=True)
-        loop = asyncio.get_running_loop()
         interrupts = {"count": 0}
 
         def on_signal(signame: str) -> None:
@@ -290,11 +333,11 @@ async def _run(request: RunRequest, topology: Topology, topology_path: Path, pla
                 click.echo(f"{signame}: already rolling back; wait for it (the journal records every step)",
                            err=True)
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal, sig.name)
+        restore_signals = _on_signals(request, on_signal)
         try:
             outcome = await executor.run()
         finally:
+            restore_signals()
             if pacer is not None:
                 pacer.cancel()
             if server is not None:
@@ -348,7 +391,7 @@ def _compare(request: RunRequest, topology: Topology, topology_path: Path, plan:
         if not request.quiet:
             click.echo(f"--- {backend}: {'simulator' if backend == 'sim' else 'real hosts over SSH'}", err=True)
         one = dataclasses.replace(request, backend=backend, compare=False)
-        code, report = asyncio.run(_run(one, topology, topology_path, plan, warmup if backend == "sim" else 0.0))
+        code, report = _drive(one, _run(one, topology, topology_path, plan, warmup if backend == "sim" else 0.0))
         reports[backend] = report.to_json()
         codes.append(code)
         if backend == "sim" and code == ExitCode.INTERRUPTED:  # Ctrl-C meant stop: the real hosts stay untouched
@@ -368,6 +411,10 @@ def _start_pacer(backend: Backend, speed: float | None,
     """With --speed (or --metrics-port on the simulator), time is paced in real time by one tick
     source, as in the dashboard; on real hosts the tick source only publishes snapshots."""
     on_snapshot = publish or (lambda _snapshot: None)
+    if speed is None and publish is None:
+        return None
+    import asyncio
+
     if speed is not None and isinstance(backend, PacedBackend):
         backend.speed = speed
         task: asyncio.Task[None] = asyncio.ensure_future(backend.play(on_snapshot, hz=20.0))

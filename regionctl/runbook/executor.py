@@ -12,7 +12,6 @@ Frontends follow along through `on_event` and `steps`; `cancel()` interrupts (ex
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from regionctl.contract.commands import (
     InjectFault,
     SettlingBackend,
 )
+from regionctl.contract.inline import Cancellable, cancellation, cancelled, spawn, within
 from regionctl.contract.snapshot import Snapshot
 from regionctl.contract.steps import StepStatus
 from regionctl.exit_codes import ExitCode
@@ -100,7 +100,7 @@ class RunbookExecutor:
         self.rollback_steps = [StepState(p.id, p.step.kind, "rollback", p.describe()) for p in self.plan.rollback]
         self.left_degraded: list[str] = []
         self.stop_reason = ""
-        self._steps_task: asyncio.Task[None] | None = None
+        self._steps_task: Cancellable | None = None  # an asyncio task, or an inline one (contract/inline.py)
         self._cancelled = False
         self._started_at = 0.0
 
@@ -185,10 +185,10 @@ class RunbookExecutor:
         """Run the steps; whatever stops them (a failure, a guard, a signal, a crashing backend)
         becomes an exit code, so that rollback and unwinding always follow."""
         code = ExitCode.PASSED
-        self._steps_task = asyncio.ensure_future(self._run_steps())
+        self._steps_task = spawn(self._run_steps())
         try:
             await self._steps_task
-        except asyncio.CancelledError:
+        except cancellation():
             if not self._cancelled:
                 raise
         except Stop as stop:
@@ -239,7 +239,7 @@ class RunbookExecutor:
     async def _run_steps(self) -> None:
         for planned, state in zip(self.plan.steps, self.steps, strict=True):
             if self._cancelled:
-                raise asyncio.CancelledError
+                raise cancelled()
             if planned.id in self.completed:
                 state.move(self.completed[planned.id])
                 state.detail = "done before the resume (from the journal)"
@@ -317,13 +317,10 @@ class RunbookExecutor:
     async def _apply(self, command: Command, timeout: float | None, planned: PlannedStep) -> CommandResult:
         unknown = False
         try:
-            if timeout is not None:
-                result = await asyncio.wait_for(self.backend.apply(command), timeout)
-            else:
-                result = await self.backend.apply(command)
+            result = await within(self.backend.apply(command), timeout)
         except TimeoutError:
             result, unknown = CommandResult(False, f"no answer within {timeout:g}s"), True
-        except asyncio.CancelledError:
+        except cancellation():
             unknown = True
             self._owe_heal_if_unknown(command, planned, "interrupted while it ran")
             raise

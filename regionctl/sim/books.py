@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from regionctl.sim.accounting import Counters, Histogram
 
 if TYPE_CHECKING:
+    from regionctl.sim.impact import LostWrites
     from regionctl.sim.simulator import Simulation
 
 
@@ -14,7 +15,8 @@ def _round(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def summarize(sim: Simulation) -> dict[str, Any]:
+def summarize(sim: Simulation, lost_writes: LostWrites) -> dict[str, Any]:
+    """`lost_writes`: each cluster's (writes lost, RPO) now (Simulation.lost_writes)."""
     total = Counters()
     writes = Histogram()
     reads = Histogram()
@@ -33,7 +35,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         total.merge(c)
         writes.merge(cluster_writes)
         reads.merge(cluster_reads)
-        lost, cluster_rpo = cluster.lost_writes()
+        lost, cluster_rpo = lost_writes[name]
         lost_total += lost
         rpo = max(rpo, cluster_rpo)
         rto = cluster.clock.rto()

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from regionctl.sim.cluster_base import ClusterBase
     from regionctl.sim.simulator import Simulation
 
-__all__ = ["RANK", "Impact", "worst"]
+__all__ = ["RANK", "Impact", "LostWrites", "worst"]
+
+LostWrites = dict[str, tuple[int, float]]  # cluster -> (acknowledged writes lost, RPO seconds), as of now
 
 
 class Impact:
@@ -214,7 +216,7 @@ class Impact:
                     hit += rate
         return round(hit / total, 6) if total else 0.0
 
-    def observed(self) -> dict[str, Any]:
+    def observed(self, lost_writes: LostWrites) -> dict[str, Any]:
         """The blast radius in the shape `blast` predicts (the report's `blast_radius`, docs/report.md)."""
         sim = self.sim
         # Read-only: reading the books must not change them, or a watched run (the dashboard, a
@@ -224,7 +226,7 @@ class Impact:
         rtos: dict[str, float | None] = {}
         data: dict[str, dict[str, Any]] = {}
         for name, cluster in sim.clusters.items():
-            lost, rpo = cluster.lost_writes()
+            lost, rpo = lost_writes[name]
             lost -= self.lost_before[name]
             risk = self.at_risk.get(name)
             if risk or lost > 0:
@@ -267,12 +269,13 @@ class Impact:
             },
         }
 
-    def service_metrics(self) -> dict[str, dict[str, Any]]:
-        """Per service: the share of time it was not down (sampled), and its status now. Read-only:
-        the time since the last sample counts in the state that sample saw."""
+    def service_metrics(self, states: dict[str, tuple[str, str]] | None = None) -> dict[str, dict[str, Any]]:
+        """Per service: the share of time it was not down (sampled), and its status now (`states`: the
+        services' states now, when the caller has them). Read-only: the time since the last sample
+        counts in the state that sample saw."""
         now = self.sim.now
         elapsed = now - self.since
-        states = self.service_states()
+        states = self.service_states() if states is None else states
         out = {}
         for name, stored in self.service_down_seconds.items():
             down = stored + (now - self._last_sample if name in self._down_now else 0.0)

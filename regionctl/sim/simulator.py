@@ -29,7 +29,7 @@ from regionctl.model.topology import Topology
 from regionctl.sim.cluster_base import ClusterBase
 from regionctl.sim.core import EventLoop
 from regionctl.sim.failover import ClusterBus, ManagedControlPlane, Manager, OperatorOnly, Poller
-from regionctl.sim.impact import Impact, worst
+from regionctl.sim.impact import Impact, LostWrites, worst
 from regionctl.sim.leader_follower import LeaderFollowerCluster
 from regionctl.sim.leaderless import LeaderlessCluster
 from regionctl.sim.lossy import LossyLink
@@ -245,9 +245,14 @@ class Simulation:
         for cluster in self.clusters.values():
             cluster.settle(self.now)
 
-    def observed_blast_radius(self) -> dict[str, object]:
+    def observed_blast_radius(self, lost: LostWrites | None = None) -> dict[str, object]:
         """Everything the faults reached so far (the drill report's `blast_radius`)."""
-        return self.impact.observed()
+        return self.impact.observed(self.lost_writes() if lost is None else lost)
+
+    def lost_writes(self) -> LostWrites:
+        """Each cluster's (writes lost, RPO) now: read once by whatever reports both the figures and the
+        blast radius (a snapshot, a drill's report)."""
+        return {name: cluster.lost_writes() for name, cluster in self.clusters.items()}
 
     def fork(self) -> Simulation:
         """An independent copy at this instant, to run a what-if forward (`blast`). The topology
@@ -385,6 +390,7 @@ class Simulation:
         """The state now. Reading never changes the books (`serve_elapsed` is kept for callers)."""
         clusters = self.impact.cluster_states()
         services = self.impact.service_states(clusters)
+        lost = self.lost_writes()
         return Snapshot(
             topology=self.topology.name,
             kind=str(self.topology.kind),
@@ -398,17 +404,19 @@ class Simulation:
                            for s in self.topology.services),
             runbooks=tuple(self.topology.runbook_names()),
             faults=tuple(FaultView(f.fault, f.at, f.healed_at) for f in self.faults),
-            metrics=self.metrics(),
+            metrics=self.metrics(lost, services),
             events=tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:]),
-            observed_blast_radius=self.observed_blast_radius(),
+            observed_blast_radius=self.observed_blast_radius(lost),
             anomalies=self.probe_checks.anomalies() if self.probe_checks is not None else (),
         )
 
-    def metrics(self) -> dict[str, object]:
+    def metrics(self, lost: LostWrites | None = None,
+                services: dict[str, tuple[str, str]] | None = None) -> dict[str, object]:
+        """The report's figures now (`lost`, `services`: already read for the same instant)."""
         from regionctl.sim.books import summarize
 
-        out = summarize(self)
-        out["services"] = self.impact.service_metrics()
+        out = summarize(self, self.lost_writes() if lost is None else lost)
+        out["services"] = self.impact.service_metrics(services)
         return out
 
 
