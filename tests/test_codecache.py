@@ -151,3 +151,20 @@ def test_a_second_start_up_compiles_no_dataclass_method(tmp_path: Path) -> None:
                            cwd=ROOT, env=env).stdout.split() for _ in range(2)]
     compiled, installed, modules = runs[1]
     assert (compiled, installed) == ("0", "True") and int(modules) > 20, runs
+
+
+def test_every_dataclass_on_the_start_up_paths_has_a_docstring() -> None:
+    """Without one, `dataclasses` builds a docstring from `inspect.signature` at import (about 50 us a
+    class). The paths: a run and a drill on the simulator, and the dashboard."""
+    script = """
+import dataclasses, inspect, sys
+import regionctl.cli.main, regionctl.cli.run_session, regionctl.runbook.executor, regionctl.runbook.resume
+import regionctl.backends.sim_backend, regionctl.report.run_view, regionctl.drill.runner, regionctl.tui.app
+missing = [f"{name}.{cls.__name__}" for name, module in sorted(sys.modules.items()) if name.startswith("regionctl")
+           for cls in vars(module).values() if inspect.isclass(cls) and dataclasses.is_dataclass(cls)
+           and cls.__module__ == name and (cls.__doc__ or "").startswith(cls.__name__ + "(")]
+print(len([m for m in sys.modules if m.startswith("regionctl.")]), *missing)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout.split()
+    assert int(out[0]) > 80 and out[1:] == []

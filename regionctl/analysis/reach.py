@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # a prediction's report is read, never built, here: the dashb
 
 @dataclass(frozen=True)
 class Reach:
+    """What a fault reaches: regions, nodes, clusters, services, tenants and the share of traffic."""
+
     regions: tuple[str, ...] = ()
     nodes: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()  # clusters whose service is hit (leader lost, not writable, split)

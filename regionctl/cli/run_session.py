@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RunRequest:
+    """`regionctl run`'s options, as given (checked and parsed by `execute`)."""
+
     topology: str
     runbook: str
     backend: str = "sim"

@@ -18,6 +18,8 @@ from regionctl.contract.snapshot import Snapshot
 
 @dataclass(frozen=True)
 class InjectFault:
+    """Inject a fault (a region, zone or node down, a partition, latency, loss...)."""
+
     fault: Fault  # parsed and checked at the edge
 
     @property
@@ -27,6 +29,8 @@ class InjectFault:
 
 @dataclass(frozen=True)
 class HealFault:
+    """Heal one active fault."""
+
     fault: Fault  # equal to an active fault (partition:A|B heals partition:B|A)
 
     @property
@@ -36,43 +40,59 @@ class HealFault:
 
 @dataclass(frozen=True)
 class HealAll:
+    """Heal every active fault."""
+
     pass
 
 
 @dataclass(frozen=True)
 class Promote:
+    """Make a node its cluster's leader."""
+
     node: str
 
 
 @dataclass(frozen=True)
 class Demote:
+    """Step a leader down."""
+
     node: str  # step a leader down (it becomes a follower of whoever leads next)
 
 
 @dataclass(frozen=True)
 class Repoint:
+    """Make a node replicate from another (or from the current leader)."""
+
     node: str
     to: str | None = None  # follow this node; None: follow the cluster's current leader
 
 
 @dataclass(frozen=True)
 class Fence:
+    """Stop a node from accepting writes."""
+
     node: str  # make sure it can no longer accept writes (STONITH, stop the service)
 
 
 @dataclass(frozen=True)
 class Unfence:
+    """Let a fenced node accept writes again."""
+
     node: str
 
 
 @dataclass(frozen=True)
 class SetReadOnly:
+    """Put a cluster in (or out of) read-only mode."""
+
     cluster: str
     read_only: bool = True
 
 
 @dataclass(frozen=True)
 class ShiftTraffic:
+    """Send clients to another region."""
+
     to_region: str  # send clients to this region's entry point (DNS or proxy change)
     from_region: str | None = None  # None: every region's clients
     cluster: str | None = None  # None: every cluster's traffic
@@ -80,6 +100,8 @@ class ShiftTraffic:
 
 @dataclass(frozen=True)
 class RunCommand:
+    """Run a shell command on a node's host (real hosts only)."""
+
     host: str  # a node name; the SSH backend runs it there, the simulator refuses
     command: str
     timeout: float = 30.0
@@ -91,6 +113,8 @@ Command = (InjectFault | HealFault | HealAll | Promote | Demote | Repoint | Fenc
 
 @dataclass(frozen=True)
 class CommandResult:
+    """Whether a command did what it was asked, and what the backend said."""
+
     ok: bool
     message: str
 

@@ -152,6 +152,8 @@ class Fault:
 
 @dataclass(frozen=True, slots=True)
 class ScheduledFault:
+    """A fault with when it starts and, optionally, how long it lasts."""
+
     fault: Fault
     at: float = 0.0
     duration: float | None = None  # None: until the end

@@ -62,6 +62,8 @@ class BlastRadius(TypedDict, total=False):
 
 @dataclass(frozen=True, slots=True)
 class FaultRecord:
+    """A fault of the run: its spec, when it began and when it was healed."""
+
     spec: str
     at: float
     healed_at: float | None
@@ -72,6 +74,8 @@ class FaultRecord:
 
 @dataclass(frozen=True, slots=True)
 class LeaderRecord:
+    """A cluster's leader before and after the run, and its term at the end."""
+
     before: str | None
     after: str | None
     term: int
@@ -82,6 +86,8 @@ class LeaderRecord:
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
+    """A runbook step as it ended: status, times and what it said."""
+
     id: str
     kind: str
     status: str
@@ -100,6 +106,8 @@ class StepRecord:
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
+    """One line of the simulator's event log."""
+
     t: float
     cluster: str
     message: str
@@ -110,6 +118,8 @@ class EventRecord:
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
+    """A lab step's expectation and whether it held."""
+
     step: str
     expect: str | None
     held: bool
@@ -147,6 +157,8 @@ class _Report:
 # -- the reports -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class DrillReport(_Report):
+    """The report of `regionctl drill` (docs/report.md)."""
+
     OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"consistency"})
 
     result: str  # pass | fail
@@ -208,6 +220,8 @@ class SloTargets(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class BlastReport(_Report):
+    """The report of `regionctl blast`: what faults are predicted to reach (docs/report.md)."""
+
     topology: str
     faults: tuple[str, ...]
     at: float
@@ -322,6 +336,8 @@ class ExploreFinding(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class ExploreReport(_Report):
+    """The report of `regionctl explore`: the worst schedules found (docs/explore.md)."""
+
     topology: str
     seed: int
     objective: str

@@ -22,6 +22,8 @@ TOLERANCE = 1e-9  # a figure equal to its target meets it, whatever the float ro
 
 @dataclass(frozen=True, slots=True)
 class SloCheck:
+    """One objective judged: its target, what was observed, and whether it was met."""
+
     name: str
     target: float
     observed: float | None

@@ -14,6 +14,8 @@ from regionctl.contract.faults import Fault
 
 @dataclass(frozen=True, slots=True)
 class NodeView:
+    """A node as the backend sees it now: role, health, lag, position."""
+
     name: str
     cluster: str
     region: str
@@ -44,6 +46,8 @@ class ClusterBooks:
 
 @dataclass(frozen=True, slots=True)
 class ClusterView:
+    """A cluster now: its leader, nodes, whether it takes writes, its books."""
+
     name: str
     engine: str
     replication: str
@@ -64,6 +68,8 @@ class ClusterView:
 
 @dataclass(frozen=True, slots=True)
 class RegionView:
+    """A region and its state now."""
+
     name: str
     status: str  # up | down | degraded | isolated
 
@@ -73,6 +79,8 @@ class RegionView:
 
 @dataclass(frozen=True, slots=True)
 class TenantView:
+    """A tenant and its state now."""
+
     name: str
     model: str
     status: str  # ok | degraded | down
@@ -83,6 +91,8 @@ class TenantView:
 
 @dataclass(frozen=True, slots=True)
 class ServiceView:
+    """A service and its state now."""
+
     name: str
     status: str  # ok | degraded | down
     depends_on: tuple[str, ...] = ()
@@ -95,6 +105,8 @@ class ServiceView:
 
 @dataclass(frozen=True, slots=True)
 class FaultView:
+    """A fault injected so far: when, and when it was healed."""
+
     fault: Fault
     at: float
     healed_at: float | None = None
@@ -109,6 +121,8 @@ class FaultView:
 
 @dataclass(frozen=True, slots=True)
 class EventView:
+    """One event of the backend's log."""
+
     at: float
     source: str  # the cluster it concerns, or "" for the estate (faults, traffic)
     message: str
@@ -150,6 +164,8 @@ class AnomalyView:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """The whole estate at one instant: what every frontend reads (immutable)."""
+
     topology: str
     kind: str
     backend: str

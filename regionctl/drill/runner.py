@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # the checker is imported only where probes record a history
 
 @dataclass
 class DrillResult:
+    """A drill's typed report, its event log and (with probes) its operation history."""
+
     typed: DrillReport
     events: list[tuple[float, str, str]] = field(default_factory=list)
     history: History | None = None  # the probe sessions' operations, when probes were on

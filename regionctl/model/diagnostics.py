@@ -40,6 +40,8 @@ def format_field_path(loc: Loc) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One problem found in an input file, at FILE:LINE:COL, with the field path."""
+
     file: str
     line: int
     col: int

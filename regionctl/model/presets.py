@@ -29,6 +29,8 @@ CLIENT_COUNTS = {"proxy_rise": 2, "proxy_fall": 3, "health_check_failures": 3}
 
 @dataclass(frozen=True)
 class EnginePreset:
+    """An engine's published default timings and replication mode."""
+
     name: str
     description: str
     family: FailoverFamily

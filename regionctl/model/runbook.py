@@ -34,6 +34,8 @@ ActionKind = Literal["promote", "demote", "repoint", "fence", "unfence", "read-o
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step(StrictModel):
+    """One step of a runbook: a fault, heal, action, wait, check, measure, approval or note."""
+
     id: Annotated[Name, Field(description="Unique within the runbook; other steps name it in `needs`.")]
     kind: Annotated[StepKind, Field(
         description="fault: inject (healed automatically at the end); heal; action; "
@@ -74,6 +76,8 @@ class Step(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Guard(StrictModel):
+    """A condition that must hold throughout the run; when it fails the run aborts or pauses."""
+
     name: Name
     condition: Annotated[str, Field(
         description="Must hold for the whole run; checked after each step and while waiting.")]
@@ -85,6 +89,8 @@ class Guard(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Param(StrictModel):
+    """A parameter of the runbook, set with --var NAME=VALUE."""
+
     type: Literal["string", "duration", "number", "node", "region", "cluster"] = "string"
     default: Any = None
     description: str = ""
@@ -94,6 +100,8 @@ class Param(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunbookSlo(StrictModel):
+    """Objectives the run is judged against (they override the topology's)."""
+
     rto: Duration | None = None
     rpo: Duration | None = None
     availability: Annotated[Percent | None, Field(
@@ -104,6 +112,8 @@ class RunbookSlo(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Runbook(StrictModel):
+    """A runbook: prechecks, steps, rollback, guards and objectives."""
+
     name: Name
     title: str = ""
     description: str = ""

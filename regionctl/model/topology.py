@@ -47,6 +47,8 @@ EngineName = Literal[ENGINE_NAMES]  # type: ignore[valid-type]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Region(StrictModel):
+    """A region and its availability zones."""
+
     name: Name
     zones: Annotated[list[Name], Field(
         min_length=1,
@@ -59,6 +61,8 @@ class Region(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Network(StrictModel):
+    """Round-trip times between regions and within them."""
+
     rtt: Annotated[dict[str, Duration], Field(
         description="Round-trip time per region pair, keyed 'a|b'. Unlisted pairs take published defaults.",
         json_schema_extra={"propertyNames": {"pattern": r"^[A-Za-z0-9._-]+\|[A-Za-z0-9._-]+$"}},
@@ -70,6 +74,8 @@ class Network(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Keyspace(StrictModel):
+    """The keys clients write and read, and how they are spread."""
+
     keys: Annotated[PositiveInt, Field(
         description="Distinct keys clients write and read (multi-leader, leaderless).")] = 100_000
     zipf: Annotated[NonNegativeFloat, Field(
@@ -83,6 +89,8 @@ ReplicationModeName = Literal["async", "semi-sync", "sync", "quorum", "leaderles
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Replication(StrictModel):
+    """How a cluster replicates: its mode and the replicas that acknowledge writes."""
+
     mode: Annotated[ReplicationModeName | None, Field(description="Defaults to the engine preset's mode.")] = None
     sync_replicas: Annotated[list[Name] | None, Field(
         description="mode sync: the nodes that may be synchronous standbys (default: every node). The set "
@@ -119,6 +127,8 @@ class Replication(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Failover(StrictModel):
+    """How a cluster fails over: automatically or by an operator, and with fencing or not."""
+
     policy: Literal["auto", "manual"] = "auto"
     fencing: Annotated[bool, Field(description="Leases/epochs stop an isolated old leader from taking writes.")] = True
     witnesses: Annotated[list[Annotated[str, Field(pattern=WITNESS_PATTERN)]] | None, Field(
@@ -227,6 +237,8 @@ class SshSettings(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Node(StrictModel):
+    """A node of a cluster: where it runs and how it is reached."""
+
     name: Name
     region: Name
     zone: Annotated[Name | None, Field(description="Default: the region's first zone.")] = None
@@ -258,6 +270,8 @@ ConsistencyModel = Literal["linearizable", "causal", "session", "read-your-write
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Cluster(StrictModel):
+    """A replicated data store: its engine, nodes, replication and failover."""
+
     name: Name
     engine: Annotated[EngineName, Field(description="A preset of published default timings (see `regionctl schema`).")]
     description: str = ""
@@ -280,6 +294,8 @@ class Cluster(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Traffic(StrictModel):
+    """Clients in one region using one cluster: their write and read rates."""
+
     from_region: Annotated[Name, Field(alias="from", description="Where the clients run.")]
     cluster: Name
     writes_per_s: Annotated[NonNegativeFloat, Field(
@@ -297,6 +313,8 @@ class Traffic(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Service(StrictModel):
+    """A service and the clusters and services it depends on."""
+
     name: Name
     depends_on: Annotated[list[Name], Field(
         description="Clusters and services this one needs.")] = field(default_factory=list)
@@ -317,6 +335,8 @@ def _single_cluster_shorthand(data: Any) -> Any:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tenant(StrictModel):
+    """A tenant, its isolation model and the clusters it uses."""
+
     name: Name
     model: Literal["silo", "pool", "bridge"]
     clusters: list[Name] = field(default_factory=list)
@@ -358,6 +378,8 @@ class Assumptions(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Slo(StrictModel):
+    """The objectives drills and runs are judged against."""
+
     availability: Percent | None = None
     rpo: Duration | None = None
     rto: Duration | None = None
@@ -367,6 +389,8 @@ class Slo(StrictModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Topology(StrictModel):
+    """A multi-region topology: regions, clusters, traffic, services, tenants and runbooks."""
+
     name: Name
     kind: TopologyKind
     description: str = ""

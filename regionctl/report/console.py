@@ -12,8 +12,12 @@ PIPE_WIDTH = 120  # Rich's default for a pipe is 80 columns: tables wrap and pat
 
 
 def report_console(file: TextIO | None = None, **options: object) -> Console:
-    """A Console on `file` (stdout by default): a terminal's own width, else COLUMNS, else PIPE_WIDTH."""
+    """A Console on `file` (stdout by default): a terminal's own width, else COLUMNS, else PIPE_WIDTH.
+
+    No emoji codes: a name or a message from a file (`alerts:fire:`) is printed as written, and Rich's
+    table of emoji codes is not loaded."""
     out = file or sys.stdout
     tty = hasattr(out, "isatty") and out.isatty()
     width = None if tty or os.environ.get("COLUMNS") else PIPE_WIDTH
+    options.setdefault("emoji", False)
     return Console(file=out, width=width, **options)  # type: ignore[arg-type]

@@ -53,6 +53,8 @@ _TOKEN = re.compile(r"""
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """A token of a condition, with its column."""
+
     kind: str
     text: str
     column: int
@@ -76,18 +78,24 @@ def tokenize(text: str) -> list[Token]:
 # -- syntax tree ------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Literal:
+    """A literal value in a condition."""
+
     value: Any
     column: int
 
 
 @dataclass(frozen=True, slots=True)
 class Ref:
+    """A figure named in a condition (`rto_seconds`)."""
+
     name: str
     column: int
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
+    """A function call in a condition (`leader(orders)`)."""
+
     func: str
     args: tuple[str, ...]
     column: int
@@ -95,6 +103,8 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Attr:
+    """An attribute of a call's result (`leader(orders).region`)."""
+
     target: Node
     name: str
     column: int
@@ -102,6 +112,8 @@ class Attr:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
+    """A comparison in a condition."""
+
     op: str
     left: Node
     right: Node
@@ -110,6 +122,8 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class BoolOp:
+    """`and`, `or` or `not` over conditions."""
+
     op: str  # and | or | not
     operands: tuple[Node, ...]
     column: int

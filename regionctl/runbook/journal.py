@@ -175,6 +175,8 @@ class Journal:
 
 @dataclasses.dataclass(frozen=True)
 class LoadedJournal:
+    """A journal read back: its records, and the torn last line if one was dropped."""
+
     records: list[dict[str, Any]]
     torn_line: int | None  # the line number of a torn last line that was dropped
 

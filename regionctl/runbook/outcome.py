@@ -70,6 +70,8 @@ class StepState:
 
 @dataclass(frozen=True)
 class RunEvent:
+    """Something the executor did, as the frontends follow it."""
+
     kind: str  # run-started step-started step-ended guard-tripped approval-needed rollback-started
     #            rollback-step run-ended
     at: float
@@ -80,6 +82,8 @@ class RunEvent:
 
 @dataclass(frozen=True)
 class RunOutcome:
+    """How a run ended: its exit code and its report."""
+
     exit_code: ExitCode
     typed: RunReport
 

@@ -50,6 +50,8 @@ _VAR = re.compile(r"\$\{([A-Za-z0-9_-]+)\}")
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem found while planning a runbook, at a place inside it."""
+
     loc: Loc  # inside the runbook (the caller prefixes where the runbook sits in its file)
     message: str
     column: int | None = None  # inside a condition's text
@@ -63,6 +65,8 @@ class PlanError(Exception):
 
 @dataclass(frozen=True)
 class PlannedStep:
+    """A step checked against the topology, with its command or condition parsed."""
+
     step: Step
     section: str  # steps | rollback
     index: int  # position in its section of the file
@@ -106,6 +110,8 @@ class PlannedStep:
 
 @dataclass(frozen=True)
 class Plan:
+    """A runbook checked against a topology and ready to run."""
+
     runbook: Runbook
     params: dict[str, str]
     secrets: frozenset[str]  # values never to be written anywhere

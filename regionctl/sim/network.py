@@ -30,6 +30,8 @@ def witness_loc(place: str) -> Loc:
 
 @dataclass
 class Network:
+    """Which locations are up and connected, and the delay and loss between them."""
+
     topology: Topology
     rng: random.Random
     jitter: float = 0.1

@@ -34,6 +34,8 @@ from regionctl.units import format_duration
 
 @dataclass
 class SentinelView:
+    """What one Sentinel believes: its master, its epochs and vote, and whether it sees the master down."""
+
     loc: Loc
     master: str | None
     epoch: int = 0  # the configuration epoch of its `master`

@@ -69,6 +69,8 @@ EVENTS_IN_SNAPSHOT = 100
 
 @dataclass
 class ActiveFault:
+    """A fault injected into the simulation, and when it was healed."""
+
     fid: int
     fault: Fault
     at: float
@@ -84,6 +86,7 @@ class Simulation:
         self.network = Network(topology, random.Random(self.rng.getrandbits(64)))
         self.events: list[tuple[float, str, str]] = []
         self.events_logged = 0  # every event ever logged (the list keeps the last MAX_EVENT_LOG): a replay indexes them
+        self._event_views: tuple[int, tuple[EventView, ...]] = (0, ())  # the snapshots' last events, as of a count
         self.faults: list[ActiveFault] = []
         self.lossy: dict[int, LossyLink] = {}  # fid -> the runs of lost messages of an active loss fault
         self.clusters: dict[str, ClusterBase] = {}
@@ -405,10 +408,19 @@ class Simulation:
             runbooks=tuple(self.topology.runbook_names()),
             faults=tuple(FaultView(f.fault, f.at, f.healed_at) for f in self.faults),
             metrics=self.metrics(lost, services),
-            events=tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:]),
+            events=self.event_views(),
             observed_blast_radius=self.observed_blast_radius(lost),
             anomalies=self.probe_checks.anomalies() if self.probe_checks is not None else (),
         )
+
+    def event_views(self) -> tuple[EventView, ...]:
+        """The last events, as a snapshot shows them: made again only when one was logged (a runbook
+        polls a snapshot every second, and most seconds log nothing)."""
+        logged, views = self._event_views
+        if logged != self.events_logged:
+            views = tuple(EventView(*event) for event in self.events[-EVENTS_IN_SNAPSHOT:])
+            self._event_views = (self.events_logged, views)
+        return views
 
     def metrics(self, lost: LostWrites | None = None,
                 services: dict[str, tuple[str, str]] | None = None) -> dict[str, object]:

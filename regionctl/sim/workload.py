@@ -32,6 +32,8 @@ class Outcome(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Path:
+    """Where a group's requests go now, what happens to them and how long they take."""
+
     outcome: Outcome
     node: SimNode | None = None  # where a write lands (its log grows) or a read is served
     latency: float = 0.0  # client round trip, seconds

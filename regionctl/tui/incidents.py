@@ -53,6 +53,8 @@ def severity_of(message: str) -> Severity:
 
 @dataclass(frozen=True)
 class LogLine:
+    """One line of the dashboard's event log."""
+
     at: float
     source: str  # a cluster's name, "" for the estate, or who wrote a note (operator, runbook, lab)
     message: str

@@ -62,6 +62,8 @@ RATE_WINDOW = 5.0  # seconds of history behind a catch-up rate (one tick's chang
 
 @dataclass
 class FollowerStats:
+    """A follower's recent lag (time, seconds, operations): its sparkline and whether it catches up."""
+
     history: deque[tuple[float, float, int]] = field(default_factory=deque)  # (time, lag seconds, lag ops)
 
     def rate(self) -> float:
@@ -75,6 +77,8 @@ class FollowerStats:
 
 @dataclass(frozen=True)
 class Link:
+    """A replication link between two nodes, as the map draws it."""
+
     a: str
     b: str
     rtt: float
@@ -84,6 +88,8 @@ class Link:
 
 @dataclass(frozen=True)
 class SloState:
+    """The SLO verdict the header shows."""
+
     level: str  # ok | at risk | breached
     availability: float
     availability_target: float | None

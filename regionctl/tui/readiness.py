@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the planner is imported on the first `r`: the dashboard's f
 
 @dataclass(frozen=True)
 class Readiness:
+    """Whether a runbook's prechecks hold now, and why not."""
+
     name: str
     title: str
     unmet: Unmet | None = None  # the first precheck that does not hold now
