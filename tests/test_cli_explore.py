@@ -178,8 +178,10 @@ def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> N
 
 def test_a_time_limit_stops_after_a_generation_and_says_so() -> None:
     code, report = explore_json("active-passive", "--time", "1ms", "--budget", "10000")
-    assert report["stopped"] and 0 < report["tried"] < 10000
+    assert report["stopped"] and 0 < report["tried"] < 10000 and report["budget"] == 10000
     assert code == (ExitCode.FAILED if report["findings"] else ExitCode.PASSED)
+    _, alone = explore_json("active-passive", "--time", "1ms")
+    assert alone["stopped"] and alone["budget"] is None  # no budget was set: none is reported
 
 
 def test_a_topologys_assumptions_bound_every_schedule_and_options_override_them(tmp_path: Path) -> None:

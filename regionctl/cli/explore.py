@@ -119,14 +119,15 @@ def explore(topology: str, objective: str | None, prop: str | None, cluster: str
         space.schedule(random.Random(seed))  # a space with nothing in it is bad input, not an endless search
     except EmptySpace as exc:
         fail(f"--faults: {exc}")
-    settings = Settings(topology, model.name, seed, budget or (10**9 if wall is not None else DEFAULT_BUDGET), count)
+    settings = Settings(topology, model.name, seed, budget or (10**9 if wall is not None else DEFAULT_BUDGET), count,
+                        bounded=budget is not None or wall is None)
     should_stop = (lambda: time.perf_counter() - started > wall) if wall is not None else None
     if dask_address is not None and workers is not None:
         fail("--dask: the cluster's workers run the drills; drop --workers")
     # The search is reproducible from here: the seed, the budget and the space decide every schedule.
     exploration = _interruptible(lambda guard: _explore(dask_address, model, total, goal,
                                                         workers or os.cpu_count() or 1, space, settings,
-                                                        budget is not None or wall is None, should_stop, guard))
+                                                        settings.bounded, should_stop, guard))
     files = _write_findings(out_dir, exploration, space, settings, topology_path) if out_dir else {}
     report = report_json(exploration, space, settings, time.perf_counter() - started, files)
     if junit:

@@ -348,7 +348,7 @@ class ExploreReport(_Report):
     faults: tuple[str, ...]  # the kinds drawn
     max_faults: int
     max_regions_down: int
-    budget: int
+    budget: int | None  # None: the search ran for --time, with no budget
     tried: int
     exhausted: bool
     stopped: bool

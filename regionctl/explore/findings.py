@@ -26,6 +26,7 @@ class Settings:
     seed: int
     budget: int
     findings: int = DEFAULT_FINDINGS
+    bounded: bool = True  # False: no --budget was given and --time bounds the search (`budget` is a ceiling)
 
 
 def run_exploration(space: Space, objective: Objective, settings: Settings, evaluate: Evaluate,
@@ -102,7 +103,8 @@ def report_json(exploration: Exploration, space: Space, settings: Settings, wall
         topology=settings.topology_name, seed=settings.seed, objective=objective.figure, property=objective.prop,
         cluster=objective.cluster, held=exploration.held, sim_seconds=space.duration,
         faults=tuple(str(k) for k in space.kinds), max_faults=space.max_faults,
-        max_regions_down=space.max_regions_down, budget=settings.budget, tried=len(exploration.tried),
+        max_regions_down=space.max_regions_down, budget=settings.budget if settings.bounded else None,
+        tried=len(exploration.tried),
         exhausted=exploration.exhausted, stopped=exploration.stopped, shrink_drills=exploration.shrink_drills,
         best=None if best is None or best.verdict.score <= 0 else {"score": best.verdict.score,
                                                                   "faults": faults_json(best.job.schedule)},
