@@ -120,3 +120,16 @@ def test_within_without_a_loop_is_the_awaitable_itself() -> None:
     coro = answer()
     assert inline.within(coro, 5.0) is coro
     assert inline.run_inline(coro) == 42
+
+
+def test_what_a_signal_handler_queues_runs_at_the_next_yield_not_in_the_middle() -> None:
+    log: list[str] = []
+
+    async def work() -> None:
+        inline.at_next_yield(lambda: log.append("handler"))  # as a signal handler would, mid-step
+        log.append("rest of the step")
+        await inline.yield_once()
+        log.append("next step")
+
+    inline.run_inline(work())
+    assert log == ["rest of the step", "handler", "next step"]

@@ -244,9 +244,14 @@ def _on_signals(request: RunRequest, handler: Callable[[str], None]) -> Callable
                 loop.remove_signal_handler(sig)
 
         return restore_loop
-    # Inline, the handler runs between two bytecodes; it only asks the executor to stop, which it
-    # does at the simulator's next yield (contract/inline.py).
-    before = {sig: signal.signal(sig, lambda number, _frame: handler(signal.Signals(number).name)) for sig in signals}
+    # Inline, a Python signal handler runs between two bytecodes of whatever runs then (a write to
+    # stderr, say): it only queues the handler, which runs at the simulator's next yield (contract/inline.py).
+    from regionctl.contract.inline import at_next_yield
+
+    def queue(number: int, _frame: object) -> None:
+        at_next_yield(lambda: handler(signal.Signals(number).name))
+
+    before = {sig: signal.signal(sig, queue) for sig in signals}
 
     def restore() -> None:
         for sig, old in before.items():

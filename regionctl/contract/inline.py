@@ -9,17 +9,21 @@ one; these few functions are all it uses of concurrency, and each is asyncio's o
 - `cancellation()`: the exceptions a cancelled task raises, and `cancelled()` the one to raise;
 - `within(awaitable, timeout)`: `asyncio.wait_for`, or the awaitable itself inline, where
   it returns after a bounded computation;
-- `run_inline(coro)`: `asyncio.run` for a coroutine that awaits nothing real.
+- `run_inline(coro)`: `asyncio.run` for a coroutine that awaits nothing real;
+- `at_next_yield(call)`: from a signal handler, `call` runs at the driver's next yield, as a
+  loop's signal handler runs between two tasks' steps, not in the middle of a write to stderr.
 """
 
 from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Awaitable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+
+_pending: list[Callable[[], None]] = []  # what signal handlers asked for, run at the next yield
 
 
 class Cancelled(BaseException):
@@ -118,13 +122,21 @@ def within(awaitable: Awaitable[T], timeout: float | None) -> Awaitable[T]:
     return asyncio.wait_for(awaitable, timeout)
 
 
+def at_next_yield(call: Callable[[], None]) -> None:
+    """Have `call` run at the inline driver's next yield (safe from a signal handler: it only appends)."""
+    _pending.append(call)
+
+
 def run_inline(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` to its end with no event loop; its bare yields only give a cancellation its turn."""
+    """Run `coro` to its end with no event loop; its bare yields give what signal handlers asked for
+    (a cancellation, say) its turn."""
     try:
         while True:
             if coro.send(None) is not None:
                 coro.close()
                 raise NotInline("a coroutine run without an event loop awaited an event loop's future")
+            while _pending:
+                _pending.pop(0)()
     except StopIteration as stop:
         result: T = stop.value
         return result
