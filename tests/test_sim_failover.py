@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from regionctl.contract.faults import parse_fault
+from regionctl.model.topology import Topology
 from regionctl.sim.simulator import Simulation
 from tests.simhelpers import bundled, lf, time_to_new_leader, variant
 
@@ -281,3 +282,40 @@ def test_sentinel_ranks_replicas_by_priority_before_their_offset(tmp_path) -> No
             assert leader is None or leader == "redis-1", (p2, p3, leader)
         else:
             assert leader == expected, (p2, p3, leader)
+
+
+def _two_nodes(engine: str) -> Topology:
+    return Topology.model_validate({
+        "name": "two", "kind": "hybrid", "regions": [{"name": "r0", "zones": ["a", "b"]}, {"name": "r1"}],
+        "network": {"rtt": {"r0|r1": "1ms"}, "jitter": "0%"},
+        "clusters": [{"name": "c0", "engine": engine, "replication": {"mode": "async"},
+                      "nodes": [{"name": "c0-n0", "region": "r0", "zone": "a", "role": "leader"},
+                                {"name": "c0-n1", "region": "r0", "zone": "b", "role": "follower"}]}],
+        "traffic": [{"from": "r0", "cluster": "c0", "writes_per_s": 1.0, "reads_per_s": 0.0}]})
+
+
+@pytest.mark.parametrize("engine", ["aurora-global", "mysql-orchestrator", "postgres-repmgr", "pg-auto-failover"])
+@pytest.mark.parametrize("seed", range(1, 5))
+def test_a_failover_whose_target_dies_while_it_is_promoted_is_finished_when_the_target_is_back(
+        engine: str, seed: int) -> None:
+    """Found by `make fuzz` (aurora-global): the monitor fences the dead primary (STONITH) and starts
+    promoting the replica; the primary comes back (fenced) and the replica dies before its promotion
+    ends. Once the replica is back it streams from the fenced primary, and the monitor took that for
+    "the primary still serves, only I lost sight of it": no failover, ever, and no writer. A fenced
+    primary serves nothing; the failover it owes goes on."""
+    sim = Simulation(_two_nodes(engine), seed=seed)
+    cluster = lf(sim, "c0")
+    crashed = sim.inject(parse_fault("node:c0-n0"))
+    while not cluster.promoting and sim.now < 600.0:
+        sim.run_until(sim.now + 0.05)
+    assert cluster.promoting == {"c0-n1"}, cluster.election
+    sim.heal(crashed)
+    second = sim.inject(parse_fault("node:c0-n1"))
+    sim.run_until(sim.now + 20.0)
+    sim.heal(second)
+    sim.run_until(sim.now + 600.0)
+    accepting = [n.name for n in cluster.nodes if cluster.accepting(n)]
+    assert accepting == ["c0-n1"] and cluster.leader is not None and cluster.leader.name == "c0-n1", (
+        accepting, cluster.election, sim.events[-6:])
+    # The promotion that ended the outage is not reported as the old primary "reachable again".
+    assert not any("reachable again" in message for _, _, message in sim.events)

@@ -206,12 +206,13 @@ class Poller(Manager):
         self.phase = rng.uniform(0.0, self.poll)
         self.lost_at: float | None = None
         self.lost_pos = 0.0
+        self.lost_name: str | None = None  # the primary the monitor lost sight of
 
     def on_change(self, now: float) -> None:
         cluster = self.cluster
         leader = self._begin_change(now)
         if leader is not None and self.manager_sees(leader) and cluster.accepting(leader):
-            if self.lost_at is not None:
+            if self.lost_at is not None and leader.name == self.lost_name:  # (a new primary: its promotion said so)
                 cluster.log(f"{leader.name} is reachable again; no failover")
             self.lost_at = None
             cluster.election = ""
@@ -221,6 +222,7 @@ class Poller(Manager):
         if self.lost_at is None:
             self.lost_at = now
             self.lost_pos = leader.received(now) if leader is not None else 0.0
+            self.lost_name = leader.name if leader is not None else None
         if self.policy == "manual":
             cluster.election = "leader lost; manual failover (promote a replica)"
             return
@@ -253,7 +255,10 @@ class Poller(Manager):
         cluster = self.cluster
         now = cluster.loop.now
         old = cluster.leader
-        holistic = old is not None and cluster.up(old) and any(
+        # The monitor alone lost sight of a primary that still serves: replicas still stream from it. A
+        # fenced primary serves nothing, whoever streams from it (after its STONITH, a promotion whose
+        # target died would otherwise leave the cluster without a writer for good).
+        holistic = old is not None and cluster.up(old) and not old.fenced and any(
             n.streaming and n.upstream is old for n in cluster.nodes)
         if holistic:
             cluster.election = "primary unreachable from the monitor but replicas still replicate: no failover"
