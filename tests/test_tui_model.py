@@ -160,3 +160,46 @@ def test_real_hosts_show_what_the_probe_writes_count_and_lost_only_once_read_bac
     assert "orders" in paused.clusters and any("frozen" in n for n in paused.notes)
     lossy = static_preview(topology, snapshot, parse_fault("loss:us-east|eu-west=5%"))
     assert any("5% of messages lost" in n for n in lossy.notes) and not lossy.clusters
+
+
+def test_the_rto_timer_runs_from_the_cause_of_the_outage_going_on_not_from_the_first_fault() -> None:
+    """After a region heals, Sentinel demotes the old master that came back (+convert-to-slave, 10 s
+    later): its clients lose their master for a moment, an outage caused by the heal. The timer ran
+    from the first fault of the session (4 minutes, past the SLO) for that second."""
+    topology = bundled("active-passive")
+    sim = Simulation(topology, seed=1)
+    model = DashboardModel(topology)
+    sim.run_until(30.0)
+    fault = sim.inject(parse_fault("region:us-east"))
+    sim.run_until(270.0)
+    sim.heal(fault)
+    sim.run_until(280.0)
+    model.update(sim.snapshot())
+    slo = model.slo()
+    assert slo.rto is None and slo.rto_running == pytest.approx(10.0), slo  # since the heal at 270 s
+    assert "rto" not in slo.breaches
+    sim.run_until(300.0)
+    model.update(sim.snapshot())
+    assert model.slo().rto_running is None and model.slo().rto == pytest.approx(32.0)
+
+
+def test_an_outage_no_live_client_saw_says_its_rto_is_unknown_not_no_incident() -> None:
+    """single-region: its clients go down with the region, so no live client sees the outage (RTO
+    unknown, docs/report.md). While it lasts the timer runs; once healed the panel says unknown."""
+    from regionctl.tui.render import rto_cell
+
+    topology = bundled("single-region")
+    sim = Simulation(topology, seed=1)
+    model = DashboardModel(topology)
+    sim.run_until(30.0)
+    fault = sim.inject(parse_fault(f"region:{topology.regions[0].name}"))
+    sim.run_until(60.0)
+    model.update(sim.snapshot())
+    assert model.slo().rto_running == pytest.approx(30.0)
+    sim.heal(fault)
+    sim.run_until(400.0)
+    model.update(sim.snapshot())
+    slo = model.slo()
+    assert {c["outage"] for c in sim.snapshot().metrics["clusters"].values()} == {"unobserved"}  # type: ignore[union-attr]
+    assert slo.rto is None and slo.rto_running is None and slo.rto_unobserved
+    assert rto_cell(slo)[0] == "? unknown: no live client saw the outage"

@@ -58,6 +58,9 @@ class ClusterView:
     election: str = ""  # what the failover machinery is doing right now, if anything
     availability: float = 1.0
     books: ClusterBooks | None = None  # None: the backend counts no client requests (real hosts)
+    # When the cause of the outage going on now happened (its RTO runs from there); None: no outage
+    # now, or the backend keeps no outage clock (real hosts).
+    outage_since: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "engine": self.engine, "replication": self.replication,

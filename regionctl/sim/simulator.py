@@ -360,7 +360,8 @@ class Simulation:
             name=cluster.name, engine=cluster.spec.engine, replication=cluster.mode,
             leader=leader.name if leader is not None else None, term=cluster.term, nodes=tuple(nodes),
             writable=self.writable(cluster), election=cluster.describe(now),
-            availability=total.availability(), books=books)
+            availability=total.availability(), books=books,
+            outage_since=None if cluster.clock.current is None else cluster.clock.current.cause_at)
 
     def writable(self, cluster: ClusterBase) -> bool:
         return cluster.writable()

@@ -94,7 +94,7 @@ class SloState:
     availability: float
     availability_target: float | None
     burn: float | None  # error budget consumed, as a multiple of the budget
-    rto_running: float | None  # seconds since the first fault while no write has succeeded
+    rto_running: float | None  # seconds since the cause of the outage going on now
     rto: float | None
     rto_target: float | None
     rpo: float
@@ -110,6 +110,7 @@ class SloState:
     stranded_clients: tuple[str, ...] = ()
     clients: bool = True  # the backend measures client traffic (RPO, writes lost); real hosts do not
     probes: str = ""  # real hosts with probe writes: what they count so far (lost: once read back)
+    rto_unobserved: bool = False  # an outage ended that no live client saw: its RTO is unknown
 
 
 class DashboardModel:
@@ -202,8 +203,14 @@ class DashboardModel:
         faults = snap.faults if snap else ()
         rto = metrics.get("rto_seconds")
         running = None
-        if faults and rto is None and snap is not None:
-            running = snap.time - min(f.at for f in faults)
+        if rto is None and snap is not None:
+            # From the cause of the outage going on now (a heal can start one: an old leader demoted),
+            # not from the first fault of the session; a backend with no outage clock: the first fault.
+            since = [c.outage_since for c in snap.clusters if c.outage_since is not None]
+            if since:
+                running = snap.time - min(since)
+            elif faults and not any(c.books is not None for c in snap.clusters):
+                running = snap.time - min(f.at for f in faults)
         rpo = float(metrics.get("rpo_seconds") or 0.0)
         observed_rto = running if running is not None else rto
         # The one judge (contract.report), on the figures so far: an RTO still running counts as elapsed,
@@ -218,7 +225,8 @@ class DashboardModel:
                         int(metrics.get("writes_acked") or 0), int(metrics.get("writes_failed") or 0),
                         int(metrics.get("writes_lost") or 0), int(metrics.get("stale_reads") or 0),
                         tuple(breaches), bool(faults), _stranded(snap), "writes_lost" in metrics,
-                        _probes(metrics))
+                        _probes(metrics), running is None and rto is None and any(
+                            c.get("outage") == "unobserved" for c in (metrics.get("clusters") or {}).values()))
 
 
 def _probes(metrics: dict[str, object]) -> str:

@@ -210,6 +210,8 @@ def rto_cell(slo: SloState) -> Cell:
         return f"{'✘ ' if over else ''}⏱ {dur(slo.rto_running)} running", "bold red" if over else "bold yellow"
     if slo.rto is not None and slo.incident:
         return f"{'✘' if over else '✔'} {dur(slo.rto)} recovered", "bold red" if over else "green"
+    if slo.incident and slo.rto is None and slo.rto_unobserved:
+        return "? unknown: no live client saw the outage", "yellow"
     return "— no incident", "dim"
 
 
