@@ -345,3 +345,23 @@ async def test_a_dialog_opening_and_closing_does_not_rebuild_the_footer() -> Non
             assert app.screen is app.main
         assert rebuilds == []
         assert [key.key for key in app.query_one(Footer).query(FooterKey)] == keys
+
+
+async def test_the_picker_lists_each_node_with_its_role_now_not_the_files() -> None:
+    """After a failover the picker said `pg-1 · leader` and `pg-3 · follower`, as the topology file
+    started them, while the leaders table showed pg-3 leading."""
+    from textual.widgets import OptionList
+
+    from tests.tuihelpers import failed_over
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await failed_over(app)
+        assert cell(app, "leaders", "orders", "leader").endswith("pg-3")
+        await pilot.press("f", "enter")  # node -> targets
+        await pilot.pause()
+        options = app.screen.query_one("#targets", OptionList)
+        listed = {str(options.get_option_at_index(i).prompt).split()[0]: str(options.get_option_at_index(i).prompt)
+                  for i in range(options.option_count)}
+        assert listed["pg-3"].endswith("eu-west/a · leader"), listed["pg-3"]
+        assert listed["pg-1"].endswith("us-east/a · follower"), listed["pg-1"]  # it rejoined after the heal

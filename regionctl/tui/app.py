@@ -107,7 +107,7 @@ class Dashboard(App[int]):
 
     def on_mount(self) -> None:
         self.main = self.screen  # panels are looked up here even while a modal is on top
-        self.install_screen(FaultPicker(self.topology, self.preview), "fault-picker")
+        self.install_screen(FaultPicker(self.topology, self.preview, self.node_roles), "fault-picker")
         set_titles(self.main)
         self.fit_layout(self.size.width, self.size.height)
         self.apply_snapshot(self.snapshot)
@@ -247,6 +247,11 @@ class Dashboard(App[int]):
     def active_faults(self) -> list[Fault]:
         # The backend's word, not the last frame's: a runbook may have injected one since.
         return [f.fault for f in self.backend.snapshot().faults if f.healed_at is None]
+
+    def node_roles(self) -> dict[str, str]:
+        """Each node's role now, as the fault picker lists it (`leader · down` when it is not up)."""
+        return {n.name: n.role if n.health == "up" else f"{n.role} · {n.health}"
+                for c in self.snapshot.clusters for n in c.nodes}
 
     def preview(self, fault: Fault) -> Thunk:
         return self.predictor(self.topology, self.snapshot, fault)

@@ -3,7 +3,7 @@ heal chooser, yes/no confirmations (quit, runbook gates), the runbook chooser an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from itertools import permutations
 from typing import ClassVar
@@ -39,8 +39,10 @@ DEFAULT_VALUE = {str(k): "=" + info.example.split("=", 1)[1] for k, info in KIND
 KIND_HELP = {str(k): info.help for k, info in KINDS.items()}
 
 
-def fault_targets(topology: Topology, kind: str) -> list[tuple[str, str]]:
-    """(target text, description) for each thing a fault of `kind` can hit."""
+def fault_targets(topology: Topology, kind: str,
+                  now: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(target text, description) for each thing a fault of `kind` can hit; `now`: each node's role
+    (and health, when not up) as the backend sees it now, not as the topology file started it."""
     info = KINDS[FaultKind(kind)]
     regions = [r.name for r in topology.regions]
     if info.targets == "region":
@@ -48,8 +50,8 @@ def fault_targets(topology: Topology, kind: str) -> list[tuple[str, str]]:
     if info.targets == "zone":
         return [(f"{r.name}/{z}", f"zone {z} of {r.name}") for r in topology.regions for z in r.zones]
     if info.targets == "node":
-        return [(n.name, f"{c.name} · {n.region}/{n.zone or ''} · {n.role}") for c in topology.clusters
-                for n in c.nodes]
+        return [(n.name, f"{c.name} · {n.region}/{n.zone or ''} · {(now or {}).get(n.name, n.role)}")
+                for c in topology.clusters for n in c.nodes]
     cut = info.effect == "cut"
     pairs = [(f"{a}|{b}", f"{a} and {b} cut both ways" if cut else f"between {a} and {b}")
              for i, a in enumerate(regions) for b in regions[i + 1:]]
@@ -63,10 +65,12 @@ class FaultPicker(ModalScreen[Fault | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back / close")]
 
-    def __init__(self, topology: Topology, predict: Callable[[Fault], Thunk]) -> None:
+    def __init__(self, topology: Topology, predict: Callable[[Fault], Thunk],
+                 roles: Callable[[], Mapping[str, str]] | None = None) -> None:
         super().__init__()
         self.topology = topology
         self.predict = predict
+        self.roles = roles  # each node's role now (the live snapshot's), for the node targets
         self.kind: str | None = None
         self.stage = "kind"
         self._spec = ""  # the spec the preview is (or will be) about
@@ -116,7 +120,8 @@ class FaultPicker(ModalScreen[Fault | None]):
             targets = self.query_one("#targets", OptionList)
             targets.clear_options()
             targets.add_options(Option(Text.assemble((f"{t:<22}", "bold"), d), id=t)
-                                for t, d in fault_targets(self.topology, self.kind or ""))
+                                for t, d in fault_targets(self.topology, self.kind or "",
+                                                          self.roles() if self.roles else None))
             targets.highlighted = 0
             self._show("target")
         else:
