@@ -165,6 +165,7 @@ def test_a_signal_during_a_fault_rolls_back_and_exits_5(tmp_path: Path, sig: sig
     assert proc.returncode == ExitCode.INTERRUPTED, err
     report = json.loads(out)
     assert report["result"] == "interrupted" and report["faults_left"] == []
+    assert report["reason"] == "stopped before its steps ended; what it changed was put back"  # how it ended
     assert report["faults"][0]["healed_at"] is not None
     events = [r["event"] for r in read_journal(journal)]
     assert events.index("undo-applied") > events.index("undo-pushed")

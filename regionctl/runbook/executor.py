@@ -52,6 +52,8 @@ from regionctl.runbook.plan import Plan, PlannedStep, build_plan, secret_params_
 from regionctl.runbook.report import build_report
 from regionctl.runbook.state import SnapshotState, unmet_precheck
 
+INTERRUPTED = "interrupted; rolling back"  # the reason journaled while it stops (`run-stopping`)
+
 __all__ = ["Approver", "RunEvent", "RunOutcome", "RunbookExecutor", "StepGate", "StepState", "exit_for"]
 
 
@@ -163,6 +165,10 @@ class RunbookExecutor:
             await self._unwind()
             if self.left_degraded:
                 code = ExitCode.ROLLBACK_FAILED
+            if self.stop_reason == INTERRUPTED:  # the report says how it ended, not what it was doing
+                self.stop_reason = "stopped before its steps ended; " + (
+                    "putting back what it changed failed" if self.left_degraded
+                    else "its faults stay (keep faults)" if self.keep_faults else "what it changed was put back")
         if isinstance(self.backend, SettlingBackend):
             await self.backend.settle()  # real hosts: the probe writes read back, once everything is put back
         final = self.backend.snapshot()
@@ -200,7 +206,7 @@ class RunbookExecutor:
             self._mark_running("failed", self.stop_reason)
         if self._cancelled and code == ExitCode.PASSED:
             code = ExitCode.INTERRUPTED
-            self.stop_reason = "interrupted; rolling back"
+            self.stop_reason = INTERRUPTED
             self._mark_running("failed", "interrupted")
         return max(code, self._continued_failures(), key=severity)
 

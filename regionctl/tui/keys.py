@@ -14,7 +14,7 @@ EXPLAIN: dict[str, str] = {
     "choose_runbook": "choose a runbook and run it step by step or to the end",
     "runbook_next": "runbook: run the next step",
     "runbook_continue": "runbook: run the remaining steps without stopping",
-    "runbook_stop": "runbook: stop it (its rollback steps run; injected faults stay until healed)",
+    "runbook_stop": "runbook: stop it (its rollback steps run, then the faults it injected are healed)",
     "filter_cluster": "events: one cluster's lines (with the estate's), each in turn, then all",
     "filter_severity": "events: every severity → warnings and errors → errors only",
     "focus_log": "events: scroll the log (↑ ↓ PgUp PgDn Home; End follows the latest line again)",
