@@ -1,6 +1,6 @@
 """Parsing of the units users write in YAML and on the command line.
 
-Durations carry a unit (`500ms`, `30s`, `10m`, `1h`), percentages a `%` sign,
+Durations carry a unit (`500ms`, `30s`, `10m`, `1h`, or `1m30s` as they are shown), percentages a `%` sign,
 sizes a byte unit. A bare number is rejected on purpose: `timeout: 30` is ambiguous.
 Pure functions, no third-party imports (they sit on the `--help` path).
 """
@@ -12,13 +12,15 @@ import re
 
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(us|µs|ms|s|m|h|d)\s*$")
 _DURATION_FACTORS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+# What format_duration writes (1m35s, 1h05m) and people write too (1h30m, 2d12h): units largest first.
+_COMPOUND = re.compile(r"^\s*(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+(?:\.[0-9]+)?)s)?\s*$")
 _PERCENT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$")
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)\s*$")
 _SIZE_FACTORS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3,
                  "KB": 1000, "MB": 1000**2, "GB": 1000**3}
 _FACTOR = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*x\s*$")
 
-DURATION_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(us|µs|ms|s|m|h|d)$"
+DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?\s*(us|µs|ms|s|m|h|d)|([0-9]+[dhm])+([0-9]+(\.[0-9]+)?s)?)$"
 PERCENT_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*%$"
 SIZE_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)$"
 
@@ -46,19 +48,30 @@ def _finite(match: re.Match[str], value: str, what: str, factor: float = 1.0) ->
 
 
 def parse_duration(value: object) -> float:
-    """`'500ms'` -> 0.5 (seconds). Raises UnitError naming what was found."""
+    """`'500ms'` -> 0.5, `'1m30s'` -> 90.0 (seconds). Raises UnitError naming what was found."""
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
             return _finite(match, value, "duration", _DURATION_FACTORS[match.group(2)])
-        if _DURATION.match(value.strip().removeprefix("-")) and value.strip().startswith("-"):
-            raise UnitError(f"a duration must not be negative, found {value!r}")
+        parts = _COMPOUND.match(value)
+        if parts and sum(part is not None for part in parts.groups()) >= 2:
+            days, hours, minutes, seconds = (float(part) if part else 0.0 for part in parts.groups())
+            total = days * 86400.0 + hours * 3600.0 + minutes * 60.0 + seconds
+            if math.isfinite(total):
+                return total
+        if value.strip().startswith("-"):
+            try:
+                parse_duration(value.strip().removeprefix("-"))
+            except UnitError:
+                pass
+            else:
+                raise UnitError(f"a duration must not be negative, found {value!r}")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         raise UnitError(f"a duration must not be negative, found the bare number {value!r}")
     bare = isinstance(value, (int, float)) and not isinstance(value, bool)
     hint = " (add a unit, for example 30s)" if bare else ""
     raise UnitError(
-        f"expected a duration with a unit like 500ms, 30s, 10m or 1h, found {_describe(value)}{hint}")
+        f"expected a duration with a unit like 500ms, 30s, 10m, 1h or 1m30s, found {_describe(value)}{hint}")
 
 
 def parse_percent(value: object) -> float:

@@ -201,7 +201,7 @@ def _cases() -> list[tuple[str, str | bytes, list[Expect]]]:
     text = _mutate("rto: 60s", "rto: 60")
     add("bare-number-duration", text,
         Expect("slo.rto", _at(text, "60,"), (),
-               exact="expected a duration with a unit like 500ms, 30s, 10m or 1h, found the bare number 60 "
+               exact="expected a duration with a unit like 500ms, 30s, 10m, 1h or 1m30s, found the bare number 60 "
                      "(add a unit, for example 30s)"))
     text = _mutate("availability: 99.95%", "availability: 99.95")
     add("bare-number-percentage", text,

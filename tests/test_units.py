@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from regionctl.units import UnitError, format_duration, parse_duration, parse_speed
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from regionctl.units import DURATION_PATTERN, UnitError, format_duration, parse_duration, parse_speed
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [
@@ -40,3 +44,26 @@ def test_speed_has_one_set_of_forms(text: str, factor: float) -> None:
 def test_a_bad_speed_names_the_forms(text: str) -> None:
     with pytest.raises(UnitError, match=r"expected a positive factor like 10x or 0.5x \(at most 1000x\)"):
         parse_speed(text)
+
+
+@given(st.floats(min_value=1.0, max_value=40 * 86400.0, allow_nan=False))
+def test_what_is_shown_reads_back_as_a_duration(seconds: float) -> None:
+    """format_duration's forms (1m35s, 1h05m) are accepted wherever a duration is asked for (the replay's
+    go-to-time, --at, --duration): within the precision shown."""
+    shown = format_duration(seconds)
+    back = parse_duration(shown)
+    precision = 0.05 if seconds < 60 else (0.5 if seconds < 3600 else 30.0)
+    assert abs(back - seconds) <= precision + 1e-9, (seconds, shown, back)
+    assert re.match(DURATION_PATTERN, shown)  # and a topology file's schema takes it
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("1m30s", 90.0), ("1h05m", 3900.0), ("2d12h", 216000.0),
+                                               ("1h2m3.5s", 3723.5), ("10m00s", 600.0)])
+def test_compound_durations_add_up_largest_unit_first(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["1m30", "m30s", "1s30m", "1h1h", "30s1m", "1.5m30s"])
+def test_a_compound_out_of_order_or_without_a_last_unit_is_refused(text: str) -> None:
+    with pytest.raises(UnitError, match="1m30s"):
+        parse_duration(text)
