@@ -111,7 +111,7 @@ def test_only_a_torn_last_line_is_tolerated_reported_and_cut_before_appending(tm
 
 
 def test_a_fault_whose_command_was_started_is_owed_until_the_journal_says_it_was_never_applied() -> None:
-    heal = ["HealFault(node:pg-3)"]
+    heal = ["heal node:pg-3"]
 
     def owed(*records: dict[str, object]) -> list[str]:
         return [describe_command(c) for c in journal_state([START, *records]).undo]
@@ -132,7 +132,7 @@ def test_recover_owes_the_heal_of_a_fault_killed_mid_command(tmp_path: Path) -> 
     journal = tmp_path / "j.jsonl"
     journal.write_text(GOOD)
     proc = run_cli(tmp_path, "recover", str(journal), "--dry-run")
-    assert proc.returncode == 0 and "would apply HealFault(node:pg-3)" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "would apply heal node:pg-3" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_a_new_run_never_writes_into_an_existing_file(tmp_path: Path) -> None:
@@ -193,7 +193,7 @@ def test_a_secret_in_a_fault_spec_is_journaled_by_name_and_put_back_to_heal(tmp_
     with pytest.raises(JournalError, match="not the one the run used"):
         resolve_secrets(records, {"victim": "pg-3"}, {})
     healed, values = resolve_secrets(records, {}, {"DRILL_VICTIM": "pg-2"})
-    assert [describe_command(c) for c in journal_state(healed).undo] == ["HealFault(node:pg-2)"]
+    assert [describe_command(c) for c in journal_state(healed).undo] == ["heal node:pg-2"]
     assert values == {"victim": "pg-2"}
     # The resumed run reads the secret again, replays and heals the right node.
     resumed = subprocess.run([REGIONCTL, "run", "active-passive", str(book), "--resume", str(journal), "--json"],
@@ -238,7 +238,7 @@ def test_a_resumed_simulation_owes_only_the_heals_of_faults_it_replayed() -> Non
     killed_mid_command = journal_state([START, started()])
     assert killed_mid_command.undo and sim_owed(killed_mid_command) == []  # that world died with its process
     applied_then_killed = journal_state([START, started(), applied(3, True)])
-    assert [describe_command(c) for c in sim_owed(applied_then_killed)] == ["HealFault(node:pg-3)"]
+    assert [describe_command(c) for c in sim_owed(applied_then_killed)] == ["heal node:pg-3"]
 
 
 def test_two_runs_of_one_process_in_one_second_get_a_journal_each(tmp_path: Path,

@@ -399,7 +399,7 @@ def test_a_kill_while_a_fault_command_runs_is_healed_by_recover(loopback_sshd: L
     assert [r["event"] for r in read_journal(journal)][-1] == "step-started"
     healed = subprocess.run([REGIONCTL, "recover", str(journal)], capture_output=True, text=True, timeout=60,
                             check=False)
-    assert healed.returncode == 0 and "HealFault(node:n1)" in healed.stdout, healed.stdout + healed.stderr
+    assert healed.returncode == 0 and "heal node:n1" in healed.stdout, healed.stdout + healed.stderr
     assert up.exists()
     again = subprocess.run([REGIONCTL, "recover", str(journal)], capture_output=True, text=True, timeout=60,
                            check=False)

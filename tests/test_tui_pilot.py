@@ -149,6 +149,11 @@ async def test_pause_resume_faster_slower() -> None:
         assert sim(app).speed == 0.5
         await pilot.press(*["minus"] * 5)
         assert sim(app).speed == 0.25  # the slowest step holds
+        # ... and says so once a press, as a toast: the log keeps its events (it got a line a press).
+        from regionctl.tui.eventspanel import EventLog
+
+        history = app.query_one("#event-log", EventLog).history
+        assert sum("speed ×0.25" in line.message for line in history) == 1
 
 
 async def test_the_play_loop_is_the_one_tick_source_and_pause_stops_time() -> None:

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from regionctl.contract.report import DrillReport
 from regionctl.report.console import report_console
+from regionctl.report.slo_text import slo_value
 from regionctl.units import format_duration
 
 
@@ -77,12 +78,8 @@ def render_drill(report: DrillReport) -> Group:
     for check in report.slo:
         name = check.name
 
-        def fmt(value: float | None, name: str = name) -> str:
-            if name == "availability":
-                return f"{(value or 0.0) * 100:.3f}%"
-            return "not recovered" if value is None else format_duration(value)
-
-        slo.add_row(name, fmt(check.target), fmt(check.observed),
+        slo.add_row(name, slo_value(name, check.target),
+                    slo_value(name, check.observed, "0.000%" if name == "availability" else "not recovered"),
                     Text("✔ ok", style="green") if check.ok else Text("✘ missed", style="red"))
     blast: dict[str, Any] = dict(report.blast_radius)
     reach = Text(f"blast radius: regions {', '.join(blast['regions']) or '-'} · nodes "

@@ -13,6 +13,7 @@ from rich.text import Text
 from regionctl.contract.report import RunReport
 from regionctl.contract.steps import StepStatus
 from regionctl.report.console import report_console
+from regionctl.report.slo_text import slo_value
 from regionctl.units import format_duration
 
 if TYPE_CHECKING:
@@ -89,9 +90,7 @@ def render_plan(topology: Topology, plan: Plan, backend: str, source: str,
 def _fmt_target(name: str, value: float) -> str:
     if name == "availability":
         return f">= {value * 100:g}%"
-    if name == "writes_lost":
-        return f"<= {value:g}"
-    return f"<= {format_duration(value)}"
+    return f"<= {slo_value(name, value)}"
 
 
 def print_plan(topology: Topology, plan: Plan, backend: str, source: str,
@@ -153,9 +152,7 @@ def render_run(report: RunReport) -> Group:
     if report.slo and not judged:
         parts.append(Text("objectives not judged: the run did not complete", style="dim"))
     for check in report.slo if judged else ():
-        observed = check.observed
-        shown = "n/a" if observed is None else (f"{observed * 100:.3f}%" if check.name == "availability"
-                                               else f"{observed:g}")
+        shown = slo_value(check.name, check.observed)
         parts.append(Text.assemble(("✔ " if check.ok else "✘ ", "green" if check.ok else "red"),
                                    f"{check.name}: {shown} (target {_fmt_target(check.name, check.target)})"))
     if report.faults_left:

@@ -483,6 +483,6 @@ class RunbookExecutor:
                 result = CommandResult(False, f"{type(exc).__name__}: {exc}")
             self._log("undo-applied", command=command_to_json(command), ok=result.ok, message=result.message)
             self._emit("rollback-step", None, "ok" if result.ok else "failed",
-                       f"{describe_command(command)}: {result.message}")
+                       describe_command(command) + ("" if result.ok else f": {result.message}"))
             if not result.ok:
                 self.left_degraded.append(f"{describe_command(command)} failed: {result.message}")

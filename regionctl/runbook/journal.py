@@ -72,8 +72,25 @@ def command_from_json(data: dict[str, Any]) -> Command:
 
 
 def describe_command(command: Command) -> str:
-    args = ", ".join(f"{v}" for v in _fields(command).values() if v is not None)
-    return f"{type(command).__name__}({args})"
+    """A command in words, as run's progress, recover and the dashboard say it: `heal region:us-east`."""
+    if isinstance(command, protocol.InjectFault | protocol.HealFault):
+        return f"{'inject' if isinstance(command, protocol.InjectFault) else 'heal'} {command.spec}"
+    if isinstance(command, protocol.HealAll):
+        return "heal every fault"
+    if isinstance(command, protocol.Repoint):
+        return f"repoint {command.node} to {command.to or 'the leader'}"
+    if isinstance(command, protocol.SetReadOnly):
+        return f"set {command.cluster} {'read-only' if command.read_only else 'read-write'}"
+    if isinstance(command, protocol.ShiftTraffic):
+        whose = f"{command.from_region}'s" if command.from_region else "every region's"
+        what = f" {command.cluster}" if command.cluster else ""
+        return f"shift {whose}{what} traffic to {command.to_region}"
+    if isinstance(command, protocol.RunCommand):
+        return f"run {command.command!r} on {command.host}"
+    if isinstance(command, protocol.Promote | protocol.Demote | protocol.Fence | protocol.Unfence):
+        return f"{type(command).__name__.lower()} {command.node}"
+    args = ", ".join(f"{v}" for v in _fields(command).values() if v is not None)  # pragma: no cover
+    return f"{type(command).__name__}({args})"  # pragma: no cover
 
 
 def redact(value: Any, secrets: Iterable[str], names: Mapping[str, str] | None = None) -> Any:

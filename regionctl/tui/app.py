@@ -24,7 +24,7 @@ from regionctl.contract.snapshot import EventView, Snapshot
 from regionctl.model.topology import Topology
 from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_note
-from regionctl.tui.keys import EXPLAIN, PALETTE_TITLES, key_label
+from regionctl.tui.keys import EXPLAIN, PALETTE_TITLES, key_label, step_speed
 from regionctl.tui.layout import COMPACT_CSS
 from regionctl.tui.model import DashboardModel, dur
 from regionctl.tui.panels import compose_panels, layout_for, paint_panels, set_titles
@@ -307,11 +307,11 @@ class Dashboard(App[int]):
         if not isinstance(backend, PacedBackend):
             self.notify("a live backend runs in real time")
             return
-        current = backend.speed
-        if faster:
-            backend.speed = next((s for s in SPEEDS if s > current), SPEEDS[-1])
-        else:
-            backend.speed = next((s for s in reversed(SPEEDS) if s < current), SPEEDS[0])
+        speed = step_speed(SPEEDS, backend.speed, faster)
+        if speed is None:  # a note at each press would push the events out of the log
+            self.notify(f"already at the {'fastest' if faster else 'slowest'} speed, ×{backend.speed:g}")
+            return
+        backend.speed = speed
         self.note(f"speed ×{backend.speed:g}")
         self.apply_snapshot(self.backend.snapshot())
 

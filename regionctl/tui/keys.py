@@ -43,3 +43,10 @@ def key_label(key: str) -> str:
     """A binding's keys as the help screen prints them: question_mark,equals_sign -> ? =."""
     label = key.replace("question_mark", "?").replace("equals_sign", "=").replace("underscore", "_")
     return label.replace("plus", "+").replace("minus", "-").replace(",", " ")
+
+
+def step_speed(speeds: tuple[float, ...], current: float, faster: bool) -> float | None:
+    """The next speed up or down the ladder from `current`; None at its end (nothing changes)."""
+    if faster:
+        return next((s for s in speeds if s > current), None)
+    return next((s for s in reversed(speeds) if s < current), None)

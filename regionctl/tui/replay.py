@@ -26,6 +26,7 @@ from regionctl.replay.ops import SessionLog
 from regionctl.replay.replayer import Position, Replayer
 from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_event, from_note
+from regionctl.tui.keys import step_speed
 from regionctl.tui.layout import COMPACT_CSS
 from regionctl.tui.model import HISTORY_SECONDS, DashboardModel, FollowerStats
 from regionctl.tui.panels import compose_panels, layout_for, paint_panels, set_titles
@@ -300,10 +301,11 @@ class ReplayScreen(Screen[None]):
         self.show(target, continuous=True)
 
     def _set_speed(self, faster: bool) -> None:
-        if faster:
-            self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
-        else:
-            self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
+        speed = step_speed(SPEEDS, self.speed, faster)
+        if speed is None:
+            self.notify(f"already at the {'fastest' if faster else 'slowest'} speed, ×{self.speed:g}")
+            return
+        self.speed = speed
         self.show_scrubber()
 
     def action_faster(self) -> None:
