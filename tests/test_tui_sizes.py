@@ -308,3 +308,30 @@ async def test_the_lab_dashboard_at_100x30_wraps_its_log_at_the_log_width(tmp_pa
         log = flowed(rendered_in(app, "events"))
         assert "dashboard on active-passive (sim, seed 1) · f injects a fault · r runs a runbook · ? lists every key" \
             in log, "\n".join(rendered_in(app, "events"))
+
+
+@pytest.mark.parametrize("width", [80, 100, 130, 200])
+async def test_the_footer_shows_whole_keys_only_and_follows_a_resize(width: int) -> None:
+    """At 80 columns the stock footer cut its last key mid-word (`r ▏^p palette`): every key shown is
+    whole, the command palette's at the right, and a resize shows as many as then fit."""
+    from regionctl.tui.keys import EXPLAIN  # noqa: F401  (the help lists every key the footer leaves out)
+
+    app = make_app()
+    async with app.run_test(size=(width, 40)) as pilot:
+        await pilot.pause()
+        footer = rendered(app)[-1]
+        assert footer.rstrip().endswith("^p palette"), footer
+        first: dict[str, str] = {}  # one key an action, as Textual's footer shows them
+        for b in app.screen.active_bindings.values():
+            if b.binding.show:
+                first.setdefault(b.binding.action, f"{app.get_key_display(b.binding)} {b.binding.description}")
+        words = list(first.values())
+        present = [w for w in words if w in footer]
+        assert present == words[:len(present)] and "? help" in present and "q quit" in present, footer
+        leftover = footer.split("^p palette")[0].replace("▏", " ")  # (the palette key's own left edge)
+        assert leftover.split() == " ".join(present).split(), footer  # nothing but whole keys
+        await pilot.resize_terminal(200, 40)
+        await pilot.pause()
+        await pilot.pause()
+        wide = rendered(app)[-1]
+        assert all(w in wide for w in words[:12]), wide

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets._footer import FooterKey
 from textual.widgets.data_table import ColumnKey
 
 from regionctl.contract.snapshot import Snapshot
@@ -268,11 +269,13 @@ class TopologyMap(ScrollView):
 
 
 class KeysFooter(Footer):
-    """Textual's footer, recomposed only when the keys it would show change.
+    """Textual's footer, recomposed only when the keys it would show change, with only the keys that fit.
 
     The stock footer rebuilds its ~25 key widgets whenever its screen's bindings are updated, which
     includes a dialog opening over the dashboard (focus leaves the dashboard) and closing: about half of
-    `f`'s cost at 200 columns, to redraw the same keys dimmed behind the picker."""
+    `f`'s cost at 200 columns, to redraw the same keys dimmed behind the picker. And it cuts the keys that
+    do not fit mid-word (`r ▏` at 80 columns): here those are left out whole (the help screen, `?`,
+    lists every key), and the command palette's stays at the right."""
 
     _shown: tuple[tuple[str, str, bool, str], ...] | None = None
 
@@ -283,9 +286,53 @@ class KeysFooter(Footer):
     def compose(self) -> ComposeResult:
         if self._bindings_ready:
             self._shown = self._keys()
-        yield from super().compose()
+        widgets = list(super().compose())
+        self._fit([w for w in widgets if isinstance(w, FooterKey)], self.size.width or self.app.size.width)
+        yield from widgets
+
+    def on_resize(self) -> None:
+        self._fit(list(self.query(FooterKey)), self.size.width)
+
+    def _fit(self, keys: list[FooterKey], width: int) -> None:
+        """Show the keys that fit whole; hiding keys (not recomposing) leaves every other panel be."""
+        if not keys or width <= 0:
+            return
+        labels = [(k.key_display, k.description, k.has_class("-command-palette")) for k in keys]
+        for key, shown in zip(keys, kept(labels, fitting(labels, width)), strict=True):
+            if key.display != shown:
+                key.display = shown
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if self._shown is not None and self.is_attached and screen is self.screen and self._keys() == self._shown:
             return  # the same keys: nothing to rebuild
         super().bindings_changed(screen)
+
+
+Label = tuple[str, str, bool]  # a footer key's (key shown, description, is the command palette's)
+ALWAYS = ("?", "q")  # help (which lists every key) and quit: shown at any width, wherever they come
+
+
+def fitting(labels: Sequence[Label], width: int) -> int:
+    """How many of the other keys, in order, fit `width` whole beside the command palette's, help and
+    quit (a key takes its key, its description and three cells of padding)."""
+    budget = width - sum(len(key) + len(text) + 3 for key, text, palette in labels if palette or key in ALWAYS)
+    count = 0
+    for key, text, palette in labels:
+        if palette or key in ALWAYS:
+            continue
+        budget -= len(key) + len(text) + 3
+        if budget < 0:
+            break
+        count += 1
+    return count
+
+
+def kept(labels: Sequence[Label], count: int) -> list[bool]:
+    """Which keys are shown: the command palette's, help, quit, and the first `count` of the others."""
+    out = []
+    for key, _, palette in labels:
+        always = palette or key in ALWAYS
+        out.append(always or count > 0)
+        if not always:
+            count -= 1
+    return out
