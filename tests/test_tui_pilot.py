@@ -370,3 +370,20 @@ async def test_the_picker_lists_each_node_with_its_role_now_not_the_files() -> N
                   for i in range(options.option_count)}
         assert listed["pg-3"].endswith("eu-west/a · leader"), listed["pg-3"]
         assert listed["pg-1"].endswith("us-east/a · follower"), listed["pg-1"]  # it rejoined after the heal
+
+
+@pytest.mark.parametrize("name", ["active-passive", "active-active", "single-region"])
+async def test_the_help_s_tour_is_about_the_topology_on_screen(name: str) -> None:
+    """The tour named failover-to-eu-west and pg-3 on every topology; those are active-passive's."""
+    app = make_app(name)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        text = " ".join(screen_text(app).split())
+        runbooks = app.snapshot.runbooks
+        if runbooks:
+            assert f"first r, {runbooks[0]}, then n" in text
+        else:
+            assert "first r" not in text
+        if name != "active-passive":
+            assert "failover-to-eu-west" not in text and "pg-3" not in text
+        assert "? candidate" in text  # every symbol the screens use is in the legend

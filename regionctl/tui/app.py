@@ -402,7 +402,7 @@ class Dashboard(App[int]):
         return rows
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.binding_rows(), live=not self.paced))
+        self.push_screen(HelpScreen(self.binding_rows(), live=not self.paced, runbooks=self.snapshot.runbooks))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -42,6 +42,7 @@ PALETTE_TITLES: dict[str, str] = {
 def key_label(key: str) -> str:
     """A binding's keys as the help screen prints them: question_mark,equals_sign -> ? =."""
     label = key.replace("question_mark", "?").replace("equals_sign", "=").replace("underscore", "_")
+    label = label.replace("left_square_bracket", "[").replace("right_square_bracket", "]")
     return label.replace("plus", "+").replace("minus", "-").replace(",", " ")
 
 

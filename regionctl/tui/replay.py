@@ -26,7 +26,7 @@ from regionctl.replay.ops import SessionLog
 from regionctl.replay.replayer import Position, Replayer
 from regionctl.tui.eventspanel import EventsPanel
 from regionctl.tui.incidents import from_event, from_note
-from regionctl.tui.keys import step_speed
+from regionctl.tui.keys import key_label, step_speed
 from regionctl.tui.layout import COMPACT_CSS
 from regionctl.tui.model import HISTORY_SECONDS, DashboardModel, FollowerStats
 from regionctl.tui.panels import compose_panels, layout_for, paint_panels, set_titles
@@ -142,7 +142,7 @@ class ReplayScreen(Screen[None]):
             self._index()
             if target.t > self.replayer.every:  # the start at once, the moment asked for once indexed
                 self.show(self.replayer.at(0.0))
-        self.show(target)
+        self.show(target, opening=True)
 
     @work(thread=True, exclusive=True, group="replay-index")
     def _index(self) -> None:
@@ -164,7 +164,7 @@ class ReplayScreen(Screen[None]):
         self.show_scrubber()
 
     # -- showing a moment --------------------------------------------------------------------
-    def show(self, position: Position, *, continuous: bool = False) -> None:
+    def show(self, position: Position, *, continuous: bool = False, opening: bool = False) -> None:
         """The panels as they were at `position`. Continuous (playing, small steps forward): the model and
         the log go on from the last frame, as live; otherwise they are rebuilt for that moment. A jump past
         what the index has reached waits for it (it runs in a thread; the screen stays responsive)."""
@@ -172,8 +172,12 @@ class ReplayScreen(Screen[None]):
         self._pending = None
         if not continuous and self._index_running and position.t > replayer.indexed_until + replayer.every:
             self._pending = position
-            self.notify(f"t={format_duration(position.t)} is not simulated yet (the index is at "
-                        f"t={format_duration(replayer.indexed_until)}): shown once it gets there")
+            if opening:  # (the start is on screen meanwhile: say so, or it reads as the moment asked for)
+                self.notify(f"re-simulating the session up to t={format_duration(position.t)}: the start is "
+                            "shown until it gets there", timeout=3)
+            else:
+                self.notify(f"t={format_duration(position.t)} is not simulated yet (the index is at "
+                            f"t={format_duration(replayer.indexed_until)}): shown once it gets there")
             self.show_scrubber()
             return
         before = self.position
@@ -359,10 +363,7 @@ class ReplayScreen(Screen[None]):
             assert isinstance(binding, Binding)
             if binding.action == "live_only":
                 continue
-            keys = binding.key.replace("left_square_bracket", "[").replace("right_square_bracket", "]")
-            keys = keys.replace("question_mark", "?").replace("equals_sign", "=").replace("underscore", "_")
-            keys = keys.replace("plus", "+").replace("minus", "-").replace(",", " ")
-            rows.append((keys, self.EXPLAIN[binding.action]))
+            rows.append((key_label(binding.key), self.EXPLAIN[binding.action]))
         self.app.push_screen(HelpScreen(rows))
 
     def action_live_only(self) -> None:

@@ -261,18 +261,20 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "close", "close")]
 
-    def __init__(self, bindings: list[tuple[str, str]], live: bool = False) -> None:
+    def __init__(self, bindings: list[tuple[str, str]], live: bool = False, runbooks: Sequence[str] = ()) -> None:
         super().__init__()
         self.rows = bindings
         self.live = live  # real hosts: no simulated clock, some fault kinds refused, runbooks change the estate
+        self.runbooks = tuple(runbooks)  # the topology's: the tour starts with the first
 
     def compose(self) -> ComposeResult:
         # Two-column grids: a description that wraps stays in its column, under itself.
         keys = _grid(12, "bold cyan", self.rows)
         faults = _grid(19, "", [(info.form, info.help) for info in KINDS.values()])
         tail = Text("\nStatus is shown by symbol as well as colour: ✔ ok · ▲ behind/degraded · ✘ down/far behind ·"
-                    " ⚠ isolated · ★ leader · ☆ old leader · ⏱ RTO running\n", "dim")
-        tail.append(LIVE_HELP if self.live else TOUR_HELP, "dim")
+                    " ⚠ isolated · ★ leader · ☆ old leader · · follower · ? candidate (an election) ·"
+                    " ⏱ RTO running\n", "dim")
+        tail.append(LIVE_HELP if self.live else tour_help(self.runbooks), "dim")
         body = Group(Text("Keys", style="bold underline"), keys,
                      Text("\nFaults (f opens the picker: kind → target → predicted blast radius → Enter)",
                           style="bold underline"), faults, tail)
@@ -298,8 +300,14 @@ LIVE_HELP = ("Real hosts: the screen polls them several times a second (live); t
              "ssh.latency command, are refused with a reason. Faults and runbooks change the real "
              "estate: H heals what was injected here, `regionctl recover JOURNAL` what a run left; each "
              "runbook's precheck says the state it needs.\n")
-TOUR_HELP = ("A newcomer's tour: first r, failover-to-eu-west, then n step by step: the runbook takes "
-             "us-east down itself; press + to speed up and watch the lag, pg-3 taking over (term 2), the blast "
-             "radius and the RTO timer; it heals us-east at the end. Then inject faults yourself: f, ↓ Enter "
-             "(region), Enter (us-east), read the prediction, Enter; H heals everything. The bundled runbooks "
-             "expect the estate as it starts (pg-1 leading): restart regionctl for a fresh one.\n")
+def tour_help(runbooks: Sequence[str]) -> str:
+    """A newcomer's tour of this topology: its first runbook (if it has one), then faults by hand."""
+    faults = ("inject faults yourself: f, ↓ Enter (region), Enter, read the prediction, Enter; H heals "
+              "everything.")
+    if not runbooks:
+        return f"A newcomer's tour: {faults} Watch the leaders, the lag, the blast radius and the RTO timer.\n"
+    return (f"A newcomer's tour: first r, {runbooks[0]}, then n step by step: the runbook makes its own "
+            "faults; press + to speed up and watch the lag, the new leader (its term goes up), the blast radius "
+            f"and the RTO timer; it heals what it broke at the end. Then {faults} A runbook's precheck says "
+            "the state it starts from (the picker marks those that hold now); restart regionctl for a fresh "
+            "estate.\n")
