@@ -19,6 +19,7 @@ from tests.tuihelpers import (
     SIZE,
     advance,
     flowed,
+    latest_event_shown,
     make_app,
     panel,
     preview_shown,
@@ -83,7 +84,7 @@ async def test_every_key_figure_is_whole_on_a_small_terminal_during_a_failover_c
     async with app.run_test(size=size) as pilot:
         await app.backend.apply(InjectFault(parse_fault("region:eu-west")))
         await advance(app, 1)
-        await pilot.pause()
+        await latest_event_shown(app, pilot)
         lines = rendered(app)
         assert "failover expected in 3.3s" in flowed(lines)
         assert_all_readable(app, lines)
@@ -96,7 +97,7 @@ async def test_every_key_figure_is_whole_on_a_small_terminal_after_the_failover(
     async with app.run_test(size=size) as pilot:
         await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await advance(app, 45)
-        await pilot.pause()
+        await latest_event_shown(app, pilot)
         lines = rendered(app)
         words = flowed(lines)
         assert "★ pg-3" in words and "★ redis-2" in words and "✔ 32s recovered" in words
@@ -193,7 +194,7 @@ async def test_a_wide_terminal_with_few_rows_shows_everything_but_the_map_withou
     async with app.run_test(size=size) as pilot:
         await app.backend.apply(InjectFault(parse_fault("region:us-east")))
         await advance(app, 45)
-        await pilot.pause()
+        await latest_event_shown(app, pilot)
         lines = rendered(app)
         assert lines[0].split()[0] == "regionctl", "\n".join(lines)  # the header is the first line
         assert not app.screen.has_class("-compact")

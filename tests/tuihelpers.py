@@ -142,3 +142,13 @@ async def failed_over(app: Dashboard) -> None:
     await app.backend.apply(HealAll())
     for _ in range(80):
         await advance(app, 0.25)
+
+
+async def latest_event_shown(app: Dashboard, pilot: Any, tries: int = 100) -> None:
+    """Wait (a bounded number of frames, not a time) until the latest event is on screen: the log scrolls
+    to it after a refresh, which a loaded machine may take a few frames to get to."""
+    latest = " ".join(app.backend.snapshot().events[-1].message.split())
+    for _ in range(tries):
+        await pilot.pause()
+        if latest in flowed(rendered(app)):
+            return

@@ -123,7 +123,8 @@ class EventLog(RichLog):
         self.history.append(line)
         if self.filter.shows(line):
             # At the log's own width (not the console's, which a resize may leave behind).
-            self.write(line.text(), width=self._wrapped_at or None, scroll_end=False)
+            width = self._wrapped_at
+            self.write(line.wrapped(width) if width else line.text(), width=width or None, scroll_end=False)
 
     def set_filter(self, log_filter: LogFilter) -> None:
         self.filter = log_filter
@@ -155,7 +156,7 @@ class EventLog(RichLog):
         self.clear()
         for line in self.history:
             if self.filter.shows(line):
-                self.write(line.text(), width=width or None, scroll_end=False)
+                self.write(line.wrapped(width) if width else line.text(), width=width or None, scroll_end=False)
         self.following = following
 
     @property

@@ -68,6 +68,21 @@ class LogLine:
         return Text.assemble((f"t={self.at:8.1f}s ", "dim"), (f"{self.source:<10} ", self.source_style),
                              (self.message, self.style or SEVERITY_STYLE[self.severity]))
 
+    def wrapped(self, width: int) -> Text:
+        """`text()` in rows of `width`, the message's continuation rows indented under its first: a log
+        scrolled to its end may begin mid-line, and such a row then reads as the rest of the one above."""
+        import textwrap
+
+        head = Text.assemble((f"t={self.at:8.1f}s ", "dim"), (f"{self.source:<10} ", self.source_style))
+        room = max(12, width - head.cell_len)
+        rows = textwrap.wrap(self.message, room, break_on_hyphens=False) or [""]
+        style = self.style or SEVERITY_STYLE[self.severity]
+        head.append(rows[0], style)
+        for row in rows[1:]:
+            head.append("\n" + " " * (width - room if width > room else 0))
+            head.append(row, style)
+        return head
+
     def pinned_text(self) -> Text:
         mark = INCIDENTS[self.incident][0] if self.incident else "·"
         return Text.assemble((f"{mark} ", SEVERITY_STYLE[self.severity] or "green"), (f"t={self.at:.1f}s ", "bold"),
