@@ -387,3 +387,35 @@ async def test_the_help_s_tour_is_about_the_topology_on_screen(name: str) -> Non
         if name != "active-passive":
             assert "failover-to-eu-west" not in text and "pg-3" not in text
         assert "? candidate" in text  # every symbol the screens use is in the legend
+
+
+async def test_a_leader_that_is_down_is_marked_in_the_leaders_table() -> None:
+    """While nothing has taken over, a crashed leader is still the leader: it read `★ pg-1` as if all
+    were well (the writes column said refused, the map down)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.backend.apply(InjectFault(parse_fault("region:us-east")))
+        await advance(app, 2)
+        await pilot.pause()
+        assert cell(app, "leaders", "orders", "leader") == "★ pg-1 ✘"
+        assert cell(app, "leaders", "sessions", "leader") == "★ redis-1 ✘"
+        await advance(app, 60)  # both failed over: the new leaders are up
+        await pilot.pause()
+        assert cell(app, "leaders", "orders", "leader") == "★ pg-3"
+
+
+async def test_faults_that_stop_no_write_say_so_instead_of_a_zero_rto() -> None:
+    """A partition between regions on active-active stops no live client's writes: the RTO read
+    `✔ 0ms recovered`, an outage that never was."""
+    from regionctl.tui.render import rto_cell
+
+    app = make_app("active-active")
+    async with app.run_test(size=SIZE) as pilot:
+        regions = [r.name for r in app.topology.regions]
+        await app.backend.apply(InjectFault(parse_fault(f"latency:{regions[0]}|{regions[1]}=5ms")))
+        await advance(app, 30)
+        await pilot.pause()
+        slo = app.model.slo()
+        assert slo.rto == 0.0 and slo.incident  # reached, never unavailable
+        assert rto_cell(slo)[0] == "✔ no outage: writes went on"
+        assert "0ms recovered" not in panel(app, "slo") and "no outage: writes went on" in panel(app, "slo")

@@ -112,7 +112,13 @@ def _cluster_rows(clusters: list[ClusterView], now: float) -> dict[str, tuple[Ce
         elif cluster.leader is None:
             leader = ("✘ none", "bold red")
         else:
-            leader = (f"★ {cluster.leader}", "bold")
+            node = next((n for n in cluster.nodes if n.name == cluster.leader), None)
+            health = node.health if node is not None else "up"
+            # A leader that is down or cut off is still the leader (nothing took over yet): its mark says
+            # so (✘ down, ⚠ isolated: the legend's), within the column (a name is never cut).
+            symbol, _, style = HEALTH.get(health, ("?", health, "yellow"))
+            leader = (f"★ {cluster.leader}", "bold") if health == "up" else \
+                (f"★ {cluster.leader} {symbol}", f"bold {style}")
         writes = ("✔ writable", "green") if cluster.writable else ("✘ refused", "bold red")
         election = countdown(cluster.election, now) if cluster.election else "—"
         rows[cluster.name] = ((cluster.name, ""), leader, (str(cluster.term), ""), writes,
@@ -208,6 +214,8 @@ def rto_cell(slo: SloState) -> Cell:
     over = "rto" in slo.breaches
     if slo.rto_running is not None:
         return f"{'✘ ' if over else ''}⏱ {dur(slo.rto_running)} running", "bold red" if over else "bold yellow"
+    if slo.rto == 0.0 and slo.incident:  # faults reached clusters, and no live client's writes stopped
+        return "✔ no outage: writes went on", "green"
     if slo.rto is not None and slo.incident:
         return f"{'✘' if over else '✔'} {dur(slo.rto)} recovered", "bold red" if over else "green"
     if slo.incident and slo.rto is None and slo.rto_unobserved:
