@@ -134,7 +134,8 @@ def _recorder(record: Path, seed: int, topology_yaml: str | None, topology_file:
                    "for `regionctl replay FILE`.")
 def tui(topology: str | None, seed: int, speed: float, backend: str, metrics_port: int | None,
         record: Path | None) -> None:
-    """Open the live dashboard on TOPOLOGY (default: the bundled active-passive).
+    """Open the live dashboard on TOPOLOGY: a YAML file, or a bundled topology by name (active-passive,
+    the default; active-active, hybrid, single-region, tenancy-bridge, tenancy-pool, tenancy-silo).
 
     Keys: f inject a fault, h/H heal, space pause, +/- speed, r runbook (✔/✘: may it start from here),
     v switch view (small terminals), e/w filter the events by cluster/severity, l scroll them, b replay the
