@@ -531,3 +531,14 @@ def test_a_name_with_a_final_newline_is_refused(tmp_path: Path, where: str) -> N
         return
     with pytest.raises(ValidationError, match="expected a name"):
         Topology.model_validate(base)
+
+
+def test_an_undeclared_zone_is_reported_with_a_schema_error_on_the_same_node(tmp_path: Path) -> None:
+    """`role: boss` and `zone: c` on one node: only the role was reported (the zone check needed the typed
+    model, which the role's error kept from being built); the raw references now check zones too."""
+    text = replace_once(VALID, "{name: pg-2, region: us-east, zone: b}",
+                        "{name: pg-2, region: us-east, zone: c, role: boss}")
+    diags = errors_of(write(tmp_path, "zone.yaml", text))
+    by_field = {d.field: d.message for d in diags}
+    assert set(by_field) == {"clusters[0].nodes[1].zone", "clusters[0].nodes[1].role"}, by_field
+    assert by_field["clusters[0].nodes[1].zone"].startswith("expected a zone of region 'us-east' (a, b), found 'c'")

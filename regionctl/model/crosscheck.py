@@ -16,6 +16,10 @@ from regionctl.model.yaml_source import did_you_mean
 Problem = tuple[Loc, str]
 
 
+def unknown_zone(region: str, zone: str, known: list[str]) -> str:
+    return f"expected a zone of region {region!r} ({', '.join(known)}), found {zone!r}{did_you_mean(zone, known)}"
+
+
 def _unknown(kind: str, name: str, known: list[str]) -> str:
     listing = ", ".join(known) if known else "none are declared"
     hint = did_you_mean(name, known)
@@ -143,10 +147,7 @@ def _check_cluster(t: Topology, i: int, regions: list[str], zones: dict[str, lis
         if node.region not in regions:
             yield (*base, "nodes", j, "region"), _unknown("region", node.region, regions)
         elif node.zone is not None and node.zone not in zones[node.region]:
-            known = zones[node.region]
-            yield (*base, "nodes", j, "zone"), (
-                f"expected a zone of region {node.region!r} ({', '.join(known)}), found {node.zone!r}"
-                f"{did_you_mean(node.zone, known)}")
+            yield (*base, "nodes", j, "zone"), unknown_zone(node.region, node.zone, zones[node.region])
 
     leaders = [j for j, n in enumerate(cluster.nodes) if n.role == "leader"]
     rep = cluster.replication

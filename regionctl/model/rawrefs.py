@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from regionctl.model.crosscheck import Problem, _unknown
+from regionctl.model.crosscheck import Problem, _unknown, unknown_zone
 from regionctl.model.diagnostics import KeyLoc
 
 
@@ -48,11 +48,15 @@ def _regions(data: dict[str, Any]) -> Iterator[Problem]:
     regions = _names(data.get("regions"))
     if not regions:
         return
+    zones = {r["name"]: r["zones"] for _, r in _items(data.get("regions"))
+             if isinstance(r.get("zones"), list) and all(isinstance(z, str) for z in r["zones"])}
     for i, cluster in _items(data.get("clusters")):
         for j, node in _items(cluster.get("nodes")):
-            region = node.get("region")
+            region, zone = node.get("region"), node.get("zone")
             if isinstance(region, str) and region not in regions:
                 yield ("clusters", i, "nodes", j, "region"), _unknown("region", region, regions)
+            elif isinstance(region, str) and isinstance(zone, str) and region in zones and zone not in zones[region]:
+                yield ("clusters", i, "nodes", j, "zone"), unknown_zone(region, zone, zones[region])
     for i, traffic in _items(data.get("traffic")):
         region = traffic.get("from")
         if isinstance(region, str) and region not in regions:
