@@ -215,7 +215,7 @@ def rto_cell(slo: SloState) -> Cell:
     if slo.rto_running is not None:
         return f"{'✘ ' if over else ''}⏱ {dur(slo.rto_running)} running", "bold red" if over else "bold yellow"
     if slo.rto == 0.0 and slo.incident:  # faults reached clusters, and no live client's writes stopped
-        return "✔ no outage: writes went on", "green"
+        return "✔ no outage", "green"
     if slo.rto is not None and slo.incident:
         return f"{'✘' if over else '✔'} {dur(slo.rto)} recovered", "bold red" if over else "green"
     if slo.incident and slo.rto is None and slo.rto_unobserved:

@@ -244,12 +244,20 @@ class TopologyMap(ScrollView):
             state = link.state if not link.detail else f"{link.state}: {link.detail}"
             link_cells.append([Segment(text, style_of(style)), Segment(state, style_of("dim" if link.state == "ok"
                                                                                            else style))])
+        # In columns while the links fit them; a longer one (a partition's detail) takes the room it needs,
+        # on a line of its own if need be: a link's state is never cut.
         link_col = max(self.COLUMN + 14, col)
-        per_row = max(1, width // link_col)
-        for start in range(0, len(link_cells), per_row):
-            segments = []
-            for cell in link_cells[start:start + per_row]:
-                segments.extend(Strip(cell).adjust_cell_length(link_col))
+        segments = []
+        used = 0
+        for cell in link_cells:
+            need = Strip(cell).cell_length + 1
+            span = max(link_col, -(-need // link_col) * link_col) if need > link_col else link_col
+            if segments and used + span > width:
+                lines.append(Strip(segments))
+                segments, used = [], 0
+            segments.extend(Strip(cell).adjust_cell_length(span))
+            used += span
+        if segments:
             lines.append(Strip(segments))
         return lines
 
