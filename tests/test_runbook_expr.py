@@ -121,3 +121,18 @@ def test_any_text_parses_or_fails_cleanly(text: str) -> None:
 def test_fields_and_types_are_checked_before_anything_runs(text: str, fragment: str) -> None:
     with pytest.raises(expr.ExprError, match=fragment):
         checks.check(expr.parse(text), NAMES)
+
+
+@pytest.mark.parametrize(("condition", "shown"), [
+    ("lag(pg-3) < 2s", r"lag\(pg-3\) = \d+ms"),  # not 0.04
+    ("elapsed >= 1m", r"elapsed = \d+(\.\d)?s"),
+    ("availability(orders) >= 99.9%", r"availability\(orders\) = [\d.]+%"),
+    ("term(orders) == 1", r"term\(orders\) = 1"),  # a plain number stays one
+])
+def test_a_figure_compared_with_a_unit_is_explained_in_that_unit(steady: SnapshotState, condition: str,
+                                                                  shown: str) -> None:
+    import re
+
+    text = steady.explain(expr.parse(condition))
+    assert re.fullmatch(shown, text), text
+    assert expr.render(expr.parse("lag(pg-3) < 2s").right) == "2s"  # type: ignore[union-attr]

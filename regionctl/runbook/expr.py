@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from regionctl.units import parse_duration
+from regionctl.units import format_duration, parse_duration
 
 
 class ExprError(ValueError):
@@ -82,6 +82,7 @@ class Literal:
 
     value: Any
     column: int
+    unit: str = ""  # "duration" or "percent" when written with one (2s, 99.9%): how the other side is shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,9 @@ class _Parser:
         token = self.take()
         if token.kind == "number":
             try:
-                return Literal(_number(token.text), token.column)
+                text = token.text
+                unit = "percent" if text.endswith("%") else "duration" if text[-1].isalpha() else ""
+                return Literal(_number(text), token.column, unit)
             except ValueError as exc:
                 raise ExprError(str(exc), token.column) from None
         if token.kind == "string":
@@ -303,11 +306,15 @@ Resolver = Callable[[str, str], Any]  # (function, argument) -> value
 FigureLookup = Callable[[str], Any]  # bare name -> value
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any, unit: str = "") -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, int | float) and unit == "duration":
+        return format_duration(value)
+    if isinstance(value, int | float) and unit == "percent":
+        return f"{value * 100:g}%"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, str):
@@ -373,10 +380,12 @@ def explain(node: Node, call: Resolver, figure: FigureLookup) -> str:
 
     def walk(n: Node) -> None:
         if isinstance(n, Compare):
+            # A figure compared with `2s` or `99.9%` is shown in that unit: lag(pg-3) = 615ms, not 0.615.
+            unit = next((s.unit for s in (n.left, n.right) if isinstance(s, Literal) and s.unit), "")
             for side in (n.left, n.right):
                 if not isinstance(side, Literal):
                     try:
-                        parts.append(f"{render(side)} = {_describe(evaluate(side, call, figure))}")
+                        parts.append(f"{render(side)} = {_describe(evaluate(side, call, figure), unit)}")
                     except EvalError as exc:
                         parts.append(f"{render(side)}: {exc}")
         elif isinstance(n, BoolOp):
@@ -394,7 +403,7 @@ def explain(node: Node, call: Resolver, figure: FigureLookup) -> str:
 
 def render(node: Node) -> str:
     if isinstance(node, Literal):
-        return _describe(node.value)
+        return _describe(node.value, node.unit)
     if isinstance(node, Ref):
         return node.name
     if isinstance(node, Call):

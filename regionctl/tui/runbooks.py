@@ -25,7 +25,7 @@ from regionctl.tui.widgets import KeyedTable
 STATUS: dict[StepStatus, tuple[str, str, str]] = {
     StepStatus.PENDING: ("·", "pending", "dim"), StepStatus.RUNNING: ("▶", "running", "bold yellow"),
     StepStatus.OK: ("✔", "ok", "green"), StepStatus.FAILED: ("✘", "failed", "bold red")}
-STEP_COLUMNS = (("status", 10), ("step", 17), ("took", 6), ("detail", 80))
+STEP_COLUMNS = (("status", 10), ("step", 20), ("took", 6), ("detail", 80))  # step: the bundled ids, whole
 
 
 class RunbookRun:
