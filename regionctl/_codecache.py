@@ -9,11 +9,11 @@ How: `dataclasses` compiles each method with one call of `exec(source, globals, 
 module gives `dataclasses` its own `exec` that looks the source up in a table of code objects
 compiled before (keyed by the exact source text, so a changed class is simply a new entry) and runs
 that. The functions are the ones `dataclasses` would have made: the same source compiled the same
-way, run in the same globals. The table lives beside the package's bytecode, in
-`regionctl/__pycache__/`, with the same trust and the same rules: it is written only where Python
-writes bytecode (not with PYTHONDONTWRITEBYTECODE), atomically, and a missing, unreadable or stale
-file only means compiling as before. Only regionctl's own classes are cached (other packages'
-are made as they always are). Entries are kept per defining module; a module that compiled
+way (with no future flags), run in the same globals. The table lives beside the package's bytecode,
+in `regionctl/__pycache__/` (or under PYTHONPYCACHEPREFIX), with the same trust and rules: it is
+written only where Python writes bytecode (not with PYTHONDONTWRITEBYTECODE), atomically, and a
+missing, unreadable or stale file only means compiling as before. Only regionctl's own classes are
+cached (other packages' are made as they always are). Entries are kept per defining module; a module that compiled
 something new has its entries replaced by those it used, so the table never grows with edits.
 """
 
@@ -27,9 +27,23 @@ import sys
 from types import CodeType
 from typing import Any
 
-_FORMAT = 1
-TABLE_PATH = os.path.join(os.path.dirname(__file__), "__pycache__",
-                     f"dataclass-methods.{sys.implementation.cache_tag}.marshal")
+_FORMAT = 2  # 2: compiled without this module's future flags (1 had string annotations: see _exec)
+
+
+def _table_path() -> str | None:
+    """Beside the package's bytecode, where Python puts it (`__pycache__`, or under PYTHONPYCACHEPREFIX);
+    None where Python caches no bytecode (no cache tag)."""
+    tag = sys.implementation.cache_tag
+    if tag is None:
+        return None
+    name = f"dataclass-methods.{tag}.marshal"
+    here = os.path.dirname(os.path.abspath(__file__))
+    if sys.pycache_prefix:
+        return os.path.join(sys.pycache_prefix, here.lstrip(os.sep), name)
+    return os.path.join(here, "__pycache__", name)
+
+
+TABLE_PATH = _table_path()
 
 _stored: dict[str, bytes] = {}  # module -> its marshalled {source: code}, as read from the file
 _tables: dict[str, dict[str, CodeType]] = {}  # module -> {source: code}, unmarshalled on first use
@@ -39,6 +53,8 @@ compiled = 0  # methods compiled by this process (a second start-up compiles non
 
 
 def _read() -> dict[str, bytes]:
+    if TABLE_PATH is None:
+        return {}
     try:
         with open(TABLE_PATH, "rb") as file:
             found = marshal.load(file)
@@ -60,7 +76,7 @@ def _table(module: str) -> dict[str, CodeType]:
             except (EOFError, ValueError, TypeError):
                 loaded = None
             if isinstance(loaded, dict):
-                table = loaded
+                table = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}
         _tables[module] = table
     return table
 
@@ -72,14 +88,19 @@ def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None
         locals = sys._getframe(1).f_locals if locals is None else locals
     module = globals.get("__name__")
     if type(source) is not str or not isinstance(module, str) or not module.startswith("regionctl."):
-        builtins.exec(source, globals, locals)  # other packages' classes: as they always were
+        # Other packages' classes: as they always were. (A string given to exec here would be compiled
+        # with this module's future flags, as a string exec'd by any module is: compile it without.)
+        code = compile(source, "<string>", "exec", dont_inherit=True) if type(source) is str else source
+        builtins.exec(code, globals, locals)
         return
     table = _table(module)
     code = table.get(source)
     if code is None:
         global compiled
         compiled += 1
-        code = compile(source, "<string>", "exec")
+        # dont_inherit: not with this module's `from __future__ import annotations`, which would make
+        # every generated method's annotations strings ('_type_x'), unlike dataclasses' own exec.
+        code = compile(source, "<string>", "exec", dont_inherit=True)
         table[source] = code
         _missed.add(module)
     _used.setdefault(module, {})[source] = code
@@ -89,12 +110,12 @@ def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None
 def save(*, force: bool = False, fresh: bool = False) -> None:
     """Write the table back if this process compiled something new (at exit; `force` writes even
     where Python writes no bytecode, as `compileall` does; `fresh` drops what this process did not use)."""
-    if not _missed or (sys.dont_write_bytecode and not force):
+    if not _missed or TABLE_PATH is None or (sys.dont_write_bytecode and not force):
         return
     merged = {} if fresh else _read()  # what other processes wrote meanwhile, for the modules this one did not miss
     for module in _missed:
         merged[module] = marshal.dumps(_used[module])
-    temporary = f"{TABLE_PATH}.{os.getpid()}.tmp"
+    temporary = f"{TABLE_PATH}.{os.getpid()}.{os.urandom(4).hex()}.tmp"  # (pids repeat across containers)
     try:
         os.makedirs(os.path.dirname(TABLE_PATH), exist_ok=True)
         with open(temporary, "wb") as file:

@@ -20,7 +20,9 @@ _SIZE_FACTORS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3,
                  "KB": 1000, "MB": 1000**2, "GB": 1000**3}
 _FACTOR = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*x\s*$")
 
-DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?\s*(us|µs|ms|s|m|h|d)|([0-9]+[dhm])+([0-9]+(\.[0-9]+)?s)?)$"
+# One unit, or several largest first (1m30s, 1h05m); the lookahead keeps the second form from matching "".
+DURATION_PATTERN = (r"^([0-9]+(\.[0-9]+)?\s*(us|µs|ms|s|m|h|d)"
+                    r"|(?=[0-9])([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+(\.[0-9]+)?s)?)$")
 PERCENT_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*%$"
 SIZE_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(B|KiB|MiB|GiB|KB|MB|GB)$"
 

@@ -9,6 +9,7 @@ import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,3 +169,43 @@ print(len([m for m in sys.modules if m.startswith("regionctl.")]), *missing)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                          cwd=ROOT).stdout.split()
     assert int(out[0]) > 80 and out[1:] == []
+
+
+PLAIN = '''
+import dataclasses
+
+@dataclasses.dataclass(frozen=True)
+class Typed:
+    x: int
+    y: "list[str]" = dataclasses.field(default_factory=list)
+'''
+
+
+def test_a_cached_method_is_the_method_dataclasses_makes_annotations_and_all(
+        table: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table's code was compiled with this module's `from __future__ import annotations` inherited:
+    every generated method's annotations were strings ('_type_x'), and get_type_hints failed on them."""
+    import inspect
+    import typing
+
+    def made(name: str) -> Any:
+        module = types.ModuleType(name)
+        sys.modules[name] = module
+        try:
+            exec(compile(PLAIN, f"<{name}>", "exec", dont_inherit=True), module.__dict__)
+        finally:
+            del sys.modules[name]
+        return module.Typed
+
+    with monkeypatch.context() as undone:
+        undone.delattr(dataclasses, "exec")  # dataclasses' own exec, the builtin
+        stock = made("regionctl.stock_probe")
+    passed_through = made("not_regionctl_probe")  # another package's class, through the caching exec
+    assert passed_through.__init__.__annotations__ == stock.__init__.__annotations__
+    first, second = made("regionctl.typed_probe"), made("regionctl.typed_probe")  # compiled, then cached
+    for cached in (first, second):
+        for method in ("__init__", "__repr__", "__eq__", "__setattr__"):
+            assert getattr(cached, method).__annotations__ == getattr(stock, method).__annotations__, method
+        shown = "(x: int, y: 'list[str]' = <factory>) -> None"
+        assert str(inspect.signature(cached)) == str(inspect.signature(stock)) == shown
+        assert typing.get_type_hints(cached.__init__) == {"x": int, "y": list[str], "return": type(None)}

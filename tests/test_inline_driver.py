@@ -133,3 +133,14 @@ def test_what_a_signal_handler_queues_runs_at_the_next_yield_not_in_the_middle()
 
     inline.run_inline(work())
     assert log == ["rest of the step", "handler", "next step"]
+
+
+def test_what_was_queued_for_an_earlier_run_never_runs_in_the_next() -> None:
+    ran: list[str] = []
+    inline.at_next_yield(lambda: ran.append("stale"))  # a signal after the last yield of a finished run
+
+    async def work() -> None:
+        await inline.yield_once()
+
+    inline.run_inline(work())
+    assert ran == []

@@ -136,3 +136,11 @@ def test_a_figure_compared_with_a_unit_is_explained_in_that_unit(steady: Snapsho
     text = steady.explain(expr.parse(condition))
     assert re.fullmatch(shown, text), text
     assert expr.render(expr.parse("lag(pg-3) < 2s").right) == "2s"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("condition", "seconds"), [("rto_seconds < 1m30s", 90.0), ("elapsed >= 1h05m", 3900.0),
+                                                    ("elapsed >= 2m", 120.0), ("lag(pg-3) < 500ms", 0.5)])
+def test_a_condition_takes_a_duration_as_it_is_shown(condition: str, seconds: float) -> None:
+    node = expr.parse(condition)
+    assert isinstance(node, expr.Compare) and isinstance(node.right, expr.Literal)
+    assert node.right.value == seconds and node.right.unit == "duration"

@@ -319,3 +319,18 @@ def test_a_failover_whose_target_dies_while_it_is_promoted_is_finished_when_the_
         accepting, cluster.election, sim.events[-6:])
     # The promotion that ended the outage is not reported as the old primary "reachable again".
     assert not any("reachable again" in message for _, _, message in sim.events)
+
+
+@pytest.mark.parametrize("engine", ["mysql-orchestrator", "postgres-repmgr", "pg-auto-failover"])
+def test_a_primary_an_operator_fenced_is_not_failed_over_by_the_monitor(engine: str) -> None:
+    """The monitor still reaches a primary an operator fenced (a planned switchover's first step) and sees
+    its replicas replicate: no failover of its own, which would race the runbook's promotion."""
+    from regionctl.sim import operator
+
+    sim = Simulation(_two_nodes(engine), seed=1)
+    sim.run_until(30.0)
+    operator.fence(sim, "c0-n0", True)
+    sim.run_until(150.0)
+    cluster = lf(sim, "c0")
+    assert cluster.leader is not None and cluster.leader.name == "c0-n0" and not cluster.promoting, cluster.election
+    assert not any("promoted" in message for _, _, message in sim.events)

@@ -67,3 +67,4 @@ def test_compound_durations_add_up_largest_unit_first(text: str, seconds: float)
 def test_a_compound_out_of_order_or_without_a_last_unit_is_refused(text: str) -> None:
     with pytest.raises(UnitError, match="1m30s"):
         parse_duration(text)
+    assert not re.match(DURATION_PATTERN, text)  # and the schema an editor checks files with says the same

@@ -40,6 +40,7 @@ class Manager:
         else:
             self.members = [(n.region, n.zone, "") for n in cluster.nodes]
         self.generation = 0
+        self.shot: set[str] = set()  # primaries this manager fenced itself (STONITH), not an operator
 
     # -- who can see whom ------------------------------------------------------------------
     def quorum_reachable(self, loc: Loc) -> bool:
@@ -176,6 +177,7 @@ class Manager:
     def fence_old(self, old: SimNode | None, now: float) -> None:
         if old is not None and self.fencing and old.role == "leader" and not old.fenced:
             old.fenced = True
+            self.shot.add(old.name)
             self.cluster.log(f"{old.name} fenced (STONITH): it can no longer take writes")
 
 
@@ -256,9 +258,11 @@ class Poller(Manager):
         now = cluster.loop.now
         old = cluster.leader
         # The monitor alone lost sight of a primary that still serves: replicas still stream from it. A
-        # fenced primary serves nothing, whoever streams from it (after its STONITH, a promotion whose
-        # target died would otherwise leave the cluster without a writer for good).
-        holistic = old is not None and cluster.up(old) and not old.fenced and any(
+        # primary this manager shot (STONITH) serves nothing, whoever streams from it: its failover goes
+        # on (a promotion whose target died would otherwise leave the cluster without a writer for good).
+        # One an operator fenced is reachable and replicated: no failover, as the real monitors do.
+        shot = old is not None and old.fenced and old.name in self.shot
+        holistic = old is not None and cluster.up(old) and not shot and any(
             n.streaming and n.upstream is old for n in cluster.nodes)
         if holistic:
             cluster.election = "primary unreachable from the monitor but replicas still replicate: no failover"
