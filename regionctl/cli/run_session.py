@@ -246,7 +246,7 @@ def _on_signals(request: RunRequest, handler: Callable[[str], None]) -> Callable
         return restore_loop
     # Inline, a Python signal handler runs between two bytecodes of whatever runs then (a write to
     # stderr, say): it only queues the handler, which runs at the simulator's next yield (contract/inline.py).
-    from regionctl.contract.inline import at_next_yield, drop_pending
+    from regionctl.contract.inline import at_next_yield
 
     def queue(number: int, _frame: object) -> None:
         at_next_yield(lambda: handler(signal.Signals(number).name))
@@ -254,7 +254,6 @@ def _on_signals(request: RunRequest, handler: Callable[[str], None]) -> Callable
     before = {sig: signal.signal(sig, queue) for sig in signals}
 
     def restore() -> None:
-        drop_pending()  # a signal after the last yield: its handler would run in the next run of this process
         for sig, old in before.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)  # (None: set from outside Python)
 

@@ -127,10 +127,6 @@ def at_next_yield(call: Callable[[], None]) -> None:
     _pending.append(call)
 
 
-def drop_pending() -> None:
-    """Forget what was queued and never ran (the signals' handlers are being restored)."""
-    _pending.clear()
-
 
 def run_inline(coro: Coroutine[Any, Any, T]) -> T:
     """Run `coro` to its end with no event loop; its bare yields give what signal handlers asked for

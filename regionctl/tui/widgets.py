@@ -306,7 +306,7 @@ class KeysFooter(Footer):
         if not keys or width <= 0:
             return
         labels = [(k.key_display, k.description, k.has_class("-command-palette")) for k in keys]
-        for key, shown in zip(keys, kept(labels, fitting(labels, width)), strict=True):
+        for key, shown in zip(keys, keys_shown(labels, width), strict=True):
             if key.display != shown:
                 key.display = shown
 
@@ -320,27 +320,15 @@ Label = tuple[str, str, bool]  # a footer key's (key shown, description, is the 
 ALWAYS = ("?", "q")  # help (which lists every key) and quit: shown at any width, wherever they come
 
 
-def fitting(labels: Sequence[Label], width: int) -> int:
-    """How many of the other keys, in order, fit `width` whole beside the command palette's, help and
-    quit (a key takes its key, its description and three cells of padding)."""
-    budget = width - sum(len(key) + len(text) + 3 for key, text, palette in labels if palette or key in ALWAYS)
-    count = 0
-    for key, text, palette in labels:
-        if palette or key in ALWAYS:
-            continue
-        budget -= len(key) + len(text) + 3
-        if budget < 0:
-            break
-        count += 1
-    return count
-
-
-def kept(labels: Sequence[Label], count: int) -> list[bool]:
-    """Which keys are shown: the command palette's, help, quit, and the first `count` of the others."""
+def keys_shown(labels: Sequence[Label], width: int) -> list[bool]:
+    """Which keys fit `width` whole: the command palette's, help and quit always, then the others in order
+    until one does not fit (a key takes its key, its description and three cells of padding)."""
+    always = [palette or key in ALWAYS for key, _, palette in labels]
+    pairs = list(zip(labels, always, strict=True))
+    budget = width - sum(len(key) + len(text) + 3 for (key, text, _), fixed in pairs if fixed)
     out = []
-    for key, _, palette in labels:
-        always = palette or key in ALWAYS
-        out.append(always or count > 0)
-        if not always:
-            count -= 1
+    for (key, text, _), fixed in pairs:
+        if not fixed:
+            budget -= len(key) + len(text) + 3  # never back above 0: after the first that does not fit, none
+        out.append(fixed or budget >= 0)
     return out
