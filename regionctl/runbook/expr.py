@@ -44,9 +44,7 @@ class EvalError(ValueError):
 # -- tokens -----------------------------------------------------------------------------------
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
-  | (?P<number>(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m(?!s))?[0-9]+(?:\.[0-9]+)?s(?![A-Za-z0-9_])
-               |[0-9]+(?:\.[0-9]+)?(?:ms|us|s|m|h|d|%)?(?![A-Za-z0-9_])
-               |(?:[0-9]+d)?(?:[0-9]+h)?[0-9]+m(?![A-Za-z0-9_]))
+  | (?P<number>[0-9][0-9.]*(?:[A-Za-z]+[0-9.]*)*%?)  # 10, 99.9%, 2s, 1m30s: read by _number (units.py)
   | (?P<string>"[^"\\]*"|'[^'\\]*')
   | (?P<op>==|!=|<=|>=|<|>|\(|\)|,|\.)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
@@ -136,12 +134,18 @@ Node = Literal | Ref | Call | Attr | Compare | BoolOp
 KEYWORDS = {"and", "or", "not", "true", "false", "null"}
 
 
+def _unit(text: str) -> str:
+    return "percent" if text.endswith("%") else "duration" if any(c.isalpha() for c in text) else ""
+
+
 def _number(text: str) -> float:
-    if text.endswith("%"):
-        return float(text[:-1]) / 100.0
-    if text[-1].isalpha():
-        return parse_duration(text)
-    return float(text)
+    unit = _unit(text)
+    if unit == "duration":
+        return parse_duration(text)  # its message says what a duration looks like
+    try:
+        return float(text[:-1] if unit == "percent" else text) / (100.0 if unit == "percent" else 1.0)
+    except ValueError:
+        raise ValueError(f"expected a number, a duration (2s) or a percentage (99.9%), found {text!r}") from None
 
 
 MAX_DEPTH = 32  # parentheses, `not`s and `.field`s inside each other: deeper is no condition anyone writes
@@ -233,9 +237,7 @@ class _Parser:
         token = self.take()
         if token.kind == "number":
             try:
-                text = token.text
-                unit = "percent" if text.endswith("%") else "duration" if text[-1].isalpha() else ""
-                return Literal(_number(text), token.column, unit)
+                return Literal(_number(token.text), token.column, _unit(token.text))
             except ValueError as exc:
                 raise ExprError(str(exc), token.column) from None
         if token.kind == "string":
