@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from textual.widgets import Input
@@ -404,6 +405,16 @@ async def test_a_leader_that_is_down_is_marked_in_the_leaders_table() -> None:
         assert cell(app, "leaders", "orders", "leader") == "★ pg-3"
 
 
+async def between_the_first_two_regions(app: Dashboard, pilot: Any, kind: str, seconds: float,
+                                        value: str = "") -> list[str]:
+    """Inject `kind:A|B` (A, B the topology's first two regions), let `seconds` pass, paint; the regions."""
+    regions = [r.name for r in app.topology.regions]
+    await app.backend.apply(InjectFault(parse_fault(f"{kind}:{regions[0]}|{regions[1]}{value}")))
+    await advance(app, seconds)
+    await pilot.pause()
+    return regions
+
+
 async def test_faults_that_stop_no_write_say_so_instead_of_a_zero_rto() -> None:
     """A partition between regions on active-active stops no live client's writes: the RTO read
     `✔ 0ms recovered`, an outage that never was."""
@@ -411,10 +422,7 @@ async def test_faults_that_stop_no_write_say_so_instead_of_a_zero_rto() -> None:
 
     app = make_app("active-active")
     async with app.run_test(size=SIZE) as pilot:
-        regions = [r.name for r in app.topology.regions]
-        await app.backend.apply(InjectFault(parse_fault(f"latency:{regions[0]}|{regions[1]}=5ms")))
-        await advance(app, 30)
-        await pilot.pause()
+        await between_the_first_two_regions(app, pilot, "latency", 30, "=5ms")
         slo = app.model.slo()
         assert slo.rto == 0.0 and slo.incident  # reached, never unavailable
         assert rto_cell(slo)[0] == "✔ no outage"
@@ -427,10 +435,7 @@ async def test_a_links_state_is_never_cut_on_the_map(size: tuple[int, int]) -> N
     in fixed columns, cut to them."""
     app = make_app("active-active")
     async with app.run_test(size=size) as pilot:
-        regions = [r.name for r in app.topology.regions]
-        await app.backend.apply(InjectFault(parse_fault(f"partition:{regions[0]}|{regions[1]}")))
-        await advance(app, 5)
-        await pilot.pause()
+        regions = await between_the_first_two_regions(app, pilot, "partition", 5)
         topo = "\n".join(app.query_one("#map", TopologyMap).plain_lines)
         assert f"{regions[0]} ✘ {regions[1]} 80ms partitioned: cut both ways" in topo, topo
         for link in app.model.links():
